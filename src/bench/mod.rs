@@ -1,0 +1,52 @@
+//! Benchmarks behind `trygg bench`. Figures come from here, never from timed tests.
+//!
+//! Each benchmark measures Trygg's own code side by side with the reference it must keep up with
+//! (the raw codec library), in the same run and interleaved frame by frame, so that a busy machine
+//! slows both alike and the comparison stays fair.
+
+pub mod codecs;
+
+use serde::Serialize;
+
+/// Where and when a benchmark ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    /// CPU model.
+    pub cpu: String,
+    /// Logical CPUs.
+    pub cpus: usize,
+    /// Operating system.
+    pub os: String,
+    /// Trygg's version, commit and features.
+    pub trygg: &'static str,
+    /// Whether this is an optimised build (debug figures mean nothing).
+    pub release_build: bool,
+}
+
+impl Machine {
+    /// Describes this machine.
+    pub fn this() -> Self {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split(':').nth(1))
+                    .map(|s| s.trim().to_owned())
+            })
+            .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+        let os = std::fs::read_to_string("/etc/os-release")
+            .ok()
+            .and_then(|s| {
+                s.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned()))
+            })
+            .unwrap_or_else(|| std::env::consts::OS.to_owned());
+        Self {
+            cpu,
+            cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            os,
+            trygg: crate::BUILD_INFO,
+            release_build: !cfg!(debug_assertions),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Argument parsing and the subcommands. Each subcommand translates flags into library calls
+//! and prints the result, as text for people or as JSON (`--json`) for programs.
+
+mod bench;
+mod demo;
+mod devices;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Trygg: secure meetings with end-to-end encrypted audio, video and screen sharing.
+#[derive(Debug, Parser)]
+#[command(name = "trygg", version = trygg::BUILD_INFO, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List cameras, microphones and speakers with their formats.
+    Devices(devices::Args),
+    /// Run a local loopback pipeline (source → encode → decode) and report quality and latency.
+    Demo(demo::Args),
+    /// Measure performance (figures for the README come from here).
+    #[command(subcommand)]
+    Bench(bench::Bench),
+}
+
+/// Prints an error for people or programs and gives the exit code.
+pub(crate) fn fail(json: bool, code: &str, err: &anyhow::Error) -> ExitCode {
+    if json {
+        println!("{}", serde_json::json!({"type": "error", "code": code, "message": format!("{err:#}")}));
+    } else {
+        eprintln!("error: {err:#}");
+    }
+    ExitCode::FAILURE
+}
+
+/// The stable code of an error from the library, or "error".
+pub(crate) fn code_of(err: &anyhow::Error) -> &'static str {
+    err.downcast_ref::<trygg::media::MediaError>().map_or("error", |e| e.code())
+}
+
+pub(crate) fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Devices(a) => devices::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Bench(b) => bench::run(b),
+    }
+}

@@ -1,0 +1,113 @@
+//! What capture and playback devices this machine has.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::MediaError;
+
+/// A video format a camera offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VideoFormat {
+    /// Picture width.
+    pub width: u32,
+    /// Picture height.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// The camera's pixel format (MJPEG, YUYV, NV12, ...).
+    pub pixel_format: String,
+}
+
+impl fmt::Display for VideoFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{} {} @{}", self.width, self.height, self.pixel_format, self.fps)
+    }
+}
+
+/// A camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CameraDevice {
+    /// What to pass to `--video camera:ID`.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Formats Trygg can use.
+    pub formats: Vec<VideoFormat>,
+}
+
+/// An audio format range a microphone or speaker offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AudioFormat {
+    /// Channels.
+    pub channels: u16,
+    /// Lowest sample rate.
+    pub min_rate: u32,
+    /// Highest sample rate.
+    pub max_rate: u32,
+    /// Sample format (f32, i16, ...).
+    pub sample_format: String,
+}
+
+impl fmt::Display for AudioFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.min_rate == self.max_rate {
+            write!(f, "{} ch {} Hz {}", self.channels, self.min_rate, self.sample_format)
+        } else {
+            write!(f, "{} ch {}-{} Hz {}", self.channels, self.min_rate, self.max_rate, self.sample_format)
+        }
+    }
+}
+
+/// A microphone or speaker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AudioDevice {
+    /// What to pass to `--audio mic:ID` or `--speaker ID`.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// True for the system's default device.
+    pub is_default: bool,
+    /// Formats offered.
+    pub formats: Vec<AudioFormat>,
+}
+
+/// Every device, with the reason a whole kind could not be listed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeviceList {
+    /// Cameras.
+    pub cameras: Vec<CameraDevice>,
+    /// Microphones.
+    pub microphones: Vec<AudioDevice>,
+    /// Speakers.
+    pub speakers: Vec<AudioDevice>,
+    /// Problems met while listing (a kind that could not be queried), as sentences.
+    pub problems: Vec<String>,
+}
+
+/// Lists every device. A missing backend or a failing query becomes a problem line, so that the
+/// other kinds are still listed.
+pub fn list_all() -> DeviceList {
+    let mut list = DeviceList::default();
+    #[cfg(feature = "camera")]
+    match super::camera::list() {
+        Ok(c) => list.cameras = c,
+        Err(e) => list.problems.push(format!("cameras: {e}")),
+    }
+    #[cfg(not(feature = "camera"))]
+    list.problems.push("cameras: this build has no camera support (feature \"camera\")".into());
+    #[cfg(feature = "audio-devices")]
+    match super::audio_device::list() {
+        Ok((mics, speakers)) => {
+            list.microphones = mics;
+            list.speakers = speakers;
+        }
+        Err(e) => list.problems.push(format!("audio: {e}")),
+    }
+    #[cfg(not(feature = "audio-devices"))]
+    list.problems.push("audio: this build has no audio device support (feature \"audio-devices\")".into());
+    list
+}
+
+/// Result type of device operations.
+pub type DeviceResult<T> = Result<T, MediaError>;

@@ -1,0 +1,258 @@
+//! H.264 through openh264, built from source with the crate (nothing is downloaded).
+//!
+//! The encoder makes constrained-baseline Annex-B access units that fit RTP packetization mode 1
+//! (RFC 6184), which is what every WebRTC stack and SIP video endpoint decodes. It has a camera
+//! mode and a screen-content mode, takes its bitrate and frame rate at run time, and makes a
+//! keyframe when asked (a viewer joined, or a receiver lost packets).
+
+use std::os::raw::c_void;
+
+use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::encoder::{
+    BitRate, Complexity, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, Profile, RateControlMode,
+    UsageType,
+};
+use openh264::formats::YUVSource;
+use openh264::{OpenH264API, Timestamp};
+
+use super::MediaError;
+use super::frame::{VideoFrame, check_dimensions};
+
+/// What the picture shows, which decides how the encoder spends bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentHint {
+    /// Camera video: smooth motion first.
+    #[default]
+    Camera,
+    /// Screens, slides, documents: sharp text first (openh264's screen-content mode).
+    Screen,
+}
+
+/// Encoder settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct H264Config {
+    /// Target bitrate in bits per second.
+    pub bitrate_bps: u32,
+    /// Frame rate the rate control plans for.
+    pub fps: f32,
+    /// Camera or screen content.
+    pub content: ContentHint,
+    /// A keyframe every this many frames (None: only at start and on request).
+    pub keyframe_interval: Option<u32>,
+    /// Let rate control drop frames to hold the bitrate (normal for real-time video).
+    pub allow_frame_skip: bool,
+    /// Encoder threads (1 = single-threaded, what the benchmarks measure).
+    pub threads: u16,
+}
+
+impl Default for H264Config {
+    fn default() -> Self {
+        Self {
+            bitrate_bps: 1_500_000,
+            fps: 30.0,
+            content: ContentHint::Camera,
+            keyframe_interval: None,
+            allow_frame_skip: true,
+            threads: 1,
+        }
+    }
+}
+
+impl H264Config {
+    /// Checks the settings are within what makes sense for real-time video.
+    pub fn validate(&self) -> Result<(), MediaError> {
+        if !(10_000..=50_000_000).contains(&self.bitrate_bps) {
+            return Err(MediaError::invalid(
+                "H.264 bitrate",
+                format!("{} bit/s; use 10 kbit/s to 50 Mbit/s", self.bitrate_bps),
+            ));
+        }
+        if !(self.fps >= 1.0 && self.fps <= 120.0) {
+            return Err(MediaError::invalid("H.264 frame rate", format!("{}; use 1 to 120 fps", self.fps)));
+        }
+        if !(1..=16).contains(&self.threads) {
+            return Err(MediaError::invalid("H.264 threads", format!("{}; use 1 to 16", self.threads)));
+        }
+        Ok(())
+    }
+}
+
+/// One encoded picture: an Annex-B access unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedVideo {
+    /// Annex-B bytes (start codes included); SPS and PPS come with every keyframe.
+    pub data: Vec<u8>,
+    /// True for an IDR picture.
+    pub keyframe: bool,
+    /// Capture time of the source frame.
+    pub capture_us: u64,
+    /// Sequence number of the source frame.
+    pub seq: u64,
+    /// Picture width.
+    pub width: u32,
+    /// Picture height.
+    pub height: u32,
+}
+
+fn codec_err(e: openh264::Error) -> MediaError {
+    MediaError::Codec { codec: "H.264", detail: e.to_string() }
+}
+
+/// The H.264 encoder.
+pub struct H264Encoder {
+    inner: Encoder,
+    config: H264Config,
+    keyframe_requested: bool,
+    started_us: Option<u64>,
+}
+
+impl H264Encoder {
+    /// An encoder with these settings.
+    pub fn new(config: H264Config) -> Result<Self, MediaError> {
+        config.validate()?;
+        let usage = match config.content {
+            ContentHint::Camera => UsageType::CameraVideoRealTime,
+            ContentHint::Screen => UsageType::ScreenContentRealTime,
+        };
+        let oc = EncoderConfig::new()
+            .profile(Profile::Baseline)
+            .usage_type(usage)
+            .bitrate(BitRate::from_bps(config.bitrate_bps))
+            .max_frame_rate(FrameRate::from_hz(config.fps))
+            .rate_control_mode(RateControlMode::Bitrate)
+            .skip_frames(config.allow_frame_skip)
+            .complexity(Complexity::Medium)
+            // Receivers ask for keyframes when they need them (PLI/FIR); scene-cut keyframes only
+            // cause bitrate bursts in a call.
+            .scene_change_detect(false)
+            .intra_frame_period(IntraFramePeriod::from_num_frames(config.keyframe_interval.unwrap_or(0)))
+            .num_threads(config.threads);
+        let inner = Encoder::with_api_config(OpenH264API::from_source(), oc).map_err(codec_err)?;
+        Ok(Self { inner, config, keyframe_requested: false, started_us: None })
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &H264Config {
+        &self.config
+    }
+
+    /// Makes the next picture a keyframe.
+    pub fn request_keyframe(&mut self) {
+        self.keyframe_requested = true;
+    }
+
+    /// Changes the target bitrate from the next picture on (congestion control calls this).
+    pub fn set_bitrate(&mut self, bps: u32) -> Result<(), MediaError> {
+        let mut next = self.config;
+        next.bitrate_bps = bps;
+        next.validate()?;
+        let mut info = openh264_sys2::SBitrateInfo { iLayer: openh264_sys2::SPATIAL_LAYER_ALL, iBitrate: bps as i32 };
+        // SAFETY: the option id and the struct match openh264's ENCODER_OPTION_BITRATE contract.
+        let rc = unsafe {
+            self.inner.raw_api().set_option(openh264_sys2::ENCODER_OPTION_BITRATE, (&raw mut info).cast::<c_void>())
+        };
+        if rc != 0 {
+            return Err(MediaError::Codec { codec: "H.264", detail: format!("set bitrate failed ({rc})") });
+        }
+        self.config = next;
+        Ok(())
+    }
+
+    /// Changes the frame rate the rate control plans for.
+    pub fn set_fps(&mut self, fps: f32) -> Result<(), MediaError> {
+        let mut next = self.config;
+        next.fps = fps;
+        next.validate()?;
+        let mut value = fps;
+        // SAFETY: ENCODER_OPTION_FRAME_RATE takes a pointer to a float.
+        let rc = unsafe {
+            self.inner.raw_api().set_option(openh264_sys2::ENCODER_OPTION_FRAME_RATE, (&raw mut value).cast::<c_void>())
+        };
+        if rc != 0 {
+            return Err(MediaError::Codec { codec: "H.264", detail: format!("set frame rate failed ({rc})") });
+        }
+        self.config = next;
+        Ok(())
+    }
+
+    /// Encodes one picture. Returns None when rate control skipped it.
+    pub fn encode(&mut self, frame: &VideoFrame) -> Result<Option<EncodedVideo>, MediaError> {
+        if std::mem::take(&mut self.keyframe_requested) {
+            self.inner.force_intra_frame();
+        }
+        let start = *self.started_us.get_or_insert(frame.capture_us);
+        let ts = Timestamp::from_millis(frame.capture_us.saturating_sub(start) / 1000);
+        let bs = self.inner.encode_at(frame, ts).map_err(codec_err)?;
+        let kind = bs.frame_type();
+        if matches!(kind, FrameType::Skip | FrameType::Invalid) {
+            return Ok(None);
+        }
+        let mut data = Vec::with_capacity(4096);
+        bs.write_vec(&mut data);
+        Ok(Some(EncodedVideo {
+            data,
+            keyframe: kind == FrameType::IDR,
+            capture_us: frame.capture_us,
+            seq: frame.seq,
+            width: frame.width(),
+            height: frame.height(),
+        }))
+    }
+}
+
+/// A decoded picture, borrowed from the decoder until the next call.
+pub struct DecodedPicture<'a> {
+    inner: DecodedYUV<'a>,
+}
+
+impl DecodedPicture<'_> {
+    /// Width and height.
+    pub fn dimensions(&self) -> (u32, u32) {
+        let (w, h) = self.inner.dimensions();
+        (w as u32, h as u32)
+    }
+
+    /// Luma plane and its stride.
+    pub fn y(&self) -> (&[u8], usize) {
+        (self.inner.y(), self.inner.strides().0)
+    }
+
+    /// Copies the picture into an owned frame carrying these timestamps.
+    pub fn to_frame(&self, capture_us: u64, seq: u64) -> Result<VideoFrame, MediaError> {
+        let (w, h) = self.dimensions();
+        let (ys, us, vs) = self.inner.strides();
+        VideoFrame::from_planes(w, h, (self.inner.y(), ys), (self.inner.u(), us), (self.inner.v(), vs), capture_us, seq)
+    }
+}
+
+/// The H.264 decoder. Corrupt input is an error value; the decoder stays usable and recovers at
+/// the next keyframe.
+pub struct H264Decoder {
+    inner: Decoder,
+}
+
+impl H264Decoder {
+    /// A decoder.
+    pub fn new() -> Result<Self, MediaError> {
+        let config = DecoderConfig::new().flush_after_decode(Flush::Flush);
+        let inner = Decoder::with_api_config(OpenH264API::from_source(), config).map_err(codec_err)?;
+        Ok(Self { inner })
+    }
+
+    /// Decodes one access unit. None means the decoder needs more data (e.g. only SPS/PPS came).
+    pub fn decode(&mut self, access_unit: &[u8]) -> Result<Option<DecodedPicture<'_>>, MediaError> {
+        if access_unit.is_empty() {
+            return Ok(None);
+        }
+        let decoded = self.inner.decode(access_unit).map_err(|e| MediaError::corrupt("H.264", e.to_string()))?;
+        match decoded {
+            None => Ok(None),
+            Some(pic) => {
+                let (w, h) = pic.dimensions();
+                check_dimensions(w as u32, h as u32)?;
+                Ok(Some(DecodedPicture { inner: pic }))
+            }
+        }
+    }
+}
