@@ -21,9 +21,7 @@ fn print_audio(title: &str, devices: &[AudioDevice]) {
     for d in devices {
         let default = if d.is_default { " (default)" } else { "" };
         println!("  {}{default}  [id: {}]", d.name.lines().next().unwrap_or(&d.name), d.id);
-        for f in &d.formats {
-            println!("      {f}");
-        }
+        println!("      {}", d.formats);
     }
 }
 

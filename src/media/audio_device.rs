@@ -15,7 +15,7 @@ use cpal::{FromSample, SampleFormat, SizedSample, StreamConfig};
 
 use super::MediaError;
 use super::clock::SharedClock;
-use super::devices::{AudioDevice, AudioFormat};
+use super::devices::{AudioDevice, AudioFormats};
 use super::error::DeviceKind;
 use super::frame::{AudioFrame, FrameDuration, SAMPLE_RATE};
 use super::resample::{Resampler, downmix};
@@ -54,15 +54,12 @@ pub fn list() -> Result<(Vec<AudioDevice>, Vec<AudioDevice>), MediaError> {
         if !is_listable(&id) {
             continue;
         }
-        let ranges = |r: Vec<cpal::SupportedStreamConfigRange>| -> Vec<AudioFormat> {
-            r.into_iter()
-                .map(|c| AudioFormat {
-                    channels: c.channels(),
-                    min_rate: c.min_sample_rate(),
-                    max_rate: c.max_sample_rate(),
-                    sample_format: c.sample_format().to_string(),
-                })
-                .collect()
+        let ranges = |r: Vec<cpal::SupportedStreamConfigRange>| -> AudioFormats {
+            let mut f = AudioFormats::default();
+            for c in r {
+                f.add(c.channels(), c.min_sample_rate(), c.max_sample_rate(), c.sample_format().to_string());
+            }
+            f
         };
         if let Ok(cfgs) = d.supported_input_configs() {
             let formats = ranges(cfgs.collect());

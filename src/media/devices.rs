@@ -36,26 +36,47 @@ pub struct CameraDevice {
     pub formats: Vec<VideoFormat>,
 }
 
-/// An audio format range a microphone or speaker offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AudioFormat {
-    /// Channels.
-    pub channels: u16,
-    /// Lowest sample rate.
-    pub min_rate: u32,
-    /// Highest sample rate.
-    pub max_rate: u32,
-    /// Sample format (f32, i16, ...).
-    pub sample_format: String,
+/// What a microphone or speaker accepts, summarised over all its configurations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AudioFormats {
+    /// Fewest and most channels.
+    pub channels: (u16, u16),
+    /// Lowest and highest sample rate.
+    pub rates: (u32, u32),
+    /// Sample formats (f32, i16, ...).
+    pub sample_formats: Vec<String>,
 }
 
-impl fmt::Display for AudioFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.min_rate == self.max_rate {
-            write!(f, "{} ch {} Hz {}", self.channels, self.min_rate, self.sample_format)
-        } else {
-            write!(f, "{} ch {}-{} Hz {}", self.channels, self.min_rate, self.max_rate, self.sample_format)
+impl AudioFormats {
+    /// Adds one configuration range to the summary.
+    pub fn add(&mut self, channels: u16, min_rate: u32, max_rate: u32, sample_format: String) {
+        if self.sample_formats.is_empty() {
+            self.channels = (channels, channels);
+            self.rates = (min_rate, max_rate);
         }
+        self.channels = (self.channels.0.min(channels), self.channels.1.max(channels));
+        self.rates = (self.rates.0.min(min_rate), self.rates.1.max(max_rate));
+        if !self.sample_formats.contains(&sample_format) {
+            self.sample_formats.push(sample_format);
+        }
+    }
+
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.sample_formats.is_empty()
+    }
+}
+
+impl fmt::Display for AudioFormats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let range = |a: u32, b: u32| if a == b { a.to_string() } else { format!("{a}-{b}") };
+        write!(
+            f,
+            "{} ch, {} Hz, {}",
+            range(self.channels.0.into(), self.channels.1.into()),
+            range(self.rates.0, self.rates.1),
+            self.sample_formats.join(" ")
+        )
     }
 }
 
@@ -69,7 +90,7 @@ pub struct AudioDevice {
     /// True for the system's default device.
     pub is_default: bool,
     /// Formats offered.
-    pub formats: Vec<AudioFormat>,
+    pub formats: AudioFormats,
 }
 
 /// Every device, with the reason a whole kind could not be listed.

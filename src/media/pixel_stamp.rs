@@ -45,7 +45,7 @@ impl PixelStamp {
 
     fn bits(&self) -> u128 {
         let payload = (self.capture_us_low << SEQ_BITS) | u64::from(self.seq_low);
-        (u128::from(payload) << 8) | u128::from(crc8(&payload.to_be_bytes()))
+        (u128::from(payload) << 8) | u128::from(check(payload))
     }
 }
 
@@ -96,10 +96,16 @@ pub fn read(frame: &VideoFrame) -> Option<PixelStamp> {
         bits = (bits << 1) | u128::from(mean > u32::from(BLACK + WHITE) / 2);
     }
     let payload = (bits >> 8) as u64;
-    if crc8(&payload.to_be_bytes()) != (bits & 0xff) as u8 {
+    if check(payload) != (bits & 0xff) as u8 {
         return None;
     }
     Some(PixelStamp { capture_us_low: payload >> SEQ_BITS, seq_low: (payload & ((1 << SEQ_BITS) - 1)) as u32 })
+}
+
+/// The check byte: CRC-8 of the payload, flipped so that an all-black or all-white area (payload
+/// and check all zeros or all ones) never passes for a stamp.
+fn check(payload: u64) -> u8 {
+    crc8(&payload.to_be_bytes()) ^ 0x5a
 }
 
 /// CRC-8 (polynomial 0x07, as in ATM HEC / SMBus).

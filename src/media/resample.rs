@@ -118,7 +118,8 @@ mod tests {
             for chunk in input.chunks(441) {
                 r.process(chunk, &mut out);
             }
-            assert!(out.len().abs_diff(48_000) < 64, "{from}: {} samples", out.len());
+            // The filter holds back up to 32 input samples.
+            assert!(out.len().abs_diff(48_000) <= 32 * 48_000 / from as usize, "{from}: {} samples", out.len());
             let steady = &out[4_800..43_200];
             assert_eq!(dominant_frequency(steady), 1_000.0, "{from}");
             let peak = steady.iter().fold(0.0f32, |m, s| m.max(s.abs()));

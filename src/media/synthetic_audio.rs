@@ -96,7 +96,7 @@ impl Source for SyntheticAudio {
 mod tests {
     use super::*;
     use crate::media::analysis::{detect_clicks, goertzel_power};
-    use crate::media::clock::VirtualClock;
+    use crate::media::clock::{Clock, VirtualClock};
 
     #[test]
     fn clicks_fall_on_whole_seconds_of_the_capture_clock() {

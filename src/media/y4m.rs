@@ -150,7 +150,7 @@ impl<W: Write> Y4mWriter<W> {
         let size = (frame.width(), frame.height());
         match self.size {
             None => {
-                write!(self.out, "{MAGIC} W{} H{} F{}:1 Ip A1:1 C420jpeg\n", size.0, size.1, self.fps)
+                writeln!(self.out, "{MAGIC} W{} H{} F{}:1 Ip A1:1 C420jpeg", size.0, size.1, self.fps)
                     .map_err(|e| MediaError::io("y4m", e))?;
                 self.size = Some(size);
             }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what Trygg needs, and only what is missing, saying what it does.
+#
+#   scripts/setup.sh build   # to build and run Trygg
+#   scripts/setup.sh test    # to build and run every test as well
+#
+# Debian 12 and Ubuntu (22.04 and later) only; elsewhere it stops and points at README.md.
+set -euo pipefail
+
+want="${1:-build}"
+case "$want" in build | test) ;; *) echo "usage: $0 build|test" >&2; exit 2 ;; esac
+
+say() { printf '[setup] %s\n' "$*"; }
+
+# --- the system ---------------------------------------------------------------------------------
+if [ "$(uname -s)" != Linux ] || ! grep -qsE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
+  echo "[setup] This script installs packages on Debian and Ubuntu only; this is $(uname -s)." >&2
+  echo "[setup] Install the prerequisites listed under 'Other systems' in README.md, then use cargo directly." >&2
+  exit 1
+fi
+
+# --- Rust ---------------------------------------------------------------------------------------
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "[setup] Rust is missing. Install it with rustup (https://rustup.rs), open a new shell, and run make again." >&2
+  exit 1
+fi
+rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+if [ "${rust_minor:-0}" -lt 85 ]; then
+  echo "[setup] Trygg needs Rust 1.85 or newer; $(rustc --version) is installed. Run: rustup update stable" >&2
+  exit 1
+fi
+
+# --- Debian packages ----------------------------------------------------------------------------
+# To build: a C/C++ toolchain for openh264 and libopus (built from source, nothing downloaded),
+# nasm for openh264's assembly (without it openh264 silently builds ~3x slower), clang for the
+# V4L2 bindings, ALSA headers for audio devices.
+packages=(build-essential pkg-config clang libclang-dev cmake nasm libasound2-dev)
+if [ "$want" = test ]; then
+  # To test: FFmpeg validates what our encoder makes and makes known pictures; PulseAudio (with
+  # ALSA's pulse plugin) is the sound server the audio device tests start.
+  packages+=(ffmpeg pulseaudio libasound2-plugins)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  say "Debian packages: all ${#packages[@]} present"
+else
+  say "installing Debian packages: ${missing[*]}"
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "[setup] need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
