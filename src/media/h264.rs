@@ -111,6 +111,7 @@ impl H264Encoder {
     /// An encoder with these settings.
     pub fn new(config: H264Config) -> Result<Self, MediaError> {
         config.validate()?;
+        let screen = config.content == ContentHint::Screen;
         let usage = match config.content {
             ContentHint::Camera => UsageType::CameraVideoRealTime,
             ContentHint::Screen => UsageType::ScreenContentRealTime,
@@ -123,9 +124,13 @@ impl H264Encoder {
             .rate_control_mode(RateControlMode::Bitrate)
             .skip_frames(config.allow_frame_skip)
             .complexity(Complexity::Medium)
-            // Receivers ask for keyframes when they need them (PLI/FIR); scene-cut keyframes only
-            // cause bitrate bursts in a call.
-            .scene_change_detect(false)
+            // Camera: receivers ask for keyframes when they need them (PLI/FIR); scene-cut
+            // keyframes only cause bitrate bursts in a call. Screen: openh264's screen mode uses
+            // its change detection for reference choice (and wants it on), and has no adaptive
+            // quantisation or background detection.
+            .scene_change_detect(screen)
+            .adaptive_quantization(!screen)
+            .background_detection(!screen)
             .intra_frame_period(IntraFramePeriod::from_num_frames(config.keyframe_interval.unwrap_or(0)))
             .num_threads(config.threads);
         let inner = Encoder::with_api_config(OpenH264API::from_source(), oc).map_err(codec_err)?;

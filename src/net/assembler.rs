@@ -1,0 +1,490 @@
+//! From RTP packets back to codec frames, tolerating reordering and waiting briefly for
+//! retransmissions (the NACK responder resends lost packets with their original sequence numbers).
+//!
+//! Sans-I/O: time is an argument (µs on any monotonic clock), so the loss and timeout behaviour is
+//! tested on a virtual clock.
+//!
+//! * [`VideoAssembler`] rebuilds H.264 access units (Annex-B): a frame is the run of packets with
+//!   one RTP timestamp that starts right after the previous frame's marker and ends with a marker.
+//!   After an unrecoverable gap it asks for a keyframe and drops everything until one arrives,
+//!   since a decoder cannot use pictures that refer to a lost one.
+//! * [`AudioReorder`] delivers Opus packets in order and reports each lost one together with the
+//!   packet after it, whose in-band FEC can rebuild it.
+
+use std::collections::BTreeMap;
+
+use bytes::{Bytes, BytesMut};
+use rtc::rtp::codec::h264::H264Packet;
+use rtc::rtp::packetizer::Depacketizer;
+
+use crate::media::annexb;
+
+/// Turns 16-bit RTP sequence numbers into a monotonic 64-bit count (RFC 3550 A.1).
+#[derive(Debug, Default, Clone)]
+pub struct SeqUnwrapper {
+    last: Option<u64>,
+}
+
+impl SeqUnwrapper {
+    /// The extended sequence number of `seq`.
+    pub fn unwrap(&mut self, seq: u16) -> u64 {
+        let Some(last) = self.last else {
+            let first = (1u64 << 16) + u64::from(seq); // room to go back below the first packet
+            self.last = Some(first);
+            return first;
+        };
+        let cycle = last & !0xffff;
+        let candidates = [cycle.wrapping_sub(1 << 16), cycle, cycle + (1 << 16)].map(|c| c | u64::from(seq));
+        let best = candidates.into_iter().min_by_key(|c| c.abs_diff(last)).expect("three candidates");
+        if best > last {
+            self.last = Some(best);
+        }
+        best
+    }
+}
+
+struct Pkt {
+    ts: u32,
+    marker: bool,
+    payload: Bytes,
+    arrival_us: u64,
+}
+
+/// A complete access unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssembledFrame {
+    /// Annex-B bytes.
+    pub data: Bytes,
+    /// RTP timestamp (90 kHz).
+    pub rtp_timestamp: u32,
+    /// True when it holds an IDR slice.
+    pub keyframe: bool,
+    /// Arrival time of its first packet.
+    pub first_arrival_us: u64,
+}
+
+/// What the video assembler has for its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VideoOutput {
+    /// A complete frame to decode.
+    Frame(AssembledFrame),
+    /// Packets were lost for good: send a PLI to the sender.
+    NeedKeyframe,
+}
+
+/// Counters for stats.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AssemblerStats {
+    /// Frames handed out.
+    pub frames: u64,
+    /// Frames dropped (incomplete, or undecodable while waiting for a keyframe).
+    pub frames_dropped: u64,
+    /// Packets that arrived after their frame was given up.
+    pub late_packets: u64,
+    /// Keyframe requests raised.
+    pub keyframe_requests: u64,
+}
+
+/// Rebuilds H.264 frames.
+pub struct VideoAssembler {
+    seq: SeqUnwrapper,
+    pending: BTreeMap<u64, Pkt>,
+    next: Option<u64>,
+    need_keyframe: bool,
+    gap_since_us: Option<u64>,
+    max_wait_us: u64,
+    out: std::collections::VecDeque<VideoOutput>,
+    stats: AssemblerStats,
+}
+
+/// Packets held at most, beyond which the assembler starts over (a stream gone mad must not
+/// grow memory without bound).
+const MAX_PENDING: usize = 4096;
+
+impl VideoAssembler {
+    /// An assembler that waits up to `max_wait_us` for a missing packet before giving up on it.
+    pub fn new(max_wait_us: u64) -> Self {
+        Self {
+            seq: SeqUnwrapper::default(),
+            pending: BTreeMap::new(),
+            next: None,
+            need_keyframe: true,
+            gap_since_us: None,
+            max_wait_us,
+            out: Default::default(),
+            stats: AssemblerStats::default(),
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> AssemblerStats {
+        self.stats
+    }
+
+    /// Takes one RTP packet.
+    pub fn push(&mut self, seq: u16, timestamp: u32, marker: bool, payload: Bytes, now_us: u64) {
+        let ext = self.seq.unwrap(seq);
+        if self.next.is_some_and(|n| ext < n) {
+            self.stats.late_packets += 1;
+            return;
+        }
+        if payload.is_empty() {
+            return;
+        }
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.clear();
+            self.next = None;
+            self.request_keyframe();
+        }
+        self.pending.entry(ext).or_insert(Pkt { ts: timestamp, marker, payload, arrival_us: now_us });
+        if self.next.is_none() {
+            self.next = Some(ext);
+        }
+        self.assemble(now_us);
+    }
+
+    /// Gives up on missing packets that are overdue. Call it when [`Self::poll_timeout`] says.
+    pub fn handle_timeout(&mut self, now_us: u64) {
+        self.assemble(now_us);
+    }
+
+    /// When the next missing packet will be given up on.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.gap_since_us.map(|t| t + self.max_wait_us)
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<VideoOutput> {
+        self.out.pop_front()
+    }
+
+    fn request_keyframe(&mut self) {
+        if !self.out.contains(&VideoOutput::NeedKeyframe) {
+            self.out.push_back(VideoOutput::NeedKeyframe);
+            self.stats.keyframe_requests += 1;
+        }
+        self.need_keyframe = true;
+    }
+
+    fn assemble(&mut self, now_us: u64) {
+        loop {
+            let Some(start) = self.next else { return };
+            match self.complete_frame_at(start) {
+                Some(end) => {
+                    self.gap_since_us = None;
+                    self.emit(start, end);
+                    self.next = Some(end + 1);
+                }
+                None => {
+                    if self.frame_blocked_by_gap(start).is_none() {
+                        // Nothing is known missing: the frame is still arriving.
+                        self.gap_since_us = None;
+                        return;
+                    }
+                    let since = *self.gap_since_us.get_or_insert(now_us);
+                    if now_us < since + self.max_wait_us {
+                        return;
+                    }
+                    // Give up on this frame: skip to the first frame start after the gap.
+                    self.gap_since_us = None;
+                    self.stats.frames_dropped += 1;
+                    match self.next_frame_start_after(start) {
+                        Some(n) => {
+                            self.pending.retain(|&k, _| k >= n);
+                            self.next = Some(n);
+                        }
+                        None => {
+                            // Keep what came after the gap; the next marker tells where frames start.
+                            let last_marker = self.pending.iter().rev().find(|(_, p)| p.marker).map(|(&k, _)| k);
+                            match last_marker {
+                                Some(m) => {
+                                    self.pending.retain(|&k, _| k > m);
+                                    self.next = Some(m + 1);
+                                }
+                                None => {
+                                    self.next = self.pending.keys().next().copied();
+                                }
+                            }
+                        }
+                    }
+                    self.request_keyframe();
+                }
+            }
+        }
+    }
+
+    /// If a complete frame starts at `start`, the sequence number of its last packet.
+    fn complete_frame_at(&self, start: u64) -> Option<u64> {
+        let first = self.pending.get(&start)?;
+        let mut s = start;
+        loop {
+            let p = self.pending.get(&s)?;
+            if p.ts != first.ts {
+                // The frame ended without a marker (lost marker packet): treat it as ended before.
+                return (s > start).then_some(s - 1);
+            }
+            if p.marker {
+                return Some(s);
+            }
+            s += 1;
+        }
+    }
+
+    /// The first missing sequence number blocking the frame at `start`, if one is known missing
+    /// (a later packet already arrived).
+    fn frame_blocked_by_gap(&self, start: u64) -> Option<u64> {
+        let last_held = *self.pending.keys().next_back()?;
+        (start..=last_held).find(|s| !self.pending.contains_key(s))
+    }
+
+    /// The first packet after `start` that begins a new frame (follows a marker, or has a new
+    /// timestamp after a gap).
+    fn next_frame_start_after(&self, start: u64) -> Option<u64> {
+        let mut prev: Option<(u64, &Pkt)> = None;
+        for (&k, p) in self.pending.range(start + 1..) {
+            if let Some((pk, pp)) = prev {
+                if pk + 1 == k && pp.marker {
+                    return Some(k);
+                }
+            }
+            prev = Some((k, p));
+        }
+        None
+    }
+
+    fn emit(&mut self, start: u64, end: u64) {
+        let mut depacketizer = H264Packet::default();
+        let mut data = BytesMut::new();
+        let (mut ts, mut arrival) = (0, u64::MAX);
+        let mut ok = true;
+        for s in start..=end {
+            let Some(p) = self.pending.remove(&s) else { continue };
+            ts = p.ts;
+            arrival = arrival.min(p.arrival_us);
+            match depacketizer.depacketize(&p.payload) {
+                Ok(b) => data.extend_from_slice(&b),
+                Err(_) => ok = false,
+            }
+        }
+        if !ok || data.is_empty() {
+            self.stats.frames_dropped += 1;
+            self.request_keyframe();
+            return;
+        }
+        let data = data.freeze();
+        let keyframe = annexb::is_keyframe(&data);
+        if self.need_keyframe && !keyframe {
+            self.stats.frames_dropped += 1;
+            return;
+        }
+        self.need_keyframe = false;
+        self.stats.frames += 1;
+        self.out.push_back(VideoOutput::Frame(AssembledFrame {
+            data,
+            rtp_timestamp: ts,
+            keyframe,
+            first_arrival_us: arrival,
+        }));
+    }
+}
+
+/// What the audio reorder buffer hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudioOutput {
+    /// The next packet, in order.
+    Packet(Bytes),
+    /// A packet was lost; `next` is the one after it (for FEC), when it has arrived.
+    Lost {
+        /// The packet following the lost one.
+        next: Option<Bytes>,
+    },
+}
+
+/// Puts Opus packets back in order, waiting a little for stragglers.
+pub struct AudioReorder {
+    seq: SeqUnwrapper,
+    pending: BTreeMap<u64, Bytes>,
+    next: Option<u64>,
+    gap_since_us: Option<u64>,
+    max_wait_us: u64,
+    out: std::collections::VecDeque<AudioOutput>,
+    /// Packets lost for good.
+    pub lost: u64,
+    /// Packets that came after they were given up.
+    pub late: u64,
+}
+
+impl AudioReorder {
+    /// A buffer that waits up to `max_wait_us` for a missing packet.
+    pub fn new(max_wait_us: u64) -> Self {
+        Self {
+            seq: SeqUnwrapper::default(),
+            pending: BTreeMap::new(),
+            next: None,
+            gap_since_us: None,
+            max_wait_us,
+            out: Default::default(),
+            lost: 0,
+            late: 0,
+        }
+    }
+
+    /// Takes one RTP packet.
+    pub fn push(&mut self, seq: u16, payload: Bytes, now_us: u64) {
+        let ext = self.seq.unwrap(seq);
+        if self.next.is_some_and(|n| ext < n) {
+            self.late += 1;
+            return;
+        }
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.clear();
+            self.next = None;
+        }
+        self.pending.insert(ext, payload);
+        self.next.get_or_insert(ext);
+        self.drain(now_us);
+    }
+
+    /// Gives up on overdue packets.
+    pub fn handle_timeout(&mut self, now_us: u64) {
+        self.drain(now_us);
+    }
+
+    /// When the next missing packet will be given up on.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.gap_since_us.map(|t| t + self.max_wait_us)
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<AudioOutput> {
+        self.out.pop_front()
+    }
+
+    fn drain(&mut self, now_us: u64) {
+        while let Some(n) = self.next {
+            if let Some(p) = self.pending.remove(&n) {
+                self.out.push_back(AudioOutput::Packet(p));
+                self.next = Some(n + 1);
+                self.gap_since_us = None;
+                continue;
+            }
+            if self.pending.is_empty() {
+                self.gap_since_us = None;
+                return;
+            }
+            let since = *self.gap_since_us.get_or_insert(now_us);
+            if now_us < since + self.max_wait_us {
+                return;
+            }
+            self.gap_since_us = None;
+            self.lost += 1;
+            self.out.push_back(AudioOutput::Lost { next: self.pending.get(&(n + 1)).cloned() });
+            self.next = Some(n + 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame split as the H.264 payloader does: single NAL units as they are.
+    fn nal(kind: u8, len: usize) -> Bytes {
+        let mut v = vec![kind];
+        v.extend(std::iter::repeat_n(0xab, len));
+        Bytes::from(v)
+    }
+
+    fn frames(a: &mut VideoAssembler) -> Vec<VideoOutput> {
+        std::iter::from_fn(|| a.poll_output()).collect()
+    }
+
+    #[test]
+    fn sequence_numbers_unwrap_across_the_16_bit_boundary() {
+        let mut u = SeqUnwrapper::default();
+        let a = u.unwrap(65_534);
+        assert_eq!(u.unwrap(65_535), a + 1);
+        assert_eq!(u.unwrap(0), a + 2);
+        assert_eq!(u.unwrap(65_535), a + 1, "a late packet from before the wrap");
+        assert_eq!(u.unwrap(1), a + 3);
+    }
+
+    #[test]
+    fn reordered_packets_make_whole_frames() {
+        let mut a = VideoAssembler::new(100_000);
+        // Keyframe: SPS, PPS, IDR in three packets; then a P frame in two.
+        a.push(11, 0, false, nal(0x68, 4), 0);
+        a.push(10, 0, false, nal(0x67, 4), 0);
+        a.push(12, 0, true, nal(0x65, 50), 0);
+        a.push(14, 3000, true, nal(0x41, 30), 0);
+        a.push(13, 3000, false, nal(0x41, 30), 0);
+        let out = frames(&mut a);
+        assert_eq!(out.len(), 2, "{out:?}");
+        let VideoOutput::Frame(k) = &out[0] else { panic!("{out:?}") };
+        assert!(k.keyframe);
+        assert_eq!(crate::media::annexb::nal_units(&k.data).len(), 3);
+        let VideoOutput::Frame(p) = &out[1] else { panic!("{out:?}") };
+        assert_eq!((p.keyframe, p.rtp_timestamp), (false, 3000));
+    }
+
+    #[test]
+    fn a_lost_packet_waits_for_retransmission_then_asks_for_a_keyframe() {
+        let mut a = VideoAssembler::new(100_000);
+        a.push(1, 0, true, nal(0x65, 10), 0);
+        assert!(matches!(frames(&mut a)[..], [VideoOutput::Frame(_)]));
+        // Packet 2 (first of a two-packet P frame) is lost; 3 and the next frame arrive.
+        a.push(3, 3000, true, nal(0x41, 10), 1_000);
+        a.push(4, 6000, true, nal(0x41, 10), 2_000);
+        assert!(frames(&mut a).is_empty(), "waits for the retransmission");
+        assert_eq!(a.poll_timeout(), Some(101_000));
+        // The retransmission comes in time: both frames complete.
+        a.push(2, 3000, false, nal(0x41, 10), 50_000);
+        assert_eq!(frames(&mut a).len(), 2);
+
+        // Now a loss that is never repaired.
+        a.push(7, 9000, true, nal(0x41, 10), 200_000);
+        a.push(8, 12000, true, nal(0x41, 10), 200_000);
+        a.handle_timeout(250_000);
+        assert!(frames(&mut a).is_empty());
+        a.handle_timeout(300_001);
+        assert_eq!(frames(&mut a), vec![VideoOutput::NeedKeyframe]);
+        // P frames are useless until a keyframe comes.
+        a.push(9, 15000, true, nal(0x41, 10), 310_000);
+        assert!(frames(&mut a).is_empty());
+        a.push(10, 18000, true, nal(0x65, 10), 320_000);
+        assert!(matches!(&frames(&mut a)[..], [VideoOutput::Frame(f)] if f.keyframe));
+        assert_eq!(a.stats().keyframe_requests, 2, "the start and the loss");
+    }
+
+    #[test]
+    fn garbage_payloads_are_dropped_not_fatal() {
+        let mut a = VideoAssembler::new(10_000);
+        a.push(1, 0, true, Bytes::from_static(&[0x1c]), 0); // FU-A too short
+        a.push(2, 3000, true, Bytes::from_static(&[0x1f, 1, 2, 3]), 0); // reserved type
+        a.push(3, 6000, true, nal(0x65, 10), 0);
+        let out = frames(&mut a);
+        assert!(out.iter().any(|o| matches!(o, VideoOutput::Frame(f) if f.keyframe)), "{out:?}");
+        assert!(a.stats().frames_dropped >= 2);
+    }
+
+    #[test]
+    fn audio_comes_out_in_order_and_losses_carry_the_next_packet() {
+        let mut r = AudioReorder::new(40_000);
+        let p = |b: u8| Bytes::from(vec![b]);
+        r.push(100, p(0), 0);
+        r.push(102, p(2), 20_000);
+        r.push(101, p(1), 25_000);
+        r.push(104, p(4), 60_000);
+        r.push(105, p(5), 80_000);
+        let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
+        assert_eq!(got, vec![AudioOutput::Packet(p(0)), AudioOutput::Packet(p(1)), AudioOutput::Packet(p(2))]);
+        r.handle_timeout(100_001);
+        let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
+        assert_eq!(
+            got,
+            vec![AudioOutput::Lost { next: Some(p(4)) }, AudioOutput::Packet(p(4)), AudioOutput::Packet(p(5))]
+        );
+        r.push(103, p(3), 120_000);
+        assert_eq!((r.lost, r.late), (1, 1));
+    }
+}

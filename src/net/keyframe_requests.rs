@@ -1,0 +1,73 @@
+//! An interceptor that tells the application about keyframe requests (PLI, FIR).
+//!
+//! A keyframe request is about a stream this program encodes, so only the application can answer
+//! it. Inbound RTCP normally stops inside webrtc's interceptor chain; this interceptor watches it
+//! pass and reports each request on a channel. (webrtc's own route to the application, polling
+//! the local track, holds a lock that re-binding the track during renegotiation also needs, so
+//! it is not used.)
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::sansio::Protocol;
+use rtc::shared::error::Error;
+
+/// Reports inbound PLI/FIR; passes every packet on untouched.
+pub struct KeyframeRequestWatcher {
+    read: VecDeque<TaggedPacket>,
+    write: VecDeque<TaggedPacket>,
+    notify: Box<dyn Fn() + Send + Sync>,
+}
+
+impl KeyframeRequestWatcher {
+    /// Calls `notify` for every packet that carries a keyframe request.
+    pub fn new(notify: impl Fn() + Send + Sync + 'static) -> Self {
+        Self { read: VecDeque::new(), write: VecDeque::new(), notify: Box::new(notify) }
+    }
+}
+
+fn is_keyframe_request(p: &dyn rtc::rtcp::Packet) -> bool {
+    let any = p.as_any();
+    any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
+}
+
+impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestWatcher {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Error> {
+        if let Packet::Rtcp(packets) = &msg.message.packet {
+            if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
+                (self.notify)();
+            }
+        }
+        self.read.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<TaggedPacket> {
+        self.read.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
+        self.write.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<TaggedPacket> {
+        self.write.pop_front()
+    }
+}
+
+impl Interceptor for KeyframeRequestWatcher {
+    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
+}

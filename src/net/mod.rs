@@ -1,0 +1,31 @@
+//! The network runtime: WebRTC peer connections and the frames they carry.
+
+pub mod assembler;
+mod keyframe_requests;
+pub mod peer;
+
+/// Errors of the network layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The WebRTC stack refused an operation.
+    #[error("WebRTC: {0}")]
+    WebRtc(String),
+    /// The connection or its task is gone.
+    #[error("connection closed")]
+    Closed,
+}
+
+impl NetError {
+    pub(crate) fn webrtc(e: impl std::fmt::Display) -> Self {
+        Self::WebRtc(e.to_string())
+    }
+
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::WebRtc(_) => "net.webrtc",
+            Self::Closed => "net.closed",
+        }
+    }
+}

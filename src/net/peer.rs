@@ -1,0 +1,602 @@
+//! One WebRTC peer connection to one remote participant, with perfect negotiation.
+//!
+//! ```text
+//!            PeerLink (handle) ──commands──▶ link task (serialises every SDP step)
+//!                 │                               │ create_offer / set_*_description
+//!   send_video/send_audio                          ▼
+//!                 └──▶ TrackLocalStaticSample ──▶ webrtc PeerConnection ──▶ UDP (ICE/DTLS/SRTP)
+//!                                                  │ on_track
+//!          PeerEvent::{Video, Audio} ◀── assembler ◀┘
+//! ```
+//!
+//! Negotiation follows the W3C "perfect negotiation" pattern: either side may start a
+//! renegotiation (a screen share adds a track); on glare the *polite* side rolls back and takes
+//! the other's offer, the impolite side ignores the colliding offer. Which side is polite is given
+//! by the room (both ends compute the same answer). Handler callbacks run on webrtc's driver and
+//! must never await the connection, so they only post to the link task.
+//!
+//! A link always carries an audio and a video m-line (send-receive when this side has the medium,
+//! receive-only otherwise) so that the first offer already covers everything either side may send.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rtc::media::Sample;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceCandidateInit, RTCIceConnectionState, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, RTCSdpType, RTCSessionDescription, RTCSignalingState, Registry, SettingEngineBuilder,
+    register_default_interceptors,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+use super::NetError;
+use super::assembler::{AssembledFrame, AudioOutput, AudioReorder, VideoAssembler, VideoOutput};
+use super::keyframe_requests::KeyframeRequestWatcher;
+
+/// H.264 as every browser and SIP video endpoint decodes it: constrained baseline, mode 1.
+pub const H264_FMTP: &str = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
+/// Opus with in-band FEC.
+pub const OPUS_FMTP: &str = "minptime=10;useinbandfec=1";
+const H264_PT: u8 = 102;
+const OPUS_PT: u8 = 111;
+/// How long the assemblers wait for a retransmitted packet.
+const VIDEO_WAIT: Duration = Duration::from_millis(150);
+const AUDIO_WAIT: Duration = Duration::from_millis(60);
+
+/// A STUN or TURN server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// `stun:host:port` or `turn:host:port?transport=udp|tcp`.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    #[serde(default)]
+    pub username: String,
+    /// TURN password.
+    #[serde(default)]
+    pub credential: String,
+}
+
+/// How peer connections are made.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// STUN/TURN servers.
+    pub ice_servers: Vec<IceServer>,
+    /// Only relay candidates (everything through TURN).
+    pub relay_only: bool,
+    /// Local addresses to gather host candidates on (`0.0.0.0:0` means every interface).
+    pub bind: Vec<String>,
+    /// Interval between ICE connectivity checks. webrtc reaches `connected` one interval after
+    /// ICE succeeds, so this is also the floor of the join time.
+    pub ice_check_interval: Duration,
+}
+
+impl Default for PeerConfig {
+    fn default() -> Self {
+        Self {
+            ice_servers: vec![],
+            relay_only: false,
+            bind: vec!["0.0.0.0:0".into()],
+            ice_check_interval: Duration::from_millis(20),
+        }
+    }
+}
+
+/// What must reach the other side through signalling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerSignal {
+    /// An SDP offer or answer (`{"type":"offer","sdp":"…"}`).
+    Description(Box<RTCSessionDescription>),
+    /// A trickled ICE candidate.
+    Candidate(RTCIceCandidateInit),
+}
+
+/// Connection state as the meeting cares about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// ICE/DTLS under way.
+    Connecting,
+    /// Media can flow.
+    Connected,
+    /// Lost for now; ICE may recover (or be restarted).
+    Disconnected,
+    /// Gave up; an ICE restart is the way back.
+    Failed,
+    /// Closed for good.
+    Closed,
+}
+
+/// What a link reports to its owner.
+#[derive(Debug)]
+pub enum PeerEvent {
+    /// Send this to the remote side.
+    Signal(PeerSignal),
+    /// The connection changed state.
+    State(LinkState),
+    /// A complete H.264 access unit from the remote side.
+    Video(AssembledFrame),
+    /// An Opus packet (or a loss) from the remote side, in order.
+    Audio(AudioOutput),
+    /// The remote side asked for a keyframe (PLI/FIR).
+    KeyframeRequested,
+}
+
+enum Command {
+    Negotiate,
+    Remote(PeerSignal),
+    RestartIce,
+}
+
+struct OutTrack {
+    track: Arc<TrackLocalStaticSample>,
+    sender: Arc<dyn RtpSender>,
+    ssrc: u32,
+    payload_type: AtomicU8,
+    last_capture_us: Mutex<Option<u64>>,
+    mime: &'static str,
+}
+
+/// A handle to one peer connection. Dropping it does not close the connection; call
+/// [`PeerLink::close`].
+pub struct PeerLink {
+    pc: Arc<dyn PeerConnection>,
+    commands: mpsc::UnboundedSender<Command>,
+    audio: Option<OutTrack>,
+    video: Option<OutTrack>,
+    pli: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
+    connected: Arc<AtomicBool>,
+    closed: Arc<AtomicBool>,
+}
+
+struct Handler {
+    events: mpsc::UnboundedSender<PeerEvent>,
+    commands: mpsc::UnboundedSender<Command>,
+    signaling_stable: Arc<AtomicBool>,
+    remote_video: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
+    connected: Arc<AtomicBool>,
+    impolite: bool,
+    epoch: Instant,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_negotiation_needed(&self) {
+        let _ = self.commands.send(Command::Negotiate);
+    }
+
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        if let Ok(c) = event.candidate.to_json() {
+            let _ = self.events.send(PeerEvent::Signal(PeerSignal::Candidate(c)));
+        }
+    }
+
+    async fn on_signaling_state_change(&self, state: RTCSignalingState) {
+        self.signaling_stable.store(state == RTCSignalingState::Stable, Ordering::SeqCst);
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        // The impolite side restarts ICE when the path fails; both doing it would collide.
+        if state == RTCIceConnectionState::Failed && self.impolite {
+            let _ = self.commands.send(Command::RestartIce);
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let s = match state {
+            RTCPeerConnectionState::Connected => LinkState::Connected,
+            RTCPeerConnectionState::Disconnected => LinkState::Disconnected,
+            RTCPeerConnectionState::Failed => LinkState::Failed,
+            RTCPeerConnectionState::Closed => LinkState::Closed,
+            _ => LinkState::Connecting,
+        };
+        self.connected.store(s == LinkState::Connected, Ordering::SeqCst);
+        let _ = self.events.send(PeerEvent::State(s));
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let kind = track.kind().await;
+        let events = self.events.clone();
+        let epoch = self.epoch;
+        if kind == RtpCodecKind::Video {
+            if let Ok(mut v) = self.remote_video.lock() {
+                v.push(track.clone());
+            }
+            tokio::spawn(read_video(track, events, epoch));
+        } else {
+            tokio::spawn(read_audio(track, events, epoch));
+        }
+    }
+}
+
+fn micros_since(epoch: Instant) -> u64 {
+    epoch.elapsed().as_micros() as u64
+}
+
+async fn read_video(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<PeerEvent>, epoch: Instant) {
+    let mut asm = VideoAssembler::new(VIDEO_WAIT.as_micros() as u64);
+    let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
+    let mut last_pli = None::<Instant>;
+    loop {
+        let wait = asm.poll_timeout().map(|t| Duration::from_micros(t.saturating_sub(micros_since(epoch))));
+        let next = match wait {
+            Some(d) => tokio::time::timeout(d, track.poll()).await.ok(),
+            None => Some(track.poll().await),
+        };
+        let now = micros_since(epoch);
+        match next {
+            Some(None) => return,
+            Some(Some(TrackRemoteEvent::OnRtpPacket(p))) => {
+                let h = &p.header;
+                asm.push(h.sequence_number, h.timestamp, h.marker, p.payload.clone(), now);
+            }
+            Some(Some(TrackRemoteEvent::OnEnded)) => return,
+            Some(Some(_)) => {}
+            None => asm.handle_timeout(now),
+        }
+        while let Some(out) = asm.poll_output() {
+            match out {
+                VideoOutput::Frame(f) => {
+                    if events.send(PeerEvent::Video(f)).is_err() {
+                        return;
+                    }
+                }
+                VideoOutput::NeedKeyframe => {
+                    // At most one PLI per 300 ms: the sender needs one keyframe, not a storm.
+                    if last_pli.is_none_or(|t| t.elapsed() > Duration::from_millis(300)) {
+                        last_pli = Some(Instant::now());
+                        let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
+                        let _ = track.write_rtcp(vec![Box::new(pli)]).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn read_audio(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<PeerEvent>, epoch: Instant) {
+    let mut reorder = AudioReorder::new(AUDIO_WAIT.as_micros() as u64);
+    loop {
+        let wait = reorder.poll_timeout().map(|t| Duration::from_micros(t.saturating_sub(micros_since(epoch))));
+        let next = match wait {
+            Some(d) => tokio::time::timeout(d, track.poll()).await.ok(),
+            None => Some(track.poll().await),
+        };
+        let now = micros_since(epoch);
+        match next {
+            Some(None) | Some(Some(TrackRemoteEvent::OnEnded)) => return,
+            Some(Some(TrackRemoteEvent::OnRtpPacket(p))) => {
+                reorder.push(p.header.sequence_number, p.payload.clone(), now)
+            }
+            Some(Some(_)) => {}
+            None => reorder.handle_timeout(now),
+        }
+        while let Some(out) = reorder.poll_output() {
+            if events.send(PeerEvent::Audio(out)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn codec(kind: RtpCodecKind) -> RTCRtpCodecParameters {
+    let fb = |typ: &str, parameter: &str| RTCPFeedback { typ: typ.into(), parameter: parameter.into() };
+    match kind {
+        RtpCodecKind::Audio => RTCRtpCodecParameters {
+            rtp_codec: RTCRtpCodec {
+                mime_type: "audio/opus".into(),
+                clock_rate: 48_000,
+                channels: 2,
+                sdp_fmtp_line: OPUS_FMTP.into(),
+                rtcp_feedback: vec![fb("transport-cc", "")],
+            },
+            payload_type: OPUS_PT,
+        },
+        _ => RTCRtpCodecParameters {
+            rtp_codec: RTCRtpCodec {
+                mime_type: "video/H264".into(),
+                clock_rate: 90_000,
+                channels: 0,
+                sdp_fmtp_line: H264_FMTP.into(),
+                rtcp_feedback: vec![fb("ccm", "fir"), fb("nack", ""), fb("nack", "pli"), fb("transport-cc", "")],
+            },
+            payload_type: H264_PT,
+        },
+    }
+}
+
+/// What this side sends on a new link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalMedia {
+    /// Send audio.
+    pub audio: bool,
+    /// Send video.
+    pub video: bool,
+}
+
+impl PeerLink {
+    /// Creates a peer connection to one remote participant. `polite` decides who yields on glare.
+    /// Events go to `events`; if `offer` is true this side sends the first offer.
+    pub async fn new(
+        config: &PeerConfig,
+        local: LocalMedia,
+        polite: bool,
+        offer: bool,
+        events: mpsc::UnboundedSender<PeerEvent>,
+    ) -> Result<Self, NetError> {
+        let mut engine = MediaEngine::default();
+        engine.register_codec(codec(RtpCodecKind::Audio), RtpCodecKind::Audio).map_err(NetError::webrtc)?;
+        engine.register_codec(codec(RtpCodecKind::Video), RtpCodecKind::Video).map_err(NetError::webrtc)?;
+        let registry = register_default_interceptors(Registry::new(), &mut engine).map_err(NetError::webrtc)?;
+        let pli_events = events.clone();
+        let watcher = KeyframeRequestWatcher::new(move || {
+            let _ = pli_events.send(PeerEvent::KeyframeRequested);
+        });
+        let registry = registry.with(rtc::interceptor::Slot::from(14_000), watcher);
+        let settings = SettingEngineBuilder::new()
+            .with_ice_connection_attempts(Some(config.ice_check_interval), None)
+            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            .with_include_loopback_candidate(true)
+            .build();
+        let rtc_config = RTCConfigurationBuilder::new()
+            .with_ice_servers(
+                config
+                    .ice_servers
+                    .iter()
+                    .map(|s| RTCIceServer {
+                        urls: s.urls.clone(),
+                        username: s.username.clone(),
+                        credential: s.credential.clone(),
+                    })
+                    .collect(),
+            )
+            .with_ice_transport_policy(if config.relay_only {
+                RTCIceTransportPolicy::Relay
+            } else {
+                RTCIceTransportPolicy::All
+            })
+            .build();
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let signaling_stable = Arc::new(AtomicBool::new(true));
+        let remote_video = Arc::new(Mutex::new(Vec::new()));
+        let connected = Arc::new(AtomicBool::new(false));
+        let handler = Handler {
+            events: events.clone(),
+            commands: commands.clone(),
+            signaling_stable: signaling_stable.clone(),
+            remote_video: remote_video.clone(),
+            connected: connected.clone(),
+            impolite: !polite,
+            epoch: Instant::now(),
+        };
+        let pc = PeerConnectionBuilder::new()
+            .with_configuration(rtc_config)
+            .with_media_engine(engine)
+            .with_setting_engine(settings)
+            .with_interceptor_registry(registry)
+            .with_handler(Arc::new(handler))
+            .with_udp_addrs(config.bind.clone())
+            .build()
+            .await
+            .map_err(NetError::webrtc)?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        let audio = Self::add_medium(&pc, RtpCodecKind::Audio, local.audio).await?;
+        let video = Self::add_medium(&pc, RtpCodecKind::Video, local.video).await?;
+        let closed = Arc::new(AtomicBool::new(false));
+
+        tokio::spawn(run_link(pc.clone(), command_rx, events.clone(), polite, signaling_stable));
+        if offer {
+            let _ = commands.send(Command::Negotiate);
+        }
+        Ok(Self { pc, commands, audio, video, pli: remote_video, connected, closed })
+    }
+
+    async fn add_medium(
+        pc: &Arc<dyn PeerConnection>,
+        kind: RtpCodecKind,
+        send: bool,
+    ) -> Result<Option<OutTrack>, NetError> {
+        if !send {
+            let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
+            pc.add_transceiver_from_kind(kind, Some(init)).await.map_err(NetError::webrtc)?;
+            return Ok(None);
+        }
+        let ssrc: u32 = rand::random();
+        let codec = codec(kind);
+        let name = if kind == RtpCodecKind::Audio { "audio" } else { "video" };
+        let track = TrackLocalStaticSample::new(
+            Instant::now(),
+            MediaStreamTrack::new(
+                "trygg".to_owned(),
+                format!("trygg-{name}"),
+                format!("trygg-{name}"),
+                kind,
+                vec![RTCRtpEncodingParameters {
+                    rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                    codec: codec.rtp_codec.clone(),
+                    ..Default::default()
+                }],
+            ),
+        )
+        .map_err(NetError::webrtc)?;
+        let track = Arc::new(track);
+        let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(NetError::webrtc)?;
+        let mime = if kind == RtpCodecKind::Audio { "audio/opus" } else { "video/h264" };
+        Ok(Some(OutTrack {
+            track,
+            sender,
+            ssrc,
+            payload_type: AtomicU8::new(0),
+            last_capture_us: Mutex::new(None),
+            mime,
+        }))
+    }
+
+    /// Hands a signal from the remote side to this link.
+    pub fn handle_signal(&self, signal: PeerSignal) {
+        let _ = self.commands.send(Command::Remote(signal));
+    }
+
+    /// Restarts ICE (a new offer with fresh credentials).
+    pub fn restart_ice(&self) {
+        let _ = self.commands.send(Command::RestartIce);
+    }
+
+    /// True while media can flow.
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::SeqCst)
+    }
+
+    /// Sends one encoded H.264 access unit captured at `capture_us`.
+    pub async fn send_video(&self, data: Bytes, capture_us: u64) -> Result<(), NetError> {
+        match &self.video {
+            Some(t) => send_sample(t, data, capture_us, 33_333).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sends one encoded Opus packet captured at `capture_us`.
+    pub async fn send_audio(&self, data: Bytes, capture_us: u64) -> Result<(), NetError> {
+        match &self.audio {
+            Some(t) => send_sample(t, data, capture_us, 20_000).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Asks the remote sender for a keyframe (on every video track it sends us).
+    pub async fn request_keyframe(&self) {
+        let tracks: Vec<_> = self.pli.lock().map(|v| v.clone()).unwrap_or_default();
+        for t in tracks {
+            let ssrc = t.ssrcs().await.first().copied().unwrap_or(0);
+            let _ = t.write_rtcp(vec![Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc })]).await;
+        }
+    }
+
+    /// A stats snapshot.
+    pub async fn stats(&self) -> webrtc::peer_connection::RTCStatsReport {
+        self.pc.get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None).await
+    }
+
+    /// Closes the connection.
+    pub async fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let _ = self.pc.close().await;
+    }
+}
+
+async fn send_sample(t: &OutTrack, data: Bytes, capture_us: u64, default_duration_us: u64) -> Result<(), NetError> {
+    let mut pt = t.payload_type.load(Ordering::Relaxed);
+    if pt == 0 {
+        let params = t.sender.get_parameters().await.map_err(NetError::webrtc)?;
+        let Some(c) = params.rtp_parameters.codecs.iter().find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(t.mime))
+        else {
+            // Not negotiated (yet): nothing to send to.
+            return Ok(());
+        };
+        pt = c.payload_type;
+        t.payload_type.store(pt, Ordering::Relaxed);
+    }
+    // RTP time advances by the real gap between captures, so the receiver sees true timing.
+    let duration_us = {
+        let mut last = t.last_capture_us.lock().map_err(|_| NetError::Closed)?;
+        let d = last.map_or(default_duration_us, |l| capture_us.saturating_sub(l).clamp(1, 1_000_000));
+        *last = Some(capture_us);
+        d
+    };
+    let sample = Sample { data, duration: Duration::from_micros(duration_us), ..Sample::new(Instant::now()) };
+    t.track.sample_writer(t.ssrc, pt).write_sample(&sample).await.map_err(NetError::webrtc)
+}
+
+async fn run_link(
+    pc: Arc<dyn PeerConnection>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<PeerEvent>,
+    polite: bool,
+    stable: Arc<AtomicBool>,
+) {
+    let mut making_offer = false;
+    let mut ignore_offer = false;
+    let mut restart_pending = false;
+    while let Some(cmd) = commands.recv().await {
+        let result: Result<(), NetError> = async {
+            match cmd {
+                Command::RestartIce => {
+                    pc.restart_ice().await.map_err(NetError::webrtc)?;
+                    restart_pending = true;
+                    offer(&pc, &events, &mut making_offer).await
+                }
+                Command::Negotiate => {
+                    if !stable.load(Ordering::SeqCst) && !restart_pending {
+                        // An exchange is in flight; negotiation-needed fires again when it ends if
+                        // still needed.
+                        return Ok(());
+                    }
+                    restart_pending = false;
+                    offer(&pc, &events, &mut making_offer).await
+                }
+                Command::Remote(PeerSignal::Description(desc)) => {
+                    let is_offer = desc.sdp_type == RTCSdpType::Offer;
+                    let collision = is_offer && (making_offer || !stable.load(Ordering::SeqCst));
+                    ignore_offer = !polite && collision;
+                    if ignore_offer {
+                        return Ok(());
+                    }
+                    if collision {
+                        let rollback = RTCSessionDescription::rollback(None).map_err(NetError::webrtc)?;
+                        pc.set_local_description(rollback).await.map_err(NetError::webrtc)?;
+                    }
+                    pc.set_remote_description(*desc).await.map_err(NetError::webrtc)?;
+                    if is_offer {
+                        let answer = pc.create_answer(None).await.map_err(NetError::webrtc)?;
+                        pc.set_local_description(answer).await.map_err(NetError::webrtc)?;
+                        if let Some(local) = pc.local_description().await {
+                            let _ = events.send(PeerEvent::Signal(PeerSignal::Description(Box::new(local))));
+                        }
+                    }
+                    Ok(())
+                }
+                Command::Remote(PeerSignal::Candidate(c)) => match pc.add_ice_candidate(c).await {
+                    Err(e) if !ignore_offer => Err(NetError::webrtc(e)),
+                    _ => Ok(()),
+                },
+            }
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!("peer link: {e}");
+        }
+    }
+}
+
+async fn offer(
+    pc: &Arc<dyn PeerConnection>,
+    events: &mpsc::UnboundedSender<PeerEvent>,
+    making: &mut bool,
+) -> Result<(), NetError> {
+    *making = true;
+    let result = async {
+        let offer = pc.create_offer(None).await.map_err(NetError::webrtc)?;
+        pc.set_local_description(offer).await.map_err(NetError::webrtc)?;
+        if let Some(local) = pc.local_description().await {
+            let _ = events.send(PeerEvent::Signal(PeerSignal::Description(Box::new(local))));
+        }
+        Ok(())
+    }
+    .await;
+    *making = false;
+    result
+}
