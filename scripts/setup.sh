@@ -39,6 +39,12 @@ if [ "$want" = test ]; then
   # To test: FFmpeg validates what our encoder makes and makes known pictures; PulseAudio (with
   # ALSA's pulse plugin) is the sound server the audio device tests start.
   packages+=(ffmpeg pulseaudio libasound2-plugins)
+  # Real third-party peers on loopback: Chromium, driven by playwright-core from npm.
+  packages+=(chromium)
+  # Node.js: the machine's own if it has one (often newer than Debian's), else Debian's.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+  fi
 fi
 
 missing=()
@@ -59,4 +65,16 @@ else
   fi
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- npm packages (tests) -----------------------------------------------------------------------
+if [ "$want" = test ]; then
+  for dir in tests/interop; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+      say "installing npm packages in $dir (npm ci)"
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      say "npm packages in $dir: present"
+    fi
+  done
 fi

@@ -91,6 +91,8 @@ pub struct VideoAssembler {
     pending: BTreeMap<u64, Pkt>,
     next: Option<u64>,
     need_keyframe: bool,
+    have_param_sets: bool,
+    started: bool,
     gap_since_us: Option<u64>,
     max_wait_us: u64,
     out: std::collections::VecDeque<VideoOutput>,
@@ -109,6 +111,8 @@ impl VideoAssembler {
             pending: BTreeMap::new(),
             next: None,
             need_keyframe: true,
+            have_param_sets: false,
+            started: false,
             gap_since_us: None,
             max_wait_us,
             out: Default::default(),
@@ -125,17 +129,20 @@ impl VideoAssembler {
     pub fn push(&mut self, seq: u16, timestamp: u32, marker: bool, payload: Bytes, now_us: u64) {
         let ext = self.seq.unwrap(seq);
         if self.next.is_some_and(|n| ext < n) {
-            self.stats.late_packets += 1;
-            return;
-        }
-        if payload.is_empty() {
-            return;
+            if self.started {
+                self.stats.late_packets += 1;
+                return;
+            }
+            // Before the first frame, an earlier packet simply moves the start back.
+            self.next = Some(ext);
         }
         if self.pending.len() >= MAX_PENDING {
             self.pending.clear();
             self.next = None;
             self.request_keyframe();
         }
+        // Padding-only packets (bandwidth probes) carry no media but do use sequence numbers:
+        // they are kept as placeholders so that they do not look like losses.
         self.pending.entry(ext).or_insert(Pkt { ts: timestamp, marker, payload, arrival_us: now_us });
         if self.next.is_none() {
             self.next = Some(ext);
@@ -168,7 +175,12 @@ impl VideoAssembler {
 
     fn assemble(&mut self, now_us: u64) {
         loop {
-            let Some(start) = self.next else { return };
+            let Some(mut start) = self.next else { return };
+            while self.pending.get(&start).is_some_and(|p| p.payload.is_empty()) {
+                self.pending.remove(&start);
+                start += 1;
+                self.next = Some(start);
+            }
             match self.complete_frame_at(start) {
                 Some(end) => {
                     self.gap_since_us = None;
@@ -187,6 +199,7 @@ impl VideoAssembler {
                     }
                     // Give up on this frame: skip to the first frame start after the gap.
                     self.gap_since_us = None;
+                    self.started = true;
                     self.stats.frames_dropped += 1;
                     match self.next_frame_start_after(start) {
                         Some(n) => {
@@ -219,6 +232,10 @@ impl VideoAssembler {
         let mut s = start;
         loop {
             let p = self.pending.get(&s)?;
+            if p.payload.is_empty() {
+                s += 1;
+                continue;
+            }
             if p.ts != first.ts {
                 // The frame ended without a marker (lost marker packet): treat it as ended before.
                 return (s > start).then_some(s - 1);
@@ -253,12 +270,21 @@ impl VideoAssembler {
     }
 
     fn emit(&mut self, start: u64, end: u64) {
+        self.started = true;
         let mut depacketizer = H264Packet::default();
         let mut data = BytesMut::new();
         let (mut ts, mut arrival) = (0, u64::MAX);
         let mut ok = true;
+        let mut head = true;
         for s in start..=end {
             let Some(p) = self.pending.remove(&s) else { continue };
+            if p.payload.is_empty() {
+                continue;
+            }
+            if std::mem::take(&mut head) && !depacketizer.is_partition_head(&p.payload) {
+                // The frame's first packet is a middle fragment: its start never arrived.
+                ok = false;
+            }
             ts = p.ts;
             arrival = arrival.min(p.arrival_us);
             match depacketizer.depacketize(&p.payload) {
@@ -272,9 +298,18 @@ impl VideoAssembler {
             return;
         }
         let data = data.freeze();
-        let keyframe = annexb::is_keyframe(&data);
-        if self.need_keyframe && !keyframe {
+        let units = annexb::nal_units(&data);
+        let has = |t: annexb::NalType| units.iter().any(|n| n.kind() == t);
+        let keyframe = has(annexb::NalType::Idr);
+        if has(annexb::NalType::Sps) && has(annexb::NalType::Pps) {
+            self.have_param_sets = true;
+        }
+        // A decoder can start at a keyframe only once it has the parameter sets.
+        let decodable_start = keyframe && self.have_param_sets;
+        if self.need_keyframe && !decodable_start {
+            // Joined mid-stream or lost a frame: useless until a keyframe comes, so ask for one.
             self.stats.frames_dropped += 1;
+            self.request_keyframe();
             return;
         }
         self.need_keyframe = false;
@@ -427,33 +462,69 @@ mod tests {
         assert_eq!((p.keyframe, p.rtp_timestamp), (false, 3000));
     }
 
+    /// Pushes a keyframe as three packets (SPS, PPS, IDR) from `seq`; returns the next seq.
+    fn keyframe(a: &mut VideoAssembler, seq: u16, ts: u32, now: u64) -> u16 {
+        a.push(seq, ts, false, nal(0x67, 4), now);
+        a.push(seq + 1, ts, false, nal(0x68, 4), now);
+        a.push(seq + 2, ts, true, nal(0x65, 10), now);
+        seq + 3
+    }
+
     #[test]
     fn a_lost_packet_waits_for_retransmission_then_asks_for_a_keyframe() {
         let mut a = VideoAssembler::new(100_000);
-        a.push(1, 0, true, nal(0x65, 10), 0);
+        keyframe(&mut a, 1, 0, 0);
         assert!(matches!(frames(&mut a)[..], [VideoOutput::Frame(_)]));
-        // Packet 2 (first of a two-packet P frame) is lost; 3 and the next frame arrive.
-        a.push(3, 3000, true, nal(0x41, 10), 1_000);
-        a.push(4, 6000, true, nal(0x41, 10), 2_000);
+        // Packet 4 (first of a two-packet P frame) is lost; 5 and the next frame arrive.
+        a.push(5, 3000, true, nal(0x41, 10), 1_000);
+        a.push(6, 6000, true, nal(0x41, 10), 2_000);
         assert!(frames(&mut a).is_empty(), "waits for the retransmission");
         assert_eq!(a.poll_timeout(), Some(101_000));
         // The retransmission comes in time: both frames complete.
-        a.push(2, 3000, false, nal(0x41, 10), 50_000);
+        a.push(4, 3000, false, nal(0x41, 10), 50_000);
         assert_eq!(frames(&mut a).len(), 2);
 
-        // Now a loss that is never repaired.
-        a.push(7, 9000, true, nal(0x41, 10), 200_000);
-        a.push(8, 12000, true, nal(0x41, 10), 200_000);
+        // Now a loss (packet 7) that is never repaired.
+        a.push(8, 9000, true, nal(0x41, 10), 200_000);
+        a.push(9, 12000, true, nal(0x41, 10), 200_000);
         a.handle_timeout(250_000);
         assert!(frames(&mut a).is_empty());
         a.handle_timeout(300_001);
         assert_eq!(frames(&mut a), vec![VideoOutput::NeedKeyframe]);
-        // P frames are useless until a keyframe comes.
-        a.push(9, 15000, true, nal(0x41, 10), 310_000);
-        assert!(frames(&mut a).is_empty());
-        a.push(10, 18000, true, nal(0x65, 10), 320_000);
+        // P frames are useless until a keyframe comes, and each one asks again.
+        a.push(10, 15000, true, nal(0x41, 10), 310_000);
+        assert_eq!(frames(&mut a), vec![VideoOutput::NeedKeyframe]);
+        a.push(11, 18000, true, nal(0x65, 10), 320_000);
+        assert!(
+            matches!(&frames(&mut a)[..], [VideoOutput::Frame(f)] if f.keyframe),
+            "parameter sets are known by now"
+        );
+        assert_eq!(a.stats().keyframe_requests, 2);
+    }
+
+    #[test]
+    fn a_stream_joined_midway_waits_for_parameter_sets_and_a_whole_first_packet() {
+        let mut a = VideoAssembler::new(100_000);
+        // The tail of an FU-A fragmented IDR (no start bit), then an IDR without SPS/PPS.
+        a.push(1, 0, true, Bytes::from_static(&[0x7c, 0x45, 1, 2, 3]), 0);
+        a.push(2, 3000, true, nal(0x65, 10), 0);
+        assert_eq!(frames(&mut a), vec![VideoOutput::NeedKeyframe]);
+        keyframe(&mut a, 3, 6000, 0);
         assert!(matches!(&frames(&mut a)[..], [VideoOutput::Frame(f)] if f.keyframe));
-        assert_eq!(a.stats().keyframe_requests, 2, "the start and the loss");
+    }
+
+    #[test]
+    fn padding_packets_are_not_losses() {
+        let mut a = VideoAssembler::new(100_000);
+        keyframe(&mut a, 1, 0, 0);
+        a.push(4, 0, false, Bytes::new(), 0); // padding after the frame
+        a.push(5, 0, false, Bytes::new(), 0);
+        a.push(6, 3000, true, nal(0x41, 10), 0);
+        a.handle_timeout(1_000_000);
+        let out = frames(&mut a);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out.iter().all(|o| matches!(o, VideoOutput::Frame(_))));
+        assert_eq!(a.stats().keyframe_requests, 0);
     }
 
     #[test]
@@ -461,7 +532,7 @@ mod tests {
         let mut a = VideoAssembler::new(10_000);
         a.push(1, 0, true, Bytes::from_static(&[0x1c]), 0); // FU-A too short
         a.push(2, 3000, true, Bytes::from_static(&[0x1f, 1, 2, 3]), 0); // reserved type
-        a.push(3, 6000, true, nal(0x65, 10), 0);
+        keyframe(&mut a, 3, 6000, 0);
         let out = frames(&mut a);
         assert!(out.iter().any(|o| matches!(o, VideoOutput::Frame(f) if f.keyframe)), "{out:?}");
         assert!(a.stats().frames_dropped >= 2);

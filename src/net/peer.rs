@@ -398,7 +398,7 @@ impl PeerLink {
         let video = Self::add_medium(&pc, RtpCodecKind::Video, local.video).await?;
         let closed = Arc::new(AtomicBool::new(false));
 
-        tokio::spawn(run_link(pc.clone(), command_rx, events.clone(), polite, signaling_stable));
+        tokio::spawn(run_link(pc.clone(), command_rx, events.clone(), polite, offer, signaling_stable));
         if offer {
             let _ = commands.send(Command::Negotiate);
         }
@@ -526,12 +526,23 @@ async fn run_link(
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<PeerEvent>,
     polite: bool,
+    initiator: bool,
     stable: Arc<AtomicBool>,
 ) {
     let mut making_offer = false;
     let mut ignore_offer = false;
     let mut restart_pending = false;
+    // The side that did not start the connection waits for the first offer before it offers
+    // anything itself: peers that do not do perfect negotiation (browsers in plain pages, SIP
+    // bridges, SFUs) fail on an unsolicited counter-offer. A renegotiation asked for meanwhile
+    // is made right after that first exchange.
+    let mut first_exchange_done = initiator;
+    let mut deferred_negotiation = false;
     while let Some(cmd) = commands.recv().await {
+        if matches!(cmd, Command::Negotiate) && !first_exchange_done {
+            deferred_negotiation = true;
+            continue;
+        }
         let result: Result<(), NetError> = async {
             match cmd {
                 Command::RestartIce => {
@@ -565,6 +576,12 @@ async fn run_link(
                         pc.set_local_description(answer).await.map_err(NetError::webrtc)?;
                         if let Some(local) = pc.local_description().await {
                             let _ = events.send(PeerEvent::Signal(PeerSignal::Description(Box::new(local))));
+                        }
+                    }
+                    if !first_exchange_done {
+                        first_exchange_done = true;
+                        if std::mem::take(&mut deferred_negotiation) {
+                            offer(&pc, &events, &mut making_offer).await?;
                         }
                     }
                     Ok(())
