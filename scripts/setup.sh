@@ -37,8 +37,9 @@ fi
 packages=(build-essential pkg-config clang libclang-dev cmake nasm libasound2-dev)
 if [ "$want" = test ]; then
   # To test: FFmpeg validates what our encoder makes and makes known pictures; PulseAudio (with
-  # ALSA's pulse plugin) is the sound server the audio device tests start.
-  packages+=(ffmpeg pulseaudio libasound2-plugins)
+  # ALSA's pulse plugin) is the sound server the audio device tests start; coturn is the TURN
+  # server the relay tests start (each test runs its own, on loopback).
+  packages+=(ffmpeg pulseaudio libasound2-plugins coturn)
   # Real third-party peers on loopback: Chromium, driven by playwright-core from npm.
   packages+=(chromium)
   # Node.js: the machine's own if it has one (often newer than Debian's), else Debian's.

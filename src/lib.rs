@@ -33,6 +33,7 @@
 
 pub mod bench;
 pub mod media;
+pub mod meeting;
 pub mod net;
 
 /// Version, commit and enabled features, as `trygg --version` prints them.

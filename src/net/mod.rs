@@ -2,6 +2,7 @@
 
 pub mod assembler;
 mod keyframe_requests;
+pub mod link_stats;
 pub mod peer;
 
 /// Errors of the network layer.

@@ -487,8 +487,9 @@ impl PeerLink {
     }
 
     /// A stats snapshot.
-    pub async fn stats(&self) -> webrtc::peer_connection::RTCStatsReport {
-        self.pc.get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None).await
+    pub async fn stats(&self) -> super::link_stats::LinkStats {
+        let report = self.pc.get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None).await;
+        super::link_stats::LinkStats::from_report(&report)
     }
 
     /// Closes the connection.

@@ -1,0 +1,221 @@
+//! Media from one remote participant: decode, measure, deliver, record.
+//!
+//! Each remote participant gets a decode thread fed by its peer link's receive tasks. Decoded
+//! pictures go to that participant's video channel (the UI draws from it) and decoded audio to the
+//! mixer; with recording on, both are also written to `DIR/<participant>.y4m` and `.wav`. A
+//! picture that fails to decode asks the sender for a keyframe.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use super::mixer::MixerInput;
+use crate::media::clock::SharedClock;
+use crate::media::frame::FrameDuration;
+use crate::media::h264::H264Decoder;
+use crate::media::opus::OpusDecoder;
+use crate::media::pixel_stamp;
+use crate::media::sink::VideoSender;
+use crate::media::wav::WavWriter;
+use crate::media::y4m::Y4mWriter;
+use crate::media::{AudioFrame, MediaError};
+use crate::net::assembler::{AssembledFrame, AudioOutput};
+
+/// What a peer link hands to a participant's decoder.
+#[derive(Debug)]
+pub enum Received {
+    /// A complete H.264 access unit.
+    Video(AssembledFrame),
+    /// An Opus packet or a loss.
+    Audio(AudioOutput),
+}
+
+/// Counters and measurements of one participant's incoming media.
+#[derive(Debug, Default)]
+pub struct IncomingStats {
+    /// Pictures decoded.
+    pub frames_decoded: AtomicU64,
+    /// Access units that failed to decode.
+    pub decode_errors: AtomicU64,
+    /// Bytes of video received.
+    pub video_bytes: AtomicU64,
+    /// Audio packets decoded.
+    pub audio_packets: AtomicU64,
+    /// Audio packets lost (concealed).
+    pub audio_lost: AtomicU64,
+    /// Bytes of audio received.
+    pub audio_bytes: AtomicU64,
+    /// When the first picture was decoded (µs since the epoch), 0 before.
+    pub first_video_us: AtomicU64,
+    /// When the first audio was decoded, 0 before.
+    pub first_audio_us: AtomicU64,
+    /// Last decoded picture size as (width << 32 | height).
+    pub picture_size: AtomicU64,
+    /// Glass-to-glass latencies (ms) read from pixel stamps since the last `take_latencies`.
+    latencies: Mutex<Vec<f64>>,
+}
+
+impl IncomingStats {
+    /// Takes the latencies measured since the last call.
+    pub fn take_latencies(&self) -> Vec<f64> {
+        self.latencies.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
+    }
+}
+
+/// Where one participant's decoded media goes.
+pub struct IncomingSinks {
+    /// Pictures, for the UI or a test.
+    pub video: Option<VideoSender>,
+    /// Audio, for the mixer (and the speaker behind it).
+    pub audio: Option<MixerInput>,
+    /// Write `<dir>/<name>.y4m` and `.wav`.
+    pub record: Option<(PathBuf, String)>,
+}
+
+/// A participant's decode thread.
+pub struct Incoming {
+    tx: SyncSender<Received>,
+    /// Counters.
+    pub stats: Arc<IncomingStats>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// How much received media may queue for the decoder before the oldest is dropped.
+const QUEUE: usize = 64;
+
+impl Incoming {
+    /// Starts decoding for one participant. `need_keyframe` is called when a picture did not decode.
+    pub fn start(
+        sinks: IncomingSinks,
+        clock: SharedClock,
+        need_keyframe: impl Fn() + Send + 'static,
+    ) -> Result<Self, MediaError> {
+        let (tx, rx) = sync_channel(QUEUE);
+        let stats = Arc::new(IncomingStats::default());
+        let video = H264Decoder::new()?;
+        let audio = OpusDecoder::new(1, FrameDuration::Ms20)?;
+        let st = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("media in".into())
+            .spawn(move || decode_loop(rx, video, audio, sinks, clock, st, need_keyframe))
+            .map_err(|e| MediaError::io("decode thread", e))?;
+        Ok(Self { tx, stats, thread: Some(thread) })
+    }
+
+    /// Hands over received media. Never blocks: when the decoder is behind, the newest item is
+    /// dropped (video then recovers at the next keyframe it asks for).
+    pub fn push(&self, item: Received) {
+        match self.tx.try_send(item) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Full(_)) => tracing::debug!("decoder behind; dropped received media"),
+        }
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        // Closing the channel ends the loop.
+        let (dead, _) = sync_channel(1);
+        self.tx = dead;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Recording {
+    video: Option<Y4mWriter<std::io::BufWriter<std::fs::File>>>,
+    audio: Option<WavWriter>,
+}
+
+fn decode_loop(
+    rx: Receiver<Received>,
+    mut video: H264Decoder,
+    mut audio: OpusDecoder,
+    sinks: IncomingSinks,
+    clock: SharedClock,
+    stats: Arc<IncomingStats>,
+    need_keyframe: impl Fn(),
+) {
+    let mut rec = sinks.record.as_ref().map(|(dir, name)| Recording {
+        video: Y4mWriter::create(&dir.join(format!("{name}.y4m")), 30).ok(),
+        audio: WavWriter::create(&dir.join(format!("{name}.wav")), 1).ok(),
+    });
+    let mut seq = 0u64;
+    for item in rx.iter() {
+        match item {
+            Received::Video(f) => {
+                stats.video_bytes.fetch_add(f.data.len() as u64, Ordering::Relaxed);
+                let picture = match video.decode(&f.data) {
+                    Ok(Some(p)) => p,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::debug!("picture did not decode: {e}");
+                        stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                        need_keyframe();
+                        continue;
+                    }
+                };
+                let now = clock.now_us();
+                let Ok(frame) = picture.to_frame(now, seq) else { continue };
+                seq += 1;
+                stats.frames_decoded.fetch_add(1, Ordering::Relaxed);
+                let _ = stats.first_video_us.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+                stats
+                    .picture_size
+                    .store((u64::from(frame.width()) << 32) | u64::from(frame.height()), Ordering::Relaxed);
+                if let Some(age) = pixel_stamp::read(&frame).and_then(|s| s.age_us(now)) {
+                    if let Ok(mut l) = stats.latencies.lock() {
+                        l.push(age as f64 / 1000.0);
+                    }
+                }
+                if let Some(w) = rec.as_mut().and_then(|r| r.video.as_mut()) {
+                    // A change of picture size mid-call cannot go into one Y4M file; later
+                    // pictures of the new size are left out of the recording.
+                    let _ = w.write(&frame);
+                }
+                if let Some(v) = &sinks.video {
+                    let _ = v.send(frame);
+                }
+            }
+            Received::Audio(out) => {
+                let now = clock.now_us();
+                let decoded = match out {
+                    AudioOutput::Packet(p) => {
+                        stats.audio_bytes.fetch_add(p.len() as u64, Ordering::Relaxed);
+                        audio.decode(&p, now)
+                    }
+                    AudioOutput::Lost { next } => {
+                        stats.audio_lost.fetch_add(1, Ordering::Relaxed);
+                        audio.conceal(next.as_deref(), now)
+                    }
+                };
+                let frame: AudioFrame = match decoded {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tracing::debug!("audio packet did not decode: {e}");
+                        continue;
+                    }
+                };
+                stats.audio_packets.fetch_add(1, Ordering::Relaxed);
+                let _ = stats.first_audio_us.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+                if let Some(w) = rec.as_mut().and_then(|r| r.audio.as_mut()) {
+                    let _ = w.write(frame.samples());
+                }
+                if let Some(m) = &sinks.audio {
+                    m.push(frame.samples());
+                }
+            }
+        }
+    }
+    if let Some(r) = rec {
+        if let Some(v) = r.video {
+            let _ = v.finish();
+        }
+        if let Some(a) = r.audio {
+            let _ = a.finish();
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! This participant's own media: capture, encode once, hand the encoded frames to every peer.
+//!
+//! One thread per medium captures (blocking on the device or the pacing clock) and encodes in
+//! place, then publishes the encoded frame on a broadcast channel that every peer link's sender
+//! task subscribes to. Encoding happens once however many peers there are; the per-peer work is
+//! packetisation and SRTP. A peer that falls behind skips frames (and the next video frame it
+//! sends is made a keyframe, so its receiver can decode again).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use tokio::sync::broadcast;
+
+use crate::media::clock::SharedClock;
+use crate::media::h264::{H264Config, H264Encoder};
+use crate::media::opus::{OpusConfig, OpusEncoder};
+use crate::media::source::{AudioSource, VideoSource};
+use crate::media::{AudioFrame, MediaError};
+
+/// An encoded frame as peers send it.
+#[derive(Debug, Clone)]
+pub struct EncodedFrame {
+    /// The bytes (an H.264 access unit or an Opus packet).
+    pub data: Bytes,
+    /// Capture time of the source frame (µs since the Unix epoch).
+    pub capture_us: u64,
+    /// True for an H.264 keyframe.
+    pub keyframe: bool,
+}
+
+/// Counters of the outgoing media.
+#[derive(Debug, Default)]
+pub struct OutgoingStats {
+    /// Video frames encoded.
+    pub video_frames: AtomicU64,
+    /// Bytes of encoded video.
+    pub video_bytes: AtomicU64,
+    /// Audio packets encoded.
+    pub audio_frames: AtomicU64,
+    /// Bytes of encoded audio.
+    pub audio_bytes: AtomicU64,
+}
+
+/// Switches the outgoing media threads read on every frame.
+#[derive(Debug, Default)]
+pub struct Switches {
+    /// Make the next video frame a keyframe.
+    pub keyframe: AtomicBool,
+    /// Send no video.
+    pub video_muted: AtomicBool,
+    /// Send no audio.
+    pub audio_muted: AtomicBool,
+    /// Stop the threads.
+    pub stop: AtomicBool,
+}
+
+/// The running outgoing media.
+pub struct Outgoing {
+    /// Encoded video, if there is a video source.
+    pub video: Option<broadcast::Sender<Arc<EncodedFrame>>>,
+    /// Encoded audio, if there is an audio source.
+    pub audio: Option<broadcast::Sender<Arc<EncodedFrame>>>,
+    /// Keyframe request and mute switches.
+    pub switches: Arc<Switches>,
+    /// Counters.
+    pub stats: Arc<OutgoingStats>,
+    threads: Vec<JoinHandle<()>>,
+    /// The first error of a source or encoder, if one ended its thread.
+    pub failure: Arc<std::sync::Mutex<Option<MediaError>>>,
+}
+
+/// Frames a slow peer may fall behind before it starts skipping.
+const BROADCAST_DEPTH: usize = 8;
+
+impl Outgoing {
+    /// Starts capturing and encoding.
+    pub fn start(
+        video: Option<VideoSource>,
+        audio: Option<AudioSource>,
+        h264: H264Config,
+        opus: OpusConfig,
+        _clock: SharedClock,
+    ) -> Result<Self, MediaError> {
+        let switches = Arc::new(Switches::default());
+        let stats = Arc::new(OutgoingStats::default());
+        let failure = Arc::new(std::sync::Mutex::new(None));
+        let mut threads = Vec::new();
+        let video_tx = match video {
+            Some(mut source) => {
+                let (tx, _) = broadcast::channel(BROADCAST_DEPTH);
+                let mut encoder = H264Encoder::new(h264)?;
+                let (tx2, sw, st, fail) = (tx.clone(), switches.clone(), stats.clone(), failure.clone());
+                threads.push(spawn("video out", move || {
+                    let result = (|| -> Result<(), MediaError> {
+                        while !sw.stop.load(Ordering::Relaxed) {
+                            let Some(frame) = source.next_frame()? else { return Ok(()) };
+                            if sw.video_muted.load(Ordering::Relaxed) {
+                                // Unmuting must start with a picture the receivers can decode.
+                                sw.keyframe.store(true, Ordering::Relaxed);
+                                continue;
+                            }
+                            if sw.keyframe.swap(false, Ordering::Relaxed) {
+                                encoder.request_keyframe();
+                            }
+                            if let Some(e) = encoder.encode(&frame)? {
+                                st.video_frames.fetch_add(1, Ordering::Relaxed);
+                                st.video_bytes.fetch_add(e.data.len() as u64, Ordering::Relaxed);
+                                let _ = tx2.send(Arc::new(EncodedFrame {
+                                    data: Bytes::from(e.data),
+                                    capture_us: e.capture_us,
+                                    keyframe: e.keyframe,
+                                }));
+                            }
+                        }
+                        Ok(())
+                    })();
+                    if let Err(e) = result {
+                        tracing::warn!("video source stopped: {e}");
+                        if let Ok(mut f) = fail.lock() {
+                            f.get_or_insert(e);
+                        }
+                    }
+                }));
+                Some(tx)
+            }
+            None => None,
+        };
+        let audio_tx = match audio {
+            Some(mut source) => {
+                let (tx, _) = broadcast::channel(BROADCAST_DEPTH * 4);
+                let mut encoder = OpusEncoder::new(opus)?;
+                let (tx2, sw, st, fail) = (tx.clone(), switches.clone(), stats.clone(), failure.clone());
+                threads.push(spawn("audio out", move || {
+                    let result = (|| -> Result<(), MediaError> {
+                        while !sw.stop.load(Ordering::Relaxed) {
+                            let Some(frame) = source.next_frame()? else { return Ok(()) };
+                            if sw.audio_muted.load(Ordering::Relaxed) {
+                                continue;
+                            }
+                            let frame = to_channels(frame, opus.channels)?;
+                            let p = encoder.encode(&frame)?;
+                            st.audio_frames.fetch_add(1, Ordering::Relaxed);
+                            st.audio_bytes.fetch_add(p.data.len() as u64, Ordering::Relaxed);
+                            let _ = tx2.send(Arc::new(EncodedFrame {
+                                data: Bytes::from(p.data),
+                                capture_us: p.capture_us,
+                                keyframe: false,
+                            }));
+                        }
+                        Ok(())
+                    })();
+                    if let Err(e) = result {
+                        tracing::warn!("audio source stopped: {e}");
+                        if let Ok(mut f) = fail.lock() {
+                            f.get_or_insert(e);
+                        }
+                    }
+                }));
+                Some(tx)
+            }
+            None => None,
+        };
+        Ok(Self { video: video_tx, audio: audio_tx, switches, stats, threads, failure })
+    }
+
+    /// Asks for a keyframe on the next video frame (a peer joined, or asked for one).
+    pub fn request_keyframe(&self) {
+        self.switches.keyframe.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops the threads and waits for them.
+    pub fn stop(&mut self) {
+        self.switches.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Outgoing {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn to_channels(frame: AudioFrame, channels: u16) -> Result<AudioFrame, MediaError> {
+    if frame.channels() == channels {
+        return Ok(frame);
+    }
+    let mut mono = Vec::with_capacity(frame.samples().len());
+    crate::media::resample::downmix(frame.samples(), usize::from(frame.channels()), &mut mono);
+    AudioFrame::new(mono, 1, frame.capture_us)
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new().name(name.into()).spawn(f).expect("spawning a media thread")
+}
