@@ -33,6 +33,7 @@
 
 pub mod bench;
 pub mod media;
+pub mod room;
 
 /// Version, commit and enabled features, as `trygg --version` prints them.
 pub const BUILD_INFO: &str = concat!(
