@@ -68,7 +68,15 @@ impl Net {
         };
         let client = RoomClient::new(room(), intent, ClientConfig::default(), self.now);
         let ip = IpAddr::from([198, 51, 100, ip]);
-        self.peers.push(Peer { name, client, ip, conn: None, events: Vec::new(), reconnect_at: Some(self.now), frozen: false });
+        self.peers.push(Peer {
+            name,
+            client,
+            ip,
+            conn: None,
+            events: Vec::new(),
+            reconnect_at: Some(self.now),
+            frozen: false,
+        });
         self.progress();
     }
 
@@ -284,7 +292,10 @@ fn three_participants_meet_exchange_profiles_and_signal() {
         assert!(carol.contains(&RoomEvent::MemberProfile { member: who, sealed_profile: profile }), "{name}");
     }
     let alice = net.take_events("alice");
-    assert!(has(&alice, |e| matches!(e, RoomEvent::MemberJoined { member, sealed_profile: Some(p) } if member.id == c && p.0 == b"{\"name\":\"carol\"}")));
+    assert!(has(
+        &alice,
+        |e| matches!(e, RoomEvent::MemberJoined { member, sealed_profile: Some(p) } if member.id == c && p.0 == b"{\"name\":\"carol\"}")
+    ));
     // Signals go peer to peer by id, and exactly one side of each pair is polite.
     let offer = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\n".into() };
     net.client("bob").send_signal(c, offer.clone()).expect("member");
@@ -300,7 +311,10 @@ fn the_lobby_admits_and_denies() {
     let dave = net.id("dave");
     assert_eq!(net.state("dave"), ClientState::InLobby { me: dave });
     assert!(has(&net.take_events("alice"), |e| matches!(e, RoomEvent::Knock { member, .. } if *member == dave)));
-    assert!(!has(&net.take_events("bob"), |e| matches!(e, RoomEvent::Knock { .. })), "participants do not see the lobby");
+    assert!(
+        !has(&net.take_events("bob"), |e| matches!(e, RoomEvent::Knock { .. })),
+        "participants do not see the lobby"
+    );
     net.client("alice").deny(dave).expect("host");
     net.progress();
     assert_eq!(net.state("dave"), ClientState::Closed(CloseReason::Denied));
@@ -340,7 +354,10 @@ fn a_removed_participant_gets_no_further_relays() {
     net.client("alice").lock(true).expect("host");
     net.progress();
     assert!(net.take_events("bob").is_empty(), "nothing reaches the removed member");
-    assert!(has(&net.take_events("carol"), |e| matches!(e, RoomEvent::Error { code, .. } if code == "room.unknown_member")));
+    assert!(has(
+        &net.take_events("carol"),
+        |e| matches!(e, RoomEvent::Error { code, .. } if code == "room.unknown_member")
+    ));
     assert!(net.client("alice").members().iter().all(|m| m.id != b));
     let _ = c;
 }
@@ -434,7 +451,10 @@ fn a_short_disconnect_resumes_with_the_same_id_and_role() {
     net.progress();
     net.advance(Duration::from_secs(3));
     assert_eq!(net.state("carol"), ClientState::InMeeting { me: c, role: Role::CoHost });
-    assert_eq!(net.take_events("alice"), vec![RoomEvent::MemberAway { member: c }, RoomEvent::MemberBack { member: c }]);
+    assert_eq!(
+        net.take_events("alice"),
+        vec![RoomEvent::MemberAway { member: c }, RoomEvent::MemberBack { member: c }]
+    );
     assert!(has(&net.take_events("carol"), |e| matches!(e, RoomEvent::Resumed { after_restart: false, .. })));
 }
 
@@ -457,7 +477,10 @@ fn after_a_server_restart_the_host_recreates_and_the_others_rejoin() {
     net.take_events("carol");
     net.client("bob").send_signal(c, Signal::Handshake { data: Blob(vec![9]) }).expect("member");
     net.progress();
-    assert_eq!(net.take_events("carol"), vec![RoomEvent::Signal { from: b, payload: Signal::Handshake { data: Blob(vec![9]) } }]);
+    assert_eq!(
+        net.take_events("carol"),
+        vec![RoomEvent::Signal { from: b, payload: Signal::Handshake { data: Blob(vec![9]) } }]
+    );
 }
 
 #[test]
@@ -493,7 +516,10 @@ fn a_stranger_racing_the_recreate_gets_no_one() {
     let stranger_id = MemberId::from_bytes([6; 8]);
     assert!(snapshot.members.iter().all(|m| !m.present || m.id == stranger_id), "no member joined the stranger");
     for name in ["alice", "bob", "carol"] {
-        assert!(!matches!(net.state(name), ClientState::InMeeting { .. }), "{name} must not be in the stranger's meeting");
+        assert!(
+            !matches!(net.state(name), ClientState::InMeeting { .. }),
+            "{name} must not be in the stranger's meeting"
+        );
     }
     assert_eq!(net.state("alice"), ClientState::Closed(CloseReason::Refused { code: "room.proof_mismatch".into() }));
 }
@@ -511,7 +537,8 @@ fn a_knock_flood_from_one_address_is_limited_while_others_are_served() {
         }
     }
     let (msgs, closed) = net.raw_state(flooder);
-    let limited = msgs.iter().filter(|m| matches!(m, ServerMsg::Error { code, .. } if code == "room.rate_limited")).count();
+    let limited =
+        msgs.iter().filter(|m| matches!(m, ServerMsg::Error { code, .. } if code == "room.rate_limited")).count();
     assert_eq!(limited, 200 - 30, "all but the burst are limited");
     assert_eq!(closed, None);
     net.join("dave");

@@ -10,8 +10,8 @@ pub mod proto;
 pub mod roles;
 pub mod server;
 
+pub use client::{ClientState, Intent, RoomClient, RoomEvent};
 pub use error::{ProtocolError, Refusal, Refused};
 pub use ids::{Blob, ConnId, MemberId, ResumeToken, RoomId, RoomProof};
-pub use client::{ClientState, Intent, RoomClient, RoomEvent};
 pub use roles::Role;
 pub use server::{RoomServer, ServerOutput};

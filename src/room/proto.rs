@@ -591,7 +591,10 @@ mod tests {
             ClientMsg::Mute { member: member(1) },
             ClientMsg::RaiseHand { raised: true },
             ClientMsg::EndForAll,
-            ClientMsg::Signal { to: member(1), payload: Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\n".into() } },
+            ClientMsg::Signal {
+                to: member(1),
+                payload: Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\n".into() },
+            },
             ClientMsg::Signal {
                 to: member(1),
                 payload: Signal::Ice { candidate: String::new(), sdp_mid: Some("0".into()), sdp_mline_index: None },

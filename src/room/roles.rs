@@ -97,7 +97,8 @@ mod tests {
 
     #[test]
     fn participant_may_no_host_control() {
-        for a in [Action::Lobby, Action::Lock, Action::SetRole, Action::EndForAll, Action::Moderate(Role::Participant)] {
+        for a in [Action::Lobby, Action::Lock, Action::SetRole, Action::EndForAll, Action::Moderate(Role::Participant)]
+        {
             assert!(!Role::Participant.may(a), "{a:?}");
         }
         assert!(!Role::Participant.sees_lobby());

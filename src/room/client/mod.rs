@@ -149,7 +149,9 @@ impl RoomClient {
             ClientState::InMeeting { me, role } | ClientState::Resuming { me, role } => {
                 ClientState::Reconnecting { me, role }
             }
-            s @ (ClientState::Rejoining { .. } | ClientState::Connecting { .. } | ClientState::Reconnecting { .. }) => s,
+            s @ (ClientState::Rejoining { .. } | ClientState::Connecting { .. } | ClientState::Reconnecting { .. }) => {
+                s
+            }
             ClientState::Closed(_) => return,
         };
         self.state = next;
@@ -303,7 +305,8 @@ impl RoomClient {
 
     /// Leave (or withdraw the knock). Always possible; the client is closed afterwards.
     pub fn leave(&mut self) {
-        let in_room = matches!(self.state, ClientState::Knocking | ClientState::InLobby { .. } | ClientState::InMeeting { .. });
+        let in_room =
+            matches!(self.state, ClientState::Knocking | ClientState::InLobby { .. } | ClientState::InMeeting { .. });
         if self.connected && in_room {
             self.send(ClientMsg::Leave);
         }

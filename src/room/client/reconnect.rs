@@ -36,7 +36,12 @@ impl RoomClient {
                 room_proof: self.proof.clone(),
                 me,
                 locked: self.locked,
-                roster: self.members.iter().filter(|m| m.id != me).map(|m| RosterEntry { id: m.id, role: m.role }).collect(),
+                roster: self
+                    .members
+                    .iter()
+                    .filter(|m| m.id != me)
+                    .map(|m| RosterEntry { id: m.id, role: m.role })
+                    .collect(),
             }
         } else {
             ClientMsg::Rejoin { room: self.room.clone(), room_proof: self.proof.clone(), me }

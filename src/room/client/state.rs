@@ -114,5 +114,4 @@ impl ClientState {
     pub fn is_closed(&self) -> bool {
         matches!(self, Self::Closed(_))
     }
-
 }

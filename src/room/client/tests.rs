@@ -85,10 +85,16 @@ fn host_link_knocks_when_the_meeting_already_runs() {
 fn join_link_knocks_waits_and_is_admitted() {
     let mut c = client(false);
     c.handle_connected(T0);
-    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { sealed_profile, .. }] if sealed_profile.0.starts_with(b"{")));
+    assert!(
+        matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { sealed_profile, .. }] if sealed_profile.0.starts_with(b"{"))
+    );
     deliver(&mut c, ServerMsg::InLobby { me: id(2) }, T0);
     assert_eq!(c.state(), &ClientState::InLobby { me: id(2) });
-    deliver(&mut c, joined(JoinKind::Admitted, 2, Role::Participant, vec![info(1, Role::Host), info(2, Role::Participant)]), T0);
+    deliver(
+        &mut c,
+        joined(JoinKind::Admitted, 2, Role::Participant, vec![info(1, Role::Host), info(2, Role::Participant)]),
+        T0,
+    );
     let ev = events(&mut c);
     assert!(matches!(ev.last(), Some(RoomEvent::Admitted { me, members, .. }) if *me == id(2) && members.len() == 2));
     assert_eq!(c.role(), Some(Role::Participant));
@@ -96,17 +102,18 @@ fn join_link_knocks_waits_and_is_admitted() {
 
 #[test]
 fn knock_outcomes_close_the_client() {
-    for (msg, reason) in [
-        (ServerMsg::NoSuchMeeting, CloseReason::NoSuchMeeting),
-        (ServerMsg::RoomLocked, CloseReason::RoomLocked),
-    ] {
+    for (msg, reason) in
+        [(ServerMsg::NoSuchMeeting, CloseReason::NoSuchMeeting), (ServerMsg::RoomLocked, CloseReason::RoomLocked)]
+    {
         let mut c = client(false);
         c.handle_connected(T0);
         deliver(&mut c, msg, T0);
         assert_eq!(c.state(), &ClientState::Closed(reason));
         assert_eq!(c.poll_timeout(), None);
     }
-    for (msg, reason) in [(ServerMsg::Denied, CloseReason::Denied), (ServerMsg::KnockExpired, CloseReason::KnockExpired)] {
+    for (msg, reason) in
+        [(ServerMsg::Denied, CloseReason::Denied), (ServerMsg::KnockExpired, CloseReason::KnockExpired)]
+    {
         let mut c = client(false);
         c.handle_connected(T0);
         deliver(&mut c, ServerMsg::InLobby { me: id(2) }, T0);
@@ -163,7 +170,9 @@ fn a_newcomer_gets_our_profile_and_introductions_arrive_as_profiles() {
         [ClientMsg::Signal { to, payload: Signal::Profile { data } }] if *to == id(4) && data.0 == b"{\"name\":\"me\"}"
     ));
     deliver(&mut c, ServerMsg::Signal { from: id(1), payload: Signal::Profile { data: Blob(b"host".to_vec()) } }, T0);
-    assert!(events(&mut c).contains(&RoomEvent::MemberProfile { member: id(1), sealed_profile: Blob(b"host".to_vec()) }));
+    assert!(
+        events(&mut c).contains(&RoomEvent::MemberProfile { member: id(1), sealed_profile: Blob(b"host".to_vec()) })
+    );
     assert_eq!(c.members().len(), 4);
 }
 
@@ -173,7 +182,10 @@ fn a_new_host_is_announced() {
     deliver(&mut c, ServerMsg::MemberLeft { member: id(1), reason: crate::room::proto::LeaveReason::Left }, T0);
     deliver(&mut c, ServerMsg::RoleChanged { member: id(2), role: Role::Host }, T0);
     let ev = events(&mut c);
-    assert_eq!(ev[1..], [RoomEvent::RoleChanged { member: id(2), role: Role::Host }, RoomEvent::HostChanged { host: id(2) }]);
+    assert_eq!(
+        ev[1..],
+        [RoomEvent::RoleChanged { member: id(2), role: Role::Host }, RoomEvent::HostChanged { host: id(2) }]
+    );
     assert_eq!(c.role(), Some(Role::Host));
 }
 
@@ -195,8 +207,14 @@ fn reconnecting_member_resumes_with_its_token() {
     assert_eq!(c.poll_timeout(), None, "nothing to do until the runtime reconnects");
     c.handle_connected(T0 + Duration::from_secs(2));
     let msgs = sent(&mut c);
-    assert!(matches!(msgs.as_slice(), [ClientMsg::Resume { me, token, .. }] if *me == id(2) && *token == ResumeToken::from_bytes([2; 32])));
-    deliver(&mut c, joined(JoinKind::Resumed, 2, Role::Participant, vec![info(1, Role::Host), info(2, Role::Participant)]), T0);
+    assert!(
+        matches!(msgs.as_slice(), [ClientMsg::Resume { me, token, .. }] if *me == id(2) && *token == ResumeToken::from_bytes([2; 32]))
+    );
+    deliver(
+        &mut c,
+        joined(JoinKind::Resumed, 2, Role::Participant, vec![info(1, Role::Host), info(2, Role::Participant)]),
+        T0,
+    );
     assert!(matches!(events(&mut c).last(), Some(RoomEvent::Resumed { after_restart: false, .. })));
 }
 
@@ -204,7 +222,11 @@ fn reconnecting_member_resumes_with_its_token() {
 fn after_a_failed_resume_the_host_recreates_at_once() {
     let mut c = client(true);
     c.handle_connected(T0);
-    deliver(&mut c, joined(JoinKind::Created, 1, Role::Host, vec![info(1, Role::Host), info(2, Role::Participant)]), T0);
+    deliver(
+        &mut c,
+        joined(JoinKind::Created, 1, Role::Host, vec![info(1, Role::Host), info(2, Role::Participant)]),
+        T0,
+    );
     c.handle_disconnected(T0);
     c.handle_connected(T0);
     sent(&mut c);

@@ -17,7 +17,14 @@ use crate::room::roles::{Action, Role};
 
 impl RoomServer {
     /// `knock`: wait in the lobby of a running meeting.
-    pub(super) fn knock(&mut self, conn: ConnId, room_id: RoomId, proof: RoomProof, sealed_profile: Blob, now: Duration) {
+    pub(super) fn knock(
+        &mut self,
+        conn: ConnId,
+        room_id: RoomId,
+        proof: RoomProof,
+        sealed_profile: Blob,
+        now: Duration,
+    ) {
         if !self.charge_knock(conn, now) {
             return self.refuse(conn, Refusal::RateLimited);
         }
@@ -72,7 +79,11 @@ impl RoomServer {
         let watchers = room.lobby_watchers();
         self.seat(knock.conn, Seat::Member { room: room_id.clone(), me: id });
         self.send_joined(knock.conn, room_id, id, JoinKind::Admitted, token);
-        self.broadcast(room_id, Some(id), &ServerMsg::MemberJoined { member: info, sealed_profile: Some(knock.sealed_profile) });
+        self.broadcast(
+            room_id,
+            Some(id),
+            &ServerMsg::MemberJoined { member: info, sealed_profile: Some(knock.sealed_profile) },
+        );
         self.send_all(watchers, &ServerMsg::KnockWithdrawn { member: id, reason: KnockEnd::Admitted });
         Ok(())
     }

@@ -78,7 +78,13 @@ impl RoomServer {
             None => {}
         }
         let mut room = Room { proof, locked, members: Vec::new(), lobby: Vec::new() };
-        room.members.push(Member { id: me, role: Role::Host, hand_raised: false, presence: Presence::Away { since: now }, token: None });
+        room.members.push(Member {
+            id: me,
+            role: Role::Host,
+            hand_raised: false,
+            presence: Presence::Away { since: now },
+            token: None,
+        });
         for entry in roster {
             if room.members.len() >= self.config.max_members {
                 break;

@@ -14,7 +14,13 @@ use crate::room::roles::{Action, Role};
 
 impl RoomServer {
     /// `signal`: to one present member of the same meeting.
-    pub(super) fn signal(&mut self, room_id: &RoomId, me: MemberId, to: MemberId, payload: Signal) -> Result<(), Refusal> {
+    pub(super) fn signal(
+        &mut self,
+        room_id: &RoomId,
+        me: MemberId,
+        to: MemberId,
+        payload: Signal,
+    ) -> Result<(), Refusal> {
         let conn = self.present_other(room_id, me, to)?;
         self.send(conn, &ServerMsg::Signal { from: me, payload });
         Ok(())

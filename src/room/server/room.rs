@@ -126,7 +126,8 @@ mod tests {
     use super::*;
 
     fn member(n: u8, role: Role, present: bool) -> Member {
-        let presence = if present { Presence::Here(ConnId(n.into())) } else { Presence::Away { since: Duration::ZERO } };
+        let presence =
+            if present { Presence::Here(ConnId(n.into())) } else { Presence::Away { since: Duration::ZERO } };
         Member { id: MemberId::from_bytes([n; 8]), role, hand_raised: false, presence, token: None }
     }
 
@@ -143,7 +144,11 @@ mod tests {
             member(4, Role::CoHost, true),
         ]);
         assert_eq!(r.successor(), Some(MemberId::from_bytes([3; 8])));
-        let r = room(vec![member(2, Role::CoHost, false), member(5, Role::Participant, true), member(6, Role::Participant, true)]);
+        let r = room(vec![
+            member(2, Role::CoHost, false),
+            member(5, Role::Participant, true),
+            member(6, Role::Participant, true),
+        ]);
         assert_eq!(r.successor(), Some(MemberId::from_bytes([5; 8])), "a present participant before an away co-host");
         let r = room(vec![member(7, Role::Participant, false), member(8, Role::CoHost, false)]);
         assert_eq!(r.successor(), Some(MemberId::from_bytes([8; 8])), "all away: co-host first");
@@ -157,7 +162,13 @@ mod tests {
         for _ in 0..50 {
             let id = r.fresh_id(&mut rng);
             assert!(r.member(id).is_none());
-            r.members.push(Member { id, role: Role::Participant, hand_raised: false, presence: Presence::Here(ConnId(0)), token: None });
+            r.members.push(Member {
+                id,
+                role: Role::Participant,
+                hand_raised: false,
+                presence: Presence::Here(ConnId(0)),
+                token: None,
+            });
         }
         let first = room(vec![]).fresh_id(&mut ChaCha20Rng::from_seed([1; 32]));
         assert_eq!(first, r.members[0].id);

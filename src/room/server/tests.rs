@@ -67,7 +67,9 @@ impl Harness {
         let mut pongs = Vec::new();
         while let Some(o) = self.server.poll_output() {
             match o {
-                ServerOutput::Send { conn, bytes } if bytes == ping && !self.silent.contains(&conn.0) => pongs.push(conn),
+                ServerOutput::Send { conn, bytes } if bytes == ping && !self.silent.contains(&conn.0) => {
+                    pongs.push(conn)
+                }
                 o => self.outputs.push(o),
             }
         }
@@ -185,7 +187,9 @@ fn knocks_reach_hosts_and_co_hosts_only_and_admit_makes_a_participant() {
     assert_eq!(h.inbox(2), vec![knock], "co-host sees the lobby");
     assert_eq!(h.inbox(3), vec![], "participant does not");
     h.send(2, ClientMsg::Admit { member: k });
-    assert!(matches!(h.inbox(4).as_slice(), [ServerMsg::Joined { how: JoinKind::Admitted, role: Role::Participant, members, .. }] if members.len() == 4));
+    assert!(
+        matches!(h.inbox(4).as_slice(), [ServerMsg::Joined { how: JoinKind::Admitted, role: Role::Participant, members, .. }] if members.len() == 4)
+    );
     let to_p = h.inbox(3);
     assert!(matches!(to_p.as_slice(), [ServerMsg::MemberJoined { sealed_profile: Some(_), .. }]), "{to_p:?}");
     assert!(h.inbox(1).contains(&ServerMsg::KnockWithdrawn { member: k, reason: KnockEnd::Admitted }));
@@ -445,10 +449,16 @@ fn recreate_reserves_the_roster_and_only_listed_members_with_the_proof_rejoin() 
             room_proof: proof(),
             me: old[1],
             locked: true,
-            roster: vec![RosterEntry { id: old[0], role: Role::Host }, RosterEntry { id: old[2], role: Role::Participant }],
+            roster: vec![
+                RosterEntry { id: old[0], role: Role::Host },
+                RosterEntry { id: old[2], role: Role::Participant },
+            ],
         },
     );
-    assert!(matches!(h.inbox(1).as_slice(), [ServerMsg::Joined { how: JoinKind::Recreated, role: Role::Host, locked: true, .. }]));
+    assert!(matches!(
+        h.inbox(1).as_slice(),
+        [ServerMsg::Joined { how: JoinKind::Recreated, role: Role::Host, locked: true, .. }]
+    ));
     assert_eq!(h.role_of(old[0]), Role::CoHost, "a listed host is demoted: the recreator is host");
     h.connect(2, 2);
     h.send(2, ClientMsg::Rejoin { room: room(), room_proof: RoomProof::new(vec![9; 32]).expect("valid"), me: old[0] });
@@ -456,7 +466,10 @@ fn recreate_reserves_the_roster_and_only_listed_members_with_the_proof_rejoin() 
     h.send(2, ClientMsg::Rejoin { room: room(), room_proof: proof(), me: MemberId::from_bytes([4; 8]) });
     assert_eq!(error_code(&h.inbox(2)), Some("room.unknown_member"), "not listed");
     h.send(2, ClientMsg::Rejoin { room: room(), room_proof: proof(), me: old[0] });
-    assert!(matches!(h.inbox(2).as_slice(), [ServerMsg::Joined { how: JoinKind::Rejoined, role: Role::CoHost, .. }, ..]));
+    assert!(matches!(
+        h.inbox(2).as_slice(),
+        [ServerMsg::Joined { how: JoinKind::Rejoined, role: Role::CoHost, .. }, ..]
+    ));
     assert_eq!(h.inbox(1), vec![ServerMsg::MemberBack { member: old[0] }]);
     h.connect(3, 3);
     h.send(3, ClientMsg::Rejoin { room: room(), room_proof: proof(), me: old[0] });
