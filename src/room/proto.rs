@@ -670,6 +670,35 @@ mod tests {
         }
     }
 
+    /// `docs/protocol.md` is the wire contract: every example in it must decode, and every
+    /// message type must have an example.
+    #[test]
+    fn every_example_in_protocol_md_decodes() {
+        let doc = include_str!("../../docs/protocol.md");
+        let mut client_types = std::collections::BTreeSet::new();
+        let mut server_types = std::collections::BTreeSet::new();
+        let mut lines = doc.lines();
+        while let Some(line) = lines.next() {
+            let side = match line.trim() {
+                "```json client" => "client",
+                "```json server" => "server",
+                _ => continue,
+            };
+            let example: String = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+            let bytes = example.as_bytes();
+            if side == "client" {
+                let m = decode_client(bytes, DEFAULT_MAX_MESSAGE_SIZE).unwrap_or_else(|e| panic!("{example}: {e}"));
+                client_types.insert(m.kind());
+            } else {
+                let m = decode_server(bytes, DEFAULT_MAX_MESSAGE_SIZE).unwrap_or_else(|e| panic!("{example}: {e}"));
+                server_types.insert(m.kind());
+            }
+        }
+        // Pings are documented once per direction; every other type has its own example.
+        assert_eq!(client_types.len(), 17, "client examples: {client_types:?}");
+        assert_eq!(server_types.len(), 23, "server examples: {server_types:?}");
+    }
+
     #[test]
     fn unknown_fields_are_ignored_for_forward_compatibility() {
         let m = decode_client(br#"{"v":1,"type":"raise_hand","raised":true,"emoji":"wave"}"#, 1000).expect("decodes");
