@@ -187,7 +187,7 @@ impl RoomClient {
         if !self.connected || self.state.is_closed() {
             return None;
         }
-        let silence = self.last_heard + self.config.server_silence_timeout;
+        let silence = self.last_heard.saturating_add(self.config.server_silence_timeout);
         match (&self.state, self.next_attempt) {
             (ClientState::Rejoining { .. }, Some(t)) => Some(silence.min(t)),
             _ => Some(silence),

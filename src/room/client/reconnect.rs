@@ -29,7 +29,7 @@ impl RoomClient {
             return;
         }
         let rank = succession_rank(&self.members, me);
-        let turn = since + self.config.recreate_stagger * rank;
+        let turn = since.saturating_add(self.config.recreate_stagger.saturating_mul(rank));
         let msg = if now >= turn {
             ClientMsg::Recreate {
                 room: self.room.clone(),
@@ -55,9 +55,9 @@ impl RoomClient {
         match msg {
             ServerMsg::Joined { .. } => return self.joined(msg),
             // Not recreated yet: try again soon.
-            ServerMsg::NoSuchMeeting => self.next_attempt = Some(now + self.config.rejoin_retry),
+            ServerMsg::NoSuchMeeting => self.next_attempt = Some(now.saturating_add(self.config.rejoin_retry)),
             ServerMsg::Error { code, message } => match code.as_str() {
-                "room.rate_limited" => self.next_attempt = Some(now + self.config.rejoin_retry),
+                "room.rate_limited" => self.next_attempt = Some(now.saturating_add(self.config.rejoin_retry)),
                 // The recreator did not list us (we joined just before the restart): knock.
                 "room.unknown_member" => self.knock_instead(),
                 _ => {

@@ -95,7 +95,6 @@ struct Conn {
 }
 
 /// All meetings of one signalling server. See the [module docs](self).
-#[derive(Debug)]
 pub struct RoomServer {
     config: ServerConfig,
     rng: ChaCha20Rng,
@@ -105,6 +104,17 @@ pub struct RoomServer {
     knock_limiter: RateLimiter,
     out: std::collections::VecDeque<ServerOutput>,
     next_tick: Option<Duration>,
+}
+
+/// Counts only: no ids, addresses or RNG state in logs.
+impl std::fmt::Debug for RoomServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomServer")
+            .field("rooms", &self.rooms.len())
+            .field("connections", &self.conns.len())
+            .field("rate_limited_addresses", &self.rate_limited_addresses())
+            .finish_non_exhaustive()
+    }
 }
 
 impl RoomServer {
@@ -128,7 +138,7 @@ impl RoomServer {
         if self.conns.contains_key(&conn) {
             return Err(Refused::DuplicateConnection);
         }
-        self.next_tick.get_or_insert(now + self.config.tick);
+        self.next_tick.get_or_insert(now.saturating_add(self.config.tick));
         if !self.connect_limiter.try_take(peer_ip, now) {
             return Err(Refused::RateLimited);
         }
@@ -184,7 +194,7 @@ impl RoomServer {
             || !self.rooms.is_empty()
             || !self.connect_limiter.is_empty()
             || !self.knock_limiter.is_empty();
-        self.next_tick = busy.then_some(now + self.config.tick);
+        self.next_tick = busy.then_some(now.saturating_add(self.config.tick));
     }
 
     /// The next thing the runtime must do; drain until `None` after every `handle_*`.
