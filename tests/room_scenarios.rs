@@ -604,3 +604,17 @@ fn an_empty_meeting_leaves_no_state_behind() {
     assert_eq!(net.server.rate_limited_addresses(), 0);
     assert_eq!(net.server.poll_timeout(), None);
 }
+
+#[test]
+fn a_knocker_waiting_during_a_server_restart_is_back_in_the_lobby() {
+    let mut net = Net::three_meet();
+    net.join("dave");
+    assert!(matches!(net.state("dave"), ClientState::InLobby { .. }));
+    net.restart_server();
+    net.advance(Duration::from_secs(5));
+    let dave = net.id("dave");
+    assert_eq!(net.state("dave"), ClientState::InLobby { me: dave }, "knocked again once the meeting was back");
+    assert_eq!(net.client("alice").lobby(), &[dave], "the host sees the new knock");
+    net.admit_all("alice");
+    assert!(matches!(net.state("dave"), ClientState::InMeeting { .. }));
+}

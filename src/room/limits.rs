@@ -179,6 +179,10 @@ pub struct ClientConfig {
     /// The member ranked k-th in succession recreates the meeting itself after k times this,
     /// if no one ranked before it has.
     pub recreate_stagger: Duration,
+    /// A knocker that lost its connection in the lobby knocks again; for this long after, "no
+    /// such meeting" means the server restarted and the members have not recreated the meeting
+    /// yet, so it retries every `rejoin_retry` instead of giving up.
+    pub reknock_window: Duration,
 }
 
 impl Default for ClientConfig {
@@ -188,6 +192,7 @@ impl Default for ClientConfig {
             server_silence_timeout: Duration::from_secs(10),
             rejoin_retry: Duration::from_secs(1),
             recreate_stagger: Duration::from_secs(3),
+            reknock_window: Duration::from_secs(30),
         }
     }
 }

@@ -27,7 +27,7 @@ impl RoomClient {
         }
         match self.state.clone() {
             ClientState::Creating => self.on_creating(msg),
-            ClientState::Knocking => self.on_knocking(msg),
+            ClientState::Knocking => self.on_knocking(msg, now),
             ClientState::InLobby { .. } => self.on_lobby(msg),
             ClientState::InMeeting { me, .. } => self.on_meeting(me, msg),
             ClientState::Resuming { me, role } => self.on_resuming(me, role, msg, now),
@@ -56,8 +56,13 @@ impl RoomClient {
         }
     }
 
-    fn on_knocking(&mut self, msg: ServerMsg) -> Result<(), ProtocolError> {
+    fn on_knocking(&mut self, msg: ServerMsg, now: Duration) -> Result<(), ProtocolError> {
         match msg {
+            // We were in the lobby before our connection dropped: the server may have restarted
+            // and the members not recreated the meeting yet.
+            ServerMsg::NoSuchMeeting if self.reknock_until.is_some_and(|t| now < t) => {
+                self.next_attempt = Some(now.saturating_add(self.config.rejoin_retry));
+            }
             ServerMsg::InLobby { me } => {
                 self.state = ClientState::InLobby { me };
                 self.events.push_back(RoomEvent::InLobby { me });
@@ -189,6 +194,7 @@ impl RoomClient {
         self.locked = locked;
         self.lobby.clear();
         self.next_attempt = None;
+        self.reknock_until = None;
         self.members = members.clone();
         let event = match how {
             JoinKind::Created => RoomEvent::Created { me },

@@ -71,8 +71,12 @@ pub struct RoomClient {
     state: ClientState,
     connected: bool,
     last_heard: Duration,
-    /// While rejoining: when to try again (None while an attempt awaits its answer).
+    /// While rejoining or re-knocking: when to try again (None while an attempt awaits its
+    /// answer).
     next_attempt: Option<Duration>,
+    /// After losing the connection in the lobby: until when "no such meeting" means "not
+    /// recreated yet".
+    reknock_until: Option<Duration>,
     token: Option<ResumeToken>,
     members: Vec<MemberInfo>,
     locked: bool,
@@ -99,6 +103,7 @@ impl RoomClient {
             connected: false,
             last_heard: now,
             next_attempt: None,
+            reknock_until: None,
             token: None,
             members: Vec::new(),
             locked: false,
@@ -136,7 +141,7 @@ impl RoomClient {
     }
 
     /// The socket is gone. Emits [`RoomEvent::Reconnecting`] unless the client is closed.
-    pub fn handle_disconnected(&mut self, _now: Duration) {
+    pub fn handle_disconnected(&mut self, now: Duration) {
         if !self.connected {
             return;
         }
@@ -145,7 +150,11 @@ impl RoomClient {
         let next = match self.state.clone() {
             ClientState::Creating => ClientState::Connecting { entry: Entry::Create },
             // The server withdrew the knock with the connection: knock again.
-            ClientState::Knocking | ClientState::InLobby { .. } => ClientState::Connecting { entry: Entry::Knock },
+            ClientState::InLobby { .. } => {
+                self.reknock_until = Some(now.saturating_add(self.config.reknock_window));
+                ClientState::Connecting { entry: Entry::Knock }
+            }
+            ClientState::Knocking => ClientState::Connecting { entry: Entry::Knock },
             ClientState::InMeeting { me, role } | ClientState::Resuming { me, role } => {
                 ClientState::Reconnecting { me, role }
             }
@@ -164,11 +173,15 @@ impl RoomClient {
         if self.connected && now.saturating_sub(self.last_heard) >= self.config.server_silence_timeout {
             self.handle_disconnected(now);
         }
-        if self.connected
-            && matches!(self.state, ClientState::Rejoining { .. })
-            && self.next_attempt.is_some_and(|t| now >= t)
-        {
-            self.attempt_rejoin(now);
+        if self.connected && self.next_attempt.is_some_and(|t| now >= t) {
+            match self.state {
+                ClientState::Rejoining { .. } => self.attempt_rejoin(now),
+                ClientState::Knocking => {
+                    self.next_attempt = None;
+                    self.send_knock();
+                }
+                _ => self.next_attempt = None,
+            }
         }
     }
 
@@ -189,7 +202,7 @@ impl RoomClient {
         }
         let silence = self.last_heard.saturating_add(self.config.server_silence_timeout);
         match (&self.state, self.next_attempt) {
-            (ClientState::Rejoining { .. }, Some(t)) => Some(silence.min(t)),
+            (ClientState::Rejoining { .. } | ClientState::Knocking, Some(t)) => Some(silence.min(t)),
             _ => Some(silence),
         }
     }
@@ -353,6 +366,7 @@ impl RoomClient {
         self.state = ClientState::Closed(reason);
         self.token = None;
         self.next_attempt = None;
+        self.reknock_until = None;
         self.lobby.clear();
     }
 }

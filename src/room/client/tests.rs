@@ -289,3 +289,25 @@ fn politeness_is_by_member_id_and_opposite_on_both_ends() {
     assert!(!c.is_polite_towards(id(3)));
     assert!(!client(false).is_polite_towards(id(1)), "no id yet");
 }
+
+#[test]
+fn a_knocker_that_lost_its_connection_retries_while_the_meeting_may_be_recreated() {
+    let mut c = client(false);
+    c.handle_connected(T0);
+    deliver(&mut c, ServerMsg::InLobby { me: id(2) }, T0);
+    c.handle_disconnected(T0);
+    c.handle_connected(T0 + Duration::from_secs(1));
+    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { .. }, ClientMsg::Knock { .. }]));
+    let mut t = T0 + Duration::from_secs(1);
+    let mut knocks = 0;
+    while !c.state().is_closed() && t < T0 + Duration::from_secs(60) {
+        deliver(&mut c, ServerMsg::NoSuchMeeting, t);
+        if let Some(next) = c.poll_timeout() {
+            t = next;
+            c.handle_timeout(t);
+            knocks += sent(&mut c).iter().filter(|m| matches!(m, ClientMsg::Knock { .. })).count();
+        }
+    }
+    assert_eq!(c.state(), &ClientState::Closed(CloseReason::NoSuchMeeting), "gives up after the window");
+    assert!((28..=30).contains(&knocks), "knocked again every second for 30 s: {knocks}");
+}
