@@ -33,6 +33,17 @@ struct Peer {
     reconnect_at: Option<Duration>,
     /// A hung process: answers nothing, reads nothing, and its socket stays open.
     frozen: bool,
+    /// One-way delay of its connection, both directions (TCP: order is kept).
+    latency: Duration,
+}
+
+/// A frame (or a close) on its way.
+struct Flight {
+    at: Duration,
+    to_server: bool,
+    conn: ConnId,
+    /// None for the socket's close.
+    bytes: Option<Vec<u8>>,
 }
 
 struct Net {
@@ -43,6 +54,8 @@ struct Net {
     restarts: u8,
     /// Raw connections that the tests drive by hand: (conn, frames received, closed with).
     raw: Vec<(ConnId, Vec<ServerMsg>, Option<u16>)>,
+    /// Frames delayed by latency, in sending order.
+    in_flight: Vec<Flight>,
 }
 
 const BACKOFF: Duration = Duration::from_millis(500);
@@ -56,6 +69,7 @@ impl Net {
             next_conn: 1,
             restarts: 0,
             raw: Vec::new(),
+            in_flight: Vec::new(),
         }
     }
 
@@ -76,6 +90,7 @@ impl Net {
             events: Vec::new(),
             reconnect_at: Some(self.now),
             frozen: false,
+            latency: Duration::ZERO,
         });
         self.progress();
     }
@@ -142,30 +157,45 @@ impl Net {
         for p in &mut self.peers {
             let Some(conn) = p.conn.filter(|_| !p.frozen) else { continue };
             while let Some(bytes) = p.client.poll_transmit() {
-                self.server.handle_message(conn, &bytes, now);
+                self.in_flight.push(Flight { at: now + p.latency, to_server: true, conn, bytes: Some(bytes) });
                 moved = true;
             }
         }
         // Server to clients.
         while let Some(out) = self.server.poll_output() {
             moved = true;
-            match out {
-                ServerOutput::Send { conn, bytes } => {
-                    if let Some(p) = self.peers.iter_mut().find(|p| p.conn == Some(conn)) {
-                        if !p.frozen {
-                            p.client.handle_message(&bytes, now).expect("the server speaks the protocol");
-                        }
-                    } else if let Some(r) = self.raw.iter_mut().find(|r| r.0 == conn) {
-                        r.1.push(proto::decode_server(&bytes, usize::MAX).expect("valid"));
-                    }
+            let (conn, bytes, code) = match out {
+                ServerOutput::Send { conn, bytes } => (conn, Some(bytes), None),
+                ServerOutput::Close { conn, code, .. } => (conn, None, Some(code.as_u16())),
+            };
+            if let Some(p) = self.peers.iter().find(|p| p.conn == Some(conn)) {
+                self.in_flight.push(Flight { at: now + p.latency, to_server: false, conn, bytes });
+            } else if let Some(r) = self.raw.iter_mut().find(|r| r.0 == conn) {
+                match bytes {
+                    Some(bytes) => r.1.push(proto::decode_server(&bytes, usize::MAX).expect("valid")),
+                    None => r.2 = code,
                 }
-                ServerOutput::Close { conn, code, .. } => {
-                    if let Some(p) = self.peers.iter_mut().find(|p| p.conn == Some(conn)) {
-                        p.conn = None;
-                        p.client.handle_disconnected(now);
-                    } else if let Some(r) = self.raw.iter_mut().find(|r| r.0 == conn) {
-                        r.2 = Some(code.as_u16());
-                    }
+            }
+        }
+        // Deliveries that are due, in sending order.
+        let (due, later): (Vec<Flight>, Vec<Flight>) =
+            std::mem::take(&mut self.in_flight).into_iter().partition(|f| f.at <= now);
+        self.in_flight = later;
+        for f in due {
+            moved = true;
+            if f.to_server {
+                match f.bytes {
+                    Some(bytes) => self.server.handle_message(f.conn, &bytes, now),
+                    None => self.server.handle_disconnect(f.conn, now),
+                }
+                continue;
+            }
+            let Some(p) = self.peers.iter_mut().find(|p| p.conn == Some(f.conn) && !p.frozen) else { continue };
+            match f.bytes {
+                Some(bytes) => p.client.handle_message(&bytes, now).expect("the server speaks the protocol"),
+                None => {
+                    p.conn = None;
+                    p.client.handle_disconnected(now);
                 }
             }
         }
@@ -183,11 +213,12 @@ impl Net {
             }
             if p.client.state().is_closed() {
                 if let Some(conn) = p.conn.take() {
-                    // Drain what the client said last (a `leave`), then close the socket.
+                    // Send what the client said last (a `leave`), then close the socket: both
+                    // reach the server after everything sent before.
                     while let Some(bytes) = p.client.poll_transmit() {
-                        self.server.handle_message(conn, &bytes, now);
+                        self.in_flight.push(Flight { at: now + p.latency, to_server: true, conn, bytes: Some(bytes) });
                     }
-                    self.server.handle_disconnect(conn, now);
+                    self.in_flight.push(Flight { at: now + p.latency, to_server: true, conn, bytes: None });
                     moved = true;
                 }
             }
@@ -204,6 +235,9 @@ impl Net {
             for p in self.peers.iter().filter(|p| !p.frozen) {
                 next = next.min(p.client.poll_timeout().unwrap_or(end));
                 next = next.min(p.reconnect_at.unwrap_or(end));
+            }
+            for f in &self.in_flight {
+                next = next.min(f.at);
             }
             self.now = next.max(self.now);
             self.server.handle_timeout(self.now);
@@ -617,4 +651,59 @@ fn a_knocker_waiting_during_a_server_restart_is_back_in_the_lobby() {
     assert_eq!(net.client("alice").lobby(), &[dave], "the host sees the new knock");
     net.admit_all("alice");
     assert!(matches!(net.state("dave"), ClientState::InMeeting { .. }));
+}
+
+/// A small deterministic RNG for the latency test (xorshift64*).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+#[test]
+fn member_views_converge_under_uneven_latency() {
+    for seed in 1..=20u64 {
+        let mut rng = Xorshift(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut net = Net::new();
+        let names = ["alice", "bob", "carol", "dave", "erin"];
+        for (i, name) in names.iter().enumerate() {
+            net.add(name, i == 0, i as u8 + 1);
+            net.peer(name).latency = Duration::from_millis(rng.below(300));
+            net.advance(Duration::from_millis(rng.below(400)));
+        }
+        for _ in 0..10 {
+            net.advance(Duration::from_millis(200));
+            net.admit_all("alice");
+        }
+        // Host controls and hands racing each other across connections of different latency.
+        let ids: Vec<MemberId> = names[1..].iter().map(|n| net.id(n)).collect();
+        net.client("alice").set_role(ids[0], Role::CoHost).expect("host");
+        net.client("carol").raise_hand(true).expect("member");
+        net.advance(Duration::from_millis(rng.below(300)));
+        net.client("bob").mute(ids[2]).ok();
+        net.client("bob").remove(ids[3]).ok();
+        net.client("alice").lock(true).expect("host");
+        net.client("dave").raise_hand(true).ok();
+        net.advance(Duration::from_millis(rng.below(300)));
+        net.client("alice").leave();
+        net.advance(Duration::from_secs(3));
+
+        let server = net.server.room(&room()).expect("meeting goes on");
+        assert!(server.locked, "seed {seed}: the lock sent before leaving arrived");
+        for name in &names[1..] {
+            if net.state(name).is_closed() {
+                assert!(server.members.iter().all(|m| Some(m.id) != net.client(name).me()), "seed {seed}: {name}");
+                continue;
+            }
+            let view = net.client(name).members().to_vec();
+            assert_eq!(view, server.members, "seed {seed}: {name}'s view of the members");
+            assert!(net.client(name).is_locked(), "seed {seed}: {name} sees the lock");
+        }
+        assert_eq!(net.client("bob").role(), Some(Role::Host), "seed {seed}: the co-host took over");
+    }
 }
