@@ -11,6 +11,7 @@
 //! 1. **Core, sans-I/O**: pure state machines and codecs of bytes (meeting protocol, E2EE key
 //!    schedule, SIP, links). No sockets, no clocks, no OS randomness: time and randomness come in
 //!    as arguments; callers feed inputs and drain outputs. Tested on a virtual clock.
+//!    [`room`] is the meeting protocol: lobby, roles, lock and relays, for server and client.
 //! 2. **Runtime**: tasks, sockets, devices, codecs, keychain. [`media`] is the first part of it:
 //!    capture, conversion, Opus and H.264.
 //! 3. **Shells**: the desktop app and the `trygg` command line. They translate; they do not
@@ -35,6 +36,7 @@ pub mod bench;
 pub mod media;
 pub mod meeting;
 pub mod net;
+pub mod room;
 
 /// Version, commit and enabled features, as `trygg --version` prints them.
 pub const BUILD_INFO: &str = concat!(

@@ -1,0 +1,54 @@
+//! What members relay to each other: SDP, ICE, E2EE handshakes, profiles.
+
+use serde::{Deserialize, Serialize};
+
+use crate::room::ids::Blob;
+
+/// What members relay to each other through the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    /// A session description (perfect negotiation: see `RoomClient::is_polite_towards`).
+    Sdp {
+        /// Offer, answer, ...
+        sdp_type: SdpType,
+        /// The SDP text.
+        sdp: String,
+    },
+    /// A trickled ICE candidate; an empty `candidate` means end of candidates.
+    Ice {
+        /// The `candidate:` line.
+        candidate: String,
+        /// Media stream id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_mid: Option<String>,
+        /// Media line index.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp_mline_index: Option<u16>,
+    },
+    /// An E2EE handshake message (MLS KeyPackage, Welcome, Commit, ...), opaque to the server.
+    Handshake {
+        /// The bytes.
+        data: Blob,
+    },
+    /// A member's sealed profile, sent by each member to a newcomer so that the server never
+    /// has to store profiles.
+    Profile {
+        /// The bytes.
+        data: Blob,
+    },
+}
+
+/// The type of an SDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SdpType {
+    /// An offer.
+    Offer,
+    /// An answer.
+    Answer,
+    /// A provisional answer.
+    Pranswer,
+    /// Roll back a local offer (perfect negotiation).
+    Rollback,
+}
