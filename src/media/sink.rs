@@ -90,6 +90,12 @@ impl VideoReceiver {
     }
 }
 
+impl std::fmt::Debug for VideoReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoReceiver").field("dropped", &self.dropped()).finish()
+    }
+}
+
 impl Drop for VideoReceiver {
     fn drop(&mut self) {
         if let Ok(mut s) = self.shared.0.lock() {

@@ -1,6 +1,340 @@
-//! The meeting runtime: this participant's outgoing media, every remote participant's incoming
-//! media, and the mixer.
+//! The meeting runtime: the one API of the shells.
+//!
+//! A [`Meeting`] is a cloneable handle; everything that happens arrives as a [`MeetingEvent`] on
+//! the receiver [`Meeting::start`] returns. Behind the handle one driver task owns the room
+//! client (the sans-I/O lobby and roles protocol), the WebSocket to the signalling server, one
+//! peer link per remote participant, this participant's outgoing media and the incoming media of
+//! every other.
+//!
+//! ```text
+//!  shell ──MeetingCommand──▶ driver ◀──WsEvent── signalling server
+//!    ▲                        │  ▲
+//!    └──────MeetingEvent──────┘  └──(member, PeerEvent)── peer links ──▶ Incoming (decode) ─▶ mixer/UI
+//!                                        ▲
+//!                     Outgoing (encode once) ─broadcast─┘
+//! ```
 
+mod driver;
 pub mod incoming;
 pub mod mixer;
 pub mod outgoing;
+pub mod profile;
+mod signalling;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::media::clock::SharedClock;
+use crate::media::h264::H264Config;
+use crate::media::opus::OpusConfig;
+use crate::media::sink::{AudioSink, VideoReceiver};
+use crate::media::source::{AudioSource, VideoSource};
+use crate::net::link_stats::LinkStats;
+use crate::net::peer::{LinkState, PeerConfig};
+use crate::room::ids::{MemberId, RoomId};
+use crate::room::proto::LeaveReason;
+use crate::room::roles::Role;
+
+/// Where the meeting is and what proves we may enter.
+#[derive(Clone)]
+pub struct MeetingTarget {
+    /// `ws://host:port/` or `wss://host:port/` of the signalling server.
+    pub url: String,
+    /// The room.
+    pub room: RoomId,
+    /// The link's secret (never sent anywhere; the room proof and, later, keys derive from it).
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for MeetingTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeetingTarget").field("url", &self.url).field("room", &self.room).finish_non_exhaustive()
+    }
+}
+
+/// Start the meeting, or knock on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Create the meeting as its host (knocks instead if it is already running).
+    Host,
+    /// Knock and wait in the lobby.
+    Join,
+}
+
+/// Everything a meeting needs.
+pub struct MeetingConfig {
+    /// Where.
+    pub target: MeetingTarget,
+    /// Host or join.
+    pub entry: Entry,
+    /// Our display name.
+    pub name: String,
+    /// Camera (or synthetic, or file); None to send no video.
+    pub video: Option<VideoSource>,
+    /// Microphone (or synthetic, or file); None to send no audio.
+    pub audio: Option<AudioSource>,
+    /// H.264 settings.
+    pub h264: H264Config,
+    /// Opus settings.
+    pub opus: OpusConfig,
+    /// ICE servers and addresses.
+    pub peer: PeerConfig,
+    /// Admit every knock at once (bots, tests).
+    pub auto_admit: bool,
+    /// Where the mixed audio of the others is played.
+    pub speaker: Option<Box<dyn AudioSink>>,
+    /// Write what each participant sent us to `DIR/<member>.y4m` and `.wav`.
+    pub record: Option<PathBuf>,
+    /// Keep a video channel per participant for a UI (`MeetingEvent::VideoChannel`).
+    pub video_channels: bool,
+    /// Clock for media timestamps.
+    pub clock: SharedClock,
+}
+
+/// What a shell may ask of the meeting.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum MeetingCommand {
+    /// Let a knocker in (host, co-host).
+    Admit(MemberId),
+    /// Turn a knocker away (host, co-host).
+    Deny(MemberId),
+    /// Lock or unlock the meeting (host, co-host).
+    Lock(bool),
+    /// Remove a participant (host, co-host).
+    Remove(MemberId),
+    /// Change a member's role (host).
+    SetRole(MemberId, Role),
+    /// Ask a member to unmute (host, co-host).
+    RequestUnmute(MemberId),
+    /// Mute a member's microphone (host, co-host).
+    Mute(MemberId),
+    /// Raise or lower our hand.
+    RaiseHand(bool),
+    /// Our microphone off (true) or on.
+    MuteMicrophone(bool),
+    /// Our camera off (true) or on.
+    MuteCamera(bool),
+    /// End the meeting for everyone (host).
+    EndForAll,
+    /// Leave.
+    Leave,
+}
+
+/// One participant's numbers over the last second.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PeerStats {
+    /// Who.
+    pub member: String,
+    /// Their name.
+    pub name: String,
+    /// Connection state.
+    pub state: Option<LinkState>,
+    /// The transport's numbers (RTT, candidate types, totals).
+    pub link: LinkStats,
+    /// Received bits per second over the last second, in kbit/s.
+    pub bitrate_in_kbps: f64,
+    /// Sent, kbit/s.
+    pub bitrate_out_kbps: f64,
+    /// Packets lost out of those expected, percent, since the start.
+    pub packet_loss_pct: f64,
+    /// Pictures decoded since the start.
+    pub frames_decoded: u64,
+    /// Pictures that failed to decode.
+    pub decode_errors: u64,
+    /// Audio packets decoded since the start.
+    pub audio_packets: u64,
+    /// Size of the last picture.
+    pub width: u32,
+    /// Size of the last picture.
+    pub height: u32,
+    /// Median glass-to-glass latency over the last second, read from the pictures' own pixel
+    /// stamps (synthetic video only).
+    pub glass_to_glass_ms: Option<f64>,
+}
+
+/// Everything that happens in a meeting. Every variant is something the UI shows or acts on.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MeetingEvent {
+    /// We created the meeting and are its host.
+    Created {
+        /// Our member id.
+        me: String,
+    },
+    /// Our knock is on its way.
+    Knocking,
+    /// We wait in the lobby.
+    InLobby,
+    /// We were admitted (joiners only).
+    Admitted {
+        /// Our member id.
+        me: String,
+    },
+    /// We are in the meeting (host or admitted joiner).
+    Joined {
+        /// Our member id.
+        me: String,
+        /// Our role.
+        role: Role,
+    },
+    /// Someone knocks (hosts and co-hosts).
+    Knock {
+        /// The knock's member id, for admit/deny.
+        member: String,
+        /// The name they gave.
+        name: String,
+    },
+    /// A knock left the lobby without being admitted or denied by us (withdrawn, expired,
+    /// decided by another host).
+    KnockGone {
+        /// Who.
+        member: String,
+    },
+    /// A participant is in the meeting.
+    ParticipantJoined {
+        /// Who.
+        member: String,
+        /// Their name, when known.
+        name: String,
+    },
+    /// A participant introduced themselves (name now known).
+    ParticipantNamed {
+        /// Who.
+        member: String,
+        /// Their name.
+        name: String,
+    },
+    /// A participant's connection is gone; they may be back within the grace period.
+    ParticipantAway {
+        /// Who.
+        member: String,
+    },
+    /// An away participant is back.
+    ParticipantBack {
+        /// Who.
+        member: String,
+    },
+    /// A participant left for good.
+    ParticipantLeft {
+        /// Who.
+        member: String,
+        /// Why.
+        reason: LeaveReason,
+    },
+    /// The media path to a participant changed state.
+    Link {
+        /// Who.
+        member: String,
+        /// New state.
+        state: LinkState,
+    },
+    /// The first picture from a participant was decoded.
+    FirstRemoteVideo {
+        /// Who.
+        member: String,
+        /// Milliseconds since the meeting started (this process's `start`).
+        ms_since_start: u64,
+    },
+    /// The first audio from a participant was decoded.
+    FirstRemoteAudio {
+        /// Who.
+        member: String,
+        /// Milliseconds since the meeting started.
+        ms_since_start: u64,
+    },
+    /// A participant's video, for the UI to draw (only with `video_channels`).
+    #[serde(skip)]
+    VideoChannel {
+        /// Who.
+        member: String,
+        /// The pictures.
+        receiver: std::sync::Arc<VideoReceiver>,
+    },
+    /// Per-participant numbers, every second.
+    Stats {
+        /// One entry per connected participant.
+        peers: Vec<PeerStats>,
+    },
+    /// A member's role changed.
+    RoleChanged {
+        /// Who.
+        member: String,
+        /// New role.
+        role: Role,
+    },
+    /// The meeting was locked or unlocked.
+    Locked {
+        /// Locked now.
+        locked: bool,
+    },
+    /// A hand went up or down.
+    HandRaised {
+        /// Whose.
+        member: String,
+        /// Up or down.
+        raised: bool,
+    },
+    /// A host muted us (the microphone is now off).
+    MutedByHost,
+    /// A host asks us to unmute.
+    UnmuteRequested,
+    /// The signalling connection is lost; reconnecting (media keeps flowing peer to peer).
+    Reconnecting,
+    /// Back after a lost connection.
+    Resumed {
+        /// True when the server had restarted and the meeting was recreated.
+        after_restart: bool,
+    },
+    /// The knock was denied.
+    Denied,
+    /// The meeting does not exist (or the link is wrong).
+    NoSuchMeeting,
+    /// The meeting is locked; the knock was refused.
+    RoomLocked,
+    /// A host removed us.
+    Removed,
+    /// The meeting ended for everyone.
+    Ended,
+    /// We left; the meeting is over for us.
+    Left,
+    /// Something went wrong that the user should hear about.
+    Error {
+        /// Stable code.
+        code: String,
+        /// A sentence.
+        message: String,
+    },
+}
+
+/// A handle to a running meeting. Cheap to clone; dropping every clone leaves the meeting.
+#[derive(Clone)]
+pub struct Meeting {
+    commands: mpsc::UnboundedSender<MeetingCommand>,
+}
+
+impl Meeting {
+    /// Starts the meeting: connects, creates or knocks, and reports everything on the returned
+    /// receiver. Must be called inside a tokio runtime.
+    pub fn start(
+        config: MeetingConfig,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<MeetingEvent>), crate::media::MediaError> {
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (events, event_rx) = mpsc::unbounded_channel();
+        driver::spawn(config, command_rx, events)?;
+        Ok((Self { commands }, event_rx))
+    }
+
+    /// Sends a command; silently ignored once the meeting is over.
+    pub fn command(&self, command: MeetingCommand) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Leaves the meeting.
+    pub fn leave(&self) {
+        self.command(MeetingCommand::Leave);
+    }
+}

@@ -4,6 +4,7 @@ pub mod assembler;
 mod keyframe_requests;
 pub mod link_stats;
 pub mod peer;
+pub mod signal_server;
 
 /// Errors of the network layer.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,15 @@ pub enum NetError {
     /// The connection or its task is gone.
     #[error("connection closed")]
     Closed,
+    /// A socket could not be opened or used.
+    #[error("{0}")]
+    Io(String),
+    /// TLS could not be set up (certificate, key, handshake).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The signalling server could not be reached or refused the connection.
+    #[error("signalling: {0}")]
+    Signalling(String),
 }
 
 impl NetError {
@@ -27,6 +37,9 @@ impl NetError {
         match self {
             Self::WebRtc(_) => "net.webrtc",
             Self::Closed => "net.closed",
+            Self::Io(_) => "net.io",
+            Self::Tls(_) => "net.tls",
+            Self::Signalling(_) => "net.signalling",
         }
     }
 }

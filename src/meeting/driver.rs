@@ -1,0 +1,604 @@
+//! The task behind a [`Meeting`](super::Meeting) handle: one loop that owns every piece of the
+//! meeting's state and reacts to the shell, the signalling server, the peer links and time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use super::incoming::{Incoming, IncomingSinks, Received};
+use super::mixer::{Mixer, MixerInput};
+use super::outgoing::{EncodedFrame, Outgoing};
+use super::profile::{Profile, room_proof};
+use super::signalling::{Connection, WsEvent};
+use super::{Entry, MeetingCommand, MeetingConfig, MeetingEvent, MeetingTarget, PeerStats};
+use crate::media::MediaError;
+use crate::media::clock::SharedClock;
+use crate::media::sink::video_channel;
+use crate::net::peer::{LinkState, LocalMedia, PeerConfig, PeerEvent, PeerLink, PeerSignal};
+use crate::room::client::{Intent, RoomClient, RoomEvent};
+use crate::room::ids::MemberId;
+use crate::room::limits::ClientConfig;
+use crate::room::proto::{SdpType, Signal};
+use webrtc::peer_connection::{RTCIceCandidateInit, RTCSdpType, RTCSessionDescription};
+
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+struct Peer {
+    link: Arc<PeerLink>,
+    incoming: Arc<Incoming>,
+    mixer_input: Option<MixerInput>,
+    tasks: Vec<JoinHandle<()>>,
+    state: Option<LinkState>,
+    reported_video: bool,
+    reported_audio: bool,
+    last_bytes: (u64, u64),
+}
+
+struct Driver {
+    target: MeetingTarget,
+    peer_config: PeerConfig,
+    auto_admit: bool,
+    record: Option<PathBuf>,
+    video_channels: bool,
+    clock: SharedClock,
+    start_us: u64,
+    local: LocalMedia,
+    room: RoomClient,
+    epoch: Instant,
+    events: mpsc::UnboundedSender<MeetingEvent>,
+    ws: Option<Connection>,
+    ws_tx: mpsc::UnboundedSender<WsEvent>,
+    reconnect_at: Option<Instant>,
+    backoff: Duration,
+    told_unreachable: bool,
+    peers: BTreeMap<MemberId, Peer>,
+    names: HashMap<MemberId, String>,
+    peer_tx: mpsc::UnboundedSender<(MemberId, PeerEvent)>,
+    outgoing: Outgoing,
+    mixer: Option<Mixer>,
+    done: Option<MeetingEvent>,
+}
+
+pub(super) fn spawn(
+    mut config: MeetingConfig,
+    commands: mpsc::UnboundedReceiver<MeetingCommand>,
+    events: mpsc::UnboundedSender<MeetingEvent>,
+) -> Result<(), MediaError> {
+    let local = LocalMedia { audio: config.audio.is_some(), video: config.video.is_some() };
+    let outgoing =
+        Outgoing::start(config.video.take(), config.audio.take(), config.h264, config.opus, config.clock.clone())?;
+    let mixer = config.speaker.take().map(|s| Mixer::start(s, config.clock.clone()));
+    let profile = Profile { name: config.name.clone() }.seal();
+    let proof = room_proof(&config.target.secret);
+    let intent = match config.entry {
+        Entry::Host => Intent::Host { room_proof: proof, sealed_profile: profile },
+        Entry::Join => Intent::Join { room_proof: proof, sealed_profile: profile },
+    };
+    let epoch = Instant::now();
+    let room = RoomClient::new(config.target.room.clone(), intent, ClientConfig::default(), Duration::ZERO);
+    let (ws_tx, ws_rx) = mpsc::unbounded_channel();
+    let (peer_tx, peer_rx) = mpsc::unbounded_channel();
+    let driver = Driver {
+        target: config.target,
+        peer_config: config.peer,
+        auto_admit: config.auto_admit,
+        record: config.record,
+        video_channels: config.video_channels,
+        start_us: config.clock.now_us(),
+        clock: config.clock,
+        local,
+        room,
+        epoch,
+        events,
+        ws: None,
+        ws_tx,
+        reconnect_at: Some(epoch),
+        backoff: Duration::from_millis(250),
+        told_unreachable: false,
+        peers: BTreeMap::new(),
+        names: HashMap::new(),
+        peer_tx,
+        outgoing,
+        mixer,
+        done: None,
+    };
+    tokio::spawn(driver.run(commands, ws_rx, peer_rx));
+    Ok(())
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(3600)
+}
+
+impl Driver {
+    fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+
+    fn emit(&self, e: MeetingEvent) {
+        let _ = self.events.send(e);
+    }
+
+    fn name_of(&self, m: &MemberId) -> String {
+        self.names.get(m).cloned().unwrap_or_default()
+    }
+
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<MeetingCommand>,
+        mut ws_rx: mpsc::UnboundedReceiver<WsEvent>,
+        mut peer_rx: mpsc::UnboundedReceiver<(MemberId, PeerEvent)>,
+    ) {
+        let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut media_tick = tokio::time::interval(Duration::from_millis(20));
+        while self.done.is_none() {
+            let room_wake = self.room.poll_timeout().map(|t| self.epoch + t).unwrap_or_else(far_future);
+            let reconnect = self.reconnect_at.unwrap_or_else(far_future);
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(c) => self.command(c),
+                    None => self.command(MeetingCommand::Leave),
+                },
+                Some(ev) = ws_rx.recv() => match ev {
+                    WsEvent::Message(bytes) => {
+                        if let Err(e) = self.room.handle_message(&bytes, self.now()) {
+                            tracing::debug!("room message refused: {e}");
+                        }
+                    }
+                    WsEvent::Closed => self.lost_connection(),
+                },
+                Some((member, ev)) = peer_rx.recv() => self.peer_event(member, ev),
+                _ = tokio::time::sleep_until(room_wake.into()) => self.room.handle_timeout(self.now()),
+                _ = tokio::time::sleep_until(reconnect.into()) => self.connect().await,
+                _ = stats_tick.tick() => self.stats().await,
+                _ = media_tick.tick() => self.first_media(),
+            }
+            self.flush();
+            while let Some(e) = self.room.poll_event() {
+                self.room_event(e).await;
+                self.flush();
+            }
+        }
+        self.shutdown().await;
+    }
+
+    fn flush(&mut self) {
+        while let Some(bytes) = self.room.poll_transmit() {
+            if let Some(ws) = &self.ws {
+                ws.send(bytes);
+            }
+        }
+    }
+
+    async fn connect(&mut self) {
+        self.reconnect_at = None;
+        match Connection::open(&self.target.url, self.ws_tx.clone()).await {
+            Ok(c) => {
+                self.ws = Some(c);
+                self.backoff = Duration::from_millis(250);
+                self.told_unreachable = false;
+                self.room.handle_connected(self.now());
+            }
+            Err(e) => {
+                if !self.told_unreachable {
+                    self.told_unreachable = true;
+                    self.emit(MeetingEvent::Error {
+                        code: e.code().into(),
+                        message: format!("cannot reach the meeting server ({e}); retrying"),
+                    });
+                }
+                self.reconnect_at = Some(Instant::now() + self.backoff);
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+
+    fn lost_connection(&mut self) {
+        if self.ws.take().is_some() {
+            self.room.handle_disconnected(self.now());
+        }
+        if self.reconnect_at.is_none() {
+            self.reconnect_at = Some(Instant::now() + self.backoff);
+        }
+    }
+
+    fn command(&mut self, c: MeetingCommand) {
+        let result = match c {
+            MeetingCommand::Admit(m) => self.room.admit(m),
+            MeetingCommand::Deny(m) => self.room.deny(m),
+            MeetingCommand::Lock(b) => self.room.lock(b),
+            MeetingCommand::Remove(m) => self.room.remove(m),
+            MeetingCommand::SetRole(m, r) => self.room.set_role(m, r),
+            MeetingCommand::RequestUnmute(m) => self.room.request_unmute(m),
+            MeetingCommand::Mute(m) => self.room.mute(m),
+            MeetingCommand::RaiseHand(b) => self.room.raise_hand(b),
+            MeetingCommand::EndForAll => self.room.end_for_all(),
+            MeetingCommand::MuteMicrophone(b) => {
+                self.outgoing.switches.audio_muted.store(b, Ordering::Relaxed);
+                Ok(())
+            }
+            MeetingCommand::MuteCamera(b) => {
+                self.outgoing.switches.video_muted.store(b, Ordering::Relaxed);
+                Ok(())
+            }
+            MeetingCommand::Leave => {
+                self.room.leave();
+                self.done = Some(MeetingEvent::Left);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
+        }
+    }
+
+    async fn room_event(&mut self, e: RoomEvent) {
+        match e {
+            RoomEvent::Created { me } => {
+                self.emit(MeetingEvent::Created { me: me.to_string() });
+                self.emit(MeetingEvent::Joined { me: me.to_string(), role: crate::room::roles::Role::Host });
+            }
+            RoomEvent::Knocking => self.emit(MeetingEvent::Knocking),
+            RoomEvent::InLobby { .. } => self.emit(MeetingEvent::InLobby),
+            RoomEvent::Admitted { me, role, members, .. } => {
+                self.emit(MeetingEvent::Admitted { me: me.to_string() });
+                self.emit(MeetingEvent::Joined { me: me.to_string(), role });
+                for m in members.into_iter().filter(|m| m.id != me && m.present) {
+                    self.emit(MeetingEvent::ParticipantJoined { member: m.id.to_string(), name: self.name_of(&m.id) });
+                    self.ensure_peer(m.id, true).await;
+                }
+            }
+            RoomEvent::Resumed { me, members, after_restart, .. } => {
+                self.emit(MeetingEvent::Resumed { after_restart });
+                for m in members.into_iter().filter(|m| m.id != me && m.present) {
+                    self.ensure_peer(m.id, true).await;
+                }
+            }
+            RoomEvent::Denied => self.done = Some(MeetingEvent::Denied),
+            RoomEvent::KnockExpired => {
+                self.emit(MeetingEvent::Error {
+                    code: "room.knock_expired".into(),
+                    message: "no one admitted us in time".into(),
+                });
+                self.done = Some(MeetingEvent::Denied);
+            }
+            RoomEvent::NoSuchMeeting => self.done = Some(MeetingEvent::NoSuchMeeting),
+            RoomEvent::RoomLocked => self.done = Some(MeetingEvent::RoomLocked),
+            RoomEvent::MemberJoined { member, sealed_profile } => {
+                if let Some(p) = sealed_profile {
+                    self.names.insert(member.id, Profile::open(&p).name);
+                }
+                self.emit(MeetingEvent::ParticipantJoined {
+                    member: member.id.to_string(),
+                    name: self.name_of(&member.id),
+                });
+                // The newcomer offers; we get ready for it.
+                self.ensure_peer(member.id, false).await;
+            }
+            RoomEvent::MemberProfile { member, sealed_profile } => {
+                let name = Profile::open(&sealed_profile).name;
+                self.names.insert(member, name.clone());
+                self.emit(MeetingEvent::ParticipantNamed { member: member.to_string(), name });
+            }
+            RoomEvent::MemberAway { member } => self.emit(MeetingEvent::ParticipantAway { member: member.to_string() }),
+            RoomEvent::MemberBack { member } => self.emit(MeetingEvent::ParticipantBack { member: member.to_string() }),
+            RoomEvent::MemberLeft { member, reason } => {
+                self.drop_peer(&member).await;
+                self.emit(MeetingEvent::ParticipantLeft { member: member.to_string(), reason });
+            }
+            RoomEvent::Knock { member, sealed_profile } => {
+                let name = Profile::open(&sealed_profile).name;
+                self.names.insert(member, name.clone());
+                self.emit(MeetingEvent::Knock { member: member.to_string(), name });
+                if self.auto_admit {
+                    if let Err(e) = self.room.admit(member) {
+                        self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
+                    }
+                }
+            }
+            RoomEvent::KnockWithdrawn { member, .. } => {
+                self.emit(MeetingEvent::KnockGone { member: member.to_string() })
+            }
+            RoomEvent::RoleChanged { member, role } => {
+                self.emit(MeetingEvent::RoleChanged { member: member.to_string(), role })
+            }
+            RoomEvent::Locked(locked) => self.emit(MeetingEvent::Locked { locked }),
+            RoomEvent::HandRaised { member, raised } => {
+                self.emit(MeetingEvent::HandRaised { member: member.to_string(), raised })
+            }
+            RoomEvent::MuteRequested { .. } => {
+                self.outgoing.switches.audio_muted.store(true, Ordering::Relaxed);
+                self.emit(MeetingEvent::MutedByHost);
+            }
+            RoomEvent::UnmuteRequested { .. } => self.emit(MeetingEvent::UnmuteRequested),
+            RoomEvent::Signal { from, payload } => {
+                if let Some(signal) = from_room(payload) {
+                    self.ensure_peer(from, false).await;
+                    if let Some(p) = self.peers.get(&from) {
+                        p.link.handle_signal(signal);
+                    }
+                }
+            }
+            RoomEvent::Ended => self.done = Some(MeetingEvent::Ended),
+            RoomEvent::Removed => self.done = Some(MeetingEvent::Removed),
+            RoomEvent::Reconnecting => {
+                self.emit(MeetingEvent::Reconnecting);
+                if let Some(ws) = self.ws.take() {
+                    ws.close().await;
+                }
+                self.lost_connection();
+            }
+            RoomEvent::Error { code, message } => self.emit(MeetingEvent::Error { code, message }),
+            RoomEvent::HostChanged { .. } => {}
+        }
+    }
+
+    async fn ensure_peer(&mut self, member: MemberId, offer: bool) {
+        if self.peers.contains_key(&member) {
+            return;
+        }
+        let polite = self.room.is_polite_towards(member);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let link = match PeerLink::new(&self.peer_config, self.local, polite, offer, tx).await {
+            Ok(l) => Arc::new(l),
+            Err(e) => {
+                self.emit(MeetingEvent::Error {
+                    code: e.code().into(),
+                    message: format!("media connection to {member}: {e}"),
+                });
+                return;
+            }
+        };
+        let mixer_input = self.mixer.as_ref().map(Mixer::input);
+        let video = self.video_channels.then(|| video_channel(2));
+        let sinks = IncomingSinks {
+            video: video.as_ref().map(|(tx, _)| tx.clone()),
+            audio: mixer_input.clone(),
+            record: self.record.clone().map(|d| (d, member.to_string())),
+        };
+        let keyframe_link = link.clone();
+        let rt = tokio::runtime::Handle::current();
+        let incoming = match Incoming::start(sinks, self.clock.clone(), move || {
+            let l = keyframe_link.clone();
+            rt.spawn(async move { l.request_keyframe().await });
+        }) {
+            Ok(i) => Arc::new(i),
+            Err(e) => {
+                self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
+                link.close().await;
+                return;
+            }
+        };
+        if let Some((_, rx)) = video {
+            self.emit(MeetingEvent::VideoChannel { member: member.to_string(), receiver: Arc::new(rx) });
+        }
+        let mut tasks = Vec::new();
+        // Media from the link goes straight to the decoder; everything else to this loop.
+        let (to_driver, to_decoder) = (self.peer_tx.clone(), incoming.clone());
+        tasks.push(tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                match ev {
+                    PeerEvent::Video(f) => to_decoder.push(Received::Video(f)),
+                    PeerEvent::Audio(a) => to_decoder.push(Received::Audio(a)),
+                    other => {
+                        if to_driver.send((member, other)).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }));
+        if let Some(tx) = &self.outgoing.video {
+            tasks.push(tokio::spawn(forward(tx.subscribe(), link.clone(), true, self.outgoing.switches.clone())));
+        }
+        if let Some(tx) = &self.outgoing.audio {
+            tasks.push(tokio::spawn(forward(tx.subscribe(), link.clone(), false, self.outgoing.switches.clone())));
+        }
+        self.peers.insert(
+            member,
+            Peer {
+                link,
+                incoming,
+                mixer_input,
+                tasks,
+                state: None,
+                reported_video: false,
+                reported_audio: false,
+                last_bytes: (0, 0),
+            },
+        );
+    }
+
+    async fn drop_peer(&mut self, member: &MemberId) {
+        if let Some(p) = self.peers.remove(member) {
+            for t in &p.tasks {
+                t.abort();
+            }
+            p.link.close().await;
+            if let (Some(m), Some(i)) = (&self.mixer, &p.mixer_input) {
+                m.remove(i);
+            }
+        }
+    }
+
+    fn peer_event(&mut self, member: MemberId, ev: PeerEvent) {
+        match ev {
+            PeerEvent::Signal(s) => {
+                if let Err(e) = self.room.send_signal(member, to_room(s)) {
+                    tracing::debug!("signal to {member} not sent: {e}");
+                }
+            }
+            PeerEvent::State(state) => {
+                if let Some(p) = self.peers.get_mut(&member) {
+                    p.state = Some(state);
+                }
+                if state == LinkState::Connected {
+                    // A new viewer needs a picture it can decode.
+                    self.outgoing.request_keyframe();
+                }
+                self.emit(MeetingEvent::Link { member: member.to_string(), state });
+            }
+            PeerEvent::KeyframeRequested => self.outgoing.request_keyframe(),
+            PeerEvent::Video(_) | PeerEvent::Audio(_) => {}
+        }
+    }
+
+    fn first_media(&mut self) {
+        let start = self.start_us;
+        let mut out = vec![];
+        for (m, p) in self.peers.iter_mut() {
+            let v = p.incoming.stats.first_video_us.load(Ordering::Relaxed);
+            if v != 0 && !p.reported_video {
+                p.reported_video = true;
+                out.push(MeetingEvent::FirstRemoteVideo {
+                    member: m.to_string(),
+                    ms_since_start: v.saturating_sub(start) / 1000,
+                });
+            }
+            let a = p.incoming.stats.first_audio_us.load(Ordering::Relaxed);
+            if a != 0 && !p.reported_audio {
+                p.reported_audio = true;
+                out.push(MeetingEvent::FirstRemoteAudio {
+                    member: m.to_string(),
+                    ms_since_start: a.saturating_sub(start) / 1000,
+                });
+            }
+        }
+        for e in out {
+            self.emit(e);
+        }
+    }
+
+    async fn stats(&mut self) {
+        if self.peers.is_empty() {
+            return;
+        }
+        let mut peers = Vec::new();
+        let names = self.names.clone();
+        for (m, p) in self.peers.iter_mut() {
+            let link = p.link.stats().await;
+            let (rx, tx) = (link.bytes_received, link.bytes_sent);
+            let (last_rx, last_tx) = std::mem::replace(&mut p.last_bytes, (rx, tx));
+            let lat = {
+                let mut l = p.incoming.stats.take_latencies();
+                l.sort_by(f64::total_cmp);
+                l.get(l.len() / 2).copied()
+            };
+            let s = &p.incoming.stats;
+            let size = s.picture_size.load(Ordering::Relaxed);
+            let expected = link.packets_received as f64 + link.packets_lost.max(0) as f64;
+            peers.push(PeerStats {
+                member: m.to_string(),
+                name: names.get(m).cloned().unwrap_or_default(),
+                state: p.state,
+                bitrate_in_kbps: rx.saturating_sub(last_rx) as f64 * 8.0 / 1000.0,
+                bitrate_out_kbps: tx.saturating_sub(last_tx) as f64 * 8.0 / 1000.0,
+                packet_loss_pct: if expected > 0.0 { link.packets_lost.max(0) as f64 * 100.0 / expected } else { 0.0 },
+                link,
+                frames_decoded: s.frames_decoded.load(Ordering::Relaxed),
+                decode_errors: s.decode_errors.load(Ordering::Relaxed),
+                audio_packets: s.audio_packets.load(Ordering::Relaxed),
+                width: (size >> 32) as u32,
+                height: size as u32,
+                glass_to_glass_ms: lat,
+            });
+        }
+        self.emit(MeetingEvent::Stats { peers });
+    }
+
+    async fn shutdown(mut self) {
+        self.flush();
+        if let Some(ws) = self.ws.take() {
+            ws.close().await;
+        }
+        let members: Vec<MemberId> = self.peers.keys().copied().collect();
+        for m in members {
+            self.drop_peer(&m).await;
+        }
+        self.outgoing.stop();
+        let done = self.done.take().unwrap_or(MeetingEvent::Left);
+        self.emit(done);
+    }
+}
+
+/// Sends every encoded frame to one peer. A peer that falls behind skips ahead (and gets a
+/// keyframe, since it cannot decode across the gap).
+async fn forward(
+    mut rx: broadcast::Receiver<Arc<EncodedFrame>>,
+    link: Arc<PeerLink>,
+    video: bool,
+    switches: Arc<super::outgoing::Switches>,
+) {
+    loop {
+        match rx.recv().await {
+            Ok(f) => {
+                let r = if video {
+                    link.send_video(f.data.clone(), f.capture_us).await
+                } else {
+                    link.send_audio(f.data.clone(), f.capture_us).await
+                };
+                if let Err(e) = r {
+                    tracing::debug!("send: {e}");
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                if video {
+                    switches.keyframe.store(true, Ordering::Relaxed);
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+fn to_room(s: PeerSignal) -> Signal {
+    match s {
+        PeerSignal::Description(d) => Signal::Sdp {
+            sdp_type: match d.sdp_type {
+                RTCSdpType::Answer => SdpType::Answer,
+                RTCSdpType::Pranswer => SdpType::Pranswer,
+                RTCSdpType::Rollback => SdpType::Rollback,
+                _ => SdpType::Offer,
+            },
+            sdp: d.sdp,
+        },
+        PeerSignal::Candidate(c) => {
+            Signal::Ice { candidate: c.candidate, sdp_mid: c.sdp_mid, sdp_mline_index: c.sdp_mline_index }
+        }
+    }
+}
+
+fn from_room(s: Signal) -> Option<PeerSignal> {
+    match s {
+        Signal::Sdp { sdp_type, sdp } => {
+            let d = match sdp_type {
+                SdpType::Offer => RTCSessionDescription::offer(sdp),
+                SdpType::Answer => RTCSessionDescription::answer(sdp),
+                SdpType::Pranswer => RTCSessionDescription::pranswer(sdp),
+                SdpType::Rollback => RTCSessionDescription::rollback(None),
+            };
+            match d {
+                Ok(d) => Some(PeerSignal::Description(Box::new(d))),
+                Err(e) => {
+                    tracing::debug!("unusable SDP from a peer: {e}");
+                    None
+                }
+            }
+        }
+        Signal::Ice { candidate, sdp_mid, sdp_mline_index } if !candidate.is_empty() => {
+            Some(PeerSignal::Candidate(RTCIceCandidateInit {
+                candidate,
+                sdp_mid,
+                sdp_mline_index,
+                ..Default::default()
+            }))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,268 @@
+//! The signalling server's runtime: WebSocket (or WebSocket over TLS) connections feeding the
+//! sans-I/O [`RoomServer`](crate::room::server::RoomServer).
+//!
+//! One task owns the room server and is the only place its state changes; each connection's task
+//! turns frames into inputs for it and carries its outputs back out. Nothing is written to disk
+//! and nothing about a meeting's people is logged: the server knows none of it (it sees room ids,
+//! opaque member ids and sealed blobs), and the logs carry connection counts and close codes only.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+
+use super::NetError;
+use crate::room::ids::ConnId;
+use crate::room::limits::ServerConfig;
+use crate::room::server::{RoomServer, ServerOutput};
+
+/// Where to find the TLS certificate chain and key (PEM).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Certificate chain.
+    pub cert: PathBuf,
+    /// Private key.
+    pub key: PathBuf,
+}
+
+/// How the signalling server runs.
+#[derive(Debug, Clone)]
+pub struct SignalServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// TLS (wss) when set; plain WebSocket (behind a TLS-terminating proxy, or on loopback) when not.
+    pub tls: Option<TlsFiles>,
+    /// Protocol limits.
+    pub room: ServerConfig,
+    /// Most simultaneous connections; beyond it new ones are closed at once.
+    pub max_connections: usize,
+}
+
+impl SignalServerConfig {
+    /// Defaults for `listen`.
+    pub fn new(listen: SocketAddr) -> Self {
+        Self { listen, tls: None, room: ServerConfig::default(), max_connections: 10_000 }
+    }
+}
+
+enum Input {
+    Connect { conn: ConnId, ip: std::net::IpAddr, out: mpsc::Sender<Output> },
+    Message { conn: ConnId, bytes: Vec<u8> },
+    Disconnect { conn: ConnId },
+}
+
+enum Output {
+    Send(Vec<u8>),
+    Close(u16, &'static str),
+}
+
+/// A running server.
+pub struct SignalServer {
+    /// The address it listens on (with the real port when 0 was asked for).
+    pub local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SignalServer {
+    /// Binds and starts serving.
+    pub async fn start(config: SignalServerConfig) -> Result<Self, NetError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| NetError::Io(format!("listening on {}: {e}", config.listen)))?;
+        let local_addr = listener.local_addr().map_err(|e| NetError::Io(e.to_string()))?;
+        let tls = match &config.tls {
+            Some(files) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(load_tls(files)?))),
+            None => None,
+        };
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, tls, config, stop_rx));
+        Ok(Self { local_addr, stop, task })
+    }
+
+    /// Stops accepting, closes every connection and waits for the server to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+fn load_tls(files: &TlsFiles) -> Result<rustls::ServerConfig, NetError> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|i| i.collect::<Result<_, _>>())
+        .map_err(|e| NetError::Tls(format!("{}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(NetError::Tls(format!("{}: no certificate in the file", files.cert.display())));
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(&files.key).map_err(|e| NetError::Tls(format!("{}: {e}", files.key.display())))?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| NetError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| NetError::Tls(e.to_string()))
+}
+
+async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    config: SignalServerConfig,
+    mut stop: watch::Receiver<bool>,
+) {
+    let (inputs, mut input_rx) = mpsc::channel::<Input>(1024);
+    let mut seed = [0u8; 32];
+    rand::fill(&mut seed);
+    let mut server = RoomServer::new(config.room.clone(), seed);
+    let epoch = Instant::now();
+    let mut conns: std::collections::HashMap<ConnId, mpsc::Sender<Output>> = Default::default();
+    let mut next_conn = 1u64;
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(config.room.max_message_size))
+        .max_frame_size(Some(config.room.max_message_size));
+    tracing::info!("signalling server ready");
+    loop {
+        let wake =
+            server.poll_timeout().map(|t| epoch + t).unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                if conns.len() >= config.max_connections {
+                    drop(stream);
+                    continue;
+                }
+                let conn = ConnId(next_conn);
+                next_conn += 1;
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(connection(stream, peer, conn, tls.clone(), ws_config, inputs.clone()));
+            }
+            Some(input) = input_rx.recv() => {
+                let now = epoch.elapsed();
+                match input {
+                    Input::Connect { conn, ip, out } => match server.handle_connect(conn, ip, now) {
+                        Ok(()) => { conns.insert(conn, out); }
+                        Err(refused) => {
+                            tracing::debug!("connection {} refused: {refused}", conn.0);
+                            let _ = out.try_send(Output::Close(1008, "too many connections; try again later"));
+                        }
+                    },
+                    Input::Message { conn, bytes } => server.handle_message(conn, &bytes, now),
+                    Input::Disconnect { conn } => {
+                        conns.remove(&conn);
+                        server.handle_disconnect(conn, now);
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(wake) => server.handle_timeout(epoch.elapsed()),
+        }
+        while let Some(out) = server.poll_output() {
+            match out {
+                ServerOutput::Send { conn, bytes } => {
+                    let slow = conns.get(&conn).is_some_and(|tx| tx.try_send(Output::Send(bytes)).is_err());
+                    if slow {
+                        // A client that does not read its messages is closed rather than buffered.
+                        if let Some(tx) = conns.remove(&conn) {
+                            let _ = tx.try_send(Output::Close(1008, "not reading"));
+                        }
+                        server.handle_disconnect(conn, epoch.elapsed());
+                    }
+                }
+                ServerOutput::Close { conn, code, reason } => {
+                    tracing::debug!("closing connection {}: {}", conn.0, code.code());
+                    if let Some(tx) = conns.remove(&conn) {
+                        let _ = tx.try_send(Output::Close(code.as_u16(), reason));
+                    }
+                }
+            }
+        }
+    }
+    for (_, tx) in conns.drain() {
+        let _ = tx.try_send(Output::Close(1001, "server shutting down"));
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    conn: ConnId,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    ws_config: WebSocketConfig,
+    inputs: mpsc::Sender<Input>,
+) {
+    // A handshake that does not finish in time is dropped (slow-loris).
+    let handshake = Duration::from_secs(10);
+    match tls {
+        Some(acceptor) => {
+            let Ok(Ok(tls_stream)) = tokio::time::timeout(handshake, acceptor.accept(stream)).await else { return };
+            run_ws(tls_stream, peer, conn, ws_config, inputs, handshake).await;
+        }
+        None => run_ws(stream, peer, conn, ws_config, inputs, handshake).await,
+    }
+}
+
+async fn run_ws<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    peer: SocketAddr,
+    conn: ConnId,
+    ws_config: WebSocketConfig,
+    inputs: mpsc::Sender<Input>,
+    handshake: Duration,
+) {
+    let Ok(Ok(mut ws)) =
+        tokio::time::timeout(handshake, tokio_tungstenite::accept_async_with_config(stream, Some(ws_config))).await
+    else {
+        return;
+    };
+    let (out, mut out_rx) = mpsc::channel::<Output>(256);
+    if inputs.send(Input::Connect { conn, ip: peer.ip(), out }).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            frame = ws.next() => match frame {
+                Some(Ok(Message::Text(t))) => {
+                    if inputs.send(Input::Message { conn, bytes: t.as_bytes().to_vec() }).await.is_err() { break }
+                }
+                Some(Ok(Message::Binary(b))) => {
+                    if inputs.send(Input::Message { conn, bytes: b.to_vec() }).await.is_err() { break }
+                }
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    // Oversized frames and protocol violations end here, for this connection only.
+                    let code = if matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)) { 1009 } else { 1002 };
+                    let _ = ws.send(close(code, "bad frame")).await;
+                    break;
+                }
+            },
+            Some(o) = out_rx.recv() => match o {
+                Output::Send(bytes) => {
+                    let text = String::from_utf8(bytes).unwrap_or_default();
+                    if ws.send(Message::text(text)).await.is_err() { break }
+                }
+                Output::Close(code, reason) => {
+                    let _ = ws.send(close(code, reason)).await;
+                    let _ = ws.flush().await;
+                    break;
+                }
+            },
+        }
+    }
+    let _ = inputs.send(Input::Disconnect { conn }).await;
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame { code: WsCloseCode::from(code), reason: reason.into() }))
+}
