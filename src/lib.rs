@@ -10,7 +10,8 @@
 //!
 //! 1. **Core, sans-I/O**: pure state machines and codecs of bytes (meeting protocol, E2EE key
 //!    schedule, SIP, links). No sockets, no clocks, no OS randomness: time and randomness come in
-//!    as arguments; callers feed inputs and drain outputs. Tested on a virtual clock.
+//!    as arguments; callers feed inputs and drain outputs. Tested on a virtual clock. [`links`]
+//!    is the first part of it: join links, invites in and out, anti-phishing checks.
 //! 2. **Runtime**: tasks, sockets, devices, codecs, keychain. [`media`] is the first part of it:
 //!    capture, conversion, Opus and H.264.
 //! 3. **Shells**: the desktop app and the `trygg` command line. They translate; they do not
@@ -32,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod links;
 pub mod media;
 
 /// Version, commit and enabled features, as `trygg --version` prints them.
