@@ -17,6 +17,7 @@ use super::ics::{self, Event};
 use super::join::{JoinLink, is_join_path};
 use super::redirects;
 use super::safety::{Warning, display_host, inspect, registrable, scheme_of};
+use super::tel_uri::merge_dial_in;
 use super::text::{self, MAX_LINK_LEN, SipAddress, TextScan};
 use super::vendors;
 use super::{LinkError, SipUri, TelUri};
@@ -296,13 +297,17 @@ fn gather_event(e: &Event) -> Gathered {
 /// Adds the numbers, SIP gateways and the VTC id found in the texts to the event's candidates;
 /// numbers and gateways without a meeting become candidates of their own.
 fn attach(col: &mut Collector, from: usize, g: &Gathered, event: Option<usize>) {
-    let mut dial_ins = Vec::new();
+    let mut dial_ins: Vec<(Source, super::DialIn)> = Vec::new();
     let mut sips: Vec<(Source, &SipAddress)> = Vec::new();
     let mut vtc = None;
     for (source, scan) in &g.scans {
         for d in &scan.dial_ins {
-            if !dial_ins.iter().any(|(_, x): &(Source, super::DialIn)| x.number == d.number && x.dtmf == d.dtmf) {
-                dial_ins.push((*source, d.clone()));
+            let same =
+                |x: &super::DialIn| x.number == d.number && (x.dtmf == d.dtmf || x.dtmf.is_none() || d.dtmf.is_none());
+            match dial_ins.iter_mut().find(|(_, x)| same(x)) {
+                Some((_, x)) if x.dtmf.is_none() && d.dtmf.is_some() => *x = d.clone(),
+                Some(_) => {}
+                None => dial_ins.push((*source, d.clone())),
             }
         }
         sips.extend(scan.sip_addresses.iter().map(|a| (*source, a)));
@@ -320,9 +325,7 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, event: Option<usize>) 
     if let Some(i) = primary {
         let c = &mut col.candidates[i].0;
         for d in tel_dial_ins.into_iter().chain(dial_ins.iter().map(|(_, d)| d.clone())) {
-            if !c.dial_in.iter().any(|x| x.number == d.number && x.dtmf == d.dtmf) {
-                c.dial_in.push(d);
-            }
+            merge_dial_in(&mut c.dial_in, d);
         }
         if c.kind != Kind::Sip {
             // An address from the invite beats one derived from the link; a Webex video address

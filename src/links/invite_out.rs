@@ -118,7 +118,7 @@ fn description(m: &Meeting<'_>, url: &str, personal: bool) -> String {
         d.push_str(&format!("\nFrom a video system (SIP): {}\n", s.to_dial_string()));
     }
     if let Some(t) = m.tel {
-        let pin = t.to_dial_in().pin.map(|p| format!(", then {p}#")).unwrap_or_default();
+        let pin = t.to_dial_in().pin.map(|p| format!(", PIN: {p}#")).unwrap_or_default();
         d.push_str(&format!("\nBy phone: {}{pin}\n", t.number));
     }
     if m.private_agenda_nonce.is_some() {

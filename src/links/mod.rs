@@ -122,7 +122,7 @@ pub mod extract;
 mod html;
 pub mod ics;
 pub mod ics_time;
-mod ics_write;
+pub(crate) mod ics_write;
 pub mod invite_out;
 pub mod invite_token;
 pub mod join;

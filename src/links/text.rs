@@ -322,9 +322,7 @@ fn scan_phones(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
                 }
             }
             d.label = label_for(line, i, end);
-            if !scan.dial_ins.iter().any(|x| x.number == d.number && x.dtmf == d.dtmf) {
-                scan.dial_ins.push(d);
-            }
+            super::tel_uri::merge_dial_in(&mut scan.dial_ins, d);
         }
         line_start = line_end + 1;
     }
