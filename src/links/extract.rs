@@ -18,7 +18,7 @@ use super::join::{JoinLink, is_join_path};
 use super::redirects;
 use super::safety::{Warning, display_host, inspect, registrable, scheme_of};
 use super::tel_uri::merge_dial_in;
-use super::text::{self, MAX_LINK_LEN, SipAddress, TextScan};
+use super::text::{self, MAX_LINK_LEN, TextScan};
 use super::vendors;
 use super::{LinkError, SipUri, TelUri};
 
@@ -294,70 +294,89 @@ fn gather_event(e: &Event) -> Gathered {
     g
 }
 
-/// Adds the numbers, SIP gateways and the VTC id found in the texts to the event's candidates;
-/// numbers and gateways without a meeting become candidates of their own.
+/// Adds the numbers, SIP gateways and the VTC id found in the texts to the event's meetings:
+/// each goes to the meeting found in the same place (a `tel:` in `CONFERENCE` belongs to the
+/// `CONFERENCE` meeting), else to the best meeting of the event. Explicit `tel:` links whose
+/// number went to a meeting are not listed again on their own. Numbers and gateways without a
+/// meeting become candidates of their own, numbers only when a PIN says they reach a conference
+/// (a bare number in an e-mail is a support line, not a meeting).
 fn attach(col: &mut Collector, from: usize, g: &Gathered, event: Option<usize>) {
-    let mut dial_ins: Vec<(Source, super::DialIn)> = Vec::new();
-    let mut sips: Vec<(Source, &SipAddress)> = Vec::new();
-    let mut vtc = None;
+    let meetings: Vec<usize> =
+        (from..col.candidates.len()).filter(|&i| col.candidates[i].0.kind != Kind::Tel).collect();
+    let best = meetings.iter().copied().min_by_key(|&i| col.candidates[i].1);
+    let owner = |col: &Collector, source: Source, sip: bool| {
+        meetings
+            .iter()
+            .copied()
+            .filter(|&i| !sip || col.candidates[i].0.kind != Kind::Sip)
+            .find(|&i| col.candidates[i].0.source == source)
+            .or(best.filter(|&i| !sip || col.candidates[i].0.kind != Kind::Sip))
+    };
+    // Explicit tel: links.
+    let mut merged_tels = Vec::new();
+    for t in from..col.candidates.len() {
+        if col.candidates[t].0.kind != Kind::Tel {
+            continue;
+        }
+        if let Some(o) = owner(col, col.candidates[t].0.source, false) {
+            for d in col.candidates[t].0.dial_in.clone() {
+                merge_dial_in(&mut col.candidates[o].0.dial_in, d);
+            }
+            merged_tels.push(t);
+        }
+    }
+    // Numbers in text.
     for (source, scan) in &g.scans {
         for d in &scan.dial_ins {
-            let same =
-                |x: &super::DialIn| x.number == d.number && (x.dtmf == d.dtmf || x.dtmf.is_none() || d.dtmf.is_none());
-            match dial_ins.iter_mut().find(|(_, x)| same(x)) {
-                Some((_, x)) if x.dtmf.is_none() && d.dtmf.is_some() => *x = d.clone(),
+            match owner(col, *source, false) {
+                Some(o) => merge_dial_in(&mut col.candidates[o].0.dial_in, d.clone()),
+                None if d.dtmf.is_some() => {
+                    let url = format!("tel:{}{}", d.number, d.dtmf.as_deref().unwrap_or("").replace('#', "%23"));
+                    let mut c = Candidate::new(Kind::Tel, url, d.number.clone(), *source);
+                    c.event = event;
+                    c.dial_in.push(d.clone());
+                    col.push(c, 0);
+                }
+                None => col.found("phone_number", d.number.clone()),
+            }
+        }
+    }
+    // SIP gateways of room systems.
+    let webex_meeting = |a: &str| {
+        a.split_once('@').is_some_and(|(user, host)| {
+            host.ends_with(".webex.com") && host != "m.webex.com" && user.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    for (source, scan) in &g.scans {
+        for a in &scan.sip_addresses {
+            let vtc = scan.video_conference_id.clone();
+            // A Webex meeting's video address (<number>@<site>.webex.com) only belongs to a Webex
+            // meeting; Teams' CVI gateways (…@m.webex.com) belong to Teams.
+            let o = owner(col, *source, true)
+                .filter(|&o| col.candidates[o].0.kind == Kind::Webex || !webex_meeting(&a.address));
+            match o {
+                // The invite's own address beats one derived from the link.
+                Some(o) if col.candidates[o].0.sip_gateway.as_deref() != Some(a.address.as_str()) || vtc.is_some() => {
+                    let c = &mut col.candidates[o].0;
+                    c.sip_gateway = Some(a.address.clone());
+                    c.video_conference_id = vtc.or(c.video_conference_id.take());
+                }
                 Some(_) => {}
-                None => dial_ins.push((*source, d.clone())),
+                None => {
+                    let link = format!("sip:{}", a.address);
+                    if let Ok(u) = SipUri::parse(&link) {
+                        let mut c = Candidate::new(Kind::Sip, u.to_dial_string(), display_host(&u.host), *source);
+                        c.event = event;
+                        c.warnings = inspect(&link);
+                        c.video_conference_id = vtc;
+                        col.push(c, 0);
+                    }
+                }
             }
         }
-        sips.extend(scan.sip_addresses.iter().map(|a| (*source, a)));
-        vtc = vtc.or(scan.video_conference_id.clone());
     }
-    let tel_dial_ins: Vec<_> = col.candidates[from..]
-        .iter()
-        .filter(|(c, _)| c.kind == Kind::Tel)
-        .flat_map(|(c, _)| c.dial_in.clone())
-        .collect();
-    // The meeting the numbers and gateways belong to: a vendor's, else Trygg's, else a SIP one.
-    let primary = (from..col.candidates.len()).filter(|&i| col.candidates[i].0.kind != Kind::Tel).min_by_key(|&i| {
-        (u8::from(!col.candidates[i].0.kind.is_vendor()) + u8::from(col.candidates[i].0.kind == Kind::Sip), i)
-    });
-    if let Some(i) = primary {
-        let c = &mut col.candidates[i].0;
-        for d in tel_dial_ins.into_iter().chain(dial_ins.iter().map(|(_, d)| d.clone())) {
-            merge_dial_in(&mut c.dial_in, d);
-        }
-        if c.kind != Kind::Sip {
-            // An address from the invite beats one derived from the link; a Webex video address
-            // only belongs to a Webex meeting.
-            let kind = c.kind;
-            if let Some((_, a)) = sips.iter().find(|(_, a)| !a.address.ends_with(".webex.com") || kind == Kind::Webex) {
-                c.sip_gateway = Some(a.address.clone());
-            }
-            if c.sip_gateway.is_some() {
-                c.video_conference_id = vtc.clone();
-            }
-            sips.clear();
-        }
-    }
-    for (source, a) in sips {
-        let link = format!("sip:{}", a.address);
-        if let Ok(u) = SipUri::parse(&link) {
-            let mut c = Candidate::new(Kind::Sip, u.to_dial_string(), display_host(&u.host), source);
-            c.event = event;
-            c.warnings = inspect(&link);
-            c.video_conference_id = vtc.clone();
-            col.push(c, 0);
-        }
-    }
-    if primary.is_none() {
-        for (source, d) in dial_ins {
-            let url = format!("tel:{}{}", d.number, d.dtmf.as_deref().unwrap_or("").replace('#', "%23"));
-            let mut c = Candidate::new(Kind::Tel, url, d.number.clone(), source);
-            c.event = event;
-            c.dial_in.push(d);
-            col.push(c, 0);
-        }
+    for t in merged_tels.into_iter().rev() {
+        col.candidates.remove(t);
     }
     for (_, scan) in &g.scans {
         for e in &scan.emails {
@@ -417,6 +436,11 @@ fn finish(mut col: Collector, events: Vec<EventInfo>, sealed: Vec<Option<String>
     col.candidates.sort_by_key(|(_, k)| *k);
     let candidates: Vec<Candidate> = col.candidates.into_iter().map(|(c, _)| c).collect();
     let preferred = candidates.iter().position(Candidate::is_safe);
+    if preferred.is_some() {
+        // Shorteners next to a real meeting link are the vendors' own help links (aka.ms in
+        // every Teams invite): not worth a warning. Without a meeting they may hide one.
+        col.warnings.retain(|w| !matches!(w, Warning::ShortenerOrRedirect { .. }));
+    }
     let sealed_agenda = preferred
         .and_then(|p| candidates[p].event)
         .and_then(|e| sealed.get(e).cloned().flatten())
@@ -511,6 +535,7 @@ pub fn found_instead_sentence(found: &[Found], warnings: &[Warning]) -> String {
         group("web_link", "web link", "web links"),
         group("refused_link", "refused link", "refused links"),
         group("broken_trygg_link", "broken Trygg link", "broken Trygg links"),
+        group("phone_number", "phone number without a conference PIN", "phone numbers without a conference PIN"),
         group("email_address", "e-mail address", "e-mail addresses"),
     ]
     .into_iter()
@@ -606,7 +631,11 @@ mod tests {
     }
 
     #[test]
-    fn phone_numbers_alone_become_tel_candidates() {
+    fn phone_numbers_alone_become_tel_candidates_only_with_a_pin() {
+        let x = one(Input::Text("Questions? Call our support on +47 22 33 44 55."));
+        assert!(x.candidates.is_empty());
+        let e = x.no_action_error().unwrap().to_string();
+        assert!(e.contains("1 phone number without a conference PIN (+4722334455)"), "{e}");
         let x = one(Input::Text("Dial +47 21 40 12 34 and enter PIN: 1234 5678#"));
         assert_eq!(x.candidates.len(), 1);
         let c = &x.candidates[0];

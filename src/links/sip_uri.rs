@@ -151,7 +151,8 @@ impl SipUri {
             if name.is_empty() {
                 return Err(err("empty parameter"));
             }
-            let paramchar = |c: u8| unreserved(c) || b"[]/:&+$".contains(&c);
+            // RFC 3261 wants `=` escaped in values; Outlook's Skype for Business URIs do not.
+            let paramchar = |c: u8| unreserved(c) || b"[]/:&+$=".contains(&c);
             check_chars(name, "parameters", paramchar)?;
             if let Some(v) = value {
                 check_chars(v, "parameters", paramchar)?;
@@ -243,8 +244,9 @@ mod tests {
     fn reads_vendor_gateways_and_skype_conference_uris() {
         let u = SipUri::parse("sip:85298765432@zoomcrc.com").unwrap();
         assert_eq!(u.address(), "85298765432@zoomcrc.com");
-        let u = SipUri::parse("sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:ABCD1234").unwrap();
-        assert_eq!(u.param("opaque"), Some("app:conf:focus:id:ABCD1234"));
+        let u = SipUri::parse("sip:alice@contoso.com;gruu;opaque=app:conf:focus:id:ABCD1234%3Frequired-media=audio")
+            .unwrap();
+        assert_eq!(u.param("opaque"), Some("app:conf:focus:id:ABCD1234%3Frequired-media=audio"));
     }
 
     #[test]

@@ -44,15 +44,19 @@ const SCHEMES: [&str; 16] = [
 const BARE_VENDOR_HOSTS: [&str; 6] =
     ["meet.google.com/", "zoom.us/", "teams.microsoft.com/", "meet.jit.si/", "whereby.com/", ".webex.com/"];
 
-const PIN_KEYWORDS: [&str; 9] = [
+/// Keywords that introduce the digits to type after dialling, most specific first: when a text
+/// has several ("Meeting ID" and "Phone Conference ID" in a Teams invite), the first one in this
+/// list wins.
+const PIN_KEYWORDS: [&str; 10] = [
     "phone conference id",
     "conference id",
     "access code",
     "participant code",
+    "pin",
     "meeting number",
     "meeting id",
+    "webinar id",
     "numeric passcode",
-    "pin",
     "passcode",
 ];
 
@@ -221,9 +225,10 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
-/// The first PIN-like keyword and its digits on a (lowercased) line.
-fn pin_on_line(lower: &str, line: &str) -> Option<(&'static str, String)> {
-    for k in PIN_KEYWORDS {
+/// The most specific PIN-like keyword on a (lowercased) line and its digits, with the keyword's
+/// rank in [`PIN_KEYWORDS`].
+fn pin_on_line(lower: &str, line: &str) -> Option<(usize, String)> {
+    for (rank, k) in PIN_KEYWORDS.iter().enumerate() {
         let mut from = 0;
         while let Some(i) = lower[from..].find(k).map(|i| i + from) {
             let before_ok = i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphabetic();
@@ -231,7 +236,7 @@ fn pin_on_line(lower: &str, line: &str) -> Option<(&'static str, String)> {
             let after_ok = lower.as_bytes().get(after).is_none_or(|b| !b.is_ascii_alphabetic());
             if before_ok && after_ok {
                 if let Some(d) = digits_after(line, after) {
-                    return Some((k, d));
+                    return Some((rank, d));
                 }
             }
             from = after;
@@ -278,7 +283,7 @@ fn phone_at(line: &str, i: usize) -> Option<(String, Option<String>, usize)> {
 fn label_for(line: &str, start: usize, end: usize) -> Option<String> {
     let clean = |s: &str| {
         let s: String = s.chars().filter(|c| !is_invisible(*c)).collect();
-        let s = s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '|' | ':' | ','));
+        let s = s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '-' | '–' | '|' | ':' | ',' | '.' | '•'));
         (!s.is_empty()).then(|| s.chars().take(60).collect::<String>())
     };
     let after: String = line[end..].chars().take(80).collect();
@@ -290,7 +295,7 @@ fn label_for(line: &str, start: usize, end: usize) -> Option<String> {
 
 fn scan_phones(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
     let b = text.as_bytes();
-    let mut doc_pin: Option<String> = None;
+    let mut doc_pin: Option<(usize, String)> = None;
     let mut line_start = 0;
     for line in text.split('\n') {
         let line_end = line_start + line.len();
@@ -300,8 +305,10 @@ fn scan_phones(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
                 if let Some(d) = digits_after(line, i + "video conference id".len()) {
                     scan.video_conference_id.get_or_insert(d);
                 }
-            } else if let Some((_, d)) = pin_on_line(&lower, line) {
-                doc_pin.get_or_insert(d);
+            } else if let Some((rank, d)) = pin_on_line(&lower, line) {
+                if doc_pin.as_ref().is_none_or(|(r, _)| rank < *r) {
+                    doc_pin = Some((rank, d));
+                }
             }
         }
         let mut from = 0;
@@ -326,7 +333,7 @@ fn scan_phones(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
         }
         line_start = line_end + 1;
     }
-    if let Some(pin) = doc_pin {
+    if let Some((_, pin)) = doc_pin {
         for d in scan.dial_ins.iter_mut().filter(|d| d.dtmf.is_none()) {
             let label = d.label.take();
             *d = DialIn::with_pin(std::mem::take(&mut d.number), &pin);

@@ -113,7 +113,7 @@ fn webex(u: &url::Url, host: &str) -> Option<VendorMeeting> {
         return query(u, "MTID").map(|id| meeting(Kind::Webex, u, Some(id)));
     }
     match seg.as_slice() {
-        [.., "meet" | "join", name] if !name.is_empty() && !name.contains('.') => {
+        [.., "meet" | "join", name] if !name.is_empty() && !name.ends_with(".js") && !name.ends_with(".html") => {
             let mut m = meeting(Kind::Webex, u, Some((*name).to_owned()));
             m.sip_gateway = Some(format!("{name}@{host}"));
             Some(m)
@@ -297,6 +297,10 @@ mod tests {
             ("https://acme.webex.com/acme/j.php?MTID=m0123456789abcdef", (Kind::Webex, s("m0123456789abcdef"), None)),
             ("https://acme.webex.com/meet/jdoe", (Kind::Webex, s("jdoe"), s("jdoe@acme.webex.com"))),
             ("https://acme.webex.com/join/jdoe", (Kind::Webex, s("jdoe"), s("jdoe@acme.webex.com"))),
+            (
+                "https://acme.webex.com/meet/ingrid.berg",
+                (Kind::Webex, s("ingrid.berg"), s("ingrid.berg@acme.webex.com")),
+            ),
             ("https://meet.google.com/abc-defg-hij?authuser=0", (Kind::Meet, s("abc-defg-hij"), None)),
             ("https://meet.google.com/lookup/teamsync", (Kind::Meet, s("teamsync"), None)),
             ("https://meet.jit.si/WeeklyPlanning", (Kind::Jitsi, s("WeeklyPlanning"), None)),
