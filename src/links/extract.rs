@@ -99,23 +99,26 @@ impl Collector {
         }
     }
 
-    fn push(&mut self, mut c: Candidate, event_rank: usize) {
-        if self.candidates.iter().any(|(x, _)| x.url == c.url && x.event == c.event) {
-            return;
+    /// Files a candidate, or finds the same one filed before; returns its index.
+    fn push(&mut self, mut c: Candidate, event_rank: usize) -> usize {
+        if let Some(i) = self.candidates.iter().position(|(x, _)| x.url == c.url && x.event == c.event) {
+            return i;
         }
         c.warnings.dedup();
         self.seq += 1;
         let key = (event_rank, c.source, c.kind.rank(), self.seq);
         self.candidates.push((c, key));
+        self.candidates.len() - 1
     }
 
-    /// Judges one link and files it as a candidate, a refusal or "found instead".
-    fn link(&mut self, raw: &RawLink, event: Option<usize>, jitsi: &[String]) {
+    /// Judges one link and files it as a candidate (returning its index), a refusal or "found
+    /// instead".
+    fn link(&mut self, raw: &RawLink, event: Option<usize>, jitsi: &[String]) -> Option<usize> {
         let mut extra = Vec::new();
         let link = raw.link.trim();
         if link.len() > MAX_LINK_LEN {
             self.warn(Warning::OverlongLink { bytes: link.len() });
-            return;
+            return None;
         }
         let unwrapped = redirects::unwrap(link);
         for w in &unwrapped.wrappers {
@@ -123,7 +126,7 @@ impl Collector {
         }
         let original = (unwrapped.url != link).then(|| link.to_owned());
         let link = unwrapped.url.as_str();
-        let Some(scheme) = scheme_of(link) else { return };
+        let scheme = scheme_of(link)?;
         let mut c = match scheme.as_str() {
             "trygg" => self.trygg(link, raw.source),
             "https" if url::Url::parse(link).is_ok_and(|u| is_join_path(u.path())) => self.trygg(link, raw.source),
@@ -149,11 +152,11 @@ impl Collector {
                 Some(https) => {
                     let inner = RawLink { link: https, source: raw.source, shown: None };
                     let before = self.candidates.len();
-                    self.link(&inner, event, jitsi);
+                    let filed = self.link(&inner, event, jitsi);
                     if let Some((c, _)) = self.candidates.get_mut(before) {
                         c.original = Some(link.to_owned());
                     }
-                    return;
+                    return filed;
                 }
                 None => {
                     self.found("refused_link", format!("{scheme}: (not a meeting)"));
@@ -193,9 +196,7 @@ impl Collector {
             c.warnings.extend(inspect(link));
             c.warnings.extend(mismatch(raw.shown.as_deref(), link));
         }
-        if let Some(c) = c {
-            self.push(c, 0);
-        }
+        c.map(|c| self.push(c, 0))
     }
 
     fn trygg(&mut self, link: &str, source: Source) -> Option<Candidate> {
@@ -295,22 +296,24 @@ fn gather_event(e: &Event) -> Gathered {
 }
 
 /// Adds the numbers, SIP gateways and the VTC id found in the texts to the event's meetings:
-/// each goes to the meeting found in the same place (a `tel:` in `CONFERENCE` belongs to the
+/// each goes to the best meeting found in the same place (a `tel:` in `CONFERENCE` belongs to the
 /// `CONFERENCE` meeting), else to the best meeting of the event. Explicit `tel:` links whose
 /// number went to a meeting are not listed again on their own. Numbers and gateways without a
 /// meeting become candidates of their own, numbers only when a PIN says they reach a conference
 /// (a bare number in an e-mail is a support line, not a meeting).
-fn attach(col: &mut Collector, from: usize, g: &Gathered, event: Option<usize>) {
+fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize)], event: Option<usize>) {
     let meetings: Vec<usize> =
         (from..col.candidates.len()).filter(|&i| col.candidates[i].0.kind != Kind::Tel).collect();
     let best = meetings.iter().copied().min_by_key(|&i| col.candidates[i].1);
+    // The best meeting that appears in this source (also when it was filed from an earlier one),
+    // else the best meeting of the event.
     let owner = |col: &Collector, source: Source, sip: bool| {
-        meetings
-            .iter()
-            .copied()
-            .filter(|&i| !sip || col.candidates[i].0.kind != Kind::Sip)
-            .find(|&i| col.candidates[i].0.source == source)
-            .or(best.filter(|&i| !sip || col.candidates[i].0.kind != Kind::Sip))
+        let fits = |i: usize| col.candidates[i].0.kind != Kind::Tel && (!sip || col.candidates[i].0.kind != Kind::Sip);
+        seen.iter()
+            .filter(|(s, i)| *s == source && *i >= from && fits(*i))
+            .map(|(_, i)| *i)
+            .min_by_key(|&i| col.candidates[i].1)
+            .or(best.filter(|&i| fits(i)))
     };
     // Explicit tel: links.
     let mut merged_tels = Vec::new();
@@ -391,10 +394,9 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, event: Option<usize>) 
 fn process(col: &mut Collector, g: &Gathered, event: Option<usize>) {
     let from = col.candidates.len();
     let jitsi = g.jitsi_hosts();
-    for l in &g.links {
-        col.link(l, event, &jitsi);
-    }
-    attach(col, from, g, event);
+    let seen: Vec<(Source, usize)> =
+        g.links.iter().filter_map(|l| col.link(l, event, &jitsi).map(|i| (l.source, i))).collect();
+    attach(col, from, g, &seen, event);
 }
 
 /// Which event the user most likely means at `now`: going on, else next, else latest.
