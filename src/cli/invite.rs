@@ -8,7 +8,7 @@ use anyhow::Context;
 use data_encoding::BASE32_NOPAD;
 use jiff::{SignedDuration, Timestamp};
 use trygg::links::invite_out::{self, Meeting};
-use trygg::links::{JoinLink, LinkForm, LinkSecret, SipUri, TelUri};
+use trygg::links::{JoinLink, LinkError, LinkForm, LinkSecret, SipUri, TelUri};
 
 /// Options of `trygg invite`. The output holds the meeting's secret link: send it only to the
 /// people invited.
@@ -83,10 +83,13 @@ fn parse_start(s: &str) -> anyhow::Result<Timestamp> {
     if let Ok(z) = s.parse::<jiff::ZonedDateTime>() {
         return Ok(z.timestamp());
     }
-    anyhow::bail!(
-        "--start \"{s}\": give a date and time with an offset or a zone, e.g. 2026-05-04T10:00+02:00, \
-         2026-05-04T08:00Z or 2026-05-04T10:00[Europe/Oslo]"
-    )
+    Err(LinkError::InvalidInvite {
+        why: format!(
+            "--start \"{s}\": give a date and time with an offset or a zone, e.g. 2026-05-04T10:00+02:00, \
+             2026-05-04T08:00Z or 2026-05-04T10:00[Europe/Oslo]"
+        ),
+    }
+    .into())
 }
 
 fn parse_duration(s: &str) -> anyhow::Result<SignedDuration> {
@@ -118,7 +121,10 @@ fn parse_duration(s: &str) -> anyhow::Result<SignedDuration> {
     };
     match secs {
         Some(s) if (60..=31 * 86_400).contains(&s) => Ok(SignedDuration::from_secs(s)),
-        _ => anyhow::bail!("--duration \"{s}\": use 30m, 1h, 1h30m, 90 or PT1H30M (1 minute to 31 days)"),
+        _ => Err(LinkError::InvalidInvite {
+            why: format!("--duration \"{s}\": use 30m, 1h, 1h30m, 90 or PT1H30M (1 minute to 31 days)"),
+        }
+        .into()),
     }
 }
 
@@ -198,13 +204,25 @@ fn build(args: &Args) -> anyhow::Result<serde_json::Value> {
     let mut files = Vec::new();
     if args.personal {
         let dir = args.output.clone().unwrap_or_else(|| PathBuf::from("."));
-        anyhow::ensure!(
-            dir.is_dir(),
-            "{}: with --personal, -o names a directory (one file per attendee)",
-            dir.display()
-        );
+        if !dir.is_dir() {
+            return Err(LinkError::InvalidInvite {
+                why: format!("{}: with --personal, -o names a directory (one file per attendee)", dir.display()),
+            }
+            .into());
+        }
         let nonces: Vec<[u8; 8]> = args.attendees.iter().map(|_| random()).collect::<anyhow::Result<_>>()?;
-        for inv in invite_out::write_personal(&meeting, &link, &nonces)? {
+        let invites = invite_out::write_personal(&meeting, &link, &nonces)?;
+        // Check every path first, so a refusal leaves no half-written set behind.
+        for inv in &invites {
+            let path = dir.join(file_name_for(&inv.attendee));
+            if path.exists() && !args.force {
+                anyhow::bail!(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} exists; use --force to replace it", path.display())
+                ));
+            }
+        }
+        for inv in invites {
             let path = dir.join(file_name_for(&inv.attendee));
             write_private(&path, &inv.ics, args.force)?;
             files.push(serde_json::json!({
@@ -270,6 +288,12 @@ pub fn run(args: Args) -> ExitCode {
             print(&v);
             ExitCode::SUCCESS
         }
-        Err(e) => super::fail(args.json, super::code_of(&e), &e),
+        Err(e) => {
+            let code = match super::code_of(&e) {
+                "error" if e.downcast_ref::<std::io::Error>().is_some() => "links.io",
+                code => code,
+            };
+            super::fail(args.json, code, &e)
+        }
     }
 }
