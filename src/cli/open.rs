@@ -24,7 +24,7 @@ pub struct Args {
 fn looks_like_ics(bytes: &[u8]) -> bool {
     let s = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]);
     let s = s.trim_start_matches('\u{feff}').trim_start();
-    s.len() >= 15 && s[..15].eq_ignore_ascii_case("BEGIN:VCALENDAR")
+    s.get(..15).is_some_and(|p| p.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
 }
 
 fn read_limited(mut r: impl Read) -> std::io::Result<Vec<u8>> {

@@ -477,4 +477,13 @@ mod tests {
         assert!(cal.events.is_empty());
         assert!(parse(&[0xff, 0xfe, b'B']).is_err());
     }
+
+    #[test]
+    fn fuzz_regression_non_ascii_byday_in_a_vtimezone() {
+        let ics = b"BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:DAYLIGHT\r\nTZOFFSETTO:+0200\r\n\
+                    RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1\xff\nBEGIN:VEVENT\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+                    BEGIN:VEVENT\r\nDTSTART;TZID=X:20260504T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let cal = parse(ics).unwrap();
+        assert_eq!(cal.events.len(), 1);
+    }
 }

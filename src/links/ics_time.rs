@@ -129,12 +129,13 @@ fn parse_yearly_rule(v: &str) -> Option<(i8, i8, Weekday)> {
             "BYMONTH" => month = val.trim().parse::<i8>().ok().filter(|m| (1..=12).contains(m)),
             "BYDAY" => {
                 let val = val.trim().to_ascii_uppercase();
+                // `get`, not indexing: the value may hold any character (fuzzing found one).
                 let split = val.len().checked_sub(2)?;
-                let nth = match &val[..split] {
+                let nth = match val.get(..split)? {
                     "" => 1,
                     n => n.parse::<i8>().ok().filter(|n| (-5..=5).contains(n) && *n != 0)?,
                 };
-                day = Some((nth, weekday(&val[split..])?));
+                day = Some((nth, weekday(val.get(split..)?)?));
             }
             _ => {}
         }
@@ -399,6 +400,14 @@ mod tests {
         {
             assert_eq!(z.time(&prop(bad), &mut w), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn rules_with_non_ascii_bytes_are_refused_not_panicked_on() {
+        // Regression: found by the ics_parse fuzz target (a BYDAY ending in U+FFFD).
+        assert_eq!(parse_yearly_rule("FREQ=YEARLY;BYMONTH=3;BYDAY=-1\u{fffd}"), None);
+        assert_eq!(parse_yearly_rule("FREQ=YEARLY;BYMONTH=3;BYDAY=é"), None);
+        assert_eq!(parse_yearly_rule("FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU"), Some((3, -1, Weekday::Sunday)));
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn mac(secret: &LinkSecret, invitee: &str, nonce: &[u8; NONCE_LEN]) -> Hmac<Sha2
 /// lowercase.
 pub fn normalize_invitee(invitee: &str) -> String {
     let t = invitee.trim();
-    let t = if t.len() >= 7 && t[..7].eq_ignore_ascii_case("mailto:") { &t[7..] } else { t };
+    let t = if t.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:")) { &t[7..] } else { t };
     t.to_lowercase()
 }
 
@@ -127,6 +127,7 @@ mod tests {
         let t = InviteToken::issue(&s, "Alice@Example.com", [9; 8]);
         assert!(InviteToken::verify(&s, "alice@example.com", &t), "case and mailto: do not matter");
         assert!(InviteToken::verify(&s, " mailto:ALICE@example.com ", &t));
+        assert!(!InviteToken::verify(&s, "éééé@example.com", &t), "non-ASCII invitees do not panic");
         assert!(!InviteToken::verify(&s, "bob@example.com", &t));
         assert!(!InviteToken::verify(&secret(2), "alice@example.com", &t), "another meeting's secret");
         let again = InviteToken::issue(&s, "alice@example.com", [8; 8]);
