@@ -126,6 +126,7 @@ pub(crate) mod ics_write;
 pub mod invite_out;
 pub mod invite_token;
 pub mod join;
+mod judge;
 pub mod redirects;
 pub mod route;
 pub mod safety;
