@@ -12,6 +12,7 @@
 //!    schedule, SIP, links). No sockets, no clocks, no OS randomness: time and randomness come in
 //!    as arguments; callers feed inputs and drain outputs. Tested on a virtual clock.
 //!    [`room`] is the meeting protocol: lobby, roles, lock and relays, for server and client.
+//!    [`links`] reads join links and invites in and out, with anti-phishing checks.
 //! 2. **Runtime**: tasks, sockets, devices, codecs, keychain. [`media`] is the first part of it:
 //!    capture, conversion, Opus and H.264.
 //! 3. **Shells**: the desktop app and the `trygg` command line. They translate; they do not
@@ -33,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod links;
 pub mod media;
 pub mod meeting;
 pub mod net;

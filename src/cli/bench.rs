@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use trygg::bench::codecs::{self, CodecReport, Comparison};
+use trygg::bench::links::{self, LinksReport};
 
 /// What to measure.
 #[derive(Debug, clap::Subcommand)]
@@ -20,6 +21,31 @@ pub enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// Parse and extract a generated 1 MB .ics with 1000 events (budget: 50 ms).
+    Links {
+        /// Measured runs (after 3 warm-up runs).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        runs: u64,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print_links(r: &LinksReport) {
+    println!("machine: {} ({} CPUs), {}", r.machine.cpu, r.machine.cpus, r.machine.os);
+    println!(
+        "trygg {}{}",
+        r.machine.trygg,
+        if r.machine.release_build { "" } else { " — DEBUG BUILD, figures not meaningful" }
+    );
+    println!("{} bytes, {} events, {} candidates found, {} runs:", r.ics_bytes, r.events, r.candidates, r.runs);
+    let p = &r.parse_ms;
+    println!("  parse              p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms", p.p50, p.p95, p.max);
+    let p = &r.parse_and_extract_ms;
+    println!("  parse + extract    p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms", p.p50, p.p95, p.max);
+    let verdict = if p.p95 <= r.budget_ms { "within" } else { "OVER" };
+    println!("  budget {:.0} ms: p95 is {verdict} budget", r.budget_ms);
 }
 
 fn line(what: &str, unit: &str, c: &Comparison) {
@@ -59,6 +85,17 @@ pub fn run(bench: Bench) -> ExitCode {
             }
             Ok(r) => {
                 print(&r);
+                ExitCode::SUCCESS
+            }
+            Err(e) => super::fail(json, e.code(), &e.into()),
+        },
+        Bench::Links { runs, json } => match links::run(runs as usize) {
+            Ok(r) if json => {
+                println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));
+                ExitCode::SUCCESS
+            }
+            Ok(r) => {
+                print_links(&r);
                 ExitCode::SUCCESS
             }
             Err(e) => super::fail(json, e.code(), &e.into()),

@@ -4,6 +4,8 @@
 mod bench;
 mod demo;
 mod devices;
+mod invite;
+mod open;
 
 use std::process::ExitCode;
 
@@ -23,6 +25,10 @@ enum Command {
     Devices(devices::Args),
     /// Run a local loopback pipeline (source → encode → decode) and report quality and latency.
     Demo(demo::Args),
+    /// Open a meeting link, an .ics invite or a pasted e-mail: show what it holds and what Trygg does.
+    Open(open::Args),
+    /// Write an invite (.ics) for a Trygg meeting.
+    Invite(invite::Args),
     /// Measure performance (figures for the README come from here).
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -38,8 +44,29 @@ pub(crate) fn fail(json: bool, code: &str, err: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// Like [`fail`], with one more field in the JSON error document (e.g. the plan that led to it).
+pub(crate) fn fail_with(
+    json: bool,
+    code: &str,
+    err: &anyhow::Error,
+    key: &str,
+    details: serde_json::Value,
+) -> ExitCode {
+    if json {
+        let mut v = serde_json::json!({"type": "error", "code": code, "message": format!("{err:#}")});
+        v[key] = details;
+        println!("{v}");
+    } else {
+        eprintln!("error: {err:#}");
+    }
+    ExitCode::FAILURE
+}
+
 /// The stable code of an error from the library, or "error".
 pub(crate) fn code_of(err: &anyhow::Error) -> &'static str {
+    if let Some(e) = err.downcast_ref::<trygg::links::LinkError>() {
+        return e.code();
+    }
     err.downcast_ref::<trygg::media::MediaError>().map_or("error", |e| e.code())
 }
 
@@ -55,6 +82,8 @@ pub(crate) fn main() -> ExitCode {
     match cli.command {
         Command::Devices(a) => devices::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Open(a) => open::run(a),
+        Command::Invite(a) => invite::run(a),
         Command::Bench(b) => bench::run(b),
     }
 }
