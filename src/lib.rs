@@ -32,7 +32,9 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod e2ee;
 pub mod media;
+pub mod secrets;
 
 /// Version, commit and enabled features, as `trygg --version` prints them.
 pub const BUILD_INFO: &str = concat!(

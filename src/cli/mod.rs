@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod devices;
+mod identity;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,9 @@ enum Command {
     /// Measure performance (figures for the README come from here).
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// Show or replace this device's identity key (kept in the OS keychain).
+    #[command(subcommand)]
+    Identity(identity::Identity),
 }
 
 /// Prints an error for people or programs and gives the exit code.
@@ -40,7 +44,13 @@ pub(crate) fn fail(json: bool, code: &str, err: &anyhow::Error) -> ExitCode {
 
 /// The stable code of an error from the library, or "error".
 pub(crate) fn code_of(err: &anyhow::Error) -> &'static str {
-    err.downcast_ref::<trygg::media::MediaError>().map_or("error", |e| e.code())
+    if let Some(e) = err.downcast_ref::<trygg::media::MediaError>() {
+        return e.code();
+    }
+    if let Some(e) = err.downcast_ref::<trygg::e2ee::E2eeError>() {
+        return e.code();
+    }
+    err.downcast_ref::<trygg::secrets::SecretsError>().map_or("error", |e| e.code())
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -56,5 +66,6 @@ pub(crate) fn main() -> ExitCode {
         Command::Devices(a) => devices::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Bench(b) => bench::run(b),
+        Command::Identity(i) => identity::run(i),
     }
 }
