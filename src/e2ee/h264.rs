@@ -109,12 +109,15 @@ impl H264Crypt {
         out: &mut Vec<u8>,
     ) -> Result<FrameOrigin, Dropped> {
         out.clear();
+        let units = nal_units(access_unit);
+        // Framing first, so a malformed unit drops the access unit before any counter is used.
+        if units.is_empty() || units.iter().any(|n| n.bytes.len() < 2 || n.bytes.last() != Some(&TRAILER)) {
+            return Err(Dropped::Malformed);
+        }
         let mut origin = None;
-        for nal in nal_units(access_unit) {
+        for nal in units {
             let (header, rest) = nal.bytes.split_at(1);
-            let Some((&TRAILER, escaped)) = rest.split_last() else {
-                return Err(Dropped::Malformed);
-            };
+            let escaped = &rest[..rest.len() - 1];
             self.body.clear();
             unescape_into(escaped, &mut self.body);
             let o = keys.decrypt(now_us, MediaKind::Video, header, &self.body, &mut self.sealed)?;
@@ -155,5 +158,89 @@ mod tests {
             unescape_into(&esc[..esc.len() - 1], &mut back);
             assert_eq!(back, data);
         }
+    }
+
+    use crate::e2ee::media_keys::EpochKeys;
+    use crate::media::annexb::{NalType, is_keyframe};
+    use crate::media::clock::VirtualClock;
+    use crate::media::h264::{H264Config, H264Decoder, H264Encoder};
+    use crate::media::synthetic_video::SyntheticVideo;
+
+    fn keys(own: u32) -> MediaKeys {
+        let mut k = MediaKeys::default();
+        k.install(0, EpochKeys::from_exporter(1, own, vec![0, 1], |_, _, n| Ok(vec![3; n])).unwrap()).unwrap();
+        k
+    }
+
+    /// What a depacketizer hands back: every NAL unit behind a 4-byte start code.
+    fn repacketize(au: &[u8]) -> Vec<u8> {
+        nal_units(au).iter().flat_map(|n| [&[0u8, 0, 0, 1][..], n.bytes].concat()).collect()
+    }
+
+    #[test]
+    fn openh264_access_units_survive_encryption_nal_by_nal() {
+        let config = H264Config { bitrate_bps: 800_000, keyframe_interval: Some(10), ..H264Config::default() };
+        let mut enc = H264Encoder::new(config).unwrap();
+        let source = SyntheticVideo::new(640, 360, 30, VirtualClock::new(0)).unwrap();
+        let (mut tx, mut rx) = (keys(0), keys(1));
+        let (mut crypt_tx, mut crypt_rx) = (H264Crypt::new(), H264Crypt::new());
+        let (mut dec_clear, mut dec_crypt) = (H264Decoder::new().unwrap(), H264Decoder::new().unwrap());
+        let (mut sealed, mut opened) = (Vec::new(), Vec::new());
+        let (mut frames, mut keyframes) = (0, 0);
+        for i in 0..30u64 {
+            let Some(au) = enc.encode(&source.render(i, i * 33_333)).unwrap() else { continue };
+            frames += 1;
+            crypt_tx.encrypt(&mut tx, StreamKind::Camera, &au.data, &mut sealed).unwrap();
+
+            // The SFU's view: same NAL units, same types, keyframes still visible, no false
+            // start codes inside the ciphertext.
+            let clear_units = nal_units(&au.data);
+            let sealed_units = nal_units(&sealed);
+            assert_eq!(sealed_units.len(), clear_units.len(), "frame {i}");
+            for (c, s) in clear_units.iter().zip(&sealed_units) {
+                assert_eq!(c.bytes[0], s.bytes[0]);
+                assert_ne!(&c.bytes[1..], &s.bytes[1..s.bytes.len().min(c.bytes.len())]);
+            }
+            assert_eq!(is_keyframe(&sealed), au.keyframe);
+            if au.keyframe {
+                keyframes += 1;
+                assert!(sealed_units.iter().any(|n| n.kind() == NalType::Sps));
+            }
+
+            let origin = crypt_rx.decrypt(&mut rx, 0, &repacketize(&sealed), &mut opened).unwrap();
+            assert_eq!((origin.sender, origin.stream), (0, StreamKind::Camera));
+            assert_eq!(opened, repacketize(&au.data));
+            let a = dec_clear.decode(&au.data).unwrap().map(|p| p.y().0.to_vec());
+            let b = dec_crypt.decode(&opened).unwrap().map(|p| p.y().0.to_vec());
+            assert_eq!(a, b, "frame {i} decodes the same");
+        }
+        assert!(frames >= 25 && keyframes >= 2, "{frames} frames, {keyframes} keyframes");
+        assert_eq!(rx.stats().dropped(), 0);
+    }
+
+    #[test]
+    fn a_changed_nal_header_or_body_drops_the_access_unit() {
+        let (mut tx, mut rx) = (keys(0), keys(1));
+        let mut crypt = H264Crypt::new();
+        let au = [0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1f, 0, 0, 1, 0x68, 0xce, 0, 0, 1, 0x65, 0x88, 0x84, 0, 0, 0];
+        let mut sealed = Vec::new();
+        let mut out = Vec::new();
+        crypt.encrypt(&mut tx, StreamKind::Camera, &au, &mut sealed).unwrap();
+        let mut bad = sealed.clone();
+        *bad.last_mut().unwrap() = 0x81;
+        assert_eq!(crypt.decrypt(&mut rx, 0, &bad, &mut out), Err(Dropped::Malformed));
+        assert!(crypt.decrypt(&mut rx, 0, &[0, 0, 1], &mut out).is_err());
+        crypt.encrypt(&mut tx, StreamKind::Camera, &au, &mut sealed).unwrap();
+        let idr = *nal_units(&sealed).last().unwrap();
+        let idr_header = idr.start_code_offset + idr.start_code_len;
+        assert_eq!(sealed[idr_header], 0x65);
+        let mut bad = sealed.clone();
+        bad[idr_header] = 0x61; // IDR relabelled as a non-IDR slice
+        assert_eq!(crypt.decrypt(&mut rx, 0, &bad, &mut out), Err(Dropped::AuthFailed));
+        crypt.encrypt(&mut tx, StreamKind::Camera, &au, &mut sealed).unwrap();
+        crypt.decrypt(&mut rx, 0, &sealed, &mut out).unwrap();
+        assert_eq!(out, repacketize(&au));
+        assert_eq!(crypt.decrypt(&mut rx, 0, &sealed, &mut out), Err(Dropped::Replay));
+        assert_eq!(crypt.encrypt(&mut tx, StreamKind::Audio, &au, &mut sealed).unwrap_err().code(), "e2ee.state");
     }
 }

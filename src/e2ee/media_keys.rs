@@ -230,10 +230,10 @@ impl MediaKeys {
     /// Installs a new epoch at time `now_us`: sends with it from now on, keeps older epochs'
     /// receive keys for the grace period. Epochs must go forward.
     pub fn install(&mut self, now_us: u64, keys: EpochKeys) -> Result<(), E2eeError> {
-        if let Some(current) = self.current() {
-            if keys.epoch <= current.keys.epoch {
-                return Err(E2eeError::State("an SFrame epoch can only be replaced by a newer one"));
-            }
+        if let Some(current) = self.current()
+            && keys.epoch <= current.keys.epoch
+        {
+            return Err(E2eeError::State("an SFrame epoch can only be replaced by a newer one"));
         }
         let expires = now_us.saturating_add(self.grace_us);
         for e in &mut self.epochs {

@@ -27,7 +27,7 @@ type Aes128Ctr = ctr::Ctr32BE<aes::Aes128>;
 
 /// The AEAD half of a derived key.
 enum Aead {
-    Gcm(LessSafeKey),
+    Gcm(Box<LessSafeKey>),
     CtrHmac { enc_key: Zeroizing<[u8; 16]>, auth_key: Zeroizing<[u8; 32]>, tag_len: usize },
 }
 
@@ -105,12 +105,12 @@ impl FrameKey {
     pub fn new(suite: CipherSuite, kid: u64, base_key: &[u8]) -> Self {
         let d = derive(suite, kid, base_key);
         let aead = match suite {
-            CipherSuite::AesGcm128Sha256 => Aead::Gcm(LessSafeKey::new(
+            CipherSuite::AesGcm128Sha256 => Aead::Gcm(Box::new(LessSafeKey::new(
                 UnboundKey::new(&AES_128_GCM, &d.key).expect("sframe_key has AES-128's length"),
-            )),
-            CipherSuite::AesGcm256Sha512 => Aead::Gcm(LessSafeKey::new(
+            ))),
+            CipherSuite::AesGcm256Sha512 => Aead::Gcm(Box::new(LessSafeKey::new(
                 UnboundKey::new(&AES_256_GCM, &d.key).expect("sframe_key has AES-256's length"),
-            )),
+            ))),
             _ => {
                 let mut enc_key = Zeroizing::new([0u8; 16]);
                 let mut auth_key = Zeroizing::new([0u8; 32]);
