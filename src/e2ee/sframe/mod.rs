@@ -31,8 +31,8 @@
 //!
 //! *Video.* 720p at 1.5 Mbit/s and 30 fps is ~6 250 bytes per frame; 0.5 % is 31 bytes. Trygg
 //! encrypts each H.264 NAL unit separately ([`crate::e2ee::h264`]): 1 + 1 + 3 header bytes + 16
-//! tag + 1 framing byte = 21 bytes per NAL unit (+ emulation-prevention bytes, ~0.0002 % of
-//! random data), 0.34 % for the usual one slice per frame. So video keeps the full 128-bit
+//! tag + 1 framing byte = 22 bytes per NAL unit (+ emulation-prevention bytes, ~0.00002 % of
+//! random data), 0.35 % for the usual one slice per frame. So video keeps the full 128-bit
 //! `AES_128_GCM_SHA256_128` (0x0004), the suite the RFC's GCM vectors cover and the fastest one.
 //!
 //! Audio and video of one sender share a KID: the suite id is part of the key derivation, so
