@@ -19,7 +19,7 @@
 //! |---|---|---|---|
 //! | `AES_128_GCM_SHA256_128` | 16 | 20 B | 25 % |
 //! | `AES_128_CTR_HMAC_SHA256_64` | 8 | 12 B | 15 % |
-//! | **`AES_128_CTR_HMAC_SHA256_32`** | 4 | **8 B** | **10 %** (7 B = 8.75 % while KID < 8, CTR < 256) |
+//! | **`AES_128_CTR_HMAC_SHA256_32`** | 4 | **8 B** | **10 %** (7 B = 8.75 % while CTR < 256; 1 B less when KID < 8) |
 //!
 //! So audio uses suite 0x0003. A 32-bit tag means a forger has a 2^-32 chance per attempt; RFC
 //! 9605 §9.5 lists the mitigations, and Trygg has all of them: SFrame frames only arrive inside
