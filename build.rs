@@ -21,12 +21,12 @@ fn main() {
     if std::path::Path::new(".git/HEAD").exists() {
         println!("cargo:rerun-if-changed=.git/HEAD");
     }
-    if let Ok(head) = std::fs::read_to_string(".git/HEAD") {
-        if let Some(r) = head.strip_prefix("ref: ") {
-            let r = format!(".git/{}", r.trim());
-            if std::path::Path::new(&r).exists() {
-                println!("cargo:rerun-if-changed={r}");
-            }
+    if let Ok(head) = std::fs::read_to_string(".git/HEAD")
+        && let Some(r) = head.strip_prefix("ref: ")
+    {
+        let r = format!(".git/{}", r.trim());
+        if std::path::Path::new(&r).exists() {
+            println!("cargo:rerun-if-changed={r}");
         }
     }
     println!("cargo:rerun-if-changed=build.rs");

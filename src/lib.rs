@@ -34,11 +34,13 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod e2ee;
 pub mod links;
 pub mod media;
 pub mod meeting;
 pub mod net;
 pub mod room;
+pub mod secrets;
 
 /// Version, commit and enabled features, as `trygg --version` prints them.
 pub const BUILD_INFO: &str = concat!(

@@ -140,10 +140,10 @@ fn h264_keyframe_on_request_bitrate_change_and_screen_mode() {
         if i == 60 {
             enc.set_bitrate(300_000).unwrap();
         }
-        if let Some(e) = enc.encode(&src.render(i, i * 33_333)).unwrap() {
-            if (10..60).contains(&i) || i >= 70 {
-                bytes[usize::from(i >= 60)] += e.data.len();
-            }
+        if let Some(e) = enc.encode(&src.render(i, i * 33_333)).unwrap()
+            && ((10..60).contains(&i) || i >= 70)
+        {
+            bytes[usize::from(i >= 60)] += e.data.len();
         }
     }
     assert!(bytes[1] * 3 < bytes[0], "2 Mbit/s gave {} bytes, 300 kbit/s gave {}", bytes[0], bytes[1]);

@@ -224,10 +224,10 @@ impl World {
             Op::Leave { conn } => self.send(conn, &ClientMsg::Leave),
             Op::EndForAll { conn } => self.send(conn, &ClientMsg::EndForAll),
             Op::Resume { conn, target } => {
-                if let Some((me, room)) = self.target(target) {
-                    if let Some(token) = self.tokens.get(&me).cloned() {
-                        self.send(conn, &ClientMsg::Resume { room: rooms()[room].clone(), me, token });
-                    }
+                if let Some((me, room)) = self.target(target)
+                    && let Some(token) = self.tokens.get(&me).cloned()
+                {
+                    self.send(conn, &ClientMsg::Resume { room: rooms()[room].clone(), me, token });
                 }
             }
             Op::Garbage { conn } => {

@@ -211,16 +211,16 @@ impl Net {
                 }
                 p.events.push((now, e));
             }
-            if p.client.state().is_closed() {
-                if let Some(conn) = p.conn.take() {
-                    // Send what the client said last (a `leave`), then close the socket: both
-                    // reach the server after everything sent before.
-                    while let Some(bytes) = p.client.poll_transmit() {
-                        self.in_flight.push(Flight { at: now + p.latency, to_server: true, conn, bytes: Some(bytes) });
-                    }
-                    self.in_flight.push(Flight { at: now + p.latency, to_server: true, conn, bytes: None });
-                    moved = true;
+            if p.client.state().is_closed()
+                && let Some(conn) = p.conn.take()
+            {
+                // Send what the client said last (a `leave`), then close the socket: both
+                // reach the server after everything sent before.
+                while let Some(bytes) = p.client.poll_transmit() {
+                    self.in_flight.push(Flight { at: now + p.latency, to_server: true, conn, bytes: Some(bytes) });
                 }
+                self.in_flight.push(Flight { at: now + p.latency, to_server: true, conn, bytes: None });
+                moved = true;
             }
         }
         moved

@@ -5,6 +5,7 @@
 //! slows both alike and the comparison stays fair.
 
 pub mod codecs;
+pub mod e2ee;
 pub mod links;
 
 use serde::Serialize;

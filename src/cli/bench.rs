@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use trygg::bench::codecs::{self, CodecReport, Comparison};
+use trygg::bench::e2ee::{self as e2ee_bench, E2eeReport};
 use trygg::bench::links::{self, LinksReport};
 
 /// What to measure.
@@ -26,6 +27,22 @@ pub enum Bench {
         /// Measured runs (after 3 warm-up runs).
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         runs: u64,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// SFrame against raw AES-128-GCM (same backend, same run), SFrame overhead on Opus and
+    /// 720p H.264, MLS commit time and sizes when adding member 100 and member 1000.
+    E2ee {
+        /// SFrame iterations (each one an encrypt and a decrypt).
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+        iterations: u64,
+        /// 720p frames encoded to measure video overhead.
+        #[arg(long, default_value_t = 150, value_parser = clap::value_parser!(u64).range(10..=100_000))]
+        video_frames: u64,
+        /// Times each MLS add is repeated.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
+        mls_runs: u64,
         /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
@@ -76,8 +93,57 @@ fn print(r: &CodecReport) {
     line("decode", "µs", &o.decode_us);
 }
 
+fn print_e2ee(r: &E2eeReport) {
+    println!("machine: {} ({} CPUs), {}", r.machine.cpu, r.machine.cpus, r.machine.os);
+    println!(
+        "trygg {}{}",
+        r.machine.trygg,
+        if r.machine.release_build { "" } else { " — DEBUG BUILD, figures not meaningful" }
+    );
+    let s = &r.sframe_10k;
+    println!("SFrame AES_128_GCM_SHA256_128, {} B frame, encrypt+decrypt, {} iterations:", s.frame_bytes, s.iterations);
+    println!("  sframe  p50 {:>7.3} µs  p95 {:>7.3} µs", s.sframe_us.p50, s.sframe_us.p95);
+    println!("  raw GCM p50 {:>7.3} µs  p95 {:>7.3} µs  (ring seal+open)", s.raw_gcm_us.p50, s.raw_gcm_us.p95);
+    println!("  ratio {:.2}x (limit 2.00x)", s.ratio_p50);
+    let a = &r.sframe_audio_80;
+    println!("SFrame AES_128_CTR_HMAC_SHA256_32, 80 B frame, encrypt+decrypt: p50 {:.3} µs p95 {:.3} µs", a.p50, a.p95);
+    let o = &r.overhead;
+    println!(
+        "overhead: Opus {} B payload: first frame +{} B, steady +{} B = {:.2} % of 32 kbit/s (limit 10 %)",
+        o.opus_payload_bytes, o.opus_first_frame_bytes, o.opus_steady_bytes, o.opus_steady_pct_of_32kbps
+    );
+    println!(
+        "overhead: 720p H.264, {} frames, {:.2} NAL units and {:.0} B per frame: +{:.1} B per frame = {:.3} % of 1.5 Mbit/s (limit 0.5 %), {:.3} % of the bytes produced",
+        o.video_frames,
+        o.video_nals_per_frame,
+        o.video_mean_frame_bytes,
+        o.video_overhead_bytes_per_frame,
+        o.video_overhead_pct_of_1500kbps,
+        o.video_overhead_pct_of_produced
+    );
+    for m in &r.mls {
+        println!(
+            "MLS add member {}: commit+welcome p50 {:.1} ms (max {:.1}), joiner p50 {:.1} ms, commit {} B, welcome {} B",
+            m.members, m.commit_ms.p50, m.commit_ms.max, m.join_ms.p50, m.commit_bytes, m.welcome_bytes
+        );
+    }
+}
+
 pub fn run(bench: Bench) -> ExitCode {
     match bench {
+        Bench::E2ee { iterations, video_frames, mls_runs, json } => {
+            match e2ee_bench::run(iterations as usize, video_frames as usize, mls_runs as usize) {
+                Ok(r) if json => {
+                    println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));
+                    ExitCode::SUCCESS
+                }
+                Ok(r) => {
+                    print_e2ee(&r);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => super::fail(json, e.code(), &e.into()),
+            }
+        }
         Bench::Codecs { frames, audio_frames, json } => match codecs::run(frames as usize, audio_frames as usize) {
             Ok(r) if json => {
                 println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));

@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod devices;
+mod identity;
 mod invite;
 mod open;
 
@@ -32,6 +33,9 @@ enum Command {
     /// Measure performance (figures for the README come from here).
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// Show or replace this device's identity key (kept in the OS keychain).
+    #[command(subcommand)]
+    Identity(identity::Identity),
 }
 
 /// Prints an error for people or programs and gives the exit code.
@@ -67,7 +71,13 @@ pub(crate) fn code_of(err: &anyhow::Error) -> &'static str {
     if let Some(e) = err.downcast_ref::<trygg::links::LinkError>() {
         return e.code();
     }
-    err.downcast_ref::<trygg::media::MediaError>().map_or("error", |e| e.code())
+    if let Some(e) = err.downcast_ref::<trygg::media::MediaError>() {
+        return e.code();
+    }
+    if let Some(e) = err.downcast_ref::<trygg::e2ee::E2eeError>() {
+        return e.code();
+    }
+    err.downcast_ref::<trygg::secrets::SecretsError>().map_or("error", |e| e.code())
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -85,5 +95,6 @@ pub(crate) fn main() -> ExitCode {
         Command::Open(a) => open::run(a),
         Command::Invite(a) => invite::run(a),
         Command::Bench(b) => bench::run(b),
+        Command::Identity(i) => identity::run(i),
     }
 }

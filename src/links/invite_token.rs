@@ -16,7 +16,7 @@ use std::fmt;
 
 use data_encoding::BASE64URL_NOPAD;
 use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::{LinkError, LinkSecret};

@@ -234,10 +234,11 @@ fn pin_on_line(lower: &str, line: &str) -> Option<(usize, String)> {
             let before_ok = i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphabetic();
             let after = i + k.len();
             let after_ok = lower.as_bytes().get(after).is_none_or(|b| !b.is_ascii_alphabetic());
-            if before_ok && after_ok {
-                if let Some(d) = digits_after(line, after) {
-                    return Some((rank, d));
-                }
+            if before_ok
+                && after_ok
+                && let Some(d) = digits_after(line, after)
+            {
+                return Some((rank, d));
             }
             from = after;
         }
@@ -305,10 +306,10 @@ fn scan_phones(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
                 if let Some(d) = digits_after(line, i + "video conference id".len()) {
                     scan.video_conference_id.get_or_insert(d);
                 }
-            } else if let Some((rank, d)) = pin_on_line(&lower, line) {
-                if doc_pin.as_ref().is_none_or(|(r, _)| rank < *r) {
-                    doc_pin = Some((rank, d));
-                }
+            } else if let Some((rank, d)) = pin_on_line(&lower, line)
+                && doc_pin.as_ref().is_none_or(|(r, _)| rank < *r)
+            {
+                doc_pin = Some((rank, d));
             }
         }
         let mut from = 0;

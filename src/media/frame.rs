@@ -64,7 +64,7 @@ impl AudioFrame {
             return Err(MediaError::invalid("audio channels", format!("{channels} (only 1 or 2)")));
         }
         let per_channel = samples.len() / usize::from(channels);
-        if samples.len() % usize::from(channels) != 0 || FrameDuration::from_samples(per_channel).is_none() {
+        if !samples.len().is_multiple_of(usize::from(channels)) || FrameDuration::from_samples(per_channel).is_none() {
             return Err(MediaError::invalid(
                 "audio frame length",
                 format!("{} samples for {channels} channel(s); need 10 or 20 ms at 48 kHz", samples.len()),
@@ -144,7 +144,7 @@ pub fn check_dimensions(width: u32, height: u32) -> Result<(), MediaError> {
             format!("{width}x{height}; width must be 16..={MAX_WIDTH} and height 16..={MAX_HEIGHT}"),
         ));
     }
-    if width % 2 != 0 || height % 2 != 0 {
+    if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
         return Err(MediaError::invalid("video size", format!("{width}x{height}; both sides must be even for I420")));
     }
     Ok(())

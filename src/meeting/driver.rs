@@ -296,10 +296,10 @@ impl Driver {
                 let name = Profile::open(&sealed_profile).name;
                 self.names.insert(member, name.clone());
                 self.emit(MeetingEvent::Knock { member: member.to_string(), name });
-                if self.auto_admit {
-                    if let Err(e) = self.room.admit(member) {
-                        self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
-                    }
+                if self.auto_admit
+                    && let Err(e) = self.room.admit(member)
+                {
+                    self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
                 }
             }
             RoomEvent::KnockWithdrawn { member, .. } => {

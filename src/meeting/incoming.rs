@@ -166,10 +166,10 @@ fn decode_loop(
                 stats
                     .picture_size
                     .store((u64::from(frame.width()) << 32) | u64::from(frame.height()), Ordering::Relaxed);
-                if let Some(age) = pixel_stamp::read(&frame).and_then(|s| s.age_us(now)) {
-                    if let Ok(mut l) = stats.latencies.lock() {
-                        l.push(age as f64 / 1000.0);
-                    }
+                if let Some(age) = pixel_stamp::read(&frame).and_then(|s| s.age_us(now))
+                    && let Ok(mut l) = stats.latencies.lock()
+                {
+                    l.push(age as f64 / 1000.0);
                 }
                 if let Some(w) = rec.as_mut().and_then(|r| r.video.as_mut()) {
                     // A change of picture size mid-call cannot go into one Y4M file; later

@@ -72,10 +72,10 @@ impl Mixer {
                         // Soft limit: transparent below ±0.5, never beyond ±1.
                         *m = m.tanh();
                     }
-                    if let Ok(frame) = AudioFrame::new(mix, 1, t) {
-                        if let Err(e) = sink.play(&frame) {
-                            tracing::warn!("speaker: {e}");
-                        }
+                    if let Ok(frame) = AudioFrame::new(mix, 1, t)
+                        && let Err(e) = sink.play(&frame)
+                    {
+                        tracing::warn!("speaker: {e}");
                     }
                 }
             })

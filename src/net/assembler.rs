@@ -259,10 +259,11 @@ impl VideoAssembler {
     fn next_frame_start_after(&self, start: u64) -> Option<u64> {
         let mut prev: Option<(u64, &Pkt)> = None;
         for (&k, p) in self.pending.range(start + 1..) {
-            if let Some((pk, pp)) = prev {
-                if pk + 1 == k && pp.marker {
-                    return Some(k);
-                }
+            if let Some((pk, pp)) = prev
+                && pk + 1 == k
+                && pp.marker
+            {
+                return Some(k);
             }
             prev = Some((k, p));
         }

@@ -42,10 +42,10 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestWatcher {
     type Time = Instant;
 
     fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Error> {
-        if let Packet::Rtcp(packets) = &msg.message.packet {
-            if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
-                (self.notify)();
-            }
+        if let Packet::Rtcp(packets) = &msg.message.packet
+            && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
+        {
+            (self.notify)();
         }
         self.read.push_back(msg);
         Ok(())

@@ -1,0 +1,66 @@
+//! The joiner's side before admission: a KeyPackage out, a Welcome in.
+
+use openmls::prelude::{KeyPackage, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, StagedWelcome};
+use openmls_basic_credential::SignatureKeyPair;
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use tls_codec::{Deserialize as _, Serialize as _};
+
+use super::group::MeetingGroup;
+use super::{CIPHERSUITE, capabilities, wire_format};
+use crate::e2ee::E2eeError;
+use crate::e2ee::identity::DeviceIdentity;
+
+/// A device waiting to be admitted. It holds the KeyPackage's private keys (in its provider)
+/// until the Welcome arrives; drop it to give up (nothing is left behind).
+pub struct Joiner {
+    provider: OpenMlsRustCrypto,
+    signer: SignatureKeyPair,
+    key_package: Vec<u8>,
+}
+
+impl std::fmt::Debug for Joiner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Joiner").field("key_package_len", &self.key_package.len()).finish_non_exhaustive()
+    }
+}
+
+impl Joiner {
+    /// Makes a fresh KeyPackage signed by `identity`.
+    pub fn new(identity: &DeviceIdentity) -> Result<Self, E2eeError> {
+        let provider = OpenMlsRustCrypto::default();
+        let signer = identity.signer();
+        let bundle = KeyPackage::builder()
+            .leaf_node_capabilities(capabilities())
+            .build(CIPHERSUITE, &provider, &signer, identity.credential())
+            .map_err(E2eeError::mls)?;
+        let key_package = bundle.key_package().tls_serialize_detached().map_err(E2eeError::mls)?;
+        Ok(Self { provider, signer, key_package })
+    }
+
+    /// The KeyPackage (TLS-encoded) to put in the knock.
+    pub fn key_package(&self) -> &[u8] {
+        &self.key_package
+    }
+
+    /// Joins with the Welcome the host sent. Refuses Welcomes of groups without a meeting
+    /// policy, or not sent by the policy's host.
+    pub fn join(self, welcome: &[u8]) -> Result<MeetingGroup, E2eeError> {
+        let msg =
+            MlsMessageIn::tls_deserialize_exact(welcome).map_err(|e| E2eeError::malformed("Welcome", e.to_string()))?;
+        let MlsMessageBodyIn::Welcome(welcome) = msg.extract() else {
+            return Err(E2eeError::malformed("Welcome", "not a Welcome message"));
+        };
+        let config =
+            MlsGroupJoinConfig::builder().use_ratchet_tree_extension(true).wire_format_policy(wire_format()).build();
+        let staged = StagedWelcome::new_from_welcome(&self.provider, &config, welcome, None)
+            .map_err(|e| E2eeError::refused(format!("cannot join with this Welcome: {e}")))?;
+        let sender = staged.welcome_sender_index();
+        let group = staged.into_group(&self.provider).map_err(E2eeError::mls)?;
+        let group = MeetingGroup::from_parts(self.provider, group, self.signer)?;
+        let host = group.host_index().ok_or_else(|| E2eeError::refused("the group's host is not a member"))?;
+        if host != sender.u32() {
+            return Err(E2eeError::refused("the Welcome was not sent by the meeting's host"));
+        }
+        Ok(group)
+    }
+}

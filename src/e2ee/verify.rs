@@ -1,0 +1,166 @@
+//! Remembered peers: trust on first *verification*.
+//!
+//! MLS proves that each member holds the key in its credential; it cannot prove that the key
+//! belongs to the person whose name is shown — display names are just what a joiner typed.
+//! People close that gap once, by comparing the security code ([`super::mls::SecurityCode`])
+//! over a channel they trust (voice, in person). After that, this device remembers the peer's
+//! identity key fingerprint under their name, and every later meeting checks it:
+//!
+//! - [`PeerCheck::Verified`]: the same key as last time — show a quiet "verified" mark;
+//! - [`PeerCheck::Unknown`]: never verified — show the name as unverified;
+//! - [`PeerCheck::KeyChanged`]: **a known name with a new key** — warn loudly. It may be a new
+//!   device or a reset identity, or someone pretending; only a new comparison tells.
+//!
+//! A remembered key is never replaced by [`KnownPeers::remember`]: that needs the explicit
+//! [`KnownPeers::replace`] after a new verification. Names are compared after trimming and
+//! case-folding, so "Alice" and "alice " are one person for the warning.
+//!
+//! The list is not secret, but it must not be silently edited: the caller keeps its bytes
+//! ([`KnownPeers::to_bytes`]) wherever it keeps settings, and loads them back with
+//! [`KnownPeers::from_bytes`], which refuses anything malformed rather than starting empty.
+
+use std::collections::BTreeMap;
+
+use super::E2eeError;
+use super::identity::Fingerprint;
+
+/// What a name and key amount to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerCheck {
+    /// This name was verified with this key before.
+    Verified,
+    /// This name was never verified.
+    Unknown,
+    /// This name was verified with another key. Warn.
+    KeyChanged {
+        /// The key verified before.
+        old: Fingerprint,
+        /// The key shown now.
+        new: Fingerprint,
+    },
+}
+
+/// Verified (name → identity key fingerprint) pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownPeers {
+    peers: BTreeMap<String, Fingerprint>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    version: u32,
+    peers: BTreeMap<String, String>,
+}
+
+fn normalize(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl KnownPeers {
+    /// Nobody verified yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks `name` with the identity key fingerprint it comes with now.
+    pub fn check(&self, name: &str, key: &Fingerprint) -> PeerCheck {
+        match self.peers.get(&normalize(name)) {
+            None => PeerCheck::Unknown,
+            Some(old) if old == key => PeerCheck::Verified,
+            Some(old) => PeerCheck::KeyChanged { old: *old, new: *key },
+        }
+    }
+
+    /// Remembers a peer the user just verified. Refuses when the name is known with another key.
+    pub fn remember(&mut self, name: &str, key: Fingerprint) -> Result<(), E2eeError> {
+        let n = normalize(name);
+        if n.is_empty() {
+            return Err(E2eeError::malformed("peer name", "empty"));
+        }
+        match self.peers.get(&n) {
+            Some(old) if *old != key => Err(E2eeError::refused(format!(
+                "\"{name}\" was verified with another key; verify again and replace it explicitly"
+            ))),
+            _ => {
+                self.peers.insert(n, key);
+                Ok(())
+            }
+        }
+    }
+
+    /// Replaces the key of a known peer after the user verified the new one.
+    pub fn replace(&mut self, name: &str, key: Fingerprint) {
+        self.peers.insert(normalize(name), key);
+    }
+
+    /// Forgets a peer.
+    pub fn forget(&mut self, name: &str) -> bool {
+        self.peers.remove(&normalize(name)).is_some()
+    }
+
+    /// How many peers are remembered.
+    pub fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Whether nobody is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+
+    /// The list as bytes to persist (JSON).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let stored = Stored { version: 1, peers: self.peers.iter().map(|(k, v)| (k.clone(), v.to_hex())).collect() };
+        serde_json::to_vec_pretty(&stored).expect("a map of strings serializes")
+    }
+
+    /// The list from persisted bytes. Malformed bytes are an error, never an empty list.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, E2eeError> {
+        let bad = |why: String| E2eeError::malformed("known peers", why);
+        let stored: Stored = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        if stored.version != 1 {
+            return Err(bad(format!("unknown version {}", stored.version)));
+        }
+        let mut peers = BTreeMap::new();
+        for (name, hex) in stored.peers {
+            let fp = Fingerprint::from_hex(&hex).ok_or_else(|| bad(format!("bad fingerprint for \"{name}\"")))?;
+            peers.insert(normalize(&name), fp);
+        }
+        Ok(Self { peers })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(b: u8) -> Fingerprint {
+        Fingerprint::of(&[b; 32])
+    }
+
+    #[test]
+    fn unknown_then_verified_then_key_change_is_flagged() {
+        let mut k = KnownPeers::new();
+        assert_eq!(k.check("Alice", &fp(1)), PeerCheck::Unknown);
+        k.remember("Alice", fp(1)).unwrap();
+        assert_eq!(k.check(" alice ", &fp(1)), PeerCheck::Verified);
+        assert_eq!(k.check("ALICE", &fp(2)), PeerCheck::KeyChanged { old: fp(1), new: fp(2) });
+        // Not silently replaced:
+        assert_eq!(k.remember("Alice", fp(2)).unwrap_err().code(), "e2ee.refused");
+        assert_eq!(k.check("Alice", &fp(1)), PeerCheck::Verified);
+        k.replace("Alice", fp(2));
+        assert_eq!(k.check("Alice", &fp(2)), PeerCheck::Verified);
+    }
+
+    #[test]
+    fn persists_and_refuses_garbage() {
+        let mut k = KnownPeers::new();
+        k.remember("Bob", fp(3)).unwrap();
+        k.remember("Carol", fp(4)).unwrap();
+        let back = KnownPeers::from_bytes(&k.to_bytes()).unwrap();
+        assert_eq!(back, k);
+        assert!(KnownPeers::from_bytes(b"").is_err());
+        assert!(KnownPeers::from_bytes(br#"{"version":1,"peers":{"bob":"zz"}}"#).is_err());
+        assert!(KnownPeers::from_bytes(br#"{"version":2,"peers":{}}"#).is_err());
+    }
+}

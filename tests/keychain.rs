@@ -1,0 +1,212 @@
+//! The device key in a real OS keychain: gnome-keyring behind the Secret Service, each test in
+//! its own private D-Bus session (`dbus-run-session`) with its own keyring directory, so no
+//! developer's keychain is ever touched.
+//!
+//! Each test runs twice: the parent (normal `cargo test`) starts `dbus-run-session`, which
+//! starts gnome-keyring and runs this same test binary again as the child, filtered to the one
+//! test, with `TRYGG_KEYCHAIN_CHILD` naming it; the child does the real work.
+//!
+//! Needs the Debian packages `dbus`, `gnome-keyring` (and `libsecret-tools` for `secret-tool`).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand_core_06::SeedableRng;
+use trygg::e2ee::identity::DeviceIdentity;
+use trygg::secrets::keychain::OsKeychain;
+use trygg::secrets::{SecretStore, Sensitive};
+
+const CHILD: &str = "TRYGG_KEYCHAIN_CHILD";
+const SERVICE: &str = "trygg-test";
+
+fn is_child(test: &str) -> bool {
+    std::env::var(CHILD).is_ok_and(|v| v == test)
+}
+
+fn require_tools() {
+    for tool in ["dbus-run-session", "gnome-keyring-daemon"] {
+        let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+        assert!(found, "{tool} is missing: install the Debian packages dbus gnome-keyring libsecret-tools");
+    }
+}
+
+/// Runs `test` again inside a private session bus. `keyring` is the shell step that starts
+/// gnome-keyring (unlocked or not); `data_home` holds its keyring files.
+fn in_private_session(test: &str, keyring: &str, data_home: &Path) -> (bool, String) {
+    require_tools();
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let script = format!("{keyring}; exec \"$0\" \"$1\" --exact --nocapture --test-threads=1");
+    let mut child = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", &script])
+        .arg(&exe)
+        .arg(test)
+        .env(CHILD, test)
+        .env("XDG_DATA_HOME", data_home)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dbus-run-session starts");
+    // A keychain that waits for a password prompt nobody can answer must fail, not hang.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if child.try_wait().expect("wait works").is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("{test}: the private keychain session hung for 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+const UNLOCKED: &str = "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null";
+const LOCKED: &str = "gnome-keyring-daemon --start --components=secrets >/dev/null";
+
+fn files_contain(dir: &Path, needle: &[u8]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            files_contain(&p, needle)
+        } else {
+            std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        }
+    })
+}
+
+#[test]
+fn gnome_keyring_keeps_the_device_key() {
+    const NAME: &str = "gnome_keyring_keeps_the_device_key";
+    if is_child(NAME) {
+        let store = OsKeychain::open_for_service(SERVICE).expect("the Secret Service is on the private bus");
+        assert!(store.get("nothing-here").unwrap().is_none());
+        store.set("round-trip", &Sensitive::new(b"secret bytes \x00\xff".to_vec())).unwrap();
+        assert_eq!(store.get("round-trip").unwrap().unwrap().expose(), b"secret bytes \x00\xff");
+        store.delete("round-trip").unwrap();
+        store.delete("round-trip").unwrap();
+        assert!(store.get("round-trip").unwrap().is_none());
+
+        let mut rng = rand_chacha_03::ChaCha20Rng::seed_from_u64(1);
+        let (a, created) = DeviceIdentity::load_or_create(&store, &mut rng).unwrap();
+        assert!(created);
+        let (b, created) =
+            DeviceIdentity::load_or_create(&OsKeychain::open_for_service(SERVICE).unwrap(), &mut rng).unwrap();
+        assert!(!created);
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        // The seed is in the keychain, and in no file in clear (the keyring file is encrypted).
+        let stored = store.get("device-identity").unwrap().unwrap();
+        let data_home = std::env::var_os("XDG_DATA_HOME").unwrap();
+        assert!(!files_contain(Path::new(&data_home), &stored.expose()[1..]));
+        assert!(!files_contain(&std::env::current_dir().unwrap(), &stored.expose()[1..]));
+        println!("CHILD OK");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = in_private_session(NAME, UNLOCKED, dir.path());
+    assert!(ok && out.contains("CHILD OK"), "{out}");
+    assert!(dir.path().join("keyrings").is_dir(), "gnome-keyring kept its own files in the test's directory");
+}
+
+#[test]
+fn identity_command_creates_shows_and_resets() {
+    const NAME: &str = "identity_command_creates_shows_and_resets";
+    if is_child(NAME) {
+        let trygg = env!("CARGO_BIN_EXE_trygg");
+        let run = |args: &[&str]| {
+            let out = Command::new(trygg).args(args).stdin(Stdio::null()).output().unwrap();
+            (out.status.success(), serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default())
+        };
+        let (ok, first) = run(&["identity", "show", "--json"]);
+        assert!(ok, "{first}");
+        assert_eq!(first["status"], "created");
+        let (ok, again) = run(&["identity", "show", "--json"]);
+        assert!(ok);
+        assert_eq!(again["status"], "existing");
+        assert_eq!(again["fingerprint"], first["fingerprint"]);
+        assert_eq!(again["fingerprint"].as_str().unwrap().split(' ').count(), 16);
+        // No terminal and no --yes: refused, nothing changed.
+        let (ok, refused) = run(&["identity", "reset", "--json"]);
+        assert!(!ok);
+        assert_eq!(refused["code"], "cli.not_confirmed");
+        assert_eq!(run(&["identity", "show", "--json"]).1["fingerprint"], first["fingerprint"]);
+        let (ok, reset) = run(&["identity", "reset", "--yes", "--json"]);
+        assert!(ok);
+        assert_ne!(reset["fingerprint"], first["fingerprint"]);
+        assert_eq!(run(&["identity", "show", "--json"]).1["fingerprint"], reset["fingerprint"]);
+        println!("CHILD OK");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = in_private_session(NAME, UNLOCKED, dir.path());
+    assert!(ok && out.contains("CHILD OK"), "{out}");
+}
+
+#[test]
+fn a_locked_keychain_is_a_clear_error_never_a_file() {
+    const NAME: &str = "a_locked_keychain_is_a_clear_error_never_a_file";
+    if is_child(NAME) {
+        let store = OsKeychain::open_for_service(SERVICE).expect("the Secret Service is on the bus, just locked");
+        let mut rng = rand_chacha_03::ChaCha20Rng::seed_from_u64(2);
+        let err = DeviceIdentity::load_or_create(&store, &mut rng).unwrap_err();
+        assert_eq!(err.code(), "secrets.keychain_locked", "{err}");
+        assert!(err.to_string().contains("unlock it"), "{err}");
+        let out = Command::new(env!("CARGO_BIN_EXE_trygg")).args(["identity", "show", "--json"]).output().unwrap();
+        assert!(!out.status.success());
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["code"], "secrets.keychain_locked");
+        println!("CHILD OK");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // First a session that stores a key in an unlocked keyring, so that a locked one exists...
+    let (ok, out) = in_private_session("gnome_keyring_keeps_the_device_key", UNLOCKED, dir.path());
+    assert!(ok, "{out}");
+    let before = list_files(dir.path());
+    // ...then a session whose gnome-keyring starts without the password.
+    let (ok, out) = in_private_session(NAME, LOCKED, dir.path());
+    assert!(ok && out.contains("CHILD OK"), "{out}");
+    assert_eq!(list_files(dir.path()), before, "nothing was written anywhere instead");
+}
+
+#[test]
+fn no_secret_service_is_a_clear_error() {
+    const NAME: &str = "no_secret_service_is_a_clear_error";
+    if is_child(NAME) {
+        let err = OsKeychain::open_for_service(SERVICE).unwrap_err();
+        assert_eq!(err.code(), "secrets.no_keychain", "{err}");
+        println!("CHILD OK");
+        return;
+    }
+    require_tools();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([NAME, "--exact", "--nocapture"])
+        .env(CHILD, NAME)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/trygg-test-bus")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("CHILD OK"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn list_files(dir: &Path) -> Vec<(String, u64)> {
+    let mut v = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                v.push((p.display().to_string(), e.metadata().map(|m| m.len()).unwrap_or(0)));
+            }
+        }
+    }
+    v.sort();
+    v
+}
