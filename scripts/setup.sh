@@ -25,8 +25,8 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
-if [ "${rust_minor:-0}" -lt 85 ]; then
-  echo "[setup] Trygg needs Rust 1.85 or newer; $(rustc --version) is installed. Run: rustup update stable" >&2
+if [ "${rust_minor:-0}" -lt 88 ]; then
+  echo "[setup] Trygg needs Rust 1.88 or newer; $(rustc --version) is installed. Run: rustup update stable" >&2
   exit 1
 fi
 
@@ -40,6 +40,8 @@ if [ "$want" = test ]; then
   # ALSA's pulse plugin) is the sound server the audio device tests start; coturn is the TURN
   # server the relay tests start (each test runs its own, on loopback).
   packages+=(ffmpeg pulseaudio libasound2-plugins coturn)
+  # The keychain tests start a private D-Bus session with an unlocked gnome-keyring.
+  packages+=(dbus gnome-keyring libsecret-tools)
   # Real third-party peers on loopback: Chromium, driven by playwright-core from npm.
   packages+=(chromium)
   # Node.js: the machine's own if it has one (often newer than Debian's), else Debian's.

@@ -42,6 +42,7 @@ fn config(url: &str, entry: Entry, name: &str, record: Option<std::path::PathBuf
         speaker: None,
         record,
         video_channels: false,
+        started_us: trygg::media::clock::wall_clock_us(),
         clock,
     }
 }

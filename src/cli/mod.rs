@@ -6,7 +6,9 @@ mod demo;
 mod devices;
 mod identity;
 mod invite;
+mod meet;
 mod open;
+mod server;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,12 @@ enum Command {
     /// Measure performance (figures for the README come from here).
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// Run a meeting server (signalling only: media flows peer to peer).
+    Server(server::Args),
+    /// Start a meeting and print its link; with no --server, Trygg runs the server itself.
+    Host(meet::HostArgs),
+    /// Join a meeting by its link: knock, wait in the lobby, meet.
+    Join(meet::JoinArgs),
     /// Show or replace this device's identity key (kept in the OS keychain).
     #[command(subcommand)]
     Identity(identity::Identity),
@@ -71,6 +79,12 @@ pub(crate) fn code_of(err: &anyhow::Error) -> &'static str {
     if let Some(e) = err.downcast_ref::<trygg::links::LinkError>() {
         return e.code();
     }
+    if let Some(e) = err.downcast_ref::<trygg::net::NetError>() {
+        return e.code();
+    }
+    if let Some(e) = err.downcast_ref::<trygg::room::error::ProtocolError>() {
+        return e.code();
+    }
     if let Some(e) = err.downcast_ref::<trygg::media::MediaError>() {
         return e.code();
     }
@@ -80,7 +94,15 @@ pub(crate) fn code_of(err: &anyhow::Error) -> &'static str {
     err.downcast_ref::<trygg::secrets::SecretsError>().map_or("error", |e| e.code())
 }
 
+static STARTED_US: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// When this process started (µs since the epoch): join times count from here.
+pub(crate) fn started_us() -> u64 {
+    *STARTED_US.get_or_init(trygg::media::clock::wall_clock_us)
+}
+
 pub(crate) fn main() -> ExitCode {
+    started_us();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -96,5 +118,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Invite(a) => invite::run(a),
         Command::Bench(b) => bench::run(b),
         Command::Identity(i) => identity::run(i),
+        Command::Server(a) => server::run(a),
+        Command::Host(a) => meet::host(a),
+        Command::Join(a) => meet::join(a),
     }
 }

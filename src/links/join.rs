@@ -12,6 +12,10 @@
 //! * Transport: always TLS (`wss`), except `trygg://` links to a loopback host (`localhost`,
 //!   `127.0.0.0/8`, `::1`) that say `?insecure=1`, for a development server on the same machine.
 //!   `insecure=1` on any other host is refused: a link can never downgrade a remote connection.
+//! * `?pin=PIN` (`trygg://` only): the SHA-256 of the server's certificate, base64url. A meeting
+//!   server started by the host's own app on a LAN has no certificate a public authority signed;
+//!   the link then names the one certificate to accept, so the connection is still TLS and still
+//!   authenticated, with zero setup. A pinned link accepts nothing else.
 //!
 //! The fragment (after `#`) is never sent to any server: browsers keep it client-side, and Trygg
 //! hands the signalling layer only a [`ServerView`], which has no field that could hold it.
@@ -48,6 +52,7 @@ pub struct JoinLink {
     host: url::Host<String>,
     port: Option<u16>,
     insecure: bool,
+    pin: Option<[u8; 32]>,
     secret: LinkSecret,
     token: Option<InviteToken>,
 }
@@ -64,6 +69,8 @@ pub struct ServerView {
     pub tls: bool,
     /// The room to knock on.
     pub room: RoomId,
+    /// Accept only the server certificate with this SHA-256 (instead of the public CAs).
+    pub pin: Option<[u8; 32]>,
 }
 
 impl fmt::Display for ServerView {
@@ -105,6 +112,14 @@ pub(crate) fn parse_authority(authority: &str) -> Result<(url::Host<String>, Opt
     Ok((host, port))
 }
 
+fn parse_pin(text: &str) -> Result<[u8; 32], LinkError> {
+    data_encoding::BASE64URL_NOPAD
+        .decode(text.as_bytes())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| LinkError::invalid_link("pin= must be a SHA-256 in base64url"))
+}
+
 fn split_fragment(text: &str) -> (&str, Option<&str>) {
     match text.split_once('#') {
         Some((a, f)) => (a, Some(f)),
@@ -124,7 +139,7 @@ impl JoinLink {
     pub fn new(form: LinkForm, host: &str, port: Option<u16>, secret: LinkSecret) -> Result<Self, LinkError> {
         let (host, explicit) = parse_authority(host)?;
         let port = port.or(explicit);
-        Ok(Self { form, host, port, insecure: false, secret, token: None })
+        Ok(Self { form, host, port, insecure: false, pin: None, secret, token: None })
     }
 
     /// Reads and verifies a link in either form.
@@ -165,6 +180,14 @@ impl JoinLink {
                 "insecure=1 is only allowed for this machine (localhost, 127.0.0.1, ::1); other hosts always use TLS",
             ));
         }
+        let pin = match query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("pin="))) {
+            None => None,
+            Some(_) if form == LinkForm::Https => {
+                return Err(LinkError::invalid_link("pin= is only for trygg:// links"));
+            }
+            Some(_) if insecure => return Err(LinkError::invalid_link("a link cannot be both pinned and insecure")),
+            Some(text) => Some(parse_pin(text)?),
+        };
         let fragment = fragment.filter(|f| !f.is_empty()).ok_or_else(|| {
             LinkError::invalid_link("the link has no secret after #; it may have been cut off when it was copied")
         })?;
@@ -177,7 +200,24 @@ impl JoinLink {
             return Err(LinkError::TamperedLink);
         }
         let token = token_text.map(InviteToken::parse).transpose()?;
-        Ok(Self { form, host, port, insecure, secret, token })
+        Ok(Self { form, host, port, insecure, pin, secret, token })
+    }
+
+    /// The same meeting on a loopback server without TLS (`?insecure=1`), for a server on this
+    /// machine only.
+    pub fn insecure_loopback(&self) -> Result<Self, LinkError> {
+        if self.form != LinkForm::Trygg || !is_loopback(&self.host) {
+            return Err(LinkError::invalid_link("only trygg:// links to this machine can go without TLS"));
+        }
+        Ok(Self { insecure: true, pin: None, ..self.clone() })
+    }
+
+    /// The same meeting on a server whose certificate has this SHA-256 (`?pin=`).
+    pub fn pinned(&self, cert_sha256: [u8; 32]) -> Result<Self, LinkError> {
+        if self.form != LinkForm::Trygg {
+            return Err(LinkError::invalid_link("only trygg:// links carry a certificate pin"));
+        }
+        Ok(Self { insecure: false, pin: Some(cert_sha256), ..self.clone() })
     }
 
     /// The same meeting, carrying a personal invitation for `invitee`.
@@ -193,8 +233,8 @@ impl JoinLink {
 
     /// The same meeting in the other spelling (or the same one).
     pub fn with_form(&self, form: LinkForm) -> Self {
-        let insecure = self.insecure && form == LinkForm::Trygg;
-        Self { form, insecure, ..self.clone() }
+        let trygg = form == LinkForm::Trygg;
+        Self { form, insecure: self.insecure && trygg, pin: self.pin.filter(|_| trygg), ..self.clone() }
     }
 
     /// The link as text, **with its secret**: for the user's own screen, clipboard and invites.
@@ -216,6 +256,9 @@ impl JoinLink {
         s.push_str(self.room().as_str());
         if self.insecure {
             s.push_str("?insecure=1");
+        } else if let Some(pin) = &self.pin {
+            s.push_str("?pin=");
+            s.push_str(&data_encoding::BASE64URL_NOPAD.encode(pin));
         }
         s.push('#');
         s.push_str(&self.secret.to_base64());
@@ -240,6 +283,7 @@ impl JoinLink {
             port: self.port(),
             tls: !(self.insecure && is_loopback(&self.host)),
             room: self.room(),
+            pin: self.pin,
         }
     }
 
@@ -280,6 +324,26 @@ mod tests {
 
     fn secret() -> LinkSecret {
         LinkSecret::from_random(core::array::from_fn(|i| i as u8))
+    }
+
+    #[test]
+    fn pinned_and_insecure_links_round_trip_and_refuse_each_other() {
+        let base = JoinLink::new(LinkForm::Trygg, "192.168.1.20", Some(7443), secret()).unwrap();
+        let pinned = base.pinned([7; 32]).unwrap();
+        let text = pinned.expose_url();
+        assert!(text.contains("?pin=BwcH"), "{text}");
+        let back = JoinLink::parse(&text).unwrap();
+        assert_eq!(back.server_view().pin, Some([7; 32]));
+        assert!(back.server_view().tls);
+        assert!(base.insecure_loopback().is_err(), "a LAN address cannot go without TLS");
+        let local =
+            JoinLink::new(LinkForm::Trygg, "127.0.0.1", Some(7443), secret()).unwrap().insecure_loopback().unwrap();
+        assert!(!JoinLink::parse(&local.expose_url()).unwrap().server_view().tls);
+        let both =
+            local.expose_url().replace("?insecure=1", "?insecure=1&pin=BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc");
+        assert!(JoinLink::parse(&both).is_err());
+        assert!(JoinLink::parse(&text.replace("?pin=BwcH", "?pin=Bw")).is_err());
+        assert!(pinned.with_form(LinkForm::Https).server_view().pin.is_none());
     }
 
     #[test]

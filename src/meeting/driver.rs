@@ -90,7 +90,7 @@ pub(super) fn spawn(
         auto_admit: config.auto_admit,
         record: config.record,
         video_channels: config.video_channels,
-        start_us: config.clock.now_us(),
+        start_us: config.started_us,
         clock: config.clock,
         local,
         room,
@@ -178,7 +178,7 @@ impl Driver {
 
     async fn connect(&mut self) {
         self.reconnect_at = None;
-        match Connection::open(&self.target.url, self.ws_tx.clone()).await {
+        match Connection::open(&self.target.url, self.target.pin, self.ws_tx.clone()).await {
             Ok(c) => {
                 self.ws = Some(c);
                 self.backoff = Duration::from_millis(250);
@@ -302,8 +302,8 @@ impl Driver {
                     self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
                 }
             }
-            RoomEvent::KnockWithdrawn { member, .. } => {
-                self.emit(MeetingEvent::KnockGone { member: member.to_string() })
+            RoomEvent::KnockWithdrawn { member, reason } => {
+                self.emit(MeetingEvent::KnockGone { member: member.to_string(), reason })
             }
             RoomEvent::RoleChanged { member, role } => {
                 self.emit(MeetingEvent::RoleChanged { member: member.to_string(), role })

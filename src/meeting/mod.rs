@@ -46,6 +46,24 @@ pub struct MeetingTarget {
     pub room: RoomId,
     /// The link's secret (never sent anywhere; the room proof and, later, keys derive from it).
     pub secret: Vec<u8>,
+    /// The server certificate's SHA-256, when the link pins it.
+    pub pin: Option<[u8; 32]>,
+}
+
+impl MeetingTarget {
+    /// Where a join link points.
+    pub fn from_link(link: &crate::links::JoinLink) -> Result<Self, crate::room::error::ProtocolError> {
+        let view = link.server_view();
+        let scheme = if view.tls { "wss" } else { "ws" };
+        let host =
+            if view.host.contains(':') && !view.host.starts_with('[') { format!("[{}]", view.host) } else { view.host };
+        Ok(Self {
+            url: format!("{scheme}://{host}:{}/", view.port),
+            room: RoomId::parse(view.room.as_str())?,
+            secret: link.secret().expose_bytes().to_vec(),
+            pin: view.pin,
+        })
+    }
 }
 
 impl std::fmt::Debug for MeetingTarget {
@@ -89,6 +107,10 @@ pub struct MeetingConfig {
     pub record: Option<PathBuf>,
     /// Keep a video channel per participant for a UI (`MeetingEvent::VideoChannel`).
     pub video_channels: bool,
+    /// When the user started joining (µs since the epoch, by `clock`): `ms_since_start` in the
+    /// first-media events counts from here. The CLI passes its own start, so join time includes
+    /// everything a user waits for.
+    pub started_us: u64,
     /// Clock for media timestamps.
     pub clock: SharedClock,
 }
@@ -166,6 +188,7 @@ pub enum MeetingEvent {
         me: String,
     },
     /// Our knock is on its way.
+    #[serde(rename = "knock")]
     Knocking,
     /// We wait in the lobby.
     InLobby,
@@ -182,17 +205,19 @@ pub enum MeetingEvent {
         role: Role,
     },
     /// Someone knocks (hosts and co-hosts).
+    #[serde(rename = "knock_received")]
     Knock {
         /// The knock's member id, for admit/deny.
         member: String,
         /// The name they gave.
         name: String,
     },
-    /// A knock left the lobby without being admitted or denied by us (withdrawn, expired,
-    /// decided by another host).
+    /// A knock left the lobby (admitted, denied, expired or withdrawn; by us or another host).
     KnockGone {
         /// Who.
         member: String,
+        /// How it ended.
+        reason: crate::room::proto::KnockEnd,
     },
     /// A participant is in the meeting.
     ParticipantJoined {

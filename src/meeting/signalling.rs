@@ -28,10 +28,21 @@ pub struct Connection {
 const MAX_MESSAGE: usize = 1 << 20;
 
 impl Connection {
-    /// Connects to `url` (`ws://` or `wss://`); events go to `events`.
-    pub async fn open(url: &str, events: mpsc::UnboundedSender<WsEvent>) -> Result<Self, NetError> {
+    /// Connects to `url` (`ws://` or `wss://`); events go to `events`. With `pin`, a `wss://`
+    /// server must present exactly the certificate with that SHA-256.
+    pub async fn open(
+        url: &str,
+        pin: Option<[u8; 32]>,
+        events: mpsc::UnboundedSender<WsEvent>,
+    ) -> Result<Self, NetError> {
         let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE)).max_frame_size(Some(MAX_MESSAGE));
-        let connect = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
+        let connector = match pin {
+            Some(pin) => Some(tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(
+                crate::net::tls::pinned_client_config(pin)?,
+            ))),
+            None => None,
+        };
+        let connect = tokio_tungstenite::connect_async_tls_with_config(url, Some(config), true, connector);
         let (ws, _) = tokio::time::timeout(std::time::Duration::from_secs(10), connect)
             .await
             .map_err(|_| NetError::Signalling(format!("{url}: no answer within 10 s")))?

@@ -5,6 +5,7 @@ mod keyframe_requests;
 pub mod link_stats;
 pub mod peer;
 pub mod signal_server;
+pub mod tls;
 
 /// Errors of the network layer.
 #[derive(Debug, thiserror::Error)]

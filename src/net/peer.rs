@@ -461,16 +461,23 @@ impl PeerLink {
         self.connected.load(Ordering::SeqCst)
     }
 
-    /// Sends one encoded H.264 access unit captured at `capture_us`.
+    /// Sends one encoded H.264 access unit captured at `capture_us`. Before the connection is
+    /// up there is nowhere to send to, and the frame is dropped.
     pub async fn send_video(&self, data: Bytes, capture_us: u64) -> Result<(), NetError> {
+        if !self.is_connected() {
+            return Ok(());
+        }
         match &self.video {
             Some(t) => send_sample(t, data, capture_us, 33_333).await,
             None => Ok(()),
         }
     }
 
-    /// Sends one encoded Opus packet captured at `capture_us`.
+    /// Sends one encoded Opus packet captured at `capture_us` (dropped before the connection is up).
     pub async fn send_audio(&self, data: Bytes, capture_us: u64) -> Result<(), NetError> {
+        if !self.is_connected() {
+            return Ok(());
+        }
         match &self.audio {
             Some(t) => send_sample(t, data, capture_us, 20_000).await,
             None => Ok(()),

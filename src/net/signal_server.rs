@@ -35,13 +35,20 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// Where the server's TLS identity comes from.
+pub enum Tls {
+    /// PEM files an administrator provides.
+    Files(TlsFiles),
+    /// An identity made in memory (the embedded server's self-signed certificate).
+    Identity(super::tls::ServerIdentity),
+}
+
 /// How the signalling server runs.
-#[derive(Debug, Clone)]
 pub struct SignalServerConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
     /// TLS (wss) when set; plain WebSocket (behind a TLS-terminating proxy, or on loopback) when not.
-    pub tls: Option<TlsFiles>,
+    pub tls: Option<Tls>,
     /// Protocol limits.
     pub room: ServerConfig,
     /// Most simultaneous connections; beyond it new ones are closed at once.
@@ -82,7 +89,8 @@ impl SignalServer {
             .map_err(|e| NetError::Io(format!("listening on {}: {e}", config.listen)))?;
         let local_addr = listener.local_addr().map_err(|e| NetError::Io(e.to_string()))?;
         let tls = match &config.tls {
-            Some(files) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(load_tls(files)?))),
+            Some(Tls::Files(files)) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(load_tls(files)?))),
+            Some(Tls::Identity(id)) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(super::tls::server_config(id)?))),
             None => None,
         };
         let (stop, stop_rx) = watch::channel(false);

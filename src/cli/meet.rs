@@ -1,0 +1,340 @@
+//! `trygg host` and `trygg join`: headless meetings for tests, benchmarks and bots.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use trygg::links::{JoinLink, LinkForm, LinkSecret};
+use trygg::media::clock::SystemClock;
+use trygg::media::h264::H264Config;
+use trygg::media::loopback::AUDIO_FRAME;
+use trygg::media::opus::OpusConfig;
+use trygg::media::sink::AudioSink;
+use trygg::media::spec::{AudioSpec, VideoShape, VideoSpec};
+use trygg::meeting::{Entry, Meeting, MeetingConfig, MeetingEvent, MeetingTarget};
+use trygg::net::peer::{IceServer, PeerConfig};
+use trygg::net::signal_server::{SignalServer, SignalServerConfig, Tls};
+use trygg::net::tls::ServerIdentity;
+
+/// Options both `host` and `join` take.
+#[derive(Debug, clap::Args)]
+pub struct MediaArgs {
+    /// The name others see.
+    #[arg(long, default_value = "Trygg")]
+    name: String,
+    /// Video to send: synthetic, camera, camera:ID, file:PATH.y4m or none.
+    #[arg(long, default_value = "synthetic")]
+    video: String,
+    /// Audio to send: synthetic, mic, mic:ID, file:PATH.wav or none.
+    #[arg(long, default_value = "synthetic")]
+    audio: String,
+    /// Play the others' mixed audio: default, a speaker id, or none.
+    #[arg(long, default_value = "none")]
+    speaker: String,
+    /// Picture width.
+    #[arg(long, default_value_t = 1280, value_parser = clap::value_parser!(u32).range(16..=3840))]
+    width: u32,
+    /// Picture height.
+    #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(16..=2160))]
+    height: u32,
+    /// Frames per second.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
+    fps: u32,
+    /// H.264 bitrate in kbit/s.
+    #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u32).range(10..=50_000))]
+    video_kbps: u32,
+    /// Write what each participant sent to DIR/<member>.y4m and DIR/<member>.wav.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Leave after this many seconds (default: until Ctrl-C).
+    #[arg(long, value_parser = seconds)]
+    seconds: Option<f64>,
+    /// STUN or TURN server, e.g. turn:turn.example.org:3478?transport=udp (repeatable).
+    #[arg(long = "ice")]
+    ice: Vec<String>,
+    /// TURN user name.
+    #[arg(long, requires = "turn_password")]
+    turn_user: Option<String>,
+    /// TURN password.
+    #[arg(long, requires = "turn_user")]
+    turn_password: Option<String>,
+    /// Use only TURN relays for media.
+    #[arg(long)]
+    relay_only: bool,
+    /// Local address for media (default: every interface).
+    #[arg(long, default_value = "0.0.0.0")]
+    bind: IpAddr,
+    /// Print one JSON object per line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Options of `trygg host`.
+#[derive(Debug, clap::Args)]
+pub struct HostArgs {
+    /// A signalling server (HOST:PORT) to hold the meeting on. Without it, Trygg runs the server
+    /// itself (see --listen).
+    #[arg(long, conflicts_with = "link")]
+    server: Option<String>,
+    /// Host the meeting of an existing link (from `trygg invite`) instead of a new one.
+    #[arg(long)]
+    link: Option<String>,
+    /// Where the built-in server listens. On a loopback address the link is for this machine
+    /// only (no TLS); on any other address the server makes its own certificate and the link
+    /// pins it.
+    #[arg(long, default_value = "0.0.0.0:7443")]
+    listen: SocketAddr,
+    /// The host name or address the link gives others for the built-in server (default: this
+    /// machine's LAN address).
+    #[arg(long)]
+    advertise: Option<String>,
+    /// Let everyone who knocks in at once.
+    #[arg(long)]
+    auto_admit: bool,
+    #[command(flatten)]
+    media: MediaArgs,
+}
+
+/// Options of `trygg join`.
+#[derive(Debug, clap::Args)]
+pub struct JoinArgs {
+    /// The join link (trygg://… or https://…/j/…).
+    link: String,
+    #[command(flatten)]
+    media: MediaArgs,
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("\"{s}\" is not a number of seconds"))?;
+    if !(0.1..=604_800.0).contains(&v) {
+        return Err(format!("{v} s is out of range; use 0.1 to 604800"));
+    }
+    Ok(v)
+}
+
+fn random_secret() -> anyhow::Result<LinkSecret> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
+    Ok(LinkSecret::from_random(b))
+}
+
+/// This machine's address on the LAN: the source address the OS would use towards a public
+/// address (no packet is sent), or loopback when there is no route.
+fn lan_address() -> IpAddr {
+    std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| {
+            s.connect("192.0.2.1:9")?;
+            s.local_addr()
+        })
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+fn speaker(name: &str) -> anyhow::Result<Option<Box<dyn AudioSink>>> {
+    if name == "none" {
+        return Ok(None);
+    }
+    #[cfg(feature = "audio-devices")]
+    {
+        let id = (name != "default").then_some(name);
+        Ok(Some(Box::new(trygg::media::audio_device::Speaker::open(id).context("opening the speaker")?)))
+    }
+    #[cfg(not(feature = "audio-devices"))]
+    anyhow::bail!("this build has no audio device support (feature \"audio-devices\")")
+}
+
+fn config(media: &MediaArgs, target: MeetingTarget, entry: Entry, auto_admit: bool) -> anyhow::Result<MeetingConfig> {
+    let clock = SystemClock::shared();
+    let shape = VideoShape { width: media.width, height: media.height, fps: media.fps };
+    let video = media.video.parse::<VideoSpec>()?.open(shape, clock.clone()).context("opening the video source")?;
+    let audio =
+        media.audio.parse::<AudioSpec>()?.open(AUDIO_FRAME, clock.clone()).context("opening the audio source")?;
+    let mut ice_servers = vec![];
+    if !media.ice.is_empty() {
+        ice_servers.push(IceServer {
+            urls: media.ice.clone(),
+            username: media.turn_user.clone().unwrap_or_default(),
+            credential: media.turn_password.clone().unwrap_or_default(),
+        });
+    }
+    if let Some(dir) = &media.record {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(MeetingConfig {
+        target,
+        entry,
+        name: media.name.clone(),
+        video,
+        audio,
+        h264: H264Config { bitrate_bps: media.video_kbps * 1000, fps: media.fps as f32, ..H264Config::default() },
+        opus: OpusConfig::default(),
+        peer: PeerConfig {
+            ice_servers,
+            relay_only: media.relay_only,
+            bind: vec![SocketAddr::new(media.bind, 0).to_string()],
+            ..PeerConfig::default()
+        },
+        auto_admit,
+        speaker: speaker(&media.speaker)?,
+        record: media.record.clone(),
+        video_channels: false,
+        started_us: super::started_us(),
+        clock,
+    })
+}
+
+struct Printer {
+    json: bool,
+}
+
+impl Printer {
+    fn link(&self, link: &JoinLink) {
+        if self.json {
+            println!("{}", serde_json::json!({"type": "link", "link": link.expose_url()}));
+        } else {
+            println!("Meeting link (share it only with the people you invite):\n  {}", link.expose_url());
+        }
+    }
+
+    fn event(&self, e: &MeetingEvent) {
+        if self.json {
+            if let Ok(v) = serde_json::to_string(e) {
+                println!("{v}");
+            }
+            return;
+        }
+        match e {
+            MeetingEvent::Stats { peers } => {
+                for p in peers {
+                    println!(
+                        "  {} ({}): in {:.0} kbit/s, out {:.0} kbit/s, rtt {}, loss {:.1} %, {} frames{}",
+                        p.name,
+                        p.member,
+                        p.bitrate_in_kbps,
+                        p.bitrate_out_kbps,
+                        p.link.rtt_ms.map_or("?".into(), |r| format!("{r:.0} ms")),
+                        p.packet_loss_pct,
+                        p.frames_decoded,
+                        p.glass_to_glass_ms.map_or(String::new(), |g| format!(", glass-to-glass {g:.0} ms")),
+                    );
+                }
+            }
+            other => println!("{}", serde_json::to_string(other).unwrap_or_default()),
+        }
+    }
+}
+
+async fn run_meeting(config: MeetingConfig, printer: &Printer, seconds: Option<f64>) -> ExitCode {
+    let (meeting, mut events) = match Meeting::start(config) {
+        Ok(m) => m,
+        Err(e) => return super::fail(printer.json, e.code(), &e.into()),
+    };
+    let deadline = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s));
+    let mut leaving = false;
+    let mut code = ExitCode::SUCCESS;
+    loop {
+        let wake = deadline.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400 * 365));
+        tokio::select! {
+            e = events.recv() => match e {
+                Some(e) => {
+                    printer.event(&e);
+                    match e {
+                        MeetingEvent::Left | MeetingEvent::Ended | MeetingEvent::Removed => break,
+                        MeetingEvent::Denied | MeetingEvent::NoSuchMeeting | MeetingEvent::RoomLocked => {
+                            code = ExitCode::FAILURE;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                None => break,
+            },
+            _ = tokio::time::sleep_until(wake), if !leaving => {
+                leaving = true;
+                meeting.leave();
+            }
+            _ = tokio::signal::ctrl_c(), if !leaving => {
+                leaving = true;
+                meeting.leave();
+            }
+        }
+    }
+    code
+}
+
+/// The meeting's link, and the built-in server when Trygg runs one.
+async fn meeting_link(args: &HostArgs) -> anyhow::Result<(JoinLink, Option<SignalServer>)> {
+    if let Some(l) = &args.link {
+        return Ok((JoinLink::parse(l)?, None));
+    }
+    if let Some(server) = &args.server {
+        return Ok((JoinLink::new(LinkForm::Trygg, server, None, random_secret()?)?, None));
+    }
+    // No server given: run one here.
+    let ip = args.listen.ip();
+    let advertise = match &args.advertise {
+        Some(a) => a.clone(),
+        None if ip.is_unspecified() => lan_address().to_string(),
+        None => ip.to_string(),
+    };
+    let mut sc = SignalServerConfig::new(args.listen);
+    let identity = if ip.is_loopback() { None } else { Some(ServerIdentity::self_signed(vec![advertise.clone()])?) };
+    let pin = identity.as_ref().map(ServerIdentity::pin);
+    sc.tls = identity.map(Tls::Identity);
+    let server = SignalServer::start(sc).await?;
+    let host = if advertise.contains(':') { format!("[{advertise}]") } else { advertise };
+    let link = JoinLink::new(LinkForm::Trygg, &host, Some(server.local_addr.port()), random_secret()?)?;
+    let link = match pin {
+        Some(pin) => link.pinned(pin)?,
+        None => link.insecure_loopback()?,
+    };
+    Ok((link, Some(server)))
+}
+
+pub fn host(args: HostArgs) -> ExitCode {
+    let json = args.media.json;
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return super::fail(json, "io", &e.into()),
+    };
+    runtime.block_on(async move {
+        let printer = Printer { json };
+        let (link, embedded) = match meeting_link(&args).await {
+            Ok(l) => l,
+            Err(e) => return super::fail(json, super::code_of(&e), &e),
+        };
+        printer.link(&link);
+        let code = match MeetingTarget::from_link(&link)
+            .map_err(anyhow::Error::from)
+            .and_then(|target| config(&args.media, target, Entry::Host, args.auto_admit))
+        {
+            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds).await,
+            Err(e) => super::fail(json, super::code_of(&e), &e),
+        };
+        if let Some(s) = embedded {
+            s.shutdown().await;
+        }
+        code
+    })
+}
+
+pub fn join(args: JoinArgs) -> ExitCode {
+    let json = args.media.json;
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return super::fail(json, "io", &e.into()),
+    };
+    runtime.block_on(async move {
+        let printer = Printer { json };
+        let cfg = JoinLink::parse(&args.link)
+            .map_err(anyhow::Error::from)
+            .and_then(|link| MeetingTarget::from_link(&link).map_err(anyhow::Error::from))
+            .and_then(|target| config(&args.media, target, Entry::Join, false));
+        match cfg {
+            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds).await,
+            Err(e) => super::fail(json, super::code_of(&e), &e),
+        }
+    })
+}
