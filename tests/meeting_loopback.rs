@@ -30,6 +30,7 @@ fn config(url: &str, entry: Entry, name: &str, record: Option<std::path::PathBuf
             url: url.into(),
             room: RoomId::parse(ROOM).unwrap(),
             secret: b"test meeting secret".to_vec(),
+            pin: None,
         },
         entry,
         name: name.into(),
