@@ -92,7 +92,7 @@ async fn host_and_guest_meet_through_the_lobby_and_exchange_media() {
     assert_eq!(name, "Gunnar Gjest", "the host sees the knocker's name");
     wait_for(&mut guest_rx, &mut guest_seen, 10, |e| matches!(e, MeetingEvent::Joined { .. })).await;
     let kinds: Vec<String> = guest_seen.iter().map(kind).collect();
-    for k in ["knocking", "in_lobby", "admitted", "joined"] {
+    for k in ["knock", "in_lobby", "admitted", "joined"] {
         assert!(kinds.contains(&k.to_owned()), "guest events {kinds:?}");
     }
     wait_for(&mut guest_rx, &mut guest_seen, 10, |e| matches!(e, MeetingEvent::FirstRemoteVideo { .. })).await;
