@@ -34,6 +34,8 @@ fn config(url: &str, entry: Entry, name: &str, record: Option<std::path::PathBuf
         },
         entry,
         name: name.into(),
+        identity: trygg::e2ee::identity::DeviceIdentity::generate(&mut rand_core_06::OsRng),
+        invite_token: None,
         video: Some(video),
         audio: Some(audio),
         h264: H264Config { bitrate_bps: 300_000, ..H264Config::default() },
@@ -99,10 +101,12 @@ async fn host_and_guest_meet_through_the_lobby_and_exchange_media() {
     wait_for(&mut host_rx, &mut host_seen, 10, |e| matches!(e, MeetingEvent::FirstRemoteVideo { .. })).await;
     // A few seconds of stats: glass-to-glass from the pictures' own stamps.
     let stats = wait_for(&mut guest_rx, &mut guest_seen, 10, |e| {
-        matches!(e, MeetingEvent::Stats { peers } if peers.iter().any(|p| p.frames_decoded > 60 && p.glass_to_glass_ms.is_some()))
+        matches!(e, MeetingEvent::Stats { peers, .. } if peers.iter().any(|p| p.frames_decoded > 60 && p.glass_to_glass_ms.is_some()))
     })
     .await;
-    let MeetingEvent::Stats { peers } = stats else { unreachable!() };
+    let MeetingEvent::Stats { peers, e2ee } = stats else { unreachable!() };
+    assert_eq!(e2ee.state, "end_to_end_encrypted");
+    assert!(e2ee.frames_decrypted > 60 && e2ee.dropped_auth_failed == 0, "{e2ee:?}");
     let p = &peers[0];
     assert_eq!(p.name, "Hanne Host");
     assert!(p.glass_to_glass_ms.unwrap() < 500.0, "{p:?}");

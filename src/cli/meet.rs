@@ -66,6 +66,10 @@ pub struct MediaArgs {
     /// Local address for media (default: every interface).
     #[arg(long, default_value = "0.0.0.0")]
     bind: IpAddr,
+    /// Where this device's identity key comes from: the OS keychain, or a one-off key made for
+    /// this run only (bots and tests; other participants see a new key every time).
+    #[arg(long, default_value = "keychain", value_parser = ["keychain", "ephemeral"])]
+    identity: String,
     /// Print one JSON object per line.
     #[arg(long)]
     json: bool,
@@ -145,7 +149,22 @@ fn speaker(name: &str) -> anyhow::Result<Option<Box<dyn AudioSink>>> {
     anyhow::bail!("this build has no audio device support (feature \"audio-devices\")")
 }
 
-fn config(media: &MediaArgs, target: MeetingTarget, entry: Entry, auto_admit: bool) -> anyhow::Result<MeetingConfig> {
+fn identity(which: &str) -> anyhow::Result<trygg::e2ee::identity::DeviceIdentity> {
+    use trygg::e2ee::identity::DeviceIdentity;
+    if which == "ephemeral" {
+        return Ok(DeviceIdentity::generate(&mut rand_core_06::OsRng));
+    }
+    let keychain = trygg::secrets::keychain::OsKeychain::open().map_err(trygg::e2ee::E2eeError::from)?;
+    Ok(DeviceIdentity::load_or_create(&keychain, &mut rand_core_06::OsRng)?.0)
+}
+
+fn config(
+    media: &MediaArgs,
+    target: MeetingTarget,
+    entry: Entry,
+    auto_admit: bool,
+    invite_token: Option<String>,
+) -> anyhow::Result<MeetingConfig> {
     let clock = SystemClock::shared();
     let shape = VideoShape { width: media.width, height: media.height, fps: media.fps };
     let video = media.video.parse::<VideoSpec>()?.open(shape, clock.clone()).context("opening the video source")?;
@@ -166,6 +185,8 @@ fn config(media: &MediaArgs, target: MeetingTarget, entry: Entry, auto_admit: bo
         target,
         entry,
         name: media.name.clone(),
+        identity: identity(&media.identity)?,
+        invite_token,
         video,
         audio,
         h264: H264Config { bitrate_bps: media.video_kbps * 1000, fps: media.fps as f32, ..H264Config::default() },
@@ -206,7 +227,15 @@ impl Printer {
             return;
         }
         match e {
-            MeetingEvent::Stats { peers } => {
+            MeetingEvent::Stats { peers, e2ee } => {
+                println!(
+                    "{}",
+                    match e2ee.security_code.as_deref() {
+                        Some(code) if e2ee.state == "end_to_end_encrypted" =>
+                            format!("end-to-end encrypted, security code {code}"),
+                        _ => "not end-to-end encrypted yet: waiting for the keys".into(),
+                    }
+                );
                 for p in peers {
                     println!(
                         "  {} ({}): in {:.0} kbit/s, out {:.0} kbit/s, rtt {}, loss {:.1} %, {} frames{}",
@@ -308,7 +337,7 @@ pub fn host(args: HostArgs) -> ExitCode {
         printer.link(&link);
         let code = match MeetingTarget::from_link(&link)
             .map_err(anyhow::Error::from)
-            .and_then(|target| config(&args.media, target, Entry::Host, args.auto_admit))
+            .and_then(|target| config(&args.media, target, Entry::Host, args.auto_admit, None))
         {
             Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds).await,
             Err(e) => super::fail(json, super::code_of(&e), &e),
@@ -328,10 +357,11 @@ pub fn join(args: JoinArgs) -> ExitCode {
     };
     runtime.block_on(async move {
         let printer = Printer { json };
-        let cfg = JoinLink::parse(&args.link)
-            .map_err(anyhow::Error::from)
-            .and_then(|link| MeetingTarget::from_link(&link).map_err(anyhow::Error::from))
-            .and_then(|target| config(&args.media, target, Entry::Join, false));
+        let cfg = JoinLink::parse(&args.link).map_err(anyhow::Error::from).and_then(|link| {
+            let target = MeetingTarget::from_link(&link)?;
+            let token = link.token().map(|t| t.encode());
+            config(&args.media, target, Entry::Join, false, token)
+        });
         match cfg {
             Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds).await,
             Err(e) => super::fail(json, super::code_of(&e), &e),

@@ -13,17 +13,19 @@ use tokio::task::JoinHandle;
 use super::incoming::{Incoming, IncomingSinks, Received};
 use super::mixer::{Mixer, MixerInput};
 use super::outgoing::{EncodedFrame, Outgoing};
-use super::profile::{Profile, room_proof};
+use super::profile::room_proof;
+use super::secure::{Outbox, Secure, SecureEvent};
 use super::signalling::{Connection, WsEvent};
-use super::{Entry, MeetingCommand, MeetingConfig, MeetingEvent, MeetingTarget, PeerStats};
-use crate::media::MediaError;
+use super::{E2eeStatus, Entry, MeetingCommand, MeetingConfig, MeetingError, MeetingEvent, MeetingTarget, PeerStats};
 use crate::media::clock::SharedClock;
 use crate::media::sink::video_channel;
 use crate::net::peer::{LinkState, LocalMedia, PeerConfig, PeerEvent, PeerLink, PeerSignal};
 use crate::room::client::{Intent, RoomClient, RoomEvent};
+use crate::room::ids::Blob;
 use crate::room::ids::MemberId;
 use crate::room::limits::ClientConfig;
 use crate::room::proto::{SdpType, Signal};
+use crate::room::roles::Role;
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCSdpType, RTCSessionDescription};
 
 /// Longest wait between reconnection attempts.
@@ -62,6 +64,7 @@ struct Driver {
     peer_tx: mpsc::UnboundedSender<(MemberId, PeerEvent)>,
     outgoing: Outgoing,
     mixer: Option<Mixer>,
+    secure: Secure,
     done: Option<MeetingEvent>,
 }
 
@@ -69,12 +72,19 @@ pub(super) fn spawn(
     mut config: MeetingConfig,
     commands: mpsc::UnboundedReceiver<MeetingCommand>,
     events: mpsc::UnboundedSender<MeetingEvent>,
-) -> Result<(), MediaError> {
+) -> Result<(), MeetingError> {
     let local = LocalMedia { audio: config.audio.is_some(), video: config.video.is_some() };
-    let outgoing =
-        Outgoing::start(config.video.take(), config.audio.take(), config.h264, config.opus, config.clock.clone())?;
+    let secure = Secure::new(&config.target.secret, config.identity, &config.name, config.invite_token.clone())?;
+    let outgoing = Outgoing::start(
+        config.video.take(),
+        config.audio.take(),
+        config.h264,
+        config.opus,
+        secure.keys.clone(),
+        config.clock.clone(),
+    )?;
     let mixer = config.speaker.take().map(|s| Mixer::start(s, config.clock.clone()));
-    let profile = Profile { name: config.name.clone() }.seal();
+    let profile = secure.profile();
     let proof = room_proof(&config.target.secret);
     let intent = match config.entry {
         Entry::Host => Intent::Host { room_proof: proof, sealed_profile: profile },
@@ -106,6 +116,7 @@ pub(super) fn spawn(
         peer_tx,
         outgoing,
         mixer,
+        secure,
         done: None,
     };
     tokio::spawn(driver.run(commands, ws_rx, peer_rx));
@@ -123,6 +134,38 @@ impl Driver {
 
     fn emit(&self, e: MeetingEvent) {
         let _ = self.events.send(e);
+    }
+
+    /// The members in the meeting now, but us.
+    fn others(&self) -> Vec<MemberId> {
+        let me = self.room.me();
+        self.room.members().iter().filter(|m| m.present && Some(m.id) != me).map(|m| m.id).collect()
+    }
+
+    /// Sends handshake messages and reports what the encryption layer has to say.
+    fn secure_result(&mut self, result: Result<Outbox, crate::e2ee::E2eeError>) {
+        match result {
+            Ok(out) => {
+                for (to, data) in out {
+                    if let Err(e) = self.room.send_signal(to, Signal::Handshake { data: Blob(data) }) {
+                        tracing::debug!("handshake to {to} not sent: {e}");
+                    }
+                }
+            }
+            Err(e) => self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() }),
+        }
+        for e in self.secure.take_events() {
+            match e {
+                SecureEvent::Keys { epoch, code, members } => {
+                    self.emit(MeetingEvent::SecurityCode { epoch, code, members });
+                }
+                SecureEvent::Removed => self.done = Some(MeetingEvent::Removed),
+            }
+        }
+    }
+
+    fn now_us(&self) -> u64 {
+        self.clock.now_us()
     }
 
     fn name_of(&self, m: &MemberId) -> String {
@@ -212,7 +255,15 @@ impl Driver {
         let result = match c {
             MeetingCommand::Admit(m) => self.room.admit(m),
             MeetingCommand::Deny(m) => self.room.deny(m),
-            MeetingCommand::Lock(b) => self.room.lock(b),
+            MeetingCommand::Lock(b) => {
+                let r = self.room.lock(b);
+                if r.is_ok() && self.secure.is_host() {
+                    let others = self.others();
+                    let out = self.secure.lock(b, &others, self.now_us());
+                    self.secure_result(out);
+                }
+                r
+            }
             MeetingCommand::Remove(m) => self.room.remove(m),
             MeetingCommand::SetRole(m, r) => self.room.set_role(m, r),
             MeetingCommand::RequestUnmute(m) => self.room.request_unmute(m),
@@ -228,6 +279,18 @@ impl Driver {
                 Ok(())
             }
             MeetingCommand::Leave => {
+                let others = self.others();
+                if self.secure.is_host() {
+                    // The group's host role goes to whom the room will make host.
+                    if let Some(next) = self.successor() {
+                        let out = self.secure.hand_over(next, &others, self.now_us());
+                        self.secure_result(out);
+                    }
+                } else if self.secure.is_keyed() {
+                    let out = self.secure.leave(&others);
+                    self.secure_result(out);
+                }
+                self.flush();
                 self.room.leave();
                 self.done = Some(MeetingEvent::Left);
                 Ok(())
@@ -238,9 +301,19 @@ impl Driver {
         }
     }
 
+    /// The member the room makes host when we leave: the longest-present co-host, else the
+    /// longest-present participant (the room's own rule).
+    fn successor(&self) -> Option<MemberId> {
+        let me = self.room.me();
+        let present: Vec<_> = self.room.members().iter().filter(|m| m.present && Some(m.id) != me).collect();
+        present.iter().find(|m| m.role == Role::CoHost).or_else(|| present.first()).map(|m| m.id)
+    }
+
     async fn room_event(&mut self, e: RoomEvent) {
         match e {
             RoomEvent::Created { me } => {
+                let created = self.secure.created(self.now_us()).map(|()| vec![]);
+                self.secure_result(created);
                 self.emit(MeetingEvent::Created { me: me.to_string() });
                 self.emit(MeetingEvent::Joined { me: me.to_string(), role: crate::room::roles::Role::Host });
             }
@@ -271,29 +344,50 @@ impl Driver {
             RoomEvent::NoSuchMeeting => self.done = Some(MeetingEvent::NoSuchMeeting),
             RoomEvent::RoomLocked => self.done = Some(MeetingEvent::RoomLocked),
             RoomEvent::MemberJoined { member, sealed_profile } => {
-                if let Some(p) = sealed_profile {
-                    self.names.insert(member.id, Profile::open(&p).name);
+                if let Some(p) = sealed_profile.and_then(|b| self.secure.open_profile(member.id, &b)) {
+                    self.names.insert(member.id, p.display_name);
                 }
                 self.emit(MeetingEvent::ParticipantJoined {
                     member: member.id.to_string(),
                     name: self.name_of(&member.id),
                 });
+                // Admission by the room is followed by admission to the group: whoever let the
+                // knocker in (us or a co-host), the group's host sends the keys.
+                if self.secure.is_host() {
+                    let others: Vec<_> = self.others().into_iter().filter(|m| *m != member.id).collect();
+                    let out = self.secure.admit(member.id, &others, self.now_us());
+                    self.secure_result(out);
+                }
                 // The newcomer offers; we get ready for it.
                 self.ensure_peer(member.id, false).await;
             }
             RoomEvent::MemberProfile { member, sealed_profile } => {
-                let name = Profile::open(&sealed_profile).name;
-                self.names.insert(member, name.clone());
-                self.emit(MeetingEvent::ParticipantNamed { member: member.to_string(), name });
+                if let Some(p) = self.secure.open_profile(member, &sealed_profile) {
+                    self.names.insert(member, p.display_name.clone());
+                    self.emit(MeetingEvent::ParticipantNamed { member: member.to_string(), name: p.display_name });
+                }
             }
             RoomEvent::MemberAway { member } => self.emit(MeetingEvent::ParticipantAway { member: member.to_string() }),
             RoomEvent::MemberBack { member } => self.emit(MeetingEvent::ParticipantBack { member: member.to_string() }),
             RoomEvent::MemberLeft { member, reason } => {
                 self.drop_peer(&member).await;
+                if self.secure.is_host() {
+                    let others = self.others();
+                    let out = self.secure.remove(member, &others, self.now_us());
+                    self.secure_result(out);
+                }
                 self.emit(MeetingEvent::ParticipantLeft { member: member.to_string(), reason });
             }
             RoomEvent::Knock { member, sealed_profile } => {
-                let name = Profile::open(&sealed_profile).name;
+                let Some(name) = self.secure.knock(member, &sealed_profile) else {
+                    // Not sealed with this meeting's link: whoever it is, they cannot be keyed.
+                    let _ = self.room.deny(member);
+                    self.emit(MeetingEvent::Error {
+                        code: "e2ee.unreadable_knock".into(),
+                        message: "a knock that was not made with this meeting's link was turned away".into(),
+                    });
+                    return;
+                };
                 self.names.insert(member, name.clone());
                 self.emit(MeetingEvent::Knock { member: member.to_string(), name });
                 if self.auto_admit
@@ -303,6 +397,9 @@ impl Driver {
                 }
             }
             RoomEvent::KnockWithdrawn { member, reason } => {
+                if reason != crate::room::proto::KnockEnd::Admitted {
+                    self.secure.forget_knock(&member);
+                }
                 self.emit(MeetingEvent::KnockGone { member: member.to_string(), reason })
             }
             RoomEvent::RoleChanged { member, role } => {
@@ -317,6 +414,11 @@ impl Driver {
                 self.emit(MeetingEvent::MutedByHost);
             }
             RoomEvent::UnmuteRequested { .. } => self.emit(MeetingEvent::UnmuteRequested),
+            RoomEvent::Signal { from, payload: Signal::Handshake { data } } => {
+                let others = self.others();
+                let out = self.secure.handshake(from, data.as_bytes(), &others, self.now_us());
+                self.secure_result(out);
+            }
             RoomEvent::Signal { from, payload } => {
                 if let Some(signal) = from_room(payload) {
                     self.ensure_peer(from, false).await;
@@ -364,7 +466,7 @@ impl Driver {
         };
         let keyframe_link = link.clone();
         let rt = tokio::runtime::Handle::current();
-        let incoming = match Incoming::start(sinks, self.clock.clone(), move || {
+        let incoming = match Incoming::start(sinks, self.secure.keys.clone(), self.clock.clone(), move || {
             let l = keyframe_link.clone();
             rt.spawn(async move { l.request_keyframe().await });
         }) {
@@ -417,6 +519,8 @@ impl Driver {
 
     async fn drop_peer(&mut self, member: &MemberId) {
         if let Some(p) = self.peers.remove(member) {
+            let active = self.peers.values().any(|p| p.state == Some(LinkState::Connected));
+            self.outgoing.switches.active.store(active, Ordering::Relaxed);
             for t in &p.tasks {
                 t.abort();
             }
@@ -438,6 +542,8 @@ impl Driver {
                 if let Some(p) = self.peers.get_mut(&member) {
                     p.state = Some(state);
                 }
+                let active = self.peers.values().any(|p| p.state == Some(LinkState::Connected));
+                self.outgoing.switches.active.store(active, Ordering::Relaxed);
                 if state == LinkState::Connected {
                     // A new viewer needs a picture it can decode.
                     self.outgoing.request_keyframe();
@@ -475,10 +581,26 @@ impl Driver {
         }
     }
 
-    async fn stats(&mut self) {
-        if self.peers.is_empty() {
-            return;
+    fn e2ee_status(&self) -> E2eeStatus {
+        let (stats, epoch) = self.secure.keys.lock().map(|k| (k.stats(), k.epoch())).unwrap_or_default();
+        E2eeStatus {
+            state: if epoch.is_some() { "end_to_end_encrypted" } else { "waiting_for_keys" },
+            epoch,
+            security_code: self.secure.security_code(),
+            frames_encrypted: stats.encrypted,
+            frames_decrypted: stats.decrypted,
+            dropped_auth_failed: stats.dropped_auth_failed,
+            dropped_replay: stats.dropped_replay,
+            dropped_unknown_kid: stats.dropped_unknown_kid + stats.dropped_too_old,
+            dropped_malformed: stats.dropped_malformed,
         }
+    }
+
+    async fn stats(&mut self) {
+        let others = self.others();
+        let out = self.secure.rekey_if_due(&others, self.now_us());
+        self.secure_result(out);
+        self.flush();
         let mut peers = Vec::new();
         let names = self.names.clone();
         for (m, p) in self.peers.iter_mut() {
@@ -509,7 +631,8 @@ impl Driver {
                 glass_to_glass_ms: lat,
             });
         }
-        self.emit(MeetingEvent::Stats { peers });
+        let e2ee = self.e2ee_status();
+        self.emit(MeetingEvent::Stats { peers, e2ee });
     }
 
     async fn shutdown(mut self) {

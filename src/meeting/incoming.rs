@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use super::mixer::MixerInput;
+use crate::e2ee::h264::H264Crypt;
+use crate::e2ee::media_keys::{MediaKeys, MediaKind};
 use crate::media::clock::SharedClock;
 use crate::media::frame::FrameDuration;
 use crate::media::h264::H264Decoder;
@@ -43,6 +45,8 @@ pub struct IncomingStats {
     pub video_bytes: AtomicU64,
     /// Audio packets decoded.
     pub audio_packets: AtomicU64,
+    /// Frames (audio or video) that did not decrypt: not SFrame, not for us, replayed, tampered.
+    pub undecryptable: AtomicU64,
     /// Audio packets lost (concealed).
     pub audio_lost: AtomicU64,
     /// Bytes of audio received.
@@ -89,6 +93,7 @@ impl Incoming {
     /// Starts decoding for one participant. `need_keyframe` is called when a picture did not decode.
     pub fn start(
         sinks: IncomingSinks,
+        keys: Arc<Mutex<MediaKeys>>,
         clock: SharedClock,
         need_keyframe: impl Fn() + Send + 'static,
     ) -> Result<Self, MediaError> {
@@ -99,7 +104,7 @@ impl Incoming {
         let st = stats.clone();
         let thread = std::thread::Builder::new()
             .name("media in".into())
-            .spawn(move || decode_loop(rx, video, audio, sinks, clock, st, need_keyframe))
+            .spawn(move || decode_loop(rx, video, audio, sinks, keys, clock, st, need_keyframe))
             .map_err(|e| MediaError::io("decode thread", e))?;
         Ok(Self { tx, stats, thread: Some(thread) })
     }
@@ -130,15 +135,22 @@ struct Recording {
     audio: Option<WavWriter>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn decode_loop(
     rx: Receiver<Received>,
     mut video: H264Decoder,
     mut audio: OpusDecoder,
     sinks: IncomingSinks,
+    keys: Arc<Mutex<MediaKeys>>,
     clock: SharedClock,
     stats: Arc<IncomingStats>,
     need_keyframe: impl Fn(),
 ) {
+    let mut crypt = H264Crypt::new();
+    let mut clear: Vec<u8> = Vec::new();
+    // The packet after a loss is decrypted early for its FEC; keep it so that it is not taken
+    // for a replay when it is then played itself.
+    let mut fec_early: Option<(bytes::Bytes, Vec<u8>)> = None;
     let mut rec = sinks.record.as_ref().map(|(dir, name)| Recording {
         video: Y4mWriter::create(&dir.join(format!("{name}.y4m")), 30).ok(),
         audio: WavWriter::create(&dir.join(format!("{name}.wav")), 1).ok(),
@@ -148,7 +160,14 @@ fn decode_loop(
         match item {
             Received::Video(f) => {
                 stats.video_bytes.fetch_add(f.data.len() as u64, Ordering::Relaxed);
-                let picture = match video.decode(&f.data) {
+                let now = clock.now_us();
+                let opened = keys.lock().ok().map(|mut k| crypt.decrypt(&mut k, now, &f.data, &mut clear));
+                if !matches!(opened, Some(Ok(_))) {
+                    // Not encrypted for us (yet): dropped and counted in the keys' stats.
+                    stats.undecryptable.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let picture = match video.decode(&clear) {
                     Ok(Some(p)) => p,
                     Ok(None) => continue,
                     Err(e) => {
@@ -182,14 +201,34 @@ fn decode_loop(
             }
             Received::Audio(out) => {
                 let now = clock.now_us();
+                let open = |sealed: &[u8], out: &mut Vec<u8>| {
+                    keys.lock().ok().is_some_and(|mut k| k.decrypt(now, MediaKind::Audio, b"", sealed, out).is_ok())
+                };
                 let decoded = match out {
                     AudioOutput::Packet(p) => {
                         stats.audio_bytes.fetch_add(p.len() as u64, Ordering::Relaxed);
-                        audio.decode(&p, now)
+                        let early = fec_early.take().filter(|(sealed, _)| *sealed == p);
+                        match early {
+                            Some((_, c)) => clear = c,
+                            None if open(&p, &mut clear) => {}
+                            None => {
+                                stats.undecryptable.fetch_add(1, Ordering::Relaxed);
+                                continue;
+                            }
+                        }
+                        audio.decode(&clear, now)
                     }
                     AudioOutput::Lost { next } => {
                         stats.audio_lost.fetch_add(1, Ordering::Relaxed);
-                        audio.conceal(next.as_deref(), now)
+                        let mut next_clear = Vec::new();
+                        let fec = match next {
+                            Some(n) if open(&n, &mut next_clear) => {
+                                fec_early = Some((n, next_clear.clone()));
+                                Some(next_clear)
+                            }
+                            _ => None,
+                        };
+                        audio.conceal(fec.as_deref(), now)
                     }
                 };
                 let frame: AudioFrame = match decoded {

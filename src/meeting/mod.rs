@@ -19,6 +19,7 @@ pub mod incoming;
 pub mod mixer;
 pub mod outgoing;
 pub mod profile;
+pub mod secure;
 mod signalling;
 
 use std::path::PathBuf;
@@ -89,6 +90,10 @@ pub struct MeetingConfig {
     pub entry: Entry,
     /// Our display name.
     pub name: String,
+    /// This device's identity (the MLS credential's key), from the keychain.
+    pub identity: crate::e2ee::identity::DeviceIdentity,
+    /// The personal invitation token of the link, if it has one.
+    pub invite_token: Option<String>,
     /// Camera (or synthetic, or file); None to send no video.
     pub video: Option<VideoSource>,
     /// Microphone (or synthetic, or file); None to send no audio.
@@ -175,6 +180,30 @@ pub struct PeerStats {
     /// Median glass-to-glass latency over the last second, read from the pictures' own pixel
     /// stamps (synthetic video only).
     pub glass_to_glass_ms: Option<f64>,
+}
+
+/// Whether and how the meeting is end-to-end encrypted, as the status line shows it.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct E2eeStatus {
+    /// "end_to_end_encrypted" only while this device holds the group's keys; "waiting_for_keys"
+    /// before admission (nothing is sent then).
+    pub state: &'static str,
+    /// The MLS epoch.
+    pub epoch: Option<u64>,
+    /// The current security code.
+    pub security_code: Option<String>,
+    /// Frames sent encrypted.
+    pub frames_encrypted: u64,
+    /// Frames received and decrypted.
+    pub frames_decrypted: u64,
+    /// Frames dropped: failed authentication (tampered, or not encrypted at all).
+    pub dropped_auth_failed: u64,
+    /// Frames dropped: replayed.
+    pub dropped_replay: u64,
+    /// Frames dropped: a key id this device has no key for.
+    pub dropped_unknown_kid: u64,
+    /// Frames dropped: malformed SFrame.
+    pub dropped_malformed: u64,
 }
 
 /// Everything that happens in a meeting. Every variant is something the UI shows or acts on.
@@ -283,6 +312,8 @@ pub enum MeetingEvent {
     Stats {
         /// One entry per connected participant.
         peers: Vec<PeerStats>,
+        /// The end-to-end encryption state.
+        e2ee: E2eeStatus,
     },
     /// A member's role changed.
     RoleChanged {
@@ -307,6 +338,16 @@ pub enum MeetingEvent {
     MutedByHost,
     /// A host asks us to unmute.
     UnmuteRequested,
+    /// New end-to-end keys: every member shows the same code for the same epoch. Compare it
+    /// out loud to know no one sits in the middle.
+    SecurityCode {
+        /// The MLS epoch.
+        epoch: u64,
+        /// The code, in groups of four digits.
+        code: String,
+        /// Members holding the keys.
+        members: usize,
+    },
     /// The signalling connection is lost; reconnecting (media keeps flowing peer to peer).
     Reconnecting,
     /// Back after a lost connection.
@@ -335,6 +376,28 @@ pub enum MeetingEvent {
     },
 }
 
+/// Why a meeting could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MeetingError {
+    /// A source or codec could not be set up.
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
+    /// The encryption could not be set up.
+    #[error(transparent)]
+    E2ee(#[from] crate::e2ee::E2eeError),
+}
+
+impl MeetingError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Media(e) => e.code(),
+            Self::E2ee(e) => e.code(),
+        }
+    }
+}
+
 /// A handle to a running meeting. Cheap to clone; dropping every clone leaves the meeting.
 #[derive(Clone)]
 pub struct Meeting {
@@ -344,9 +407,7 @@ pub struct Meeting {
 impl Meeting {
     /// Starts the meeting: connects, creates or knocks, and reports everything on the returned
     /// receiver. Must be called inside a tokio runtime.
-    pub fn start(
-        config: MeetingConfig,
-    ) -> Result<(Self, mpsc::UnboundedReceiver<MeetingEvent>), crate::media::MediaError> {
+    pub fn start(config: MeetingConfig) -> Result<(Self, mpsc::UnboundedReceiver<MeetingEvent>), MeetingError> {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (events, event_rx) = mpsc::unbounded_channel();
         driver::spawn(config, command_rx, events)?;

@@ -1,4 +1,5 @@
-//! This participant's own media: capture, encode once, hand the encoded frames to every peer.
+//! This participant's own media: capture, encode once, encrypt once (SFrame), hand the frames to
+//! every peer.
 //!
 //! One thread per medium captures (blocking on the device or the pacing clock) and encodes in
 //! place, then publishes the encoded frame on a broadcast channel that every peer link's sender
@@ -13,6 +14,8 @@ use std::thread::JoinHandle;
 use bytes::Bytes;
 use tokio::sync::broadcast;
 
+use crate::e2ee::h264::H264Crypt;
+use crate::e2ee::media_keys::{MediaKeys, StreamKind};
 use crate::media::clock::SharedClock;
 use crate::media::h264::{H264Config, H264Encoder};
 use crate::media::opus::{OpusConfig, OpusEncoder};
@@ -37,6 +40,9 @@ pub struct OutgoingStats {
     pub video_frames: AtomicU64,
     /// Bytes of encoded video.
     pub video_bytes: AtomicU64,
+    /// Frames not sent because this device had no keys yet (not admitted): media never goes
+    /// out unencrypted.
+    pub unkeyed_frames: AtomicU64,
     /// Audio packets encoded.
     pub audio_frames: AtomicU64,
     /// Bytes of encoded audio.
@@ -54,6 +60,9 @@ pub struct Switches {
     pub audio_muted: AtomicBool,
     /// Stop the threads.
     pub stop: AtomicBool,
+    /// Someone receives: with no connected peer, frames are captured but not encoded (no CPU
+    /// spent on pictures nobody sees).
+    pub active: AtomicBool,
 }
 
 /// The running outgoing media.
@@ -75,12 +84,13 @@ pub struct Outgoing {
 const BROADCAST_DEPTH: usize = 8;
 
 impl Outgoing {
-    /// Starts capturing and encoding.
+    /// Starts capturing, encoding and encrypting (SFrame, with `keys`).
     pub fn start(
         video: Option<VideoSource>,
         audio: Option<AudioSource>,
         h264: H264Config,
         opus: OpusConfig,
+        keys: Arc<std::sync::Mutex<MediaKeys>>,
         _clock: SharedClock,
     ) -> Result<Self, MediaError> {
         let switches = Arc::new(Switches::default());
@@ -91,12 +101,14 @@ impl Outgoing {
             Some(mut source) => {
                 let (tx, _) = broadcast::channel(BROADCAST_DEPTH);
                 let mut encoder = H264Encoder::new(h264)?;
-                let (tx2, sw, st, fail) = (tx.clone(), switches.clone(), stats.clone(), failure.clone());
+                let (tx2, sw, st, fail, keys) =
+                    (tx.clone(), switches.clone(), stats.clone(), failure.clone(), keys.clone());
+                let mut crypt = H264Crypt::new();
                 threads.push(spawn("video out", move || {
                     let result = (|| -> Result<(), MediaError> {
                         while !sw.stop.load(Ordering::Relaxed) {
                             let Some(frame) = source.next_frame()? else { return Ok(()) };
-                            if sw.video_muted.load(Ordering::Relaxed) {
+                            if sw.video_muted.load(Ordering::Relaxed) || !sw.active.load(Ordering::Relaxed) {
                                 // Unmuting must start with a picture the receivers can decode.
                                 sw.keyframe.store(true, Ordering::Relaxed);
                                 continue;
@@ -105,10 +117,21 @@ impl Outgoing {
                                 encoder.request_keyframe();
                             }
                             if let Some(e) = encoder.encode(&frame)? {
+                                let mut sealed = Vec::with_capacity(e.data.len() + 64);
+                                let encrypted = keys.lock().ok().and_then(|mut k| {
+                                    crypt.encrypt(&mut k, StreamKind::Camera, &e.data, &mut sealed).ok()
+                                });
+                                if encrypted.is_none() {
+                                    // No keys (not admitted yet): nothing leaves unencrypted, and the
+                                    // first picture after keying must be one a receiver can start on.
+                                    st.unkeyed_frames.fetch_add(1, Ordering::Relaxed);
+                                    sw.keyframe.store(true, Ordering::Relaxed);
+                                    continue;
+                                }
                                 st.video_frames.fetch_add(1, Ordering::Relaxed);
-                                st.video_bytes.fetch_add(e.data.len() as u64, Ordering::Relaxed);
+                                st.video_bytes.fetch_add(sealed.len() as u64, Ordering::Relaxed);
                                 let _ = tx2.send(Arc::new(EncodedFrame {
-                                    data: Bytes::from(e.data),
+                                    data: Bytes::from(sealed),
                                     capture_us: e.capture_us,
                                     keyframe: e.keyframe,
                                 }));
@@ -131,20 +154,30 @@ impl Outgoing {
             Some(mut source) => {
                 let (tx, _) = broadcast::channel(BROADCAST_DEPTH * 4);
                 let mut encoder = OpusEncoder::new(opus)?;
-                let (tx2, sw, st, fail) = (tx.clone(), switches.clone(), stats.clone(), failure.clone());
+                let (tx2, sw, st, fail, keys) =
+                    (tx.clone(), switches.clone(), stats.clone(), failure.clone(), keys.clone());
                 threads.push(spawn("audio out", move || {
                     let result = (|| -> Result<(), MediaError> {
                         while !sw.stop.load(Ordering::Relaxed) {
                             let Some(frame) = source.next_frame()? else { return Ok(()) };
-                            if sw.audio_muted.load(Ordering::Relaxed) {
+                            if sw.audio_muted.load(Ordering::Relaxed) || !sw.active.load(Ordering::Relaxed) {
                                 continue;
                             }
                             let frame = to_channels(frame, opus.channels)?;
                             let p = encoder.encode(&frame)?;
+                            let mut sealed = Vec::with_capacity(p.data.len() + 16);
+                            let encrypted = keys
+                                .lock()
+                                .ok()
+                                .and_then(|mut k| k.encrypt(StreamKind::Audio, b"", &p.data, &mut sealed).ok());
+                            if encrypted.is_none() {
+                                st.unkeyed_frames.fetch_add(1, Ordering::Relaxed);
+                                continue;
+                            }
                             st.audio_frames.fetch_add(1, Ordering::Relaxed);
-                            st.audio_bytes.fetch_add(p.data.len() as u64, Ordering::Relaxed);
+                            st.audio_bytes.fetch_add(sealed.len() as u64, Ordering::Relaxed);
                             let _ = tx2.send(Arc::new(EncodedFrame {
-                                data: Bytes::from(p.data),
+                                data: Bytes::from(sealed),
                                 capture_us: p.capture_us,
                                 keyframe: false,
                             }));

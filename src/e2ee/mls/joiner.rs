@@ -64,3 +64,12 @@ impl Joiner {
         Ok(group)
     }
 }
+
+/// The identity (signature) key inside a KeyPackage, as [`super::MemberInfo::identity_key`]
+/// gives it once that member is in the group: how a member id the room knows is matched to an
+/// MLS leaf. Not verified here; the host verifies every KeyPackage it admits.
+pub fn key_package_identity(key_package: &[u8]) -> Result<Vec<u8>, E2eeError> {
+    let kp = openmls::prelude::KeyPackageIn::tls_deserialize_exact(key_package)
+        .map_err(|e| E2eeError::malformed("KeyPackage", e.to_string()))?;
+    Ok(kp.unverified_credential().signature_key.as_slice().to_vec())
+}

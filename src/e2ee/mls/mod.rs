@@ -40,7 +40,7 @@ pub mod policy;
 mod security_code;
 
 pub use group::{Admission, GroupEvent, MeetingGroup, MemberInfo};
-pub use joiner::Joiner;
+pub use joiner::{Joiner, key_package_identity};
 pub use policy::{MeetingPolicy, POLICY_EXTENSION_TYPE};
 pub use security_code::SecurityCode;
 
