@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod coturn;
+pub mod meeting;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
