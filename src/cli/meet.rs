@@ -82,6 +82,9 @@ pub struct HostArgs {
     /// itself (see --listen).
     #[arg(long, conflicts_with = "link")]
     server: Option<String>,
+    /// With --server on this machine (localhost, 127.0.0.1, ::1): plain WebSocket, no TLS.
+    #[arg(long, requires = "server")]
+    insecure: bool,
     /// Host the meeting of an existing link (from `trygg invite`) instead of a new one.
     #[arg(long)]
     link: Option<String>,
@@ -299,7 +302,8 @@ async fn meeting_link(args: &HostArgs) -> anyhow::Result<(JoinLink, Option<Signa
         return Ok((JoinLink::parse(l)?, None));
     }
     if let Some(server) = &args.server {
-        return Ok((JoinLink::new(LinkForm::Trygg, server, None, random_secret()?)?, None));
+        let link = JoinLink::new(LinkForm::Trygg, server, None, random_secret()?)?;
+        return Ok((if args.insecure { link.insecure_loopback()? } else { link }, None));
     }
     // No server given: run one here.
     let ip = args.listen.ip();

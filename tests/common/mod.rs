@@ -3,6 +3,7 @@
 
 pub mod coturn;
 pub mod meeting;
+pub mod process;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

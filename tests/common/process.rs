@@ -1,0 +1,110 @@
+//! `trygg` processes driven by tests through their `--json` output.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A running `trygg` with its JSON lines.
+pub struct Proc {
+    pub name: String,
+    pub child: Child,
+    lines: Receiver<Value>,
+    pub seen: Vec<Value>,
+}
+
+impl Proc {
+    /// Starts `trygg ARGS` (stdout: JSON lines; stderr: inherited for failures).
+    pub fn start(name: &str, args: &[&str]) -> Self {
+        let mut child = super::trygg()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("trygg starts");
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    if tx.send(v).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Self { name: name.into(), child, lines, seen: vec![] }
+    }
+
+    /// The first line of `type` kind satisfying `want`, within `secs`.
+    pub fn wait(&mut self, secs: f64, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+        self.try_wait(secs, &want)
+            .unwrap_or_else(|| panic!("{}: no {what} within {secs} s; saw {:?}", self.name, self.types()))
+    }
+
+    /// Like [`Proc::wait`], but None on timeout.
+    pub fn try_wait(&mut self, secs: f64, want: &impl Fn(&Value) -> bool) -> Option<Value> {
+        let deadline = Instant::now() + Duration::from_secs_f64(secs);
+        loop {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(v) => {
+                    self.seen.push(v.clone());
+                    if want(&v) {
+                        return Some(v);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    /// The newest line of `kind` printed so far (reading everything queued), waiting up to `secs`
+    /// for one if none is queued.
+    pub fn latest(&mut self, kind: &str, secs: f64) -> Value {
+        let mut last = None;
+        while let Ok(v) = self.lines.try_recv() {
+            self.seen.push(v.clone());
+            if v["type"] == kind {
+                last = Some(v);
+            }
+        }
+        last.unwrap_or_else(|| self.wait(secs, kind, |v| v["type"] == kind))
+    }
+
+    fn types(&self) -> Vec<String> {
+        self.seen.iter().map(|v| v["type"].as_str().unwrap_or("?").to_owned()).collect()
+    }
+
+    /// Kills the process with SIGKILL (no chance to say goodbye).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A free TCP port on loopback (closed again; good enough for a test's own server).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The common options of a small headless participant.
+pub fn small(name: &str) -> Vec<String> {
+    ["--json", "--identity", "ephemeral", "--width", "320", "--height", "180", "--video-kbps", "250", "--bind", "127.0.0.1", "--name", name]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// `Command` for arbitrary use.
+pub fn command() -> Command {
+    super::trygg()
+}
