@@ -20,18 +20,25 @@ fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
 fn decoded_from(who: &'static str, frames: u64) -> impl Fn(&Value) -> bool {
     move |v| {
         v["type"] == "stats"
-            && v["peers"].as_array().is_some_and(|ps| ps.iter().any(|p| p["name"] == who && p["frames_decoded"].as_u64().unwrap_or(0) > frames))
+            && v["peers"].as_array().is_some_and(|ps| {
+                ps.iter().any(|p| p["name"] == who && p["frames_decoded"].as_u64().unwrap_or(0) > frames)
+            })
     }
 }
 
 fn frames_from(v: &Value, who: &str) -> u64 {
-    v["peers"].as_array().and_then(|ps| ps.iter().find(|p| p["name"] == who)).and_then(|p| p["frames_decoded"].as_u64()).unwrap_or(0)
+    v["peers"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == who))
+        .and_then(|p| p["frames_decoded"].as_u64())
+        .unwrap_or(0)
 }
 
 #[test]
 fn a_killed_participant_is_shown_gone_within_ten_seconds() {
     let host_opts = small("Host");
-    let mut host = Proc::start("host", &args(&["host", "--listen", "127.0.0.1:0", "--auto-admit", "--seconds", "60"], &host_opts));
+    let mut host =
+        Proc::start("host", &args(&["host", "--listen", "127.0.0.1:0", "--auto-admit", "--seconds", "60"], &host_opts));
     let link = host.wait(10.0, "link", is("link"))["link"].as_str().unwrap().to_owned();
     let guest_opts = small("Guest");
     let mut guest = Proc::start("guest", &args(&["join", &link, "--seconds", "60"], &guest_opts));
@@ -53,7 +60,10 @@ fn the_meeting_goes_on_when_the_server_restarts() {
     server.wait(10.0, "listening", is("listening"));
 
     let host_opts = small("Host");
-    let mut host = Proc::start("host", &args(&["host", "--server", &listen, "--insecure", "--auto-admit", "--seconds", "90"], &host_opts));
+    let mut host = Proc::start(
+        "host",
+        &args(&["host", "--server", &listen, "--insecure", "--auto-admit", "--seconds", "90"], &host_opts),
+    );
     let link = host.wait(10.0, "link", is("link"))["link"].as_str().unwrap().to_owned();
     let guest_opts = small("Guest");
     let mut guest = Proc::start("guest", &args(&["join", &link, "--seconds", "90"], &guest_opts));

@@ -53,12 +53,15 @@ pub struct SignalServerConfig {
     pub room: ServerConfig,
     /// Most simultaneous connections; beyond it new ones are closed at once.
     pub max_connections: usize,
+    /// Every frame any client sends, as received (for audits and tests that prove what the
+    /// server can and cannot see). Off in normal use.
+    pub tap: Option<mpsc::UnboundedSender<Vec<u8>>>,
 }
 
 impl SignalServerConfig {
     /// Defaults for `listen`.
     pub fn new(listen: SocketAddr) -> Self {
-        Self { listen, tls: None, room: ServerConfig::default(), max_connections: 10_000 }
+        Self { listen, tls: None, room: ServerConfig::default(), max_connections: 10_000, tap: None }
     }
 }
 
@@ -154,7 +157,7 @@ async fn serve(
                 let conn = ConnId(next_conn);
                 next_conn += 1;
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, peer, conn, tls.clone(), ws_config, inputs.clone()));
+                tokio::spawn(connection(stream, peer, conn, tls.clone(), ws_config, inputs.clone(), config.tap.clone()));
             }
             Some(input) = input_rx.recv() => {
                 let now = epoch.elapsed();
@@ -208,15 +211,16 @@ async fn connection(
     tls: Option<tokio_rustls::TlsAcceptor>,
     ws_config: WebSocketConfig,
     inputs: mpsc::Sender<Input>,
+    tap: Option<mpsc::UnboundedSender<Vec<u8>>>,
 ) {
     // A handshake that does not finish in time is dropped (slow-loris).
     let handshake = Duration::from_secs(10);
     match tls {
         Some(acceptor) => {
             let Ok(Ok(tls_stream)) = tokio::time::timeout(handshake, acceptor.accept(stream)).await else { return };
-            run_ws(tls_stream, peer, conn, ws_config, inputs, handshake).await;
+            run_ws(tls_stream, peer, conn, ws_config, inputs, handshake, tap).await;
         }
-        None => run_ws(stream, peer, conn, ws_config, inputs, handshake).await,
+        None => run_ws(stream, peer, conn, ws_config, inputs, handshake, tap).await,
     }
 }
 
@@ -227,6 +231,7 @@ async fn run_ws<S: AsyncRead + AsyncWrite + Unpin>(
     ws_config: WebSocketConfig,
     inputs: mpsc::Sender<Input>,
     handshake: Duration,
+    tap: Option<mpsc::UnboundedSender<Vec<u8>>>,
 ) {
     let Ok(Ok(mut ws)) =
         tokio::time::timeout(handshake, tokio_tungstenite::accept_async_with_config(stream, Some(ws_config))).await
@@ -241,9 +246,11 @@ async fn run_ws<S: AsyncRead + AsyncWrite + Unpin>(
         tokio::select! {
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(t))) => {
+                    if let Some(tap) = &tap { let _ = tap.send(t.as_bytes().to_vec()); }
                     if inputs.send(Input::Message { conn, bytes: t.as_bytes().to_vec() }).await.is_err() { break }
                 }
                 Some(Ok(Message::Binary(b))) => {
+                    if let Some(tap) = &tap { let _ = tap.send(b.to_vec()); }
                     if inputs.send(Input::Message { conn, bytes: b.to_vec() }).await.is_err() { break }
                 }
                 Some(Ok(Message::Close(_))) | None => break,

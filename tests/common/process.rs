@@ -98,10 +98,24 @@ pub fn free_port() -> u16 {
 
 /// The common options of a small headless participant.
 pub fn small(name: &str) -> Vec<String> {
-    ["--json", "--identity", "ephemeral", "--width", "320", "--height", "180", "--video-kbps", "250", "--bind", "127.0.0.1", "--name", name]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "--json",
+        "--identity",
+        "ephemeral",
+        "--width",
+        "320",
+        "--height",
+        "180",
+        "--video-kbps",
+        "250",
+        "--bind",
+        "127.0.0.1",
+        "--name",
+        name,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// `Command` for arbitrary use.
