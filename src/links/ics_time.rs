@@ -4,7 +4,7 @@
 //!
 //! 1. an IANA name (`Europe/Oslo`), also with a prefix path (`/mozilla.org/20050126_1/Europe/Oslo`);
 //! 2. a Windows zone id or display name (`W. Europe Standard Time`,
-//!    `(UTC+01:00) Amsterdam, Berlin, …`) through the CLDR table in [`super::windows_zones`];
+//!    `(UTC+01:00) Amsterdam, Berlin, …`) through a table from Unicode CLDR `windowsZones.xml`;
 //! 3. the file's own `VTIMEZONE`, turned into a POSIX TZ rule (yearly `BYMONTH` + `BYDAY`
 //!    rules, which is what Outlook and Exchange write);
 //! 4. a `(UTC±hh:mm)` prefix, as a fixed offset (with a warning: daylight saving is unknown);

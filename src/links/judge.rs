@@ -4,7 +4,7 @@
 use super::candidate::{Candidate, Found, Kind, Source};
 use super::join::{JoinLink, is_join_path};
 use super::redirects;
-use super::safety::{Warning, display_host, inspect, registrable, scheme_of};
+use super::safety::{Warning, display_host, inspect, inspect_http, registrable, scheme_of};
 use super::text::MAX_LINK_LEN;
 use super::vendors;
 use super::{LinkError, SipUri, TelUri};
@@ -28,6 +28,8 @@ pub(crate) struct Collector {
     pub warnings: Vec<Warning>,
     pub found: Vec<Found>,
     seq: usize,
+    /// (URL, event) → index in `candidates`, to file each candidate once.
+    filed: std::collections::HashMap<(String, Option<usize>), usize>,
 }
 
 impl Collector {
@@ -46,12 +48,13 @@ impl Collector {
 
     /// Files a candidate, or finds the same one filed before; returns its index.
     pub fn push(&mut self, mut c: Candidate, event_rank: usize) -> usize {
-        if let Some(i) = self.candidates.iter().position(|(x, _)| x.url == c.url && x.event == c.event) {
-            return i;
+        if let Some(i) = self.filed.get(&(c.url.clone(), c.event)) {
+            return *i;
         }
         c.warnings.dedup();
         self.seq += 1;
         let key = (event_rank, c.source, c.kind.rank(), self.seq);
+        self.filed.insert((c.url.clone(), c.event), self.candidates.len());
         self.candidates.push((c, key));
         self.candidates.len() - 1
     }
@@ -72,9 +75,11 @@ impl Collector {
         let original = (unwrapped.url != link).then(|| link.to_owned());
         let link = unwrapped.url.as_str();
         let scheme = scheme_of(link)?;
+        // Parsed once, as a browser would, for every check below.
+        let parsed = if scheme == "http" || scheme == "https" { url::Url::parse(link).ok() } else { None };
         let mut c = match scheme.as_str() {
             "trygg" => self.trygg(link, raw.source),
-            "https" if url::Url::parse(link).is_ok_and(|u| is_join_path(u.path())) => self.trygg(link, raw.source),
+            "https" if parsed.as_ref().is_some_and(|u| is_join_path(u.path())) => self.trygg(link, raw.source),
             "sip" | "sips" => match SipUri::parse(link) {
                 Ok(u) => Some(Candidate::new(Kind::Sip, u.to_dial_string(), display_host(&u.host), raw.source)),
                 Err(_) => {
@@ -108,8 +113,8 @@ impl Collector {
                     None
                 }
             },
-            "http" | "https" => match url::Url::parse(link) {
-                Ok(u) => match vendors::classify(&u, jitsi) {
+            "http" | "https" => match &parsed {
+                Some(u) => match vendors::classify(u, jitsi) {
                     Some(m) => {
                         let host = display_host(u.host_str().unwrap_or(""));
                         let mut c = Candidate::new(m.kind, m.url, host, raw.source);
@@ -119,14 +124,14 @@ impl Collector {
                     }
                     None => {
                         let host = display_host(u.host_str().unwrap_or(""));
-                        for w in inspect(link).into_iter().chain(mismatch(raw.shown.as_deref(), link)) {
+                        for w in inspect_http(u).into_iter().chain(mismatch(raw.shown.as_deref(), link)) {
                             self.warn(w);
                         }
                         self.found("web_link", host);
                         None
                     }
                 },
-                Err(_) => None,
+                None => None,
             },
             other => {
                 self.warn(Warning::UnsafeScheme { scheme: other.to_owned() });
@@ -138,7 +143,10 @@ impl Collector {
             c.original = original;
             c.event = event;
             c.warnings.extend(extra);
-            c.warnings.extend(inspect(link));
+            match &parsed {
+                Some(u) if c.kind != Kind::Trygg => c.warnings.extend(inspect_http(u)),
+                _ => c.warnings.extend(inspect(link)),
+            }
             c.warnings.extend(mismatch(raw.shown.as_deref(), link));
         }
         c.map(|c| self.push(c, 0))

@@ -49,7 +49,7 @@
 //! of invitations it issued; [`InviteToken::issued_to`] tells which one a knock used, and a
 //! revoked one is refused by the host. Only holders of the secret can mint tokens.
 //!
-//! ## Reading inputs ([`extract`], [`route`])
+//! ## Reading inputs ([`mod@extract`], [`route`])
 //!
 //! Three inputs ([`Input`]): one URL (deep links, the command line), free text (clipboard, an
 //! e-mail body; plain or HTML), an `.ics` file. In an invite, links are taken from, in order of

@@ -52,6 +52,11 @@ fn unwrap_once(link: &str) -> Option<(String, String)> {
     if !lower_start.starts_with("https://") && !lower_start.starts_with("http://") {
         return None;
     }
+    // Most links are not wrapped: look at the start before parsing.
+    let head = link.chars().take(96).collect::<String>().to_ascii_lowercase();
+    if !["safelinks.protection.outlook.com", "google.com/url", "urldefense"].iter().any(|w| head.contains(w)) {
+        return None;
+    }
     let u = url::Url::parse(link).ok()?;
     let host = u.host_str()?.to_owned();
     let inner = if host == "safelinks.protection.outlook.com" || host.ends_with(".safelinks.protection.outlook.com") {

@@ -317,6 +317,12 @@ pub(crate) fn is_vendor_host(host: &str) -> bool {
     VENDOR_DOMAINS.iter().any(|d| is_under(host, d))
 }
 
+/// Each vendor host and domain with its skeleton, computed once.
+fn vendor_skeletons() -> &'static [(&'static str, String)] {
+    static SKELETONS: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    SKELETONS.get_or_init(|| VENDOR_HOSTS.iter().chain(VENDOR_DOMAINS).map(|v| (*v, skeleton(v))).collect())
+}
+
 /// The vendor domain a host imitates, if it does.
 pub(crate) fn lookalike(ascii_host: &str) -> Option<String> {
     let host = ascii_host.trim_end_matches('.').to_ascii_lowercase();
@@ -331,17 +337,19 @@ pub(crate) fn lookalike(ascii_host: &str) -> Option<String> {
     let reg = registrable(&host);
     let label = reg.split('.').next().unwrap_or(reg);
     let label_sk = skeleton(&url::quirks::domain_to_unicode(label));
-    for v in VENDOR_HOSTS.iter().chain(VENDOR_DOMAINS) {
+    for (v, vs) in vendor_skeletons() {
         if international && host == *v {
             continue;
         }
-        let vs = skeleton(v);
-        if is_under(&sk, &vs) && (international || !is_under(&host, v)) {
+        if is_under(&sk, vs) && (international || !is_under(&host, v)) {
             return Some((*v).to_owned());
         }
         // A vendor domain as the leading labels of another domain: zoom.us.example.com (but not
         // google.com.au, whose registrable domain is still Google's name).
         let prefix = format!("{vs}.");
+        if !sk.contains(&prefix) {
+            continue;
+        }
         let v_label = skeleton(registrable(v).split('.').next().unwrap_or(v));
         if (sk.starts_with(&prefix) || sk.contains(&format!(".{prefix}"))) && label_sk != v_label {
             return Some((*v).to_owned());
@@ -388,6 +396,21 @@ pub(crate) fn host_warnings(ascii_host: &str) -> Vec<Warning> {
     out
 }
 
+/// [`inspect`] for an `http`/`https` link already parsed (as a browser parses it).
+pub(crate) fn inspect_http(u: &url::Url) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if u.scheme() != "https" {
+        out.push(Warning::UnsafeScheme { scheme: u.scheme().to_owned() });
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        out.push(Warning::UserInfo { host: display_host(u.host_str().unwrap_or("")) });
+    }
+    if let Some(url::Host::Domain(d)) = u.host() {
+        out.extend(host_warnings(d));
+    }
+    out
+}
+
 /// Checks one link (after unwrapping redirect wrappers) and says what is wrong with it.
 ///
 /// An empty list means Trygg may act on it.
@@ -401,15 +424,7 @@ pub fn inspect(link: &str) -> Vec<Warning> {
     }
     match scheme.as_str() {
         "http" | "https" => match url::Url::parse(link.trim()) {
-            Ok(u) => {
-                let host = u.host_str().unwrap_or("").to_owned();
-                if !u.username().is_empty() || u.password().is_some() {
-                    out.push(Warning::UserInfo { host: display_host(&host) });
-                }
-                if let Some(url::Host::Domain(d)) = u.host() {
-                    out.extend(host_warnings(d));
-                }
-            }
+            Ok(u) => return inspect_http(&u),
             Err(_) => out.push(Warning::UnsafeScheme { scheme }),
         },
         "trygg" => {

@@ -176,7 +176,10 @@ impl TelUri {
             }
             match (name.as_str(), value) {
                 ("phone-context", Some(v)) if !v.is_empty() => context = Some(v),
-                ("ext", Some(v)) if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || is_separator(c)) => {
+                ("ext", Some(v))
+                    if v.chars().any(|c| c.is_ascii_digit())
+                        && v.chars().all(|c| c.is_ascii_digit() || is_separator(c)) =>
+                {
                     ext = Some(v.chars().filter(char::is_ascii_digit).collect())
                 }
                 ("postd", Some(v)) if dtmf.is_none() => dtmf = normalize_dtmf(&v)?,
@@ -269,6 +272,7 @@ mod tests {
             "tel:+47abc",
             "tel:+4722123456,,12x#",
             "tel:+4722123456;ext=abc",
+            "tel:+1-201-555-0123;ext=-", // fuzz regression: an extension of separators only
             "tel:+4722123456;pin=12a",
             "tel:+4722123456;=1",
             "tel:+47%2",

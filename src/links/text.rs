@@ -300,7 +300,8 @@ fn scan_phones(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
     let mut line_start = 0;
     for line in text.split('\n') {
         let line_end = line_start + line.len();
-        if line.len() <= 4096 {
+        // A PIN has at least 4 digits: lines with fewer need no keyword search.
+        if line.len() <= 4096 && line.bytes().filter(u8::is_ascii_digit).nth(3).is_some() {
             let lower = line.to_ascii_lowercase();
             if let Some(i) = lower.find("video conference id") {
                 if let Some(d) = digits_after(line, i + "video conference id".len()) {

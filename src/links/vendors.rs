@@ -256,6 +256,12 @@ pub fn from_app_link(link: &str) -> Option<String> {
 /// The host of a `jitsi-meet://` link or of a Jitsi dial-in page, for [`classify`].
 pub(crate) fn jitsi_hint(link: &str) -> Option<String> {
     let lower = link.get(..11).map(str::to_ascii_lowercase);
+    if lower.as_deref() != Some("jitsi-meet:")
+        && !link.contains("/static/dialInInfo.html")
+        && !link.contains("#config.")
+    {
+        return None; // the common case, without parsing
+    }
     let https = if lower.as_deref() == Some("jitsi-meet:") { from_app_link(link)? } else { link.to_owned() };
     let u = url::Url::parse(&https).ok()?;
     let dial_in_page = u.path().ends_with("/static/dialInInfo.html");
