@@ -22,6 +22,19 @@ pub enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// Whole calls between trygg processes on loopback (glass-to-glass at 720p30, join time,
+    /// CPU per participant for 2, 3 and 4), with Chromium's own WebRTC measured in the same run.
+    Call {
+        /// Seconds to measure each call.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Join-time runs.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        join_runs: u64,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Parse and extract a generated 1 MB .ics with 1000 events (budget: 50 ms).
     Links {
         /// Measured runs (after 3 warm-up runs).
@@ -129,8 +142,74 @@ fn print_e2ee(r: &E2eeReport) {
     }
 }
 
+fn print_call(r: &trygg::bench::call::CallReport) {
+    let p = |x: &trygg::media::stats::Percentiles| {
+        format!("p50 {:.1} ms, p95 {:.1} ms ({} samples)", x.p50, x.p95, x.count)
+    };
+    println!("machine: {} ({} CPUs), {}", r.machine.cpu, r.machine.cpus, r.machine.os);
+    println!(
+        "trygg {}{}",
+        r.machine.trygg,
+        if r.machine.release_build { "" } else { " — DEBUG BUILD, figures not meaningful" }
+    );
+    let t = &r.two_party_720p;
+    println!("2 parties, 1280x720@30, {:.0} s:", r.seconds);
+    println!("  glass-to-glass: {}", p(&t.glass_to_glass_ms));
+    println!(
+        "  CPU per participant: {:?} % of one core; RSS {:?} MB; decoded {:?} fps",
+        t.cpu_pct, t.rss_mb, t.fps_decoded
+    );
+    match &r.chromium {
+        Some(c) => println!(
+            "Chromium (same run, canvas 1280x720@30 → H.264 2 Mbit/s → loopback → <video>): {}; encode {:.1} ms/frame; {:.0} % CPU; sent {}x{}",
+            p(&c.glass_to_glass_ms),
+            c.encode_ms_per_frame.unwrap_or(f64::NAN),
+            c.cpu_pct,
+            c.width,
+            c.height
+        ),
+        None => println!("Chromium reference: skipped (needs chromium, node and tests/interop/node_modules)"),
+    }
+    let j = &r.join;
+    println!(
+        "join ({} runs): first remote video {}; admitted → first picture {}",
+        j.runs,
+        p(&j.first_video_ms),
+        p(&j.admitted_to_first_video_ms)
+    );
+    for m in &r.mesh {
+        println!(
+            "mesh of {} at {}x{}: CPU {:?} % of one core; glass-to-glass {}",
+            m.participants,
+            m.width,
+            m.height,
+            m.cpu_pct,
+            p(&m.glass_to_glass_ms)
+        );
+    }
+}
+
 pub fn run(bench: Bench) -> ExitCode {
     match bench {
+        Bench::Call { seconds, join_runs, json } => {
+            let exe = match std::env::current_exe() {
+                Ok(e) => e,
+                Err(e) => return super::fail(json, "io", &e.into()),
+            };
+            let interop = std::env::current_dir().ok().map(|d| d.join("tests/interop")).filter(|d| d.exists());
+            let b = trygg::bench::call::CallBench { exe, seconds, join_runs: join_runs as usize, interop_dir: interop };
+            match trygg::bench::call::run(&b) {
+                Ok(r) if json => {
+                    println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));
+                    ExitCode::SUCCESS
+                }
+                Ok(r) => {
+                    print_call(&r);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => super::fail(json, "bench.call", &e.into()),
+            }
+        }
         Bench::E2ee { iterations, video_frames, mls_runs, json } => {
             match e2ee_bench::run(iterations as usize, video_frames as usize, mls_runs as usize) {
                 Ok(r) if json => {

@@ -224,8 +224,11 @@ impl Printer {
 
     fn event(&self, e: &MeetingEvent) {
         if self.json {
-            if let Ok(v) = serde_json::to_string(e) {
-                println!("{v}");
+            // Every line says when it happened: ms since this process started.
+            if let Ok(serde_json::Value::Object(mut v)) = serde_json::to_value(e) {
+                let t = trygg::media::clock::wall_clock_us().saturating_sub(super::started_us()) / 1000;
+                v.insert("t_ms".into(), t.into());
+                println!("{}", serde_json::Value::Object(v));
             }
             return;
         }

@@ -607,11 +607,13 @@ impl Driver {
             let link = p.link.stats().await;
             let (rx, tx) = (link.bytes_received, link.bytes_sent);
             let (last_rx, last_tx) = std::mem::replace(&mut p.last_bytes, (rx, tx));
+            let mut samples = p.incoming.stats.take_latencies();
             let lat = {
-                let mut l = p.incoming.stats.take_latencies();
+                let mut l = samples.clone();
                 l.sort_by(f64::total_cmp);
                 l.get(l.len() / 2).copied()
             };
+            samples.iter_mut().for_each(|x| *x = (*x * 100.0).round() / 100.0);
             let s = &p.incoming.stats;
             let size = s.picture_size.load(Ordering::Relaxed);
             let expected = link.packets_received as f64 + link.packets_lost.max(0) as f64;
@@ -629,6 +631,7 @@ impl Driver {
                 width: (size >> 32) as u32,
                 height: size as u32,
                 glass_to_glass_ms: lat,
+                glass_to_glass_samples_ms: samples,
             });
         }
         let e2ee = self.e2ee_status();

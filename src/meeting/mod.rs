@@ -180,6 +180,9 @@ pub struct PeerStats {
     /// Median glass-to-glass latency over the last second, read from the pictures' own pixel
     /// stamps (synthetic video only).
     pub glass_to_glass_ms: Option<f64>,
+    /// Every glass-to-glass measurement of the last second (one per stamped picture), for
+    /// benchmarks that need exact percentiles.
+    pub glass_to_glass_samples_ms: Vec<f64>,
 }
 
 /// Whether and how the meeting is end-to-end encrypted, as the status line shows it.
