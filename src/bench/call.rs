@@ -271,8 +271,8 @@ fn call(
         rss.push(rss_mb(p.child.id()));
         let lines = p.drain();
         let frames: u64 = lines.iter().filter(|v| v["type"] == "stats").count() as u64;
-        let first = lines.iter().find(|v| v["type"] == "stats").map(|v| sum_decoded(v)).unwrap_or(0);
-        let last = lines.iter().rev().find(|v| v["type"] == "stats").map(|v| sum_decoded(v)).unwrap_or(0);
+        let first = lines.iter().find(|v| v["type"] == "stats").map(sum_decoded).unwrap_or(0);
+        let last = lines.iter().rev().find(|v| v["type"] == "stats").map(sum_decoded).unwrap_or(0);
         fps.push(if frames > 1 { (last - first) as f64 / (frames - 1) as f64 / (n - 1) as f64 } else { 0.0 });
         for v in lines.iter().filter(|v| v["type"] == "stats") {
             for peer in v["peers"].as_array().into_iter().flatten() {
@@ -284,7 +284,7 @@ fn call(
             }
         }
     }
-    Ok((cpu, rss, fps, g2g))
+    Ok(CallResult { cpu, rss, fps, g2g })
 }
 
 fn sum_decoded(v: &Value) -> u64 {
