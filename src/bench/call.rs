@@ -229,16 +229,17 @@ fn join(exe: &Path, link: &str, name: &str, w: u32, h: u32, kbps: u32) -> std::i
     Participant::start(exe, &args)
 }
 
-/// Runs a call of `n` participants for `secs` after every link decodes, returning each one's
-/// CPU, RSS, decoded fps and all glass-to-glass samples.
-fn call(
-    exe: &Path,
-    n: usize,
-    w: u32,
-    h: u32,
-    kbps: u32,
-    secs: f64,
-) -> std::io::Result<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)> {
+/// What one measured call gives: per participant CPU, RSS and decoded fps, and every
+/// glass-to-glass sample.
+struct CallResult {
+    cpu: Vec<f64>,
+    rss: Vec<f64>,
+    fps: Vec<f64>,
+    g2g: Vec<f64>,
+}
+
+/// Runs a call of `n` participants for `secs` after every link decodes.
+fn call(exe: &Path, n: usize, w: u32, h: u32, kbps: u32, secs: f64) -> std::io::Result<CallResult> {
     let (host, link) = host(exe, w, h, kbps)?;
     let mut ps = vec![host];
     for i in 1..n {
