@@ -377,20 +377,20 @@ fn chromium(dir: &Path, secs: f64) -> Option<ChromiumReference> {
 
 /// Runs the whole benchmark.
 pub fn run(b: &CallBench) -> std::io::Result<CallReport> {
-    let (cpu, rss, fps, g2g) = call(&b.exe, 2, 1280, 720, 2000, b.seconds)?;
+    let c = call(&b.exe, 2, 1280, 720, 2000, b.seconds)?;
     let two_party_720p =
-        TwoParty { glass_to_glass_ms: Percentiles::of(&g2g), cpu_pct: cpu, rss_mb: rss, fps_decoded: fps };
+        TwoParty { glass_to_glass_ms: Percentiles::of(&c.g2g), cpu_pct: c.cpu, rss_mb: c.rss, fps_decoded: c.fps };
     let chromium = b.interop_dir.as_deref().and_then(|d| chromium(d, b.seconds));
     let join = join_times(&b.exe, b.join_runs)?;
     let mut mesh = vec![];
     for n in [3, 4] {
-        let (cpu, _, _, g2g) = call(&b.exe, n, 640, 360, 600, b.seconds)?;
+        let c = call(&b.exe, n, 640, 360, 600, b.seconds)?;
         mesh.push(Mesh {
             participants: n,
             width: 640,
             height: 360,
-            cpu_pct: cpu,
-            glass_to_glass_ms: Percentiles::of(&g2g),
+            cpu_pct: c.cpu,
+            glass_to_glass_ms: Percentiles::of(&c.g2g),
         });
     }
     Ok(CallReport { machine: Machine::this(), seconds: b.seconds, two_party_720p, chromium, join, mesh })
