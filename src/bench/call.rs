@@ -46,7 +46,7 @@ impl Participant {
         Ok(Self { child, lines })
     }
 
-    fn wait_for(&self, secs: f64, want: impl Fn(&Value) -> bool) -> Option<Value> {
+    fn wait_for(&self, secs: f64, mut want: impl FnMut(&Value) -> bool) -> Option<Value> {
         let deadline = Instant::now() + Duration::from_secs_f64(secs);
         while let Ok(v) = self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             if want(&v) {
@@ -246,14 +246,29 @@ fn call(exe: &Path, n: usize, w: u32, h: u32, kbps: u32, secs: f64) -> std::io::
         ps.push(join(exe, &link, &format!("p{i}"), w, h, kbps)?);
     }
     // Wait until every participant decodes every other one.
-    for p in &ps {
-        p.wait_for(30.0, |v| {
+    for (i, p) in ps.iter().enumerate() {
+        let mut last = Value::Null;
+        let got = p.wait_for(30.0, |v| {
+            if v["type"] == "stats" || v["type"] == "error" {
+                last = v.clone();
+            }
             v["type"] == "stats"
                 && v["peers"].as_array().is_some_and(|a| {
                     a.len() == n - 1 && a.iter().all(|x| x["frames_decoded"].as_u64().unwrap_or(0) > 30)
                 })
-        })
-        .ok_or_else(|| err("a participant did not get everyone's video"))?;
+        });
+        if got.is_none() {
+            for (j, q) in ps.iter().enumerate() {
+                for v in q.drain().iter().filter(|v| v["type"] != "stats") {
+                    eprintln!("[bench call] participant {j}: {v}");
+                }
+            }
+            let mut last = last.to_string();
+            last.truncate(400);
+            return Err(err(&format!(
+                "participant {i} of {n} did not get everyone's video in 30 s; it last said {last}"
+            )));
+        }
     }
     std::thread::sleep(Duration::from_secs(2));
     for p in &ps {
@@ -377,13 +392,17 @@ fn chromium(dir: &Path, secs: f64) -> Option<ChromiumReference> {
 
 /// Runs the whole benchmark.
 pub fn run(b: &CallBench) -> std::io::Result<CallReport> {
+    eprintln!("[bench call] 2 parties at 1280x720@30 for {} s", b.seconds);
     let c = call(&b.exe, 2, 1280, 720, 2000, b.seconds)?;
     let two_party_720p =
         TwoParty { glass_to_glass_ms: Percentiles::of(&c.g2g), cpu_pct: c.cpu, rss_mb: c.rss, fps_decoded: c.fps };
+    eprintln!("[bench call] Chromium's reference at 1280x720@30");
     let chromium = b.interop_dir.as_deref().and_then(|d| chromium(d, b.seconds));
+    eprintln!("[bench call] {} joins", b.join_runs);
     let join = join_times(&b.exe, b.join_runs)?;
     let mut mesh = vec![];
     for n in [3, 4] {
+        eprintln!("[bench call] mesh of {n} at 640x360@30");
         let c = call(&b.exe, n, 640, 360, 600, b.seconds)?;
         mesh.push(Mesh {
             participants: n,

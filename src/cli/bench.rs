@@ -156,8 +156,10 @@ fn print_call(r: &trygg::bench::call::CallReport) {
     println!("2 parties, 1280x720@30, {:.0} s:", r.seconds);
     println!("  glass-to-glass: {}", p(&t.glass_to_glass_ms));
     println!(
-        "  CPU per participant: {:?} % of one core; RSS {:?} MB; decoded {:?} fps",
-        t.cpu_pct, t.rss_mb, t.fps_decoded
+        "  CPU per participant: {} % of one core; RSS {} MB; decoded {} fps",
+        list(&t.cpu_pct),
+        list(&t.rss_mb),
+        list(&t.fps_decoded)
     );
     match &r.chromium {
         Some(c) => println!(
@@ -179,11 +181,11 @@ fn print_call(r: &trygg::bench::call::CallReport) {
     );
     for m in &r.mesh {
         println!(
-            "mesh of {} at {}x{}: CPU {:?} % of one core; glass-to-glass {}",
+            "mesh of {} at {}x{}: CPU {} % of one core; glass-to-glass {}",
             m.participants,
             m.width,
             m.height,
-            m.cpu_pct,
+            list(&m.cpu_pct),
             p(&m.glass_to_glass_ms)
         );
     }
@@ -246,4 +248,9 @@ pub fn run(bench: Bench) -> ExitCode {
             Err(e) => super::fail(json, e.code(), &e.into()),
         },
     }
+}
+
+/// `[28.1, 28.5]`: one decimal is what these figures can honestly claim.
+fn list(xs: &[f64]) -> String {
+    format!("[{}]", xs.iter().map(|x| format!("{x:.1}")).collect::<Vec<_>>().join(", "))
 }

@@ -261,7 +261,14 @@ impl Printer {
     }
 }
 
-async fn run_meeting(config: MeetingConfig, printer: &Printer, seconds: Option<f64>) -> ExitCode {
+/// Runs a meeting until it ends. A host's `link` is printed once the server has created the
+/// room, so that nobody who is handed the link can knock before the meeting exists.
+async fn run_meeting(
+    config: MeetingConfig,
+    printer: &Printer,
+    seconds: Option<f64>,
+    mut link: Option<&JoinLink>,
+) -> ExitCode {
     let (meeting, mut events) = match Meeting::start(config) {
         Ok(m) => m,
         Err(e) => return super::fail(printer.json, e.code(), &e.into()),
@@ -274,6 +281,11 @@ async fn run_meeting(config: MeetingConfig, printer: &Printer, seconds: Option<f
         tokio::select! {
             e = events.recv() => match e {
                 Some(e) => {
+                    if matches!(e, MeetingEvent::Created { .. })
+                        && let Some(l) = link.take()
+                    {
+                        printer.link(l);
+                    }
                     printer.event(&e);
                     match e {
                         MeetingEvent::Left | MeetingEvent::Ended | MeetingEvent::Removed => break,
@@ -341,12 +353,11 @@ pub fn host(args: HostArgs) -> ExitCode {
             Ok(l) => l,
             Err(e) => return super::fail(json, super::code_of(&e), &e),
         };
-        printer.link(&link);
         let code = match MeetingTarget::from_link(&link)
             .map_err(anyhow::Error::from)
             .and_then(|target| config(&args.media, target, Entry::Host, args.auto_admit, None))
         {
-            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds).await,
+            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds, Some(&link)).await,
             Err(e) => super::fail(json, super::code_of(&e), &e),
         };
         if let Some(s) = embedded {
@@ -370,7 +381,7 @@ pub fn join(args: JoinArgs) -> ExitCode {
             config(&args.media, target, Entry::Join, false, token)
         });
         match cfg {
-            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds).await,
+            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds, None).await,
             Err(e) => super::fail(json, super::code_of(&e), &e),
         }
     })
