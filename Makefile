@@ -17,7 +17,8 @@ test: ## formatting, lints, every test
 	@scripts/setup.sh test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) test --locked
+	@scripts/check-core.sh
+	$(CARGO) test --locked --no-fail-fast
 	@if ls /dev/video* >/dev/null 2>&1; then \
 	  echo "[test] camera found: running the camera tests"; \
 	  $(CARGO) test --locked --test devices -- --ignored; \
@@ -26,9 +27,9 @@ test: ## formatting, lints, every test
 	fi
 	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
 
-bench: ## measure codecs (figures in the README come from here)
-	@scripts/setup.sh build
-	$(CARGO) run --release --locked --bin trygg -- bench codecs
+bench: ## measure codecs, E2EE, invites and whole calls (figures in the README come from here)
+	@scripts/setup.sh test
+	@for b in codecs e2ee links call; do echo "[bench] trygg bench $$b"; $(CARGO) run -q --release --locked --bin trygg -- bench $$b || exit 1; done
 
 fuzz: ## run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz; installs it)
 	@scripts/setup.sh build

@@ -161,3 +161,39 @@ fn bench_codecs_reports_both_sides_of_every_comparison() {
     assert_eq!(v["opus"]["encode_us"]["trygg"]["count"].as_u64(), Some(20));
     assert!(v["machine"]["cpu"].is_string());
 }
+
+#[test]
+fn peers_are_verified_listed_and_forgotten_and_a_bad_list_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings/known-peers.json");
+    let f = file.to_str().unwrap();
+    let fp = "0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef";
+    let run = |args: &[&str]| trygg().arg("peers").args(args).args(["--known-peers", f, "--json"]).output().unwrap();
+    let doc = |o: &std::process::Output| -> serde_json::Value { serde_json::from_slice(&o.stdout).unwrap() };
+
+    let out = run(&["verify", "Kari Nordmann", fp]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(doc(&out)["peers"][0]["name"], "kari nordmann");
+    assert_eq!(doc(&out)["peers"][0]["fingerprint"], fp);
+    // Another key for the same name needs --replace.
+    let other = fp.replace("0123", "ffff");
+    let out = run(&["verify", "kari nordmann", &other]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(doc(&out)["message"].as_str().unwrap().contains("--replace"), "{}", doc(&out));
+    assert!(run(&["verify", "Kari Nordmann", &other, "--replace"]).status.success());
+    assert_eq!(doc(&run(&["list"]))["peers"][0]["fingerprint"], other.as_str());
+    // Not a fingerprint.
+    let out = run(&["verify", "Ola", "12345"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(doc(&out)["message"].as_str().unwrap().contains("64 hex digits"));
+    assert!(run(&["forget", "KARI NORDMANN"]).status.success());
+    assert_eq!(doc(&run(&["list"]))["peers"].as_array().unwrap().len(), 0);
+    assert_eq!(run(&["forget", "Kari Nordmann"]).status.code(), Some(1));
+
+    // A damaged list is reported and never overwritten.
+    std::fs::write(&file, "{\"version\": 1, \"peers\": {\"x\": \"nothex\"}}").unwrap();
+    let out = run(&["verify", "Ola", fp]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(doc(&out)["code"], "meeting.known_peers");
+    assert!(std::fs::read_to_string(&file).unwrap().contains("nothex"));
+}

@@ -56,17 +56,19 @@ fn an_invite_gives_one_json_document_with_candidates_and_action() {
 }
 
 #[test]
-fn a_trygg_link_says_what_it_would_join_and_that_joining_comes_later() {
+fn a_trygg_link_says_what_it_would_join() {
     let link = "https://meet.example.org/j/a2eythjx352jbpanjywa7f7wb4#mscOMn6Han17EgFbv6Ms_TrYOg2A8thRgFJUUOVwQoU";
-    let out = trygg().args(["open", link]).output().unwrap();
+    // --dry-run: the test never contacts meet.example.org (opening_a_trygg_link_knocks_and_joins
+    // joins a meeting on loopback).
+    let out = trygg().args(["open", "--dry-run", link]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let t = text(&out);
     assert!(
         t.contains("action: join the Trygg meeting on meet.example.org:443 (room a2eythjx352jbpanjywa7f7wb4)"),
         "{t}"
     );
-    assert!(t.contains("joining lands with the meetings work"), "{t}");
-    let v = json(&trygg().args(["open", "--json", link]).output().unwrap());
+    assert!(t.contains("dry run: nothing done"), "{t}");
+    let v = json(&trygg().args(["open", "--json", "--dry-run", link]).output().unwrap());
     assert_eq!(v["action"]["type"], "join_trygg");
     assert_eq!(v["action"]["server"]["room"], "a2eythjx352jbpanjywa7f7wb4");
     assert_eq!(v["action"]["server"]["tls"], true);
@@ -249,4 +251,36 @@ fn bench_links_reports_the_budget() {
     assert_eq!(v["parse_and_extract_ms"]["count"], 2);
     assert!(v["parse_and_extract_ms"]["p50"].as_f64().unwrap() > 0.0);
     assert_eq!(v["budget_ms"], 50.0);
+}
+
+/// Opening a Trygg link joins the meeting: the plan comes first, then the meeting's own lines.
+#[test]
+fn opening_a_trygg_link_knocks_and_joins() {
+    use common::process::{Proc, small};
+    let host_opts = small("Host");
+    let mut host_args = vec!["host", "--listen", "127.0.0.1:0", "--auto-admit", "--seconds", "30"];
+    host_args.extend(host_opts.iter().map(String::as_str));
+    let mut host = Proc::start("host", &host_args);
+    let link = host.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
+
+    let guest_opts = small("Guest");
+    let mut open_args = vec!["open", "--json", &link, "--", "--seconds", "30"];
+    open_args.extend(guest_opts.iter().map(String::as_str).filter(|a| *a != "--json"));
+    let mut guest = Proc::start("open", &open_args);
+    let plan = guest.wait(10.0, "the plan", |v| v.get("action").is_some());
+    assert_eq!(plan["action"]["type"], "join_trygg", "{plan}");
+    assert!(plan["outcome"].as_str().unwrap().starts_with("joining the meeting on 127.0.0.1:"), "{plan}");
+    guest.wait(15.0, "admission", |v| v["type"] == "admitted");
+    guest.wait(15.0, "the host's picture", |v| v["type"] == "first_remote_video");
+    host.wait(15.0, "the guest's knock", |v| v["type"] == "knock_received" && v["name"] == "Guest");
+}
+
+#[test]
+fn bad_join_options_after_a_trygg_link_are_refused_before_anything_happens() {
+    let link = "trygg://127.0.0.1:9/gz5hhaujvgmmg5t2xkwzgxxgpu?insecure=1#g3pXjRtIG9BoZ0UOFPwaknHF-lkrimF8sgbEspO9BQ8";
+    let out = trygg().args(["open", "--json", link, "--", "--width", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v = json(&out);
+    assert_eq!(v["code"], "usage", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("--width"), "{v}");
 }

@@ -44,6 +44,7 @@ fn config(url: &str, entry: Entry, name: &str, record: Option<std::path::PathBuf
         auto_admit: entry == Entry::Host,
         speaker: None,
         record,
+        known_peers: None,
         video_channels: false,
         started_us: trygg::media::clock::wall_clock_us(),
         clock,

@@ -70,6 +70,10 @@ pub struct MediaArgs {
     /// this run only (bots and tests; other participants see a new key every time).
     #[arg(long, default_value = "keychain", value_parser = ["keychain", "ephemeral"])]
     identity: String,
+    /// The list of participants this device verified [default: known-peers.json in Trygg's
+    /// settings folder; with --identity ephemeral, a list kept in memory for this run only].
+    #[arg(long, value_name = "FILE")]
+    known_peers: Option<PathBuf>,
     /// Print one JSON object per line.
     #[arg(long)]
     json: bool,
@@ -203,6 +207,14 @@ fn config(
         auto_admit,
         speaker: speaker(&media.speaker)?,
         record: media.record.clone(),
+        known_peers: match (&media.known_peers, media.identity.as_str()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, "ephemeral") => None,
+            (None, _) => Some(
+                trygg::meeting::trust::default_path()
+                    .context("no home folder for the list of verified participants; pass --known-peers FILE")?,
+            ),
+        },
         video_channels: false,
         started_us: super::started_us(),
         clock,
@@ -223,6 +235,10 @@ impl Printer {
     }
 
     fn event(&self, e: &MeetingEvent) {
+        if let MeetingEvent::PeerIdentity { warning: Some(w), .. } = e {
+            // Loud, whatever the output format: stderr is what a person watches.
+            eprintln!("WARNING: {w}");
+        }
         if self.json {
             // Every line says when it happened: ms since this process started.
             if let Ok(serde_json::Value::Object(mut v)) = serde_json::to_value(e) {

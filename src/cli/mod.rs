@@ -8,6 +8,7 @@ mod identity;
 mod invite;
 mod meet;
 mod open;
+mod peers;
 mod server;
 
 use std::process::ExitCode;
@@ -44,6 +45,9 @@ enum Command {
     /// Show or replace this device's identity key (kept in the OS keychain).
     #[command(subcommand)]
     Identity(identity::Identity),
+    /// The participants this device verified, and their identity keys.
+    #[command(subcommand)]
+    Peers(peers::Peers),
 }
 
 /// Prints an error for people or programs and gives the exit code.
@@ -118,6 +122,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Invite(a) => invite::run(a),
         Command::Bench(b) => bench::run(b),
         Command::Identity(i) => identity::run(i),
+        Command::Peers(p) => peers::run(p),
         Command::Server(a) => server::run(a),
         Command::Host(a) => meet::host(a),
         Command::Join(a) => meet::join(a),

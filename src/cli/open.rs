@@ -19,6 +19,26 @@ pub struct Args {
     /// Only print what was found and what would be done.
     #[arg(long)]
     dry_run: bool,
+    /// Options for joining a Trygg meeting, as `trygg join` takes them (after `--`), for
+    /// example `-- --name Kari --video camera --audio mic`.
+    #[arg(last = true)]
+    join: Vec<String>,
+}
+
+/// `trygg join`'s options, parsed on their own for a Trygg link that `trygg open` found.
+#[derive(Debug, clap::Parser)]
+#[command(name = "trygg open … --")]
+struct JoinCommand {
+    #[command(flatten)]
+    args: super::meet::JoinArgs,
+}
+
+/// The link to join when the plan is to join a Trygg meeting: the preferred candidate's.
+fn trygg_link(p: &Plan) -> Option<&str> {
+    if !matches!(p.action, Action::JoinTrygg { .. }) {
+        return None;
+    }
+    p.preferred().map(|c| c.url.as_str())
 }
 
 fn looks_like_ics(bytes: &[u8]) -> bool {
@@ -126,9 +146,7 @@ fn open_in_browser(url: &str) -> std::io::Result<std::process::ExitStatus> {
 /// link (one line).
 pub(crate) fn act(p: &Plan, interactive: bool) -> String {
     match &p.action {
-        Action::JoinTrygg { .. } => {
-            "not joined: joining lands with the meetings work; this build shows the plan only".to_owned()
-        }
+        Action::JoinTrygg { server, .. } => format!("joining the meeting on {}:{}", server.host, server.port),
         Action::DialSip { bridge_available: false, .. } | Action::DialPhone { bridge_available: false, .. } => {
             "not dialled: this build has no SIP bridge yet".to_owned()
         }
@@ -180,13 +198,26 @@ pub fn run(args: Args) -> ExitCode {
         return super::fail_with(args.json, e.code(), &e.into(), "plan", details);
     }
     let interactive = !args.json && !args.dry_run && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // Joining: the options after `--` are `trygg join`'s, checked before anything is printed.
+    let join = match trygg_link(&p) {
+        Some(link) if !args.dry_run => {
+            let argv = ["trygg open … --", link].into_iter().map(str::to_owned);
+            let json = args.json.then(|| "--json".to_owned());
+            match <JoinCommand as clap::Parser>::try_parse_from(argv.chain(json).chain(args.join.iter().cloned())) {
+                Ok(j) => Some(j.args),
+                Err(e) => return super::fail(args.json, "usage", &anyhow::anyhow!("{e}")),
+            }
+        }
+        _ => None,
+    };
     if args.json {
         let outcome = if args.dry_run { "dry run: nothing done".to_owned() } else { act(&p, false) };
         let mut v = serde_json::to_value(&p).expect("plans serialize");
         v["dry_run"] = args.dry_run.into();
         v["outcome"] = outcome.into();
-        println!("{}", serde_json::to_string_pretty(&v).expect("JSON values serialize"));
-        return ExitCode::SUCCESS;
+        // One line, so that a joined meeting's event lines can follow it.
+        println!("{}", serde_json::to_string(&v).expect("JSON values serialize"));
+        return join.map_or(ExitCode::SUCCESS, super::meet::join);
     }
     print(&p);
     if args.dry_run {
@@ -197,5 +228,5 @@ pub fn run(args: Args) -> ExitCode {
     if p.warnings.iter().any(Warning::blocks) || p.candidates.iter().any(|c| !c.is_safe()) {
         eprintln!("note: some links were refused; see ✗ above");
     }
-    ExitCode::SUCCESS
+    join.map_or(ExitCode::SUCCESS, super::meet::join)
 }

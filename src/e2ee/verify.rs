@@ -98,6 +98,11 @@ impl KnownPeers {
         self.peers.remove(&normalize(name)).is_some()
     }
 
+    /// The remembered (normalised name, key) pairs, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Fingerprint)> {
+        self.peers.iter().map(|(n, k)| (n.as_str(), k))
+    }
+
     /// How many peers are remembered.
     pub fn len(&self) -> usize {
         self.peers.len()

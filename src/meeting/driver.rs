@@ -65,6 +65,7 @@ struct Driver {
     outgoing: Outgoing,
     mixer: Option<Mixer>,
     secure: Secure,
+    trust: super::trust::Trust,
     done: Option<MeetingEvent>,
 }
 
@@ -83,6 +84,7 @@ pub(super) fn spawn(
         secure.keys.clone(),
         config.clock.clone(),
     )?;
+    let trust = super::trust::Trust::load(config.known_peers.take())?;
     let mixer = config.speaker.take().map(|s| Mixer::start(s, config.clock.clone()));
     let profile = secure.profile();
     let proof = room_proof(&config.target.secret);
@@ -117,6 +119,7 @@ pub(super) fn spawn(
         outgoing,
         mixer,
         secure,
+        trust,
         done: None,
     };
     tokio::spawn(driver.run(commands, ws_rx, peer_rx));
@@ -160,6 +163,22 @@ impl Driver {
                     self.emit(MeetingEvent::SecurityCode { epoch, code, members });
                 }
                 SecureEvent::Removed => self.done = Some(MeetingEvent::Removed),
+            }
+        }
+        self.review_identities();
+    }
+
+    /// Reports every participant whose identity the group now vouches for, when what the user
+    /// should see about it changed.
+    fn review_identities(&mut self) {
+        for m in self.others() {
+            let Some(key) = self.secure.vouched_key(&m) else { continue };
+            let name = self.name_of(&m);
+            if let Some(e) = self.trust.review(m, &name, key) {
+                if let MeetingEvent::PeerIdentity { warning: Some(w), .. } = &e {
+                    tracing::warn!("{w}");
+                }
+                self.emit(e);
             }
         }
     }
@@ -270,6 +289,13 @@ impl Driver {
             MeetingCommand::Mute(m) => self.room.mute(m),
             MeetingCommand::RaiseHand(b) => self.room.raise_hand(b),
             MeetingCommand::EndForAll => self.room.end_for_all(),
+            MeetingCommand::Verify(m) => {
+                match self.trust.verify(m) {
+                    Ok(e) => self.emit(e),
+                    Err(e) => self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() }),
+                }
+                Ok(())
+            }
             MeetingCommand::MuteMicrophone(b) => {
                 self.outgoing.switches.audio_muted.store(b, Ordering::Relaxed);
                 Ok(())
@@ -365,6 +391,7 @@ impl Driver {
                 if let Some(p) = self.secure.open_profile(member, &sealed_profile) {
                     self.names.insert(member, p.display_name.clone());
                     self.emit(MeetingEvent::ParticipantNamed { member: member.to_string(), name: p.display_name });
+                    self.review_identities();
                 }
             }
             RoomEvent::MemberAway { member } => self.emit(MeetingEvent::ParticipantAway { member: member.to_string() }),
@@ -376,6 +403,8 @@ impl Driver {
                     let out = self.secure.remove(member, &others, self.now_us());
                     self.secure_result(out);
                 }
+                self.secure.forget_member(&member);
+                self.trust.left(&member);
                 self.emit(MeetingEvent::ParticipantLeft { member: member.to_string(), reason });
             }
             RoomEvent::Knock { member, sealed_profile } => {

@@ -21,6 +21,7 @@ pub mod outgoing;
 pub mod profile;
 pub mod secure;
 mod signalling;
+pub mod trust;
 
 use std::path::PathBuf;
 
@@ -110,6 +111,9 @@ pub struct MeetingConfig {
     pub speaker: Option<Box<dyn AudioSink>>,
     /// Write what each participant sent us to `DIR/<member>.y4m` and `.wav`.
     pub record: Option<PathBuf>,
+    /// Where the verified participants are remembered (`known-peers.json`); None keeps the list
+    /// in memory for this meeting only.
+    pub known_peers: Option<PathBuf>,
     /// Keep a video channel per participant for a UI (`MeetingEvent::VideoChannel`).
     pub video_channels: bool,
     /// When the user started joining (µs since the epoch, by `clock`): `ms_since_start` in the
@@ -146,6 +150,9 @@ pub enum MeetingCommand {
     MuteCamera(bool),
     /// End the meeting for everyone (host).
     EndForAll,
+    /// We compared the security code with this participant: remember their name with their
+    /// identity key (replacing an older key).
+    Verify(MemberId),
     /// Leave.
     Leave,
 }
@@ -264,6 +271,25 @@ pub enum MeetingEvent {
         member: String,
         /// Their name.
         name: String,
+    },
+    /// What this device knows of a participant's identity key (once the group vouches for it),
+    /// and again whenever that changes. `key_changed` is the loud warning: the name was verified
+    /// before with another key.
+    PeerIdentity {
+        /// Who.
+        member: String,
+        /// Their name.
+        name: String,
+        /// Their identity key's fingerprint (16 groups of 4 hex digits).
+        fingerprint: String,
+        /// Verified, unverified, or key changed.
+        status: trust::IdentityStatus,
+        /// With `key_changed`: the key verified before.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        previous_fingerprint: Option<String>,
+        /// With `key_changed`: what to tell the user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        warning: Option<String>,
     },
     /// A participant's connection is gone; they may be back within the grace period.
     ParticipantAway {
@@ -389,6 +415,9 @@ pub enum MeetingError {
     /// The encryption could not be set up.
     #[error(transparent)]
     E2ee(#[from] crate::e2ee::E2eeError),
+    /// The list of verified participants could not be read or saved.
+    #[error("{0}")]
+    Trust(String),
 }
 
 impl MeetingError {
@@ -397,6 +426,7 @@ impl MeetingError {
         match self {
             Self::Media(e) => e.code(),
             Self::E2ee(e) => e.code(),
+            Self::Trust(_) => "meeting.known_peers",
         }
     }
 }

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::e2ee::E2eeError;
-use crate::e2ee::identity::DeviceIdentity;
+use crate::e2ee::identity::{DeviceIdentity, Fingerprint};
 use crate::e2ee::knock::{KnockProfile, open_knock, seal_knock};
 use crate::e2ee::media_keys::MediaKeys;
 use crate::e2ee::mls::{GroupEvent, Joiner, MeetingGroup, key_package_identity};
@@ -174,9 +174,28 @@ impl Secure {
         Ok(out)
     }
 
+    /// A participant left for good: forget its identity key (after any Remove was committed).
+    pub fn forget_member(&mut self, member: &MemberId) {
+        self.identities.remove(member);
+        self.knocks.remove(member);
+    }
+
     /// Host: a knock was denied or withdrawn; forget it.
     pub fn forget_knock(&mut self, member: &MemberId) {
         self.knocks.remove(member);
+    }
+
+    /// The identity key of `member`, when the group vouches for it: the key its sealed profile
+    /// names is the credential of a member of the group, and no other participant claims the
+    /// same key (a participant copying someone's KeyPackage into its own profile gets nothing
+    /// but a conflict; it cannot use the copy, whose private keys it lacks).
+    pub fn vouched_key(&self, member: &MemberId) -> Option<Fingerprint> {
+        let key = self.identities.get(member)?;
+        if self.identities.iter().any(|(m, k)| m != member && k == key) {
+            return None;
+        }
+        self.leaf_of(member)?;
+        Some(Fingerprint::of(key))
     }
 
     fn leaf_of(&self, member: &MemberId) -> Option<u32> {

@@ -53,6 +53,7 @@ pub fn config(
         auto_admit: false,
         speaker: None,
         record,
+        known_peers: None,
         video_channels: false,
         started_us: trygg::media::clock::wall_clock_us(),
         clock,
