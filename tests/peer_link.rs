@@ -2,6 +2,7 @@
 //! requests and renegotiation, with the real webrtc stack and real sockets.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -176,4 +177,134 @@ async fn a_receive_only_side_still_gets_media_and_can_ask_for_keyframes() {
     sender.await.unwrap();
     assert!(got_video >= 60, "receive-only side got {got_video} pictures");
     assert!(keyframe_request_seen, "the sender heard the receiver's PLI");
+}
+
+/// Sends synthetic video on `link` for `frames` pictures, with a keyframe whenever `keyframe`
+/// is raised (as a meeting's sender answers the receiver's picture-loss requests).
+fn send_video_for(link: Arc<PeerLink>, frames: u64, keyframe: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let video = SyntheticVideo::new(320, 180, 30, SystemClock::shared()).unwrap();
+        let mut enc = H264Encoder::new(H264Config { bitrate_bps: 300_000, ..H264Config::default() }).unwrap();
+        for i in 0..frames {
+            if keyframe.swap(false, Ordering::Relaxed) {
+                enc.request_keyframe();
+            }
+            if let Some(e) = enc.encode(&video.render(i, SystemClock.now_us())).unwrap() {
+                link.send_video(Bytes::from(e.data), e.capture_us).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(33)).await;
+        }
+    })
+}
+
+/// The ICE ufrag of a description.
+fn ufrag(sdp: &str) -> Option<String> {
+    sdp.lines().find_map(|l| l.strip_prefix("a=ice-ufrag:")).map(|s| s.trim().to_owned())
+}
+
+/// Both sides restart ICE at the same moment: the offers collide (glare). The polite side yields,
+/// one exchange wins, both end with new ICE credentials, and media flows on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_ice_restarts_settle_without_glare_and_media_flows_on() {
+    let both = LocalMedia { audio: false, video: true };
+    let (mut a, mut b) = pair(both, both).await;
+    let mut sdps: Vec<(bool, String, String)> = vec![];
+    let mut connected = (false, false);
+    // Like `pump`, but keeps every description that passes.
+    async fn relay(
+        a: &mut Side,
+        b: &mut Side,
+        secs: f64,
+        sdps: &mut Vec<(bool, String, String)>,
+        mut on_event: impl FnMut(bool, PeerEvent) -> bool,
+    ) {
+        let until = Instant::now() + Duration::from_secs_f64(secs);
+        while Instant::now() < until {
+            let (from_a, e) = tokio::select! {
+                Some(e) = a.events.recv() => (true, e),
+                Some(e) = b.events.recv() => (false, e),
+                _ = tokio::time::sleep(Duration::from_millis(10)) => continue,
+            };
+            match e {
+                PeerEvent::Signal(s) => {
+                    match &s {
+                        trygg::net::peer::PeerSignal::Description(d) => {
+                            sdps.push((from_a, d.sdp_type.to_string(), d.sdp.clone()))
+                        }
+                        trygg::net::peer::PeerSignal::Candidate(c) => sdps.push((
+                            from_a,
+                            format!("candidate({})", c.username_fragment.clone().unwrap_or_default()),
+                            String::new(),
+                        )),
+                    }
+                    if from_a { b.link.handle_signal(s) } else { a.link.handle_signal(s) }
+                }
+                other => {
+                    if on_event(from_a, other) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    relay(&mut a, &mut b, 10.0, &mut sdps, |from_a, e| {
+        if let PeerEvent::State(LinkState::Connected) = e {
+            if from_a { connected.0 = true } else { connected.1 = true }
+        }
+        connected == (true, true)
+    })
+    .await;
+    assert_eq!(connected, (true, true));
+    let before = sdps.len();
+
+    let keyframes = [Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false))];
+    let senders = [
+        send_video_for(a.link.clone(), 120, keyframes[0].clone()),
+        send_video_for(b.link.clone(), 120, keyframes[1].clone()),
+    ];
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a.link.restart_ice();
+    b.link.restart_ice();
+    let mut after = [0u32, 0];
+    let mut states = vec![];
+    relay(&mut a, &mut b, 3.5, &mut sdps, |from_a, e| {
+        match e {
+            PeerEvent::Video(_) => after[usize::from(!from_a)] += 1,
+            PeerEvent::State(s) => states.push((if from_a { "A" } else { "B" }, s)),
+            PeerEvent::KeyframeRequested => keyframes[usize::from(!from_a)].store(true, Ordering::Relaxed),
+            _ => {}
+        }
+        false
+    })
+    .await;
+    for s in senders {
+        s.await.unwrap();
+    }
+    let exchange = &sdps[before..];
+    let first_ufrag = (
+        sdps[..before].iter().rev().find(|s| s.0 && !s.2.is_empty()).and_then(|s| ufrag(&s.2)).unwrap_or_default(),
+        sdps[..before].iter().rev().find(|s| !s.0 && !s.2.is_empty()).and_then(|s| ufrag(&s.2)).unwrap_or_default(),
+    );
+    let offers = exchange.iter().filter(|s| s.1 == "offer").count();
+    let answers = exchange.iter().filter(|s| s.1 == "answer").count();
+    assert!(offers >= 2, "both sides offered (the glare happened): {offers} offers");
+    assert!(answers >= 1, "an exchange completed: {answers} answers");
+    let last_a = exchange.iter().rev().find(|s| s.0 && !s.2.is_empty()).and_then(|s| ufrag(&s.2)).unwrap();
+    let last_b = exchange.iter().rev().find(|s| !s.0 && !s.2.is_empty()).and_then(|s| ufrag(&s.2)).unwrap();
+    assert!(last_a != first_ufrag.0 && last_b != first_ufrag.1, "new ICE credentials on both sides");
+    let sequence: Vec<String> = exchange
+        .iter()
+        .map(|s| {
+            let ice: Vec<&str> =
+                s.2.lines().filter(|l| l.starts_with("a=ice-ufrag") || l.starts_with("a=candidate")).collect();
+            format!("{}:{} {ice:?}", if s.0 { "A" } else { "B" }, s.1)
+        })
+        .collect();
+    assert!(
+        after[0] >= 60 && after[1] >= 60,
+        "pictures after the restart (A, B): {after:?}; states {states:?}; {sequence:?}"
+    );
+    assert!(a.link.is_connected() && b.link.is_connected(), "{sequence:?}");
+    a.link.close().await;
+    b.link.close().await;
 }

@@ -38,7 +38,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceConnectionState, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState, RTCSdpType, RTCSessionDescription, RTCSignalingState, Registry, SettingEngineBuilder,
+    RTCPeerConnectionState, RTCSdpType, RTCSessionDescription, Registry, SettingEngineBuilder,
     register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpSender;
@@ -166,7 +166,6 @@ pub struct PeerLink {
 struct Handler {
     events: mpsc::UnboundedSender<PeerEvent>,
     commands: mpsc::UnboundedSender<Command>,
-    signaling_stable: Arc<AtomicBool>,
     remote_video: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
     connected: Arc<AtomicBool>,
     impolite: bool,
@@ -183,10 +182,6 @@ impl PeerConnectionEventHandler for Handler {
         if let Ok(c) = event.candidate.to_json() {
             let _ = self.events.send(PeerEvent::Signal(PeerSignal::Candidate(c)));
         }
-    }
-
-    async fn on_signaling_state_change(&self, state: RTCSignalingState) {
-        self.signaling_stable.store(state == RTCSignalingState::Stable, Ordering::SeqCst);
     }
 
     async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
@@ -371,13 +366,11 @@ impl PeerLink {
             })
             .build();
         let (commands, command_rx) = mpsc::unbounded_channel();
-        let signaling_stable = Arc::new(AtomicBool::new(true));
         let remote_video = Arc::new(Mutex::new(Vec::new()));
         let connected = Arc::new(AtomicBool::new(false));
         let handler = Handler {
             events: events.clone(),
             commands: commands.clone(),
-            signaling_stable: signaling_stable.clone(),
             remote_video: remote_video.clone(),
             connected: connected.clone(),
             impolite: !polite,
@@ -398,7 +391,7 @@ impl PeerLink {
         let video = Self::add_medium(&pc, RtpCodecKind::Video, local.video).await?;
         let closed = Arc::new(AtomicBool::new(false));
 
-        tokio::spawn(run_link(pc.clone(), command_rx, events.clone(), polite, offer, signaling_stable));
+        tokio::spawn(run_link(pc.clone(), command_rx, events.clone(), polite, offer));
         if offer {
             let _ = commands.send(Command::Negotiate);
         }
@@ -535,9 +528,11 @@ async fn run_link(
     events: mpsc::UnboundedSender<PeerEvent>,
     polite: bool,
     initiator: bool,
-    stable: Arc<AtomicBool>,
 ) {
-    let mut making_offer = false;
+    // The signalling state is tracked here, where every description is set, rather than from
+    // the connection's state-change callbacks, which arrive later: deciding glare on a stale
+    // state answers an offer while our own is pending, or rolls back from stable.
+    let mut offer_pending = false;
     let mut ignore_offer = false;
     let mut restart_pending = false;
     // The side that did not start the connection waits for the first offer before it offers
@@ -556,20 +551,20 @@ async fn run_link(
                 Command::RestartIce => {
                     pc.restart_ice().await.map_err(NetError::webrtc)?;
                     restart_pending = true;
-                    offer(&pc, &events, &mut making_offer).await
+                    offer(&pc, &events, &mut offer_pending).await
                 }
                 Command::Negotiate => {
-                    if !stable.load(Ordering::SeqCst) && !restart_pending {
+                    if offer_pending && !restart_pending {
                         // An exchange is in flight; negotiation-needed fires again when it ends if
                         // still needed.
                         return Ok(());
                     }
                     restart_pending = false;
-                    offer(&pc, &events, &mut making_offer).await
+                    offer(&pc, &events, &mut offer_pending).await
                 }
                 Command::Remote(PeerSignal::Description(desc)) => {
                     let is_offer = desc.sdp_type == RTCSdpType::Offer;
-                    let collision = is_offer && (making_offer || !stable.load(Ordering::SeqCst));
+                    let collision = is_offer && offer_pending;
                     ignore_offer = !polite && collision;
                     if ignore_offer {
                         return Ok(());
@@ -577,8 +572,12 @@ async fn run_link(
                     if collision {
                         let rollback = RTCSessionDescription::rollback(None).map_err(NetError::webrtc)?;
                         pc.set_local_description(rollback).await.map_err(NetError::webrtc)?;
+                        offer_pending = false;
                     }
                     pc.set_remote_description(*desc).await.map_err(NetError::webrtc)?;
+                    if !is_offer {
+                        offer_pending = false;
+                    }
                     if is_offer {
                         let answer = pc.create_answer(None).await.map_err(NetError::webrtc)?;
                         pc.set_local_description(answer).await.map_err(NetError::webrtc)?;
@@ -589,7 +588,7 @@ async fn run_link(
                     if !first_exchange_done {
                         first_exchange_done = true;
                         if std::mem::take(&mut deferred_negotiation) {
-                            offer(&pc, &events, &mut making_offer).await?;
+                            offer(&pc, &events, &mut offer_pending).await?;
                         }
                     }
                     Ok(())
@@ -607,21 +606,17 @@ async fn run_link(
     }
 }
 
+/// Makes and sends an offer; `pending` is true from then until the answer (or a rollback).
 async fn offer(
     pc: &Arc<dyn PeerConnection>,
     events: &mpsc::UnboundedSender<PeerEvent>,
-    making: &mut bool,
+    pending: &mut bool,
 ) -> Result<(), NetError> {
-    *making = true;
-    let result = async {
-        let offer = pc.create_offer(None).await.map_err(NetError::webrtc)?;
-        pc.set_local_description(offer).await.map_err(NetError::webrtc)?;
-        if let Some(local) = pc.local_description().await {
-            let _ = events.send(PeerEvent::Signal(PeerSignal::Description(Box::new(local))));
-        }
-        Ok(())
+    let offer = pc.create_offer(None).await.map_err(NetError::webrtc)?;
+    pc.set_local_description(offer).await.map_err(NetError::webrtc)?;
+    *pending = true;
+    if let Some(local) = pc.local_description().await {
+        let _ = events.send(PeerEvent::Signal(PeerSignal::Description(Box::new(local))));
     }
-    .await;
-    *making = false;
-    result
+    Ok(())
 }
