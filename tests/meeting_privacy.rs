@@ -56,7 +56,7 @@ async fn the_server_never_receives_names_secrets_codes_or_media() {
         .wait(
             15,
             "media",
-            |e| matches!(e, MeetingEvent::Stats { peers, .. } if peers.iter().any(|p| p.frames_decoded > 30)),
+            |e| matches!(e, MeetingEvent::Stats { peers, .. } if peers.iter().any(|p| p.frames_decoded > 120)),
         )
         .await;
     let MeetingEvent::Stats { peers, e2ee } = stats else { unreachable!() };
@@ -90,10 +90,28 @@ async fn the_server_never_receives_names_secrets_codes_or_media() {
         ("link secret, base64url", BASE64URL_NOPAD.encode(SECRET).into_bytes()),
         ("security code", code.clone().into_bytes()),
         ("security code digits", code.replace(' ', "").into_bytes()),
+        // Sealed signals: no SDP, no DTLS fingerprint, no ICE credentials or candidates.
+        ("an SDP", b"v=0".to_vec()),
+        ("a DTLS certificate fingerprint", b"a=fingerprint".to_vec()),
+        ("ICE credentials", b"ice-ufrag".to_vec()),
+        ("an ICE candidate", b"typ host".to_vec()),
     ];
     for (what, needle) in &forbidden {
         assert!(!fields.iter().any(|f| contains(f, needle)), "the server received the {what}");
     }
+    let kinds: Vec<&str> = frames
+        .iter()
+        .filter_map(|f| serde_json::from_slice::<Value>(f).ok())
+        .filter_map(|v| v["payload"]["kind"].as_str().map(str::to_owned))
+        .map(|k| match k.as_str() {
+            "sealed" => "sealed",
+            "handshake" => "handshake",
+            "profile" => "profile",
+            _ => "other",
+        })
+        .collect();
+    assert!(kinds.contains(&"sealed"), "the peers' signals went through the server sealed: {kinds:?}");
+    assert!(!kinds.contains(&"other"), "nothing relayed in clear: {kinds:?}");
     // Media went peer to peer: the server saw signalling only, a small fraction of the media.
     assert!(total * 5 < media_bytes as usize, "server received {total} bytes, media was {media_bytes} bytes");
 }

@@ -38,6 +38,7 @@ pub mod identity;
 pub mod knock;
 pub mod media_keys;
 pub mod mls;
+pub mod sealed_signal;
 pub mod sframe;
 pub mod verify;
 

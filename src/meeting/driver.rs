@@ -66,6 +66,7 @@ struct Driver {
     mixer: Option<Mixer>,
     secure: Secure,
     trust: super::trust::Trust,
+    signal_key: crate::e2ee::sealed_signal::SignalKey,
     done: Option<MeetingEvent>,
 }
 
@@ -85,6 +86,7 @@ pub(super) fn spawn(
         config.clock.clone(),
     )?;
     let trust = super::trust::Trust::load(config.known_peers.take())?;
+    let signal_key = crate::e2ee::sealed_signal::SignalKey::new(&config.target.secret)?;
     let mixer = config.speaker.take().map(|s| Mixer::start(s, config.clock.clone()));
     let profile = secure.profile();
     let proof = room_proof(&config.target.secret);
@@ -120,6 +122,7 @@ pub(super) fn spawn(
         mixer,
         secure,
         trust,
+        signal_key,
         done: None,
     };
     tokio::spawn(driver.run(commands, ws_rx, peer_rx));
@@ -179,6 +182,42 @@ impl Driver {
                     tracing::warn!("{w}");
                 }
                 self.emit(e);
+            }
+        }
+    }
+
+    /// Seals an sdp or ice signal for `to`, so the server learns nothing from it.
+    fn seal(&self, to: MemberId, signal: &Signal) -> Option<Signal> {
+        let me = self.room.me()?;
+        let mut nonce = [0u8; 12];
+        let sealed = serde_json::to_vec(signal)
+            .map_err(|e| e.to_string())
+            .and_then(|plain| getrandom::fill(&mut nonce).map(|()| plain).map_err(|e| e.to_string()))
+            .and_then(|plain| {
+                self.signal_key.seal(me.to_bytes(), to.to_bytes(), &plain, nonce).map_err(|e| e.to_string())
+            });
+        match sealed {
+            Ok(data) => Some(Signal::Sealed { data: Blob(data) }),
+            Err(e) => {
+                tracing::warn!("signal to {to} not sealed: {e}");
+                None
+            }
+        }
+    }
+
+    /// Opens a sealed signal from `from`: an sdp or ice signal, or None.
+    fn open(&self, from: MemberId, blob: &[u8]) -> Option<Signal> {
+        let me = self.room.me()?;
+        let plain = self
+            .signal_key
+            .open(from.to_bytes(), me.to_bytes(), blob)
+            .map_err(|e| tracing::warn!("a sealed signal from {from} was refused: {e}"))
+            .ok()?;
+        match serde_json::from_slice::<Signal>(&plain) {
+            Ok(s @ (Signal::Sdp { .. } | Signal::Ice { .. })) => Some(s),
+            _ => {
+                tracing::warn!("a sealed signal from {from} held something else than sdp or ice");
+                None
             }
         }
     }
@@ -448,13 +487,17 @@ impl Driver {
                 let out = self.secure.handshake(from, data.as_bytes(), &others, self.now_us());
                 self.secure_result(out);
             }
-            RoomEvent::Signal { from, payload } => {
-                if let Some(signal) = from_room(payload) {
+            RoomEvent::Signal { from, payload: Signal::Sealed { data } } => {
+                if let Some(signal) = self.open(from, data.as_bytes()).and_then(from_room) {
                     self.ensure_peer(from, false).await;
                     if let Some(p) = self.peers.get(&from) {
                         p.link.handle_signal(signal);
                     }
                 }
+            }
+            RoomEvent::Signal { from, payload } => {
+                // Trygg members seal every sdp and ice signal; one in clear is not from one.
+                tracing::warn!("an unsealed {:?} signal from {from} was refused", std::mem::discriminant(&payload));
             }
             RoomEvent::Ended => self.done = Some(MeetingEvent::Ended),
             RoomEvent::Removed => self.done = Some(MeetingEvent::Removed),
@@ -563,7 +606,8 @@ impl Driver {
     fn peer_event(&mut self, member: MemberId, ev: PeerEvent) {
         match ev {
             PeerEvent::Signal(s) => {
-                if let Err(e) = self.room.send_signal(member, to_room(s)) {
+                let Some(sealed) = self.seal(member, &to_room(s)) else { return };
+                if let Err(e) = self.room.send_signal(member, sealed) {
                     tracing::debug!("signal to {member} not sent: {e}");
                 }
             }

@@ -79,6 +79,11 @@ impl MemberId {
         Self(bytes)
     }
 
+    /// The id's bytes.
+    pub const fn to_bytes(self) -> [u8; 8] {
+        self.0
+    }
+
     /// Parses 16 lowercase hex digits.
     pub fn parse(s: &str) -> Result<Self, ProtocolError> {
         let bad = ProtocolError::InvalidId { what: "member id", why: "must be 16 lowercase hex digits" };

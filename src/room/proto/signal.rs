@@ -37,6 +37,12 @@ pub enum Signal {
         /// The bytes.
         data: Blob,
     },
+    /// An `sdp` or `ice` signal sealed for its recipient (`e2ee::sealed_signal`): what Trygg
+    /// members send, so that the server learns no addresses, certificates or capabilities.
+    Sealed {
+        /// The bytes.
+        data: Blob,
+    },
 }
 
 /// The type of an SDP.
