@@ -2,8 +2,9 @@
 //!
 //! Each remote participant gets a decode thread fed by its peer link's receive tasks. Decoded
 //! pictures go to that participant's video channel (the UI draws from it) and decoded audio to the
-//! mixer; with recording on, both are also written to `DIR/<participant>.y4m` and `.wav`. A
-//! picture that fails to decode asks the sender for a keyframe.
+//! mixer; with recording on, both are also written to `DIR/<participant>.y4m` (`-2.y4m`… after
+//! a change of picture size) and `.wav`. A picture that fails to decode asks the sender for a
+//! keyframe.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -131,8 +132,37 @@ impl Drop for Incoming {
 }
 
 struct Recording {
+    dir: PathBuf,
+    name: String,
     video: Option<Y4mWriter<std::io::BufWriter<std::fs::File>>>,
+    /// Picture size of the current video file, and how many files there are.
+    video_size: Option<(u32, u32)>,
+    video_files: u32,
     audio: Option<WavWriter>,
+}
+
+impl Recording {
+    /// Writes a picture. A Y4M file holds one picture size, so a change of size mid-call (the
+    /// sender adapting to the network, or switching cameras) starts `<name>-2.y4m`, and so on.
+    fn video(&mut self, frame: &crate::media::VideoFrame) {
+        let size = (frame.width(), frame.height());
+        if self.video_size != Some(size) {
+            self.video_files += 1;
+            let file = match self.video_files {
+                1 => format!("{}.y4m", self.name),
+                n => format!("{}-{n}.y4m", self.name),
+            };
+            self.video =
+                Y4mWriter::create(&self.dir.join(file), 30).map_err(|e| tracing::warn!("recording stopped: {e}")).ok();
+            self.video_size = Some(size);
+        }
+        if let Some(w) = self.video.as_mut()
+            && let Err(e) = w.write(frame)
+        {
+            tracing::warn!("recording stopped: {e}");
+            self.video = None;
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -152,7 +182,11 @@ fn decode_loop(
     // for a replay when it is then played itself.
     let mut fec_early: Option<(bytes::Bytes, Vec<u8>)> = None;
     let mut rec = sinks.record.as_ref().map(|(dir, name)| Recording {
-        video: Y4mWriter::create(&dir.join(format!("{name}.y4m")), 30).ok(),
+        dir: dir.clone(),
+        name: name.clone(),
+        video: None,
+        video_size: None,
+        video_files: 0,
         audio: WavWriter::create(&dir.join(format!("{name}.wav")), 1).ok(),
     });
     let mut seq = 0u64;
@@ -190,10 +224,8 @@ fn decode_loop(
                 {
                     l.push(age as f64 / 1000.0);
                 }
-                if let Some(w) = rec.as_mut().and_then(|r| r.video.as_mut()) {
-                    // A change of picture size mid-call cannot go into one Y4M file; later
-                    // pictures of the new size are left out of the recording.
-                    let _ = w.write(&frame);
+                if let Some(r) = rec.as_mut() {
+                    r.video(&frame);
                 }
                 if let Some(v) = &sinks.video {
                     let _ = v.send(frame);
@@ -256,5 +288,40 @@ fn decode_loop(
         if let Some(a) = r.audio {
             let _ = a.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::VideoFrame;
+
+    #[test]
+    fn a_change_of_picture_size_starts_a_new_recording_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Recording {
+            dir: dir.path().to_owned(),
+            name: "kari".into(),
+            video: None,
+            video_size: None,
+            video_files: 0,
+            audio: None,
+        };
+        for (w, h, n) in [(64, 48, 3), (32, 24, 2), (64, 48, 1)] {
+            for _ in 0..n {
+                r.video(&VideoFrame::filled(w, h, 100).unwrap());
+            }
+        }
+        drop(r);
+        let header = |f: &str| {
+            let bytes = std::fs::read(dir.path().join(f)).unwrap();
+            let text = String::from_utf8_lossy(&bytes[..bytes.iter().position(|&b| b == b'\n').unwrap()]).into_owned();
+            (text, bytes.windows(5).filter(|w| w == b"FRAME").count())
+        };
+        let (h1, n1) = header("kari.y4m");
+        let (h2, n2) = header("kari-2.y4m");
+        let (h3, n3) = header("kari-3.y4m");
+        assert!(h1.contains("W64 H48") && h2.contains("W32 H24") && h3.contains("W64 H48"), "{h1} / {h2} / {h3}");
+        assert_eq!((n1, n2, n3), (3, 2, 1));
     }
 }
