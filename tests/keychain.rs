@@ -36,7 +36,13 @@ fn require_tools() {
 fn in_private_session(test: &str, keyring: &str, data_home: &Path) -> (bool, String) {
     require_tools();
     let exe = std::env::current_exe().expect("the test binary knows its path");
-    let script = format!("{keyring}; exec \"$0\" \"$1\" --exact --nocapture --test-threads=1");
+    // The daemon registers on the bus a moment after it forks. A client that asks before then
+    // makes D-Bus start a second daemon, which may read the keyring file while the first one is
+    // still writing it: wait for the name (10 s at most) before the test runs.
+    let script = format!(
+        "{keyring}; for i in $(seq 100); do {HAS_SECRETS} && break; sleep 0.1; done; \
+         exec \"$0\" \"$1\" --exact --nocapture --test-threads=1"
+    );
     let mut child = Command::new("dbus-run-session")
         .args(["--", "sh", "-c", &script])
         .arg(&exe)
@@ -69,6 +75,11 @@ fn in_private_session(test: &str, keyring: &str, data_home: &Path) -> (bool, Str
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
+
+/// True once the Secret Service is on the session bus (dbus-send is in Debian's dbus-bin, which
+/// every dbus install has).
+const HAS_SECRETS: &str = "dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+     org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'";
 
 const UNLOCKED: &str = "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null";
 const LOCKED: &str = "gnome-keyring-daemon --start --components=secrets >/dev/null";

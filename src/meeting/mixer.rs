@@ -38,6 +38,24 @@ impl MixerInput {
     }
 }
 
+/// Takes one frame's worth from every input (silence where one runs short) and mixes it.
+fn mix_once(inputs: &[Arc<Mutex<VecDeque<f32>>>]) -> Vec<f32> {
+    let mut mix = vec![0.0f32; FRAME];
+    for input in inputs {
+        if let Ok(mut queue) = input.lock() {
+            let n = FRAME.min(queue.len());
+            for (m, s) in mix.iter_mut().zip(queue.drain(..n)) {
+                *m += s;
+            }
+        }
+    }
+    for m in &mut mix {
+        // Soft limit: transparent below ±0.5, never beyond ±1.
+        *m = m.tanh();
+    }
+    mix
+}
+
 /// The running mixer.
 pub struct Mixer {
     queues: Queues,
@@ -59,19 +77,7 @@ impl Mixer {
                     t += FrameDuration::Ms20.micros();
                     clock.sleep_until_us(t);
                     let inputs: Vec<_> = q.lock().map(|v| v.clone()).unwrap_or_default();
-                    let mut mix = vec![0.0f32; FRAME];
-                    for input in inputs {
-                        if let Ok(mut queue) = input.lock() {
-                            let n = FRAME.min(queue.len());
-                            for (m, s) in mix.iter_mut().zip(queue.drain(..n)) {
-                                *m += s;
-                            }
-                        }
-                    }
-                    for m in &mut mix {
-                        // Soft limit: transparent below ±0.5, never beyond ±1.
-                        *m = m.tanh();
-                    }
+                    let mix = mix_once(&inputs);
                     if let Ok(frame) = AudioFrame::new(mix, 1, t)
                         && let Err(e) = sink.play(&frame)
                     {
@@ -126,20 +132,38 @@ mod tests {
 
     #[test]
     fn two_inputs_are_summed_and_a_missing_one_is_silence() {
+        let queues: Vec<_> = (0..2).map(|_| Arc::new(Mutex::new(VecDeque::new()))).collect();
+        let (a, b) = (MixerInput { queue: queues[0].clone() }, MixerInput { queue: queues[1].clone() });
+        a.push(&[0.1; FRAME * 2]);
+        b.push(&[0.2; FRAME + FRAME / 2]);
+        let first = mix_once(&queues);
+        let second = mix_once(&queues);
+        let third = mix_once(&queues);
+        assert!(first.iter().all(|s| (s - 0.3f32.tanh()).abs() < 1e-6), "{}", first[0]);
+        assert!((second[0] - 0.3f32.tanh()).abs() < 1e-6 && (second[FRAME - 1] - 0.1f32.tanh()).abs() < 1e-6);
+        assert!(third.iter().all(|&s| s == 0.0), "both ran dry: silence");
+        assert!(mix_once(&[]).iter().all(|&s| s == 0.0));
+        // Loud inputs are limited, never beyond ±1.
+        a.push(&[0.9; FRAME]);
+        b.push(&[0.9; FRAME]);
+        assert!(mix_once(&queues).iter().all(|&s| s < 1.0 && s > 0.9));
+    }
+
+    #[test]
+    fn the_mixer_thread_plays_what_its_inputs_hold() {
         let out = Arc::new(Mutex::new(Vec::new()));
-        let clock = VirtualClock::new(0);
-        let mixer = Mixer::start(Box::new(Capture(out.clone())), clock.clone());
-        let (a, b) = (mixer.input(), mixer.input());
-        a.push(&[0.1; FRAME * 3]);
-        b.push(&[0.2; FRAME]);
-        // The virtual clock runs the mixer as fast as it can; wait for three frames.
-        while out.lock().unwrap().len() < FRAME * 3 {
+        let mixer = Mixer::start(Box::new(Capture(out.clone())), VirtualClock::new(0));
+        let a = mixer.input();
+        a.push(&[0.25; FRAME]);
+        // The virtual clock runs the mixer as fast as it can: frames before the push are silent,
+        // and the pushed frame comes out once.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let heard = |out: &[f32]| out.iter().filter(|s| (**s - 0.25f32.tanh()).abs() < 1e-6).count();
+        while heard(&out.lock().unwrap()) < FRAME && std::time::Instant::now() < deadline {
             std::thread::yield_now();
         }
         drop(mixer);
-        let out = out.lock().unwrap();
-        assert!((out[0] - 0.3f32.tanh()).abs() < 1e-6, "{}", out[0]);
-        assert!((out[FRAME] - 0.1f32.tanh()).abs() < 1e-6, "b ran dry: only a is heard");
+        assert_eq!(heard(&out.lock().unwrap()), FRAME);
     }
 
     #[test]
