@@ -44,6 +44,8 @@ if [ "$want" = test ]; then
   packages+=(dbus gnome-keyring libsecret-tools)
   # Real third-party peers on loopback: Chromium, driven by playwright-core from npm.
   packages+=(chromium)
+  # Screen capture is tested on a virtual X server the test starts.
+  packages+=(xvfb)
   # Node.js: the machine's own if it has one (often newer than Debian's), else Debian's.
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     packages+=(nodejs npm)

@@ -44,6 +44,14 @@ pub fn run(args: Args) -> ExitCode {
     }
     print_audio("microphones", &list.microphones);
     print_audio("speakers", &list.speakers);
+    if list.share.is_empty() {
+        println!("screens and windows to share: none found");
+    } else {
+        println!("screens and windows to share:");
+        for s in &list.share {
+            println!("  {}  {}x{}  [--share {}]", s.name, s.width, s.height, s.id);
+        }
+    }
     for p in &list.problems {
         println!("note: {p}");
     }

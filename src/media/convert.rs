@@ -140,6 +140,23 @@ pub fn rgb_to_i420(
     Ok(frame)
 }
 
+/// I420 (BT.601 video range) to packed RGB, 3 bytes a pixel: for thumbnails and previews.
+pub fn i420_to_rgb(frame: &VideoFrame) -> Vec<u8> {
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    let (yp, up, vp) = (frame.y(), frame.u(), frame.v());
+    let mut out = Vec::with_capacity(w * h * 3);
+    for row in 0..h {
+        for col in 0..w {
+            let c = 298 * (i32::from(yp[row * w + col]) - 16);
+            let d = i32::from(up[(row / 2) * (w / 2) + col / 2]) - 128;
+            let e = i32::from(vp[(row / 2) * (w / 2) + col / 2]) - 128;
+            let clamp = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
+            out.extend_from_slice(&[clamp(c + 409 * e), clamp(c - 100 * d - 208 * e), clamp(c + 516 * d)]);
+        }
+    }
+    out
+}
+
 /// A JPEG picture (one MJPEG frame) to I420. Pictures of odd size lose their last row/column.
 pub fn mjpeg_to_i420(data: &[u8]) -> Result<VideoFrame, MediaError> {
     let options = DecoderOptions::default()

@@ -102,6 +102,8 @@ pub struct DeviceList {
     pub microphones: Vec<AudioDevice>,
     /// Speakers.
     pub speakers: Vec<AudioDevice>,
+    /// Screens and windows that can be shared.
+    pub share: Vec<super::screen::ShareSource>,
     /// Problems met while listing (a kind that could not be queried), as sentences.
     pub problems: Vec<String>,
 }
@@ -127,6 +129,10 @@ pub fn list_all() -> DeviceList {
     }
     #[cfg(not(feature = "audio-devices"))]
     list.problems.push("audio: this build has no audio device support (feature \"audio-devices\")".into());
+    match super::screen::list(0) {
+        Ok(s) => list.share = s,
+        Err(e) => list.problems.push(format!("screen sharing: {e}")),
+    }
     list
 }
 

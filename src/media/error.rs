@@ -12,6 +12,8 @@ pub enum DeviceKind {
     Microphone,
     /// An audio output device.
     Speaker,
+    /// A screen or window to share.
+    Screen,
 }
 
 impl fmt::Display for DeviceKind {
@@ -20,6 +22,7 @@ impl fmt::Display for DeviceKind {
             Self::Camera => "camera",
             Self::Microphone => "microphone",
             Self::Speaker => "speaker",
+            Self::Screen => "screen",
         })
     }
 }

@@ -37,6 +37,7 @@ pub mod loopback;
 pub mod opus;
 pub mod pixel_stamp;
 pub mod resample;
+pub mod screen;
 pub mod sink;
 pub mod source;
 pub mod spec;

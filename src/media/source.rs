@@ -15,6 +15,8 @@ pub enum SourceKind {
     Microphone,
     /// A Y4M or WAV file.
     File,
+    /// A shared screen or window.
+    Screen,
 }
 
 /// A description of an open source.

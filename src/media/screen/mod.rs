@@ -1,0 +1,178 @@
+//! Screen sharing sources: whole screens and single windows, behind the one
+//! [`Source`](super::source::Source) trait, plus a synthetic "slide" for tests and bots.
+//!
+//! One facade, one backend per windowing system:
+//!
+//! | System | Backend | State |
+//! |---|---|---|
+//! | Linux, X11 (and Xwayland apps) | [`x11`]: `GetImage` on the root window or one window, via x11rb | built and tested here under Xvfb |
+//! | Linux, Wayland | xdg-desktop-portal ScreenCast + PipeWire | not in this build: a clear [`MediaError::Unsupported`] instead of a black picture |
+//! | macOS, Windows | ScreenCaptureKit, Windows.Graphics.Capture | not in this build: [`MediaError::Unsupported`] |
+//!
+//! Pictures come out as I420 at the source's own size (cropped to even width and height), at
+//! the frame rate asked for; the encoder's screen-content mode does the rest. A window that
+//! closes, or a screen that goes away, ends the stream with [`MediaError::DeviceFailed`], so the
+//! meeting can stop the share and tell everyone.
+
+pub mod synthetic;
+#[cfg(all(target_os = "linux", feature = "screen"))]
+pub mod x11;
+
+use serde::Serialize;
+
+use super::MediaError;
+use super::clock::SharedClock;
+use super::source::VideoSource;
+
+/// Screen or window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareKind {
+    /// A whole screen (monitor).
+    Screen,
+    /// One application window.
+    Window,
+}
+
+/// A small picture of a share source, for the picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Thumbnail {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Packed RGB, 3 bytes a pixel, row after row (not in JSON listings).
+    #[serde(skip)]
+    pub rgb: Vec<u8>,
+}
+
+/// Something that can be shared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShareSource {
+    /// What to pass to `--share` (`screen:0`, `window:0x3a00007`).
+    pub id: String,
+    /// Screen or window.
+    pub kind: ShareKind,
+    /// The monitor's or window's name.
+    pub name: String,
+    /// Size in pixels.
+    pub width: u32,
+    /// Size in pixels.
+    pub height: u32,
+    /// A small picture of it, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<Thumbnail>,
+}
+
+/// What to share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareTarget {
+    /// A screen: its index, or the first.
+    Screen(Option<u32>),
+    /// A window: its id, or the focused one.
+    Window(Option<u32>),
+    /// The synthetic slide ([`synthetic::SyntheticScreen`]) at this size.
+    Synthetic {
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+    },
+}
+
+impl ShareTarget {
+    /// Parses `screen`, `screen:N`, `window`, `window:ID` (decimal or 0x hex) or `synthetic`.
+    pub fn parse(s: &str) -> Result<Self, MediaError> {
+        let bad = || MediaError::invalid("share", format!("\"{s}\"; use screen[:N], window[:ID] or synthetic"));
+        let number = |n: &str| -> Result<u32, MediaError> {
+            match n.strip_prefix("0x") {
+                Some(hex) => u32::from_str_radix(hex, 16).map_err(|_| bad()),
+                None => n.parse().map_err(|_| bad()),
+            }
+        };
+        match s.split_once(':') {
+            None if s == "screen" => Ok(Self::Screen(None)),
+            None if s == "window" => Ok(Self::Window(None)),
+            None if s == "synthetic" => Ok(Self::Synthetic { width: 1920, height: 1080 }),
+            Some(("screen", n)) => Ok(Self::Screen(Some(number(n)?))),
+            Some(("window", n)) => Ok(Self::Window(Some(number(n)?))),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// Which windowing system this session has, as far as screen capture is concerned.
+fn session() -> Result<(), MediaError> {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if cfg!(target_os = "linux") && !set("DISPLAY") {
+        if set("WAYLAND_DISPLAY") {
+            return Err(MediaError::Unsupported {
+                format: "screen capture",
+                why: "this is a Wayland session without X11; sharing there needs the desktop portal \
+                      (xdg-desktop-portal ScreenCast), which this build does not have yet"
+                    .into(),
+            });
+        }
+        return Err(MediaError::NoDevice {
+            kind: super::DeviceKind::Screen,
+            hint: Some("no display: DISPLAY is not set"),
+        });
+    }
+    Ok(())
+}
+
+/// Lists the screens and windows that can be shared, with thumbnails `thumb_width` wide (0: none).
+pub fn list(thumb_width: u32) -> Result<Vec<ShareSource>, MediaError> {
+    session()?;
+    #[cfg(all(target_os = "linux", feature = "screen"))]
+    {
+        x11::list(thumb_width)
+    }
+    #[cfg(not(all(target_os = "linux", feature = "screen")))]
+    {
+        let _ = thumb_width;
+        Err(unsupported())
+    }
+}
+
+/// Opens a share source at `fps`.
+pub fn open(target: &ShareTarget, fps: u32, clock: SharedClock) -> Result<VideoSource, MediaError> {
+    if let ShareTarget::Synthetic { width, height } = target {
+        return Ok(Box::new(synthetic::SyntheticScreen::new(*width, *height, fps, clock)?));
+    }
+    session()?;
+    #[cfg(all(target_os = "linux", feature = "screen"))]
+    {
+        Ok(Box::new(x11::X11Capture::open(target, fps, clock)?))
+    }
+    #[cfg(not(all(target_os = "linux", feature = "screen")))]
+    {
+        let _ = (fps, clock);
+        Err(unsupported())
+    }
+}
+
+#[cfg(not(all(target_os = "linux", feature = "screen")))]
+fn unsupported() -> MediaError {
+    MediaError::Unsupported {
+        format: "screen capture",
+        why: "this build has no screen capture for this system yet".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_and_nonsense_is_refused() {
+        assert_eq!(ShareTarget::parse("screen").unwrap(), ShareTarget::Screen(None));
+        assert_eq!(ShareTarget::parse("screen:1").unwrap(), ShareTarget::Screen(Some(1)));
+        assert_eq!(ShareTarget::parse("window:0x3a00007").unwrap(), ShareTarget::Window(Some(0x3a0_0007)));
+        assert_eq!(ShareTarget::parse("window:42").unwrap(), ShareTarget::Window(Some(42)));
+        assert!(matches!(ShareTarget::parse("synthetic").unwrap(), ShareTarget::Synthetic { .. }));
+        for bad in ["", "screens", "screen:", "window:0xzz", "camera:1", "screen:-1"] {
+            assert_eq!(ShareTarget::parse(bad).unwrap_err().code(), "media.invalid_config", "{bad}");
+        }
+    }
+}
