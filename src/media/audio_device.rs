@@ -257,9 +257,15 @@ struct Playback {
 /// An open speaker playing 48 kHz frames (mono or stereo) on whatever the device runs at.
 pub struct Speaker {
     _stream: cpal::Stream,
+    id: Option<String>,
     name: String,
     shared: Arc<Mutex<Playback>>,
+    /// When the stream was last rebuilt after an error, and how often in a row.
+    restarts: (Option<std::time::Instant>, u32),
 }
+
+/// A speaker whose stream fails this many times, each within 10 s of the last, is given up.
+const MAX_RESTARTS: u32 = 3;
 
 /// Audio buffered for the speaker beyond which the oldest is dropped (keeps latency bounded).
 const MAX_BUFFERED_US: u64 = 200_000;
@@ -283,7 +289,30 @@ impl Speaker {
         }
         .map_err(|e| map_err(e, kind, &name))?;
         stream.play().map_err(|e| map_err(e, kind, &name))?;
-        Ok(Self { _stream: stream, name, shared })
+        Ok(Self { _stream: stream, id: id.map(str::to_owned), name, shared, restarts: (None, 0) })
+    }
+
+    /// The stream reported an error (an ALSA I/O error after an underrun, a sound server
+    /// restart): build a new stream on the same device, keeping what is queued. A device that
+    /// keeps failing is given up with the error.
+    fn restart(&mut self, error: String) -> Result<(), MediaError> {
+        let now = std::time::Instant::now();
+        let recent = self.restarts.0.is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(10));
+        let count = if recent { self.restarts.1 + 1 } else { 1 };
+        let fail = |detail: String| MediaError::DeviceFailed { kind: DeviceKind::Speaker, detail };
+        if count > MAX_RESTARTS {
+            return Err(fail(error));
+        }
+        tracing::warn!("speaker {}: {error}; restarting its stream", self.name);
+        let fresh = Self::open(self.id.as_deref()).map_err(|e| fail(format!("{error}; reopening failed: {e}")))?;
+        let queued = self.shared.lock().map(|mut p| std::mem::take(&mut p.queue)).unwrap_or_default();
+        if let Ok(mut p) = fresh.shared.lock() {
+            p.queue = queued;
+        }
+        let restarts = (Some(now), count);
+        *self = fresh;
+        self.restarts = restarts;
+        Ok(())
     }
 
     /// The device's name.
@@ -347,10 +376,11 @@ where
 
 impl AudioSink for Speaker {
     fn play(&mut self, frame: &AudioFrame) -> Result<(), MediaError> {
-        let mut p = self.shared.lock().map_err(|_| MediaError::Closed)?;
-        if let Some(e) = p.error.take() {
-            return Err(MediaError::DeviceFailed { kind: DeviceKind::Speaker, detail: e });
+        let error = self.shared.lock().map_err(|_| MediaError::Closed)?.error.take();
+        if let Some(e) = error {
+            self.restart(e)?;
         }
+        let mut p = self.shared.lock().map_err(|_| MediaError::Closed)?;
         let mut mono = Vec::with_capacity(frame.samples().len());
         downmix(frame.samples(), usize::from(frame.channels()), &mut mono);
         p.queue.extend(mono);
