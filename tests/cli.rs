@@ -197,3 +197,22 @@ fn peers_are_verified_listed_and_forgotten_and_a_bad_list_is_left_alone() {
     assert_eq!(doc(&out)["code"], "meeting.known_peers");
     assert!(std::fs::read_to_string(&file).unwrap().contains("nothex"));
 }
+
+#[test]
+fn the_demo_encodes_a_shared_screen_as_screen_content() {
+    let out = trygg()
+        .args(["demo", "--video", "slide", "--audio", "none", "--width", "640", "--height", "480"])
+        .args(["--fps", "5", "--video-kbps", "800", "--seconds", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(v["video"]["source"]["name"], "synthetic slide", "{v}");
+    assert!(v["video"]["decoded"].as_u64().unwrap() >= 3, "{v}");
+    assert!(v["video"]["stamps_read"].as_u64().unwrap() >= 3, "{v}");
+    for bad in ["window:0xzz", "screen:x", "slide:1"] {
+        let out = trygg().args(["demo", "--video", bad, "--audio", "none", "--json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert!(json(&out)["message"].as_str().unwrap().contains("screen[:N]"), "{bad}: {}", json(&out));
+    }
+}

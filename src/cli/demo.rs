@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use trygg::media::clock::SystemClock;
-use trygg::media::h264::H264Config;
+use trygg::media::h264::{ContentHint, H264Config};
 use trygg::media::loopback::{AUDIO_FRAME, Loopback, LoopbackReport};
 use trygg::media::opus::OpusConfig;
 use trygg::media::sink::AudioSink;
@@ -26,7 +26,8 @@ pub struct Args {
     /// Frames per second.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     fps: u32,
-    /// Video source: synthetic, camera, camera:ID, file:PATH.y4m or none.
+    /// Video source: synthetic, camera, camera:ID, screen[:N], window[:ID], slide (a synthetic
+    /// shared screen), file:PATH.y4m or none. Screens and windows are encoded as screen content.
     #[arg(long, default_value = "synthetic")]
     video: String,
     /// Audio source: synthetic, mic, mic:ID, file:PATH.wav or none.
@@ -71,6 +72,7 @@ fn open_speaker(name: &str) -> anyhow::Result<Option<Box<dyn AudioSink>>> {
 fn build(args: &Args) -> anyhow::Result<Loopback> {
     let clock = SystemClock::shared();
     let video: VideoSpec = args.video.parse()?;
+    let content = if video.is_screen() { ContentHint::Screen } else { ContentHint::Camera };
     let audio: AudioSpec = args.audio.parse()?;
     let shape = VideoShape { width: args.width, height: args.height, fps: args.fps };
     let video = video.open(shape, clock.clone()).context("opening the video source")?;
@@ -80,7 +82,12 @@ fn build(args: &Args) -> anyhow::Result<Loopback> {
         video,
         audio,
         speaker: open_speaker(&args.speaker)?,
-        h264: H264Config { bitrate_bps: args.video_kbps * 1000, fps: args.fps as f32, ..H264Config::default() },
+        h264: H264Config {
+            bitrate_bps: args.video_kbps * 1000,
+            fps: args.fps as f32,
+            content,
+            ..H264Config::default()
+        },
         opus: OpusConfig { bitrate_bps: args.audio_kbps * 1000, ..OpusConfig::default() },
         seconds: args.seconds,
         clock,

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         println!("screens and windows to share:");
         for s in &list.share {
-            println!("  {}  {}x{}  [--share {}]", s.name, s.width, s.height, s.id);
+            println!("  {}  {}x{}  [--video {}]", s.name, s.width, s.height, s.id);
         }
     }
     for p in &list.problems {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use trygg::links::{JoinLink, LinkForm, LinkSecret};
 use trygg::media::clock::SystemClock;
-use trygg::media::h264::H264Config;
+use trygg::media::h264::{ContentHint, H264Config};
 use trygg::media::loopback::AUDIO_FRAME;
 use trygg::media::opus::OpusConfig;
 use trygg::media::sink::AudioSink;
@@ -24,7 +24,8 @@ pub struct MediaArgs {
     /// The name others see.
     #[arg(long, default_value = "Trygg")]
     name: String,
-    /// Video to send: synthetic, camera, camera:ID, file:PATH.y4m or none.
+    /// Video to send: synthetic, camera, camera:ID, screen[:N], window[:ID], slide (a synthetic
+    /// shared screen), file:PATH.y4m or none. Screens and windows are encoded as screen content.
     #[arg(long, default_value = "synthetic")]
     video: String,
     /// Audio to send: synthetic, mic, mic:ID, file:PATH.wav or none.
@@ -174,7 +175,9 @@ fn config(
 ) -> anyhow::Result<MeetingConfig> {
     let clock = SystemClock::shared();
     let shape = VideoShape { width: media.width, height: media.height, fps: media.fps };
-    let video = media.video.parse::<VideoSpec>()?.open(shape, clock.clone()).context("opening the video source")?;
+    let spec = media.video.parse::<VideoSpec>()?;
+    let content = if spec.is_screen() { ContentHint::Screen } else { ContentHint::Camera };
+    let video = spec.open(shape, clock.clone()).context("opening the video source")?;
     let audio =
         media.audio.parse::<AudioSpec>()?.open(AUDIO_FRAME, clock.clone()).context("opening the audio source")?;
     let mut ice_servers = vec![];
@@ -196,7 +199,12 @@ fn config(
         invite_token,
         video,
         audio,
-        h264: H264Config { bitrate_bps: media.video_kbps * 1000, fps: media.fps as f32, ..H264Config::default() },
+        h264: H264Config {
+            bitrate_bps: media.video_kbps * 1000,
+            fps: media.fps as f32,
+            content,
+            ..H264Config::default()
+        },
         opus: OpusConfig::default(),
         peer: PeerConfig {
             ice_servers,

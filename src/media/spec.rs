@@ -1,5 +1,6 @@
 //! Choosing a source from a short text, as the command line and settings name them:
-//! `synthetic`, `camera`, `camera:ID`, `mic`, `mic:ID`, `file:PATH`, `none`.
+//! `synthetic`, `camera`, `camera:ID`, `screen`, `screen:N`, `window:ID`, `slide`, `mic`, `mic:ID`,
+//! `file:PATH`, `none`.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -24,6 +25,8 @@ pub enum VideoSpec {
     Camera(Option<String>),
     /// A Y4M file, looped.
     File(PathBuf),
+    /// A screen, a window or the synthetic slide ([`super::screen`]).
+    Share(super::screen::ShareTarget),
 }
 
 /// Which audio source to use.
@@ -54,8 +57,10 @@ impl FromStr for VideoSpec {
     type Err = MediaError;
 
     fn from_str(s: &str) -> Result<Self, MediaError> {
-        const ALLOWED: &str = "synthetic, camera, camera:ID, file:PATH.y4m or none";
+        const ALLOWED: &str = "synthetic, camera, camera:ID, screen[:N], window[:ID], slide, file:PATH.y4m or none";
         match split(s.trim()) {
+            ("screen" | "window", _) => super::screen::ShareTarget::parse(s.trim()).map(Self::Share),
+            ("slide", None) => Ok(Self::Share(super::screen::ShareTarget::Synthetic { width: 0, height: 0 })),
             ("none", None) => Ok(Self::None),
             ("synthetic", None) => Ok(Self::Synthetic),
             ("camera", None) => Ok(Self::Camera(None)),
@@ -94,12 +99,22 @@ pub struct VideoShape {
 }
 
 impl VideoSpec {
+    /// Screen content (sharp text first) rather than camera video.
+    pub fn is_screen(&self) -> bool {
+        matches!(self, Self::Share(_))
+    }
+
     /// Opens the source. `None` gives `Ok(None)`.
     pub fn open(&self, shape: VideoShape, clock: SharedClock) -> Result<Option<VideoSource>, MediaError> {
         Ok(match self {
             Self::None => None,
             Self::Synthetic => Some(Box::new(SyntheticVideo::new(shape.width, shape.height, shape.fps, clock)?)),
             Self::File(p) => Some(Box::new(Y4mSource::open(p, clock, true)?)),
+            Self::Share(super::screen::ShareTarget::Synthetic { .. }) => {
+                let slide = super::screen::ShareTarget::Synthetic { width: shape.width, height: shape.height };
+                Some(super::screen::open(&slide, shape.fps, clock)?)
+            }
+            Self::Share(t) => Some(super::screen::open(t, shape.fps, clock)?),
             #[cfg(feature = "camera")]
             Self::Camera(id) => Some(Box::new(super::camera::CameraSource::open(
                 id.as_deref(),

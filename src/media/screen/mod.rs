@@ -49,7 +49,7 @@ pub struct Thumbnail {
 /// Something that can be shared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShareSource {
-    /// What to pass to `--share` (`screen:0`, `window:0x3a00007`).
+    /// What to pass to `--video` (`screen:0`, `window:0x3a00007`).
     pub id: String,
     /// Screen or window.
     pub kind: ShareKind,
