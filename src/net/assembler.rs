@@ -399,7 +399,11 @@ impl AudioReorder {
     fn drain(&mut self, now_us: u64) {
         while let Some(n) = self.next {
             if let Some(p) = self.pending.remove(&n) {
-                self.out.push_back(AudioOutput::Packet(p));
+                // An empty payload (a padding-only packet, as browsers send to probe bandwidth)
+                // holds a sequence number and no audio: not a loss, nothing to decode.
+                if !p.is_empty() {
+                    self.out.push_back(AudioOutput::Packet(p));
+                }
                 self.next = Some(n + 1);
                 self.gap_since_us = None;
                 continue;
@@ -414,7 +418,8 @@ impl AudioReorder {
             }
             self.gap_since_us = None;
             self.lost += 1;
-            self.out.push_back(AudioOutput::Lost { next: self.pending.get(&(n + 1)).cloned() });
+            let next = self.pending.get(&(n + 1)).filter(|p| !p.is_empty()).cloned();
+            self.out.push_back(AudioOutput::Lost { next });
             self.next = Some(n + 1);
         }
     }
@@ -558,5 +563,28 @@ mod tests {
         );
         r.push(103, p(3), 120_000);
         assert_eq!((r.lost, r.late), (1, 1));
+    }
+
+    #[test]
+    fn empty_audio_payloads_are_neither_played_nor_losses() {
+        let mut r = AudioReorder::new(40_000);
+        let p = |b: u8| Bytes::from(vec![b]);
+        r.push(1, p(1), 0);
+        r.push(2, Bytes::new(), 20_000);
+        r.push(3, p(3), 40_000);
+        r.push(5, p(5), 60_000);
+        r.push(6, Bytes::new(), 60_000);
+        r.handle_timeout(200_000);
+        let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
+        assert_eq!(
+            got,
+            vec![
+                AudioOutput::Packet(p(1)),
+                AudioOutput::Packet(p(3)),
+                AudioOutput::Lost { next: Some(p(5)) },
+                AudioOutput::Packet(p(5)),
+            ]
+        );
+        assert_eq!(r.lost, 1);
     }
 }
