@@ -52,10 +52,11 @@ export function App({ backend }: { backend: Backend }) {
   }, [i18n.lang]);
 
   // The screen as of the last render, for links that arrive from outside (events).
-  const current = useRef<Screen>(screen);
-  current.current = screen;
+  const current = useRef({ screen, phase: meeting.phase });
+  current.current = { screen, phase: meeting.phase };
   const opened = useCallback((o: OpenedLink) => {
-    if (current.current.name === "call") return; // never drop a running meeting for a link
+    const { screen, phase } = current.current;
+    if (screen.name === "call" && phase !== "over") return; // never drop a running meeting for a link
     const entry = joinable(o);
     setNotJoinable(entry ? null : o);
     setScreen(entry ? { name: "prejoin", ...entry } : { name: "home" });

@@ -82,7 +82,7 @@ export interface FakeControls {
   answerKnock(admitted: boolean): void;
   /** Any event, as the shell would send it. */
   emit(e: UiEvent): void;
-  /** Audio levels (0..1) per member for the active speaker. */
+  /** Audio levels (RMS 0..1) per member, sent at once in a stats event (the active speaker). */
   levels(levels: Record<string, number>): void;
 }
 
@@ -100,6 +100,8 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
   const commands: MeetingCommand[] = [];
   const calls: string[] = [];
   let linkIds = 0;
+  let levelOverride: Record<string, number> = {};
+  let statsTick: () => void = () => undefined;
 
   const emit = (e: UiEvent) => listeners.forEach((l) => l(e));
   const later = (f: () => void, ms = 30) => window.setTimeout(f, ms);
@@ -131,6 +133,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       frames_decoded: t * 30,
       decode_errors: 0,
       audio_packets: t * 50,
+      audio_level: levelOverride[r.member] ?? 0.01,
       width: 1280,
       height: 720,
       glass_to_glass_ms: null,
@@ -140,7 +143,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
 
   function startStats() {
     let t = 0;
-    statsTimer = window.setInterval(() => {
+    statsTick = () => {
       t += 1;
       const e2ee = {
         state: "end_to_end_encrypted" as const,
@@ -154,7 +157,8 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
         dropped_malformed: 0,
       };
       emit({ type: "stats", peers: [...remotes.values()].map((r) => peerStats(r, t)), e2ee });
-    }, 1000);
+    };
+    statsTimer = window.setInterval(statsTick, 1000);
   }
 
   function enter(role: "host" | "participant") {
@@ -245,7 +249,10 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       else close({ type: "denied" });
     },
     emit,
-    levels: (levels) => emit({ type: "audio_levels", levels }),
+    levels(levels) {
+      levelOverride = levels;
+      statsTick();
+    },
   };
 
   return {

@@ -30,6 +30,8 @@ export interface PeerStats {
   frames_decoded: number;
   decode_errors: number;
   audio_packets: number;
+  /** The loudest 20 ms of their audio over the last second, RMS 0..1 (the active speaker). */
+  audio_level: number;
   width: number;
   height: number;
   glass_to_glass_ms: number | null;
@@ -92,8 +94,6 @@ export type ShellEvent =
   | { type: "link_opened"; opened: OpenedLink }
   /** The pre-join preview stopped: its camera or microphone failed (e.g. was unplugged). */
   | { type: "preview_error"; code: string; message: string }
-  /** Loudness (0..1) of each participant's audio over the last 250 ms, for the active speaker. */
-  | { type: "audio_levels"; levels: Record<string, number> }
   /** The meeting task ended (after `left`, `ended`, `removed` or a failure). */
   | { type: "meeting_closed" };
 

@@ -57,15 +57,6 @@ export function arrayOf<T>(s: Schema<T>): Schema<T[]> {
   };
 }
 
-export function recordOf<T>(s: Schema<T>): Schema<Record<string, T>> {
-  return {
-    check(v, path, strict, out) {
-      if (!isRecord(v)) return void out.push(`${path}: expected an object`);
-      for (const [k, x] of Object.entries(v)) s.check(x, `${path}.${k}`, strict, out);
-    },
-  };
-}
-
 type Fields<T> = { [K in keyof T]-?: Schema<T[K]> };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -122,6 +113,7 @@ const peerStats = obj<PeerStats>({
   frames_decoded: num,
   decode_errors: num,
   audio_packets: num,
+  audio_level: num,
   width: num,
   height: num,
   glass_to_glass_ms: nullable(num),
@@ -216,7 +208,6 @@ export const uiEvent = tagged<UiEvent>({
   video_available: { member: str },
   link_opened: { opened: openedLink },
   preview_error: { code: str, message: str },
-  audio_levels: { levels: recordOf(num) },
   meeting_closed: {},
 });
 

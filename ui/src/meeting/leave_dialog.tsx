@@ -1,5 +1,5 @@
 // Leaving: a small modal, "Leave" focused so Enter confirms; hosts may end it for everyone.
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { useI18n } from "../i18n/i18n";
 
 interface Props {
@@ -12,7 +12,7 @@ interface Props {
 export function LeaveDialog({ host, onLeave, onEndForAll, onCancel }: Props) {
   const { t } = useI18n();
   const leave = useRef<HTMLButtonElement>(null);
-  useEffect(() => leave.current?.focus(), []);
+  useLayoutEffect(() => leave.current?.focus(), []);
   return (
     <div class="backdrop" onClick={(e) => e.target === e.currentTarget && onCancel()}>
       <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="leave-title" id="leave-dialog">

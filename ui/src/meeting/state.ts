@@ -125,9 +125,12 @@ export function reduce(s: MeetingState, e: UiEvent): MeetingState {
     case "security_code":
       return { ...s, security: { epoch: e.epoch, code: e.code, members: e.members } };
     case "stats":
-      return { ...s, e2ee: e.e2ee, history: [...s.history, { peers: e.peers }].slice(-HISTORY) };
-    case "audio_levels":
-      return { ...s, levels: e.levels };
+      return {
+        ...s,
+        e2ee: e.e2ee,
+        history: [...s.history, { peers: e.peers }].slice(-HISTORY),
+        levels: Object.fromEntries(e.peers.map((p) => [p.member, loudness(p.audio_level)])),
+      };
     case "reconnecting":
       return { ...s, reconnecting: true };
     case "resumed":
@@ -156,8 +159,13 @@ export function dismiss(s: MeetingState, what: "mutedByHost" | "unmuteRequested"
   return what === "errors" ? { ...s, errors: [] } : { ...s, [what]: false };
 }
 
-/** The member who speaks loudest now, if anyone clearly speaks. */
-export function activeSpeaker(levels: Record<string, number>, threshold = 0.08): string | null {
+/** An RMS level (0..1) on the meter's scale: 60 dB, silence 0, full scale 1. */
+export function loudness(rms: number): number {
+  return rms > 0 ? Math.min(1, Math.max(0, (20 * Math.log10(rms) + 60) / 60)) : 0;
+}
+
+/** The member who speaks loudest now, if anyone clearly speaks (louder than -30 dBFS). */
+export function activeSpeaker(levels: Record<string, number>, threshold = 0.5): string | null {
   let best: string | null = null;
   let loudest = threshold;
   for (const [member, level] of Object.entries(levels)) {

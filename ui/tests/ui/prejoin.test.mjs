@@ -79,6 +79,7 @@ test("a device that is busy is explained with what to do, and the user stays on 
 
 test("a device unplugged during the preview is reported", async () => {
   const { page } = await prejoin();
+  await page.waitForFunction(() => Number(document.querySelector(".preview canvas")?.dataset.frames) > 0);
   await page.evaluate(() => window.__fake.emit({ type: "preview_error", code: "media.device_failed", message: "gone" }));
   const alert = await page.waitForSelector("[role=alert]");
   assert.match(await alert.textContent(), /stopped working \(was it unplugged\?\)/);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PeerStats, UiEvent } from "../../src/backend/types";
-import { activeSpeaker, HISTORY, initialMeeting, quality, reduce, type MeetingState } from "../../src/meeting/state";
+import { activeSpeaker, HISTORY, initialMeeting, loudness, quality, reduce, type MeetingState } from "../../src/meeting/state";
 
 const fold = (events: UiEvent[], from: MeetingState = initialMeeting) => events.reduce(reduce, from);
 
@@ -18,6 +18,7 @@ function peer(loss: number, rtt: number | null, state: PeerStats["state"] = "con
     frames_decoded: 0,
     decode_errors: 0,
     audio_packets: 0,
+    audio_level: 0,
     width: 0,
     height: 0,
     glass_to_glass_ms: null,
@@ -82,10 +83,19 @@ test("stats keep one minute of history and quality follows the worst peer", () =
   assert.equal(quality([]), "unknown");
 });
 
-test("the active speaker is the loudest above the threshold, or no one", () => {
-  assert.equal(activeSpeaker({ a: 0.3, b: 0.6 }), "b");
-  assert.equal(activeSpeaker({ a: 0.01, b: 0.02 }), null);
+test("the active speaker is the loudest above -30 dBFS, or no one", () => {
+  assert.equal(activeSpeaker({ a: 0.6, b: 0.8 }), "b");
+  assert.equal(activeSpeaker({ a: 0.2, b: 0.4 }), null);
   assert.equal(activeSpeaker({}), null);
+  assert.equal(loudness(1), 1);
+  assert.equal(loudness(0), 0);
+  assert.ok(Math.abs(loudness(0.0316) - 0.5) < 0.01);
+});
+
+test("stats give each participant's loudness", () => {
+  const e2ee = { state: "end_to_end_encrypted" as const, epoch: 1, security_code: null, frames_encrypted: 0, frames_decrypted: 0, dropped_auth_failed: 0, dropped_replay: 0, dropped_unknown_kid: 0, dropped_malformed: 0 };
+  const s = reduce(initialMeeting, { type: "stats", peers: [{ ...peer(0, 10), member: "k", audio_level: 0.3 }], e2ee });
+  assert.equal(activeSpeaker(s.levels), "k");
 });
 
 test("errors are kept (the last five) until dismissed", () => {
