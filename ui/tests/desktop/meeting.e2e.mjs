@@ -131,4 +131,10 @@ test("host, knock, admit, moving remote video, camera off reaches the joiner, le
   await run(APP, [link], { timeout: 15000 });
   await session.until(`return document.querySelector(".screen.prejoin .where")?.textContent.includes("127.0.0.1")`, 15000);
   await shot("deep-link-prejoin");
+
+  // The settings screen shows this device's key and the saved devices.
+  await session.click(".screen.prejoin button[type=button]");
+  await session.click("#open-settings");
+  await session.until(`return /^[0-9a-f]{4}( [0-9a-f]{4}){15}$/.test(document.querySelector("#fingerprint")?.textContent ?? "")`);
+  await shot("settings");
 });
