@@ -33,7 +33,7 @@ test: ## formatting, lints, every test
 	  echo "[test] skipped: no camera (no /dev/video* here); the synthetic and file video paths were tested above"; \
 	fi
 	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
-	@$(MAKE) --no-print-directory test-ui test-desktop
+	@$(MAKE) --no-print-directory test-ui test-desktop test-e2e
 
 test-ui: ## the desktop UI: type check, unit tests, every screen in Chromium against the fake backend
 	@scripts/setup.sh test
@@ -45,7 +45,7 @@ test-desktop: ## the desktop shell: lints and tests (IPC, settings, links, a who
 	$(CARGO) clippy --locked -p trygg-desktop --all-targets -- -D warnings
 	$(CARGO) test --locked -p trygg-desktop
 
-test-e2e: ## the real desktop app under Xvfb through WebDriver, with a headless guest; screenshots to docs/screenshots
+test-e2e: ## the real desktop app under Xvfb through WebDriver, with a headless guest (SCREENSHOTS=DIR keeps PNGs)
 	@scripts/setup.sh test
 	cd ui && npm run build
 	$(CARGO) build --locked -p trygg-desktop --bin trygg-desktop

@@ -2,7 +2,8 @@
 # The desktop app end to end, in the real window: Xvfb, a private D-Bus session (single-instance
 # forwarding needs one), tauri-driver + WebKitWebDriver, a headless `trygg join` as the guest.
 #
-#   scripts/desktop-e2e.sh            # after `make desktop-build`; run from the repository root
+#   make test-e2e                                  # builds what it needs, then runs this
+#   SCREENSHOTS=/tmp/shots scripts/desktop-e2e.sh  # also keep a PNG of each main screen
 #
 # Network: loopback only (the built-in meeting server listens on 127.0.0.1, media binds there too).
 set -euo pipefail
@@ -15,10 +16,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 export APP=${APP:-$target/debug/trygg-desktop}
 export TRYGG_CLI=${TRYGG_CLI:-$target/debug/trygg}
-export SCREENSHOTS=${SCREENSHOTS:-$root/docs/screenshots}
+# SCREENSHOTS=DIR keeps a PNG of each main screen (docs/screenshots/ holds JPEGs of them).
+export SCREENSHOTS=${SCREENSHOTS:-}
 export PATH=$HOME/.cargo/bin:$PATH
-for f in "$APP" "$TRYGG_CLI"; do [ -x "$f" ] || { echo "[e2e] missing $f: build it first (make desktop-build)" >&2; exit 1; }; done
-mkdir -p "$SCREENSHOTS"
+for f in "$APP" "$TRYGG_CLI"; do [ -x "$f" ] || { echo "[e2e] missing $f: build it first (make test-e2e does)" >&2; exit 1; }; done
+[ -z "$SCREENSHOTS" ] || mkdir -p "$SCREENSHOTS"
 
 # A home of its own: settings, scheme registration and keys never touch the real one.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/trygg-e2e.XXXXXX")

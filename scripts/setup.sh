@@ -79,7 +79,7 @@ fi
 # --- cargo tools (tests) -------------------------------------------------------------------------
 # tauri-driver 2.1.0: the WebDriver bridge for the desktop app (3.x is an alpha; not that).
 if [ "$want" = test ]; then
-  if [ "$(tauri-driver --version 2>/dev/null || "$HOME/.cargo/bin/tauri-driver" --version 2>/dev/null)" != "tauri-driver 2.1.0" ]; then
+  if ! cargo install --list 2>/dev/null | grep -q '^tauri-driver v2\.1\.0:'; then
     say "installing tauri-driver 2.1.0 (cargo install)"
     cargo install tauri-driver --version 2.1.0 --locked --quiet
   else

@@ -90,7 +90,10 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
 
   const copyLink = () =>
     backend.copyInviteLink().then(
-      () => setToast(t("meeting.link_copied")),
+      () => {
+        setToast(t("meeting.link_copied"));
+        window.setTimeout(() => setToast(null), 4000);
+      },
       (e) => setFailure(toBackendError(e)),
     );
 
