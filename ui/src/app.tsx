@@ -102,6 +102,14 @@ export function App({ backend }: { backend: Backend }) {
 
   const enter = async (entry: Entry, options: JoinOptions) => {
     dispatch({ type: "reset" });
+    // The devices and name chosen here are remembered for next time.
+    if (settings) {
+      const { camera, microphone, speaker, name } = options;
+      const next = { ...settings, camera, microphone, speaker, name };
+      if (JSON.stringify(next) !== JSON.stringify(settings)) {
+        backend.saveSettings(next).then(() => setSettings(next), () => undefined);
+      }
+    }
     if (entry.entry === "host") {
       const hosted = await backend.host(options);
       setHostedOn(hosted.server);

@@ -84,3 +84,20 @@ test("a device unplugged during the preview is reported", async () => {
   const alert = await page.waitForSelector("[role=alert]");
   assert.match(await alert.textContent(), /stopped working \(was it unplugged\?\)/);
 });
+
+test("the devices and name chosen on pre-join are remembered", async () => {
+  const { page } = await prejoin();
+  await page.waitForSelector("#camera option[value='camera:fake-usb']", { state: "attached" });
+  await page.selectOption("#camera", "camera:fake-usb");
+  await page.selectOption("#speaker", "fake-headphones");
+  await page.fill("#name", "Kari");
+  await page.click("#enter-meeting");
+  await page.waitForSelector("#toggle-mic");
+  await page.click("#leave");
+  await page.click("#confirm-leave");
+  await page.click("#go-home");
+  await page.click("#new-meeting");
+  assert.equal(await page.inputValue("#name"), "Kari");
+  assert.equal(await page.inputValue("#camera"), "camera:fake-usb");
+  assert.equal(await page.inputValue("#speaker"), "fake-headphones");
+});
