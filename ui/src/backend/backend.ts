@@ -25,6 +25,8 @@ export interface Backend {
   settings(): Promise<Settings>;
   /** Saves the settings file (atomically; the shell refuses anything that looks like a secret). */
   saveSettings(settings: Settings): Promise<void>;
+  /** Stores the TURN password in the system keychain; it is never read back into the page. */
+  setTurnPassword(password: string): Promise<void>;
   /** This device's identity, for the settings screen. */
   identity(): Promise<Identity>;
   /** Reads a pasted link, meeting code or invite text; the shell keeps the secret. */

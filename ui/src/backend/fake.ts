@@ -269,6 +269,9 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       await guard("saveSettings");
       settings = structuredClone(s);
     },
+    async setTurnPassword() {
+      await guard("setTurnPassword");
+    },
     async identity() {
       await guard("identity");
       return { fingerprint: "3f9a5c0e7b1d24f8a6c3e9b07d5f1a2c4e6b8d0f1a3c5e7f9b2d4f6a8c0e1b3d" };

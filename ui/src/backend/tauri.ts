@@ -28,6 +28,7 @@ export const tauriBackend: Backend = {
   devices: () => call("devices"),
   settings: () => call("settings"),
   saveSettings: (settings: Settings) => call("save_settings", { settings }),
+  setTurnPassword: (password: string) => call("set_turn_password", { password }),
   identity: () => call("identity"),
   openLink: (input: string) => call("open_link", { input }),
   takeOpenedLinks: () => call<OpenedLink[]>("take_opened_links"),

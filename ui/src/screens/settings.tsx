@@ -20,6 +20,8 @@ export function SettingsScreen({ settings, onSaved, onBack }: Props) {
   const [identity, setIdentity] = useState<Identity | null>(null);
   const [error, setError] = useState<BackendError | null>(null);
   const [saved, setSaved] = useState(false);
+  const [password, setPassword] = useState("");
+  const [passwordSaved, setPasswordSaved] = useState(false);
 
   useEffect(() => {
     backend.devices().then(setDevices, (e) => setError(toBackendError(e)));
@@ -38,6 +40,17 @@ export function SettingsScreen({ settings, onSaved, onBack }: Props) {
       await backend.saveSettings(draft);
       setSaved(true);
       onSaved(draft);
+    } catch (err) {
+      setError(toBackendError(err));
+    }
+  };
+
+  const savePassword = async () => {
+    setError(null);
+    try {
+      await backend.setTurnPassword(password);
+      setPassword("");
+      setPasswordSaved(true);
     } catch (err) {
       setError(toBackendError(err));
     }
@@ -95,7 +108,26 @@ export function SettingsScreen({ settings, onSaved, onBack }: Props) {
           </p>
           <label for="s-turn-user">{t("settings.turn_user")}</label>
           <input id="s-turn-user" type="text" autocomplete="off" value={draft.turn_user} onInput={(e) => set("turn_user", e.currentTarget.value)} />
-          <p class="hint">{t("settings.turn_note")}</p>
+          <label for="s-turn-password">{t("settings.turn_password")}</label>
+          <div class="row">
+            <input
+              id="s-turn-password"
+              type="password"
+              autocomplete="new-password"
+              value={password}
+              aria-describedby="s-turn-note"
+              onInput={(e) => {
+                setPassword(e.currentTarget.value);
+                setPasswordSaved(false);
+              }}
+            />
+            <button type="button" id="s-turn-password-save" disabled={!password} onClick={savePassword}>
+              {t("settings.turn_password_save")}
+            </button>
+          </div>
+          <p class="hint" id="s-turn-note" role={passwordSaved ? "status" : undefined}>
+            {passwordSaved ? t("settings.turn_password_saved") : t("settings.turn_note")}
+          </p>
         </fieldset>
         <fieldset>
           <legend>{t("settings.identity")}</legend>

@@ -31,3 +31,15 @@ test("settings that cannot be saved are explained", async () => {
   await page.click("#settings-save");
   assert.match(await (await page.waitForSelector("[role=alert]")).textContent(), /could not be saved\. Check that your home folder has space/);
 });
+
+test("the TURN password goes to the keychain through the backend and is not kept in the page", async () => {
+  const { page } = await app.open();
+  await page.click("#open-settings");
+  assert.ok(await page.isDisabled("#s-turn-password-save"));
+  await page.fill("#s-turn-password", "hunter2");
+  await page.click("#s-turn-password-save");
+  await page.waitForSelector("text=The TURN password is saved in the system keychain.");
+  assert.equal(await page.inputValue("#s-turn-password"), "");
+  assert.ok(await page.evaluate(() => window.__fake.calls.includes("setTurnPassword")));
+  assert.ok(!(await page.content()).includes("hunter2"));
+});
