@@ -130,6 +130,7 @@ test("errors during the meeting, a lost server and host requests are shown", asy
     window.__fake.emit({ type: "error", code: "media.device_failed", message: "camera gone" });
   });
   await page.waitForSelector("#reconnecting");
+  await page.waitForSelector("[role=alert][data-code='media.device_failed']");
   assert.match(await page.textContent(".notices"), /A host muted your microphone/);
   assert.match(await page.textContent(".notices"), /stopped working \(was it unplugged\?\)/);
   assert.equal(await page.getAttribute("#toggle-mic", "aria-pressed"), "true", "muted by the host shows as muted");
@@ -137,6 +138,7 @@ test("errors during the meeting, a lost server and host requests are shown", asy
   await page.waitForSelector("#reconnecting", { state: "detached" });
   await page.evaluate(() => window.__fake.failNext("command:raise_hand", { code: "room.not_allowed", message: "no" }));
   await page.click("#toggle-hand");
+  await page.waitForSelector("[role=alert][data-code='room.not_allowed']");
   assert.match(await page.textContent(".notices"), /Only a host can do that/);
 });
 

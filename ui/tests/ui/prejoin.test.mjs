@@ -97,6 +97,7 @@ test("the devices and name chosen on pre-join are remembered", async () => {
   await page.click("#confirm-leave");
   await page.click("#go-home");
   await page.click("#new-meeting");
+  await page.waitForSelector("#speaker option[value='fake-headphones']", { state: "attached" });
   assert.equal(await page.inputValue("#name"), "Kari");
   assert.equal(await page.inputValue("#camera"), "camera:fake-usb");
   assert.equal(await page.inputValue("#speaker"), "fake-headphones");
