@@ -85,7 +85,7 @@ impl Previews {
                         // 20 ms frames: every third is enough for a meter.
                         Ok(Some(f)) => {
                             n += 1;
-                            if n % 3 == 0 && levels.send(level(&f)).is_err() {
+                            if n.is_multiple_of(3) && levels.send(level(&f)).is_err() {
                                 break;
                             }
                         }

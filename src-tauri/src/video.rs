@@ -50,11 +50,9 @@ impl Watches {
             while !stop.load(Ordering::Relaxed) {
                 let asked = Instant::now();
                 match receiver.recv_timeout(WAIT) {
-                    Some(frame) => {
-                        if channel.send(InvokeResponseBody::Raw(encode(&frame))).is_err() {
-                            break;
-                        }
-                    }
+                    // The UI closed the channel.
+                    Some(frame) if channel.send(InvokeResponseBody::Raw(encode(&frame))).is_err() => break,
+                    Some(_) => {}
                     // Nothing, long before the wait was over: the stream has ended.
                     None if asked.elapsed() < WAIT / 2 => break,
                     None => {}
