@@ -3,15 +3,23 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 
-.PHONY: help run test bench fuzz clean
+.PHONY: help run demo test test-ui test-desktop test-e2e package bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-run: ## start Trygg (until the desktop app lands: the local media demo)
+run: ## start the Trygg desktop app (builds the UI and the shell as needed)
 	@scripts/setup.sh build
-	@echo "[run] trygg demo: synthetic camera and microphone → H.264/Opus → decoded, measured"
+	cd ui && npm run build
+	$(CARGO) run --locked -p trygg-desktop
+
+demo: ## the local media demo: synthetic camera and microphone → H.264/Opus → decoded, measured
+	@scripts/setup.sh build
 	$(CARGO) run --release --locked --bin trygg -- demo --seconds 10
+
+package: ## build the desktop app's .deb (trygg:// links and .ics files open in Trygg)
+	@scripts/setup.sh build
+	ui/node_modules/.bin/tauri build --bundles deb
 
 test: ## formatting, lints, every test
 	@scripts/setup.sh test
@@ -26,6 +34,24 @@ test: ## formatting, lints, every test
 	  echo "[test] skipped: no camera (no /dev/video* here); the synthetic and file video paths were tested above"; \
 	fi
 	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
+	@$(MAKE) --no-print-directory test-ui test-desktop test-e2e
+
+test-ui: ## the desktop UI: type check, unit tests, every screen in Chromium against the fake backend
+	@scripts/setup.sh test
+	cd ui && npm test
+
+test-desktop: ## the desktop shell: lints and tests (IPC, settings, links, a whole meeting through the shell)
+	@scripts/setup.sh test
+	cd ui && npm run build
+	$(CARGO) clippy --locked -p trygg-desktop --all-targets -- -D warnings
+	$(CARGO) test --locked -p trygg-desktop
+
+test-e2e: ## the real desktop app under Xvfb through WebDriver, with a headless guest (SCREENSHOTS=DIR keeps PNGs)
+	@scripts/setup.sh test
+	cd ui && npm run build
+	$(CARGO) build --locked -p trygg-desktop --bin trygg-desktop
+	$(CARGO) build --locked --bin trygg
+	scripts/desktop-e2e.sh
 
 bench: ## measure codecs, E2EE, invites and whole calls (figures in the README come from here)
 	@scripts/setup.sh test

@@ -35,6 +35,12 @@ fi
 # nasm for openh264's assembly (without it openh264 silently builds ~3x slower), clang for the
 # V4L2 bindings, ALSA headers for audio devices.
 packages=(build-essential pkg-config clang libclang-dev cmake nasm libasound2-dev)
+# The desktop app (Tauri 2): WebKitGTK and GTK 3, and what Tauri documents for menus, the tray and
+# icons. Node.js and npm build its UI (ui/).
+packages+=(libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [ "$want" = test ]; then
   # To test: FFmpeg validates what our encoder makes and makes known pictures; PulseAudio (with
   # ALSA's pulse plugin) is the sound server the audio device tests start; coturn is the TURN
@@ -42,14 +48,13 @@ if [ "$want" = test ]; then
   packages+=(ffmpeg pulseaudio libasound2-plugins coturn)
   # The keychain tests start a private D-Bus session with an unlocked gnome-keyring.
   packages+=(dbus gnome-keyring libsecret-tools)
-  # Real third-party peers on loopback: Chromium, driven by playwright-core from npm.
+  # Real third-party peers on loopback, and the desktop UI's tests: Chromium, driven by
+  # playwright-core from npm.
   packages+=(chromium)
-  # Screen capture is tested on a virtual X server the test starts.
-  packages+=(xvfb)
-  # Node.js: the machine's own if it has one (often newer than Debian's), else Debian's.
-  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    packages+=(nodejs npm)
-  fi
+  # Screen capture is tested on a virtual X server the test starts; the desktop app in its real
+  # window too: Xvfb, WebKitGTK's WebDriver (driven through tauri-driver, below), xclip to read
+  # the invite link the app puts on the clipboard.
+  packages+=(xvfb xauth webkit2gtk-driver xclip curl)
 fi
 
 missing=()
@@ -72,14 +77,28 @@ else
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# --- npm packages (tests) -----------------------------------------------------------------------
+# --- cargo tools (tests) -------------------------------------------------------------------------
+# tauri-driver 2.1.0: the WebDriver bridge for the desktop app (3.x is an alpha; not that).
 if [ "$want" = test ]; then
-  for dir in tests/interop; do
-    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-      say "installing npm packages in $dir (npm ci)"
-      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-    else
-      say "npm packages in $dir: present"
-    fi
-  done
+  if ! cargo install --list 2>/dev/null | grep -q '^tauri-driver v2\.1\.0:'; then
+    say "installing tauri-driver 2.1.0 (cargo install)"
+    cargo install tauri-driver --version 2.1.0 --locked --quiet
+  else
+    say "tauri-driver 2.1.0: present"
+  fi
 fi
+
+# --- npm packages --------------------------------------------------------------------------------
+# ui/ (the desktop app's front end) always; tests/interop (Chromium peers) for the tests.
+npm_dirs=(ui)
+if [ "$want" = test ]; then
+  npm_dirs+=(tests/interop)
+fi
+for dir in "${npm_dirs[@]}"; do
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing npm packages in $dir (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    say "npm packages in $dir: present"
+  fi
+done

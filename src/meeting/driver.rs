@@ -701,6 +701,7 @@ impl Driver {
                 frames_decoded: s.frames_decoded.load(Ordering::Relaxed),
                 decode_errors: s.decode_errors.load(Ordering::Relaxed),
                 audio_packets: s.audio_packets.load(Ordering::Relaxed),
+                audio_level: s.take_audio_level(),
                 width: (size >> 32) as u32,
                 height: size as u32,
                 glass_to_glass_ms: lat,

@@ -7,7 +7,7 @@
 //! keyframe.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -60,9 +60,24 @@ pub struct IncomingStats {
     pub picture_size: AtomicU64,
     /// Glass-to-glass latencies (ms) read from pixel stamps since the last `take_latencies`.
     latencies: Mutex<Vec<f64>>,
+    /// The loudest decoded audio frame's RMS since the last `take_audio_level`, as `f32` bits
+    /// (for a UI's active speaker; non-negative floats order like their bits).
+    audio_level: AtomicU32,
 }
 
 impl IncomingStats {
+    /// Notes the RMS of one decoded audio frame.
+    pub fn note_audio_level(&self, rms: f32) {
+        if rms.is_finite() && rms > 0.0 {
+            self.audio_level.fetch_max(rms.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// The loudest audio frame's RMS (0..1) since the last call.
+    pub fn take_audio_level(&self) -> f32 {
+        f32::from_bits(self.audio_level.swap(0, Ordering::Relaxed))
+    }
+
     /// Takes the latencies measured since the last call.
     pub fn take_latencies(&self) -> Vec<f64> {
         self.latencies.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
@@ -271,6 +286,7 @@ fn decode_loop(
                     }
                 };
                 stats.audio_packets.fetch_add(1, Ordering::Relaxed);
+                stats.note_audio_level(frame.rms());
                 let _ = stats.first_audio_us.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
                 if let Some(w) = rec.as_mut().and_then(|r| r.audio.as_mut()) {
                     let _ = w.write(frame.samples());
@@ -323,5 +339,16 @@ mod tests {
         let (h3, n3) = header("kari-3.y4m");
         assert!(h1.contains("W64 H48") && h2.contains("W32 H24") && h3.contains("W64 H48"), "{h1} / {h2} / {h3}");
         assert_eq!((n1, n2, n3), (3, 2, 1));
+    }
+
+    #[test]
+    fn the_audio_level_is_the_loudest_since_it_was_last_taken() {
+        let s = IncomingStats::default();
+        assert_eq!(s.take_audio_level(), 0.0);
+        for rms in [0.1, 0.4, 0.2, f32::NAN, -1.0] {
+            s.note_audio_level(rms);
+        }
+        assert_eq!(s.take_audio_level(), 0.4);
+        assert_eq!(s.take_audio_level(), 0.0);
     }
 }

@@ -15,6 +15,8 @@
 //! ```
 
 mod driver;
+#[cfg(test)]
+mod event_fixture;
 pub mod incoming;
 pub mod mixer;
 pub mod outgoing;
@@ -180,6 +182,9 @@ pub struct PeerStats {
     pub decode_errors: u64,
     /// Audio packets decoded since the start.
     pub audio_packets: u64,
+    /// How loud they were: the loudest 20 ms of their audio over the last second, RMS (0 to 1).
+    /// The UI's active speaker is the loudest participant.
+    pub audio_level: f32,
     /// Size of the last picture.
     pub width: u32,
     /// Size of the last picture.

@@ -1,0 +1,174 @@
+//! The shell over a real meeting, without a window: a host and a joiner (two app instances on
+//! Tauri's mock runtime, one process), a built-in server on loopback, synthetic camera and
+//! microphone. Everything the UI would see is read where the UI reads it: the Tauri event and
+//! the binary video channel.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
+use trygg_desktop::config::JoinOptions;
+use trygg_desktop::contract::UiCommand;
+use trygg_desktop::desktop::{Desktop, Launch};
+use trygg_desktop::event::EVENT;
+use trygg_desktop::settings::SettingsFile;
+
+struct Instance {
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    events: mpsc::Receiver<Value>,
+    _dir: tempfile::TempDir,
+}
+
+fn instance() -> Instance {
+    let dir = tempfile::tempdir().unwrap();
+    let desktop = Desktop::new(SettingsFile::in_dir(dir.path()), Launch::loopback());
+    let app = mock_builder()
+        .manage(desktop)
+        .invoke_handler(trygg_desktop::commands!())
+        .build(mock_context(noop_assets()))
+        .expect("a mock app");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (tx, events) = mpsc::channel();
+    app.listen_any(EVENT, move |e| {
+        let _ = tx.send(serde_json::from_str(e.payload()).expect("events are JSON"));
+    });
+    Instance { app, window, events, _dir: dir }
+}
+
+impl Instance {
+    fn desktop(&self) -> tauri::State<'_, Desktop> {
+        self.app.state::<Desktop>()
+    }
+
+    /// Calls a command the way the UI does; Ok(reply) or Err({code, message}).
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::from(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    /// Waits for the first event of this type, passing others by.
+    fn wait_for(&self, kind: &str, within: Duration) -> Value {
+        let end = Instant::now() + within;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            if let Ok(e) = self.events.recv_timeout(left)
+                && e["type"] == kind
+            {
+                return e;
+            }
+        }
+        panic!("no {kind} event within {within:?}");
+    }
+}
+
+fn options(name: &str) -> JoinOptions {
+    serde_json::from_value(serde_json::json!({
+        "name": name, "camera": "synthetic", "microphone": "synthetic", "speaker": "none",
+        "camera_off": false, "microphone_off": false,
+    }))
+    .unwrap()
+}
+
+/// Pictures from a watch: (width, height, mean luma, luma hash) of each.
+fn watch(instance: &Instance, member: &str) -> (u64, mpsc::Receiver<(u32, u32, f64, u64)>) {
+    let (tx, rx) = mpsc::channel();
+    let channel = Channel::new(move |body| {
+        if let InvokeResponseBody::Raw(b) = body {
+            assert_eq!(&b[0..4], b"TRV1", "pictures are binary, header first");
+            let w = u32::from_le_bytes(b[4..8].try_into().unwrap());
+            let h = u32::from_le_bytes(b[8..12].try_into().unwrap());
+            let luma = &b[24..24 + (w * h) as usize];
+            let mean = luma.iter().map(|&v| f64::from(v)).sum::<f64>() / luma.len() as f64;
+            let hash = luma.iter().step_by(61).fold(0u64, |a, &v| a.wrapping_mul(31).wrapping_add(u64::from(v)));
+            let _ = tx.send((w, h, mean, hash));
+        } else {
+            panic!("a picture went out as JSON");
+        }
+        Ok(())
+    });
+    (instance.desktop().watch_video(member, channel).expect("a video to watch"), rx)
+}
+
+fn pictures(rx: &mpsc::Receiver<(u32, u32, f64, u64)>, n: usize) -> Vec<(u32, u32, f64, u64)> {
+    (0..n).map(|_| rx.recv_timeout(Duration::from_secs(10)).expect("a picture within 10 s")).collect()
+}
+
+#[test]
+fn commands_answer_with_codes_the_ui_can_read() {
+    let a = instance();
+    let settings = a.invoke("settings", Value::Null).unwrap();
+    assert_eq!(settings["language"], "en");
+    let mut bad = settings.clone();
+    bad["ice"] = serde_json::json!(["turn:alice:secret@turn.example.org"]);
+    assert_eq!(
+        a.invoke("save_settings", serde_json::json!({ "settings": bad })).unwrap_err()["code"],
+        "settings.invalid"
+    );
+    let err = a.invoke("command", serde_json::json!({ "command": { "type": "leave" } })).unwrap_err();
+    assert_eq!(err["code"], "shell.no_meeting");
+    let opened = a.invoke("open_link", serde_json::json!({ "input": "https://zoom.us/j/85298765432" })).unwrap();
+    assert_eq!(opened["action"]["type"], "open_vendor");
+    let none = a.invoke("join", serde_json::json!({ "link": 999, "options": options("x") })).unwrap_err();
+    assert_eq!(none["code"], "shell.unknown_link");
+}
+
+#[test]
+fn host_admits_a_joiner_and_each_sees_the_others_moving_pictures() {
+    let host = instance();
+    let rt = tauri::async_runtime::handle();
+    let hosted = rt.block_on(host.desktop().host(host.app.handle().clone(), options("Hanne Host"))).unwrap();
+    assert_eq!(hosted.server.host, "127.0.0.1");
+    host.wait_for("joined", Duration::from_secs(10));
+
+    // Our own camera, for the self view.
+    let (_, selfie) = watch(&host, "self");
+    let p = pictures(&selfie, 3);
+    assert!(p.iter().all(|&(w, h, ..)| (w, h) == (1280, 720)));
+
+    let joiner = instance();
+    let link = host.desktop().invite_link().unwrap();
+    let opened = joiner.invoke("open_link", serde_json::json!({ "input": link })).unwrap();
+    assert!(!opened.to_string().contains(link.split_once('#').unwrap().1), "the secret never reaches the UI");
+    joiner.invoke("join", serde_json::json!({ "link": opened["id"], "options": options("Jon Joiner") })).unwrap();
+
+    let knock = host.wait_for("knock_received", Duration::from_secs(15));
+    assert_eq!(knock["name"], "Jon Joiner");
+    let member = knock["member"].as_str().unwrap().to_owned();
+    host.invoke("command", serde_json::json!({ "command": { "type": "admit", "member": member } })).unwrap();
+    joiner.wait_for("joined", Duration::from_secs(15));
+    let video = host.wait_for("video_available", Duration::from_secs(20));
+    assert_eq!(video["member"], member.as_str());
+
+    let (id, remote) = watch(&host, &member);
+    let p = pictures(&remote, 10);
+    assert!(p.iter().all(|&(_, _, mean, _)| mean > 20.0), "not black: {p:?}");
+    let distinct: std::collections::HashSet<u64> = p.iter().map(|x| x.3).collect();
+    assert!(distinct.len() > 3, "the pictures change: {p:?}");
+    host.desktop().unwatch_video(id);
+
+    joiner.invoke("command", serde_json::json!({ "command": UiCommand::Leave })).unwrap();
+    joiner.wait_for("left", Duration::from_secs(10));
+    joiner.wait_for("meeting_closed", Duration::from_secs(10));
+    host.wait_for("participant_left", Duration::from_secs(10));
+    host.invoke("command", serde_json::json!({ "command": UiCommand::EndForAll })).unwrap();
+    host.wait_for("meeting_closed", Duration::from_secs(10));
+    assert_eq!(
+        host.invoke("command", serde_json::json!({ "command": UiCommand::Leave })).unwrap_err()["code"],
+        "shell.no_meeting"
+    );
+}

@@ -1,0 +1,42 @@
+// The binary picture format of the shell's video channels (src-tauri/src/video.rs):
+//
+//   offset  0  u32 LE  magic "TRV1"
+//           4  u32 LE  width
+//           8  u32 LE  height
+//          12  u32 LE  reserved (0)
+//          16  u64 LE  sequence number
+//          24  I420 bytes: Y (w*h), U (w/2*h/2), V (w/2*h/2)
+import type { VideoFrame } from "./types";
+
+export const FRAME_MAGIC = 0x31565254; // "TRV1" read as little-endian u32
+export const FRAME_HEADER = 24;
+
+export function i420Length(width: number, height: number): number {
+  const luma = width * height;
+  return luma + 2 * (luma / 4);
+}
+
+/** Reads one message of a video channel; null for anything that is not a whole picture. */
+export function decodeFrame(buffer: ArrayBuffer): VideoFrame | null {
+  if (buffer.byteLength < FRAME_HEADER) return null;
+  const view = new DataView(buffer);
+  if (view.getUint32(0, true) !== FRAME_MAGIC) return null;
+  const width = view.getUint32(4, true);
+  const height = view.getUint32(8, true);
+  if (width < 2 || height < 2 || width % 2 || height % 2 || width > 7680 || height > 4320) return null;
+  if (buffer.byteLength !== FRAME_HEADER + i420Length(width, height)) return null;
+  const seq = Number(view.getBigUint64(16, true));
+  return { width, height, seq, data: new Uint8Array(buffer, FRAME_HEADER) };
+}
+
+/** The inverse of `decodeFrame` (the fake backend and tests). */
+export function encodeFrame(f: VideoFrame): ArrayBuffer {
+  const out = new ArrayBuffer(FRAME_HEADER + f.data.length);
+  const view = new DataView(out);
+  view.setUint32(0, FRAME_MAGIC, true);
+  view.setUint32(4, f.width, true);
+  view.setUint32(8, f.height, true);
+  view.setBigUint64(16, BigInt(f.seq), true);
+  new Uint8Array(out, FRAME_HEADER).set(f.data);
+  return out;
+}

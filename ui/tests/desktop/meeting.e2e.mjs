@@ -1,0 +1,140 @@
+// The real app, end to end: Trygg under Xvfb driven through tauri-driver + WebKitWebDriver.
+// It starts a meeting; a headless `trygg join` knocks; the test admits it, sees the joiner's
+// video moving in the window, turns the camera off and sees the joiner stop receiving pictures,
+// leaves; then a second launch with a trygg:// link reaches the running window.
+// Run by scripts/desktop-e2e.sh, which sets APP, TRYGG_CLI, WEBDRIVER and SCREENSHOTS.
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { after, test } from "node:test";
+import { promisify } from "node:util";
+import { Session, sleep } from "./webdriver.mjs";
+
+const { APP, TRYGG_CLI, WEBDRIVER = "http://127.0.0.1:4444", SCREENSHOTS } = process.env;
+const run = promisify(execFile);
+let session;
+let joiner;
+
+after(async () => {
+  joiner?.kill("SIGINT");
+  await session?.end();
+});
+
+async function shot(name) {
+  if (SCREENSHOTS) fs.writeFileSync(path.join(SCREENSHOTS, `${name}.png`), await session.screenshot());
+}
+
+/** Pixel statistics of a canvas, read in the page. */
+const canvasStats = (css) =>
+  session.execute(
+    `const c = document.querySelector(arguments[0]);
+     if (!c || !c.width) return null;
+     const copy = document.createElement("canvas"); copy.width = c.width; copy.height = c.height;
+     const x = copy.getContext("2d"); x.drawImage(c, 0, 0);
+     const d = x.getImageData(0, 0, c.width, c.height).data;
+     let sum = 0, sq = 0, hash = 0; const n = d.length / 4;
+     for (let i = 0; i < d.length; i += 4) { const l = (d[i] + d[i + 1] + d[i + 2]) / 3; sum += l; sq += l * l; }
+     for (let i = 0; i < d.length; i += 97) hash = (hash * 31 + d[i]) | 0;
+     return { mean: sum / n, std: Math.sqrt(sq / n - (sum / n) ** 2), hash, renderer: c.dataset.renderer };`,
+    [css],
+  );
+
+/** The joiner's JSON lines, as they come. */
+function startJoiner(link) {
+  const lines = [];
+  const child = spawn(TRYGG_CLI, ["join", link, "--name", "Jon Joiner", "--identity", "ephemeral", "--json",
+    "--width", "640", "--height", "360", "--bind", "127.0.0.1", "--seconds", "120"], { stdio: ["ignore", "pipe", "inherit"] });
+  let rest = "";
+  child.stdout.on("data", (b) => {
+    const parts = (rest + b).split("\n");
+    rest = parts.pop();
+    for (const l of parts) if (l.trim()) lines.push(JSON.parse(l));
+  });
+  return { child, lines, kill: (s) => child.kill(s) };
+}
+
+/** Frames the joiner has decoded from the host, by its latest stats line. */
+const decoded = (lines) => lines.filter((l) => l.type === "stats").at(-1)?.peers?.[0]?.frames_decoded ?? 0;
+
+async function growth(lines, ms) {
+  const a = decoded(lines);
+  await sleep(ms);
+  return decoded(lines) - a;
+}
+
+test("host, knock, admit, moving remote video, camera off reaches the joiner, leave, deep link", async () => {
+  session = await Session.start(WEBDRIVER, APP);
+  await session.waitFor("#new-meeting");
+  await shot("home");
+
+  await session.click("#new-meeting");
+  await session.until(`return Number(document.querySelector(".preview canvas")?.dataset.frames) > 3`);
+  await shot("prejoin");
+  await session.click("#enter-meeting");
+  await session.waitFor("#copy-link");
+
+  await session.click("#copy-link");
+  await session.until(`return document.body.textContent.includes("Invite link copied")`);
+  const { stdout } = await run("xclip", ["-o", "-selection", "clipboard"]);
+  const link = stdout.trim();
+  assert.match(link, /^trygg:\/\/127\.0\.0\.1:\d+\/[a-z2-7]{26}\?insecure=1#/);
+  assert.equal(await session.execute(`return document.documentElement.outerHTML.includes(arguments[0])`, [link.split("#")[1]]), false,
+    "the link's secret is not in the page");
+
+  joiner = startJoiner(link);
+  await session.click("#toggle-people");
+  await session.waitFor(".knock .admit", 30000);
+  assert.match(await session.execute(`return document.querySelector(".knock").textContent`), /Jon Joiner/);
+  await shot("knock");
+  await session.click(".knock .admit");
+
+  const remote = ".tile:not([data-member=self]) canvas";
+  await session.until(`return Number(document.querySelector(arguments[0])?.dataset.frames) > 5`, 30000, [remote]);
+  const a = await canvasStats(remote);
+  await sleep(700);
+  const b = await canvasStats(remote);
+  assert.equal(a.renderer, "webgl", "drawn by the YUV shader");
+  assert.ok(a.mean > 20 && a.std > 10, `the remote video is not black: ${JSON.stringify(a)}`);
+  assert.notEqual(a.hash, b.hash, "the remote video changes");
+  await session.click("#toggle-people");
+  await shot("meeting");
+
+  await session.until(`return document.querySelector("#e2ee-badge")?.textContent.includes("End-to-end encrypted")`);
+  await session.click("#toggle-security");
+  await session.waitFor("#security-code");
+  await shot("security");
+  await session.click("#quality");
+  await session.waitFor("#chart-bitrate polyline", 10000);
+  await shot("quality");
+
+  // The joiner receives our pictures; with the camera off it stops, and gets them back after.
+  const deadline = Date.now() + 15000;
+  while (decoded(joiner.lines) < 30 && Date.now() < deadline) await sleep(250);
+  assert.ok((await growth(joiner.lines, 2500)) > 20, "the joiner receives pictures while the camera is on");
+  await session.click("#toggle-camera");
+  await sleep(1500);
+  assert.ok((await growth(joiner.lines, 2500)) <= 2, "the joiner gets no pictures with the camera off");
+  await session.click("#toggle-camera");
+  await sleep(1500);
+  assert.ok((await growth(joiner.lines, 2500)) > 20, "pictures come back with the camera on");
+
+  await session.click("#leave");
+  await session.click("#confirm-leave");
+  await session.waitFor("#go-home", 15000);
+  await shot("ended");
+  const end = Date.now() + 15000;
+  while (!joiner.lines.some((l) => ["participant_left", "ended", "role_changed"].includes(l.type)) && Date.now() < end) await sleep(250);
+  assert.ok(joiner.lines.some((l) => ["participant_left", "ended", "role_changed"].includes(l.type)), "the joiner saw the host go");
+
+  // A second launch with a link hands it to the running window and exits.
+  await run(APP, [link], { timeout: 15000 });
+  await session.until(`return document.querySelector(".screen.prejoin .where")?.textContent.includes("127.0.0.1")`, 15000);
+  await shot("deep-link-prejoin");
+
+  // The settings screen shows this device's key and the saved devices.
+  await session.click(".screen.prejoin button[type=button]");
+  await session.click("#open-settings");
+  await session.until(`return /^[0-9a-f]{4}( [0-9a-f]{4}){15}$/.test(document.querySelector("#fingerprint")?.textContent ?? "")`);
+  await shot("settings");
+});

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { canvasStats, launch } from "./harness.mjs";
+
+let app;
+before(async () => (app = await launch()));
+after(() => app.close());
+
+async function prejoin() {
+  const opened = await app.open();
+  await opened.page.click("#new-meeting");
+  await opened.page.waitForSelector(".screen.prejoin");
+  return opened;
+}
+
+test("the camera preview is drawn with WebGL from I420 and moves", async () => {
+  const { page } = await prejoin();
+  await page.waitForFunction(() => Number(document.querySelector(".preview canvas")?.dataset.frames) > 2);
+  const a = await canvasStats(page, ".preview canvas");
+  await page.waitForTimeout(300);
+  const b = await canvasStats(page, ".preview canvas");
+  assert.equal(a.renderer, "webgl");
+  assert.ok(a.mean > 30 && a.std > 20, `not black, not flat: ${JSON.stringify(a)}`);
+  assert.notEqual(a.hash, b.hash, "the picture changes");
+});
+
+test("the microphone meter moves", async () => {
+  const { page } = await prejoin();
+  const values = new Set();
+  for (let i = 0; i < 8; i++) {
+    values.add(await page.getAttribute("#mic-meter", "aria-valuenow"));
+    await page.waitForTimeout(60);
+  }
+  assert.ok(values.size > 2, `meter values: ${[...values]}`);
+});
+
+test("device pickers list cameras, microphones and speakers, with none and test sources", async () => {
+  const { page } = await prejoin();
+  await page.waitForSelector("#camera option[value='camera:fake-usb']", { state: "attached" });
+  const options = (sel) => page.$$eval(`${sel} option`, (os) => os.map((o) => o.value));
+  assert.deepEqual(await options("#camera"), ["camera:fake-front", "camera:fake-usb", "synthetic", "none"]);
+  assert.deepEqual(await options("#microphone"), ["mic:fake-mic", "mic:fake-headset", "synthetic", "none"]);
+  assert.deepEqual(await options("#speaker"), ["default", "fake-speakers", "fake-headphones", "none"]);
+  await page.selectOption("#camera", "none");
+  await page.waitForSelector(".preview .placeholder");
+});
+
+test("a name is required, and the screen says so next to the field", async () => {
+  const { page } = await prejoin();
+  await page.click("#enter-meeting");
+  assert.equal(await page.getAttribute("#name", "aria-invalid"), "true");
+  assert.equal(await page.textContent("#name-hint"), "Enter your name first.");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "name");
+});
+
+test("joining with camera and microphone off starts muted, with no self video", async () => {
+  const { page } = await prejoin();
+  await page.fill("#name", "Ola");
+  await page.check("#mic-off");
+  await page.check("#camera-off");
+  await page.click("#enter-meeting");
+  await page.waitForSelector("#toggle-mic");
+  assert.equal(await page.getAttribute("#toggle-mic", "aria-pressed"), "true");
+  assert.equal(await page.getAttribute("#toggle-camera", "aria-pressed"), "true");
+  assert.ok(await page.isVisible(".tile[data-member=self] .placeholder"));
+  const host = await page.evaluate(() => window.__fake.calls.filter((c) => c === "host").length);
+  assert.equal(host, 1);
+});
+
+test("a device that is busy is explained with what to do, and the user stays on pre-join", async () => {
+  const { page } = await prejoin();
+  await page.evaluate(() => window.__fake.failNext("host", { code: "media.device_busy", message: "camera in use" }));
+  await page.fill("#name", "Ola");
+  await page.click("#enter-meeting");
+  const alert = await page.waitForSelector("[role=alert]");
+  assert.match(await alert.textContent(), /Another program is using the camera or microphone\. Close it, then try again\./);
+  assert.ok(await page.isEnabled("#enter-meeting"), "can try again");
+});
+
+test("a device unplugged during the preview is reported", async () => {
+  const { page } = await prejoin();
+  await page.waitForFunction(() => Number(document.querySelector(".preview canvas")?.dataset.frames) > 0);
+  await page.evaluate(() => window.__fake.emit({ type: "preview_error", code: "media.device_failed", message: "gone" }));
+  const alert = await page.waitForSelector("[role=alert]");
+  assert.match(await alert.textContent(), /stopped working \(was it unplugged\?\)/);
+});
+
+test("the devices and name chosen on pre-join are remembered", async () => {
+  const { page } = await prejoin();
+  await page.waitForSelector("#camera option[value='camera:fake-usb']", { state: "attached" });
+  await page.selectOption("#camera", "camera:fake-usb");
+  await page.selectOption("#speaker", "fake-headphones");
+  await page.fill("#name", "Kari");
+  await page.click("#enter-meeting");
+  await page.waitForSelector("#toggle-mic");
+  await page.click("#leave");
+  await page.click("#confirm-leave");
+  await page.click("#go-home");
+  await page.click("#new-meeting");
+  await page.waitForSelector("#speaker option[value='fake-headphones']", { state: "attached" });
+  assert.equal(await page.inputValue("#name"), "Kari");
+  assert.equal(await page.inputValue("#camera"), "camera:fake-usb");
+  assert.equal(await page.inputValue("#speaker"), "fake-headphones");
+});

@@ -1,0 +1,29 @@
+/// <reference types="node" />
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { testPicture } from "../../src/backend/fake";
+import { decodeFrame, encodeFrame, FRAME_HEADER, i420Length } from "../../src/backend/frames";
+
+test("a picture survives the binary channel format", () => {
+  const f = testPicture(64, 36, 7, [100, 150]);
+  const back = decodeFrame(encodeFrame(f));
+  assert.ok(back);
+  assert.equal(back.width, 64);
+  assert.equal(back.height, 36);
+  assert.equal(back.seq, 7);
+  assert.deepEqual(back.data, f.data);
+});
+
+test("anything that is not one whole picture is refused", () => {
+  const good = encodeFrame(testPicture(64, 36, 1, [128, 128]));
+  assert.equal(decodeFrame(good.slice(0, good.byteLength - 1)), null, "short");
+  assert.equal(decodeFrame(new ArrayBuffer(10)), null, "no header");
+  const wrongMagic = good.slice(0);
+  new DataView(wrongMagic).setUint32(0, 0xdeadbeef, true);
+  assert.equal(decodeFrame(wrongMagic), null, "magic");
+  const odd = good.slice(0);
+  new DataView(odd).setUint32(4, 63, true);
+  assert.equal(decodeFrame(odd), null, "odd width");
+  assert.equal(i420Length(64, 36), 64 * 36 * 1.5);
+  assert.equal(good.byteLength, FRAME_HEADER + i420Length(64, 36));
+});
