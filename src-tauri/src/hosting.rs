@@ -21,20 +21,8 @@ pub struct NewMeeting {
 }
 
 fn secret() -> Result<LinkSecret, UiError> {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| UiError::new("shell.random", format!("the OS random source failed: {e}")))?;
-    Ok(LinkSecret::from_random(b))
-}
-
-/// This machine's address on the LAN (no packet is sent), or loopback without a route.
-fn lan_address() -> IpAddr {
-    std::net::UdpSocket::bind("0.0.0.0:0")
-        .and_then(|s| {
-            s.connect("192.0.2.1:9")?;
-            s.local_addr()
-        })
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    trygg::meeting::new_link_secret()
+        .map_err(|e| UiError::new("shell.random", format!("the OS random source failed: {e}")))
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -51,7 +39,7 @@ pub async fn new_meeting(server: &str, listen: SocketAddr) -> Result<NewMeeting,
         return Ok(NewMeeting { link, server: None });
     }
     let ip = listen.ip();
-    let advertise = if ip.is_unspecified() { lan_address() } else { ip };
+    let advertise = if ip.is_unspecified() { trygg::net::lan_address() } else { ip };
     let mut config = SignalServerConfig::new(listen);
     let identity =
         if ip.is_loopback() { None } else { Some(ServerIdentity::self_signed(vec![advertise.to_string()])?) };

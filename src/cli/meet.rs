@@ -127,21 +127,7 @@ fn seconds(s: &str) -> Result<f64, String> {
 }
 
 fn random_secret() -> anyhow::Result<LinkSecret> {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
-    Ok(LinkSecret::from_random(b))
-}
-
-/// This machine's address on the LAN: the source address the OS would use towards a public
-/// address (no packet is sent), or loopback when there is no route.
-fn lan_address() -> IpAddr {
-    std::net::UdpSocket::bind("0.0.0.0:0")
-        .and_then(|s| {
-            s.connect("192.0.2.1:9")?;
-            s.local_addr()
-        })
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    trygg::meeting::new_link_secret().map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))
 }
 
 fn speaker(name: &str) -> anyhow::Result<Option<Box<dyn AudioSink>>> {
@@ -348,7 +334,7 @@ async fn meeting_link(args: &HostArgs) -> anyhow::Result<(JoinLink, Option<Signa
     let ip = args.listen.ip();
     let advertise = match &args.advertise {
         Some(a) => a.clone(),
-        None if ip.is_unspecified() => lan_address().to_string(),
+        None if ip.is_unspecified() => trygg::net::lan_address().to_string(),
         None => ip.to_string(),
     };
     let mut sc = SignalServerConfig::new(args.listen);
@@ -365,13 +351,17 @@ async fn meeting_link(args: &HostArgs) -> anyhow::Result<(JoinLink, Option<Signa
     Ok((link, Some(server)))
 }
 
+/// Runs `f` on a new tokio runtime; a runtime that cannot start is an `io` error.
+fn in_runtime(json: bool, f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Runtime::new() {
+        Ok(r) => r.block_on(f),
+        Err(e) => super::fail(json, "io", &e.into()),
+    }
+}
+
 pub fn host(args: HostArgs) -> ExitCode {
     let json = args.media.json;
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => return super::fail(json, "io", &e.into()),
-    };
-    runtime.block_on(async move {
+    in_runtime(json, async move {
         let printer = Printer { json };
         let (link, embedded) = match meeting_link(&args).await {
             Ok(l) => l,
@@ -393,11 +383,7 @@ pub fn host(args: HostArgs) -> ExitCode {
 
 pub fn join(args: JoinArgs) -> ExitCode {
     let json = args.media.json;
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => return super::fail(json, "io", &e.into()),
-    };
-    runtime.block_on(async move {
+    in_runtime(json, async move {
         let printer = Printer { json };
         let cfg = JoinLink::parse(&args.link).map_err(anyhow::Error::from).and_then(|link| {
             let target = MeetingTarget::from_link(&link)?;

@@ -436,6 +436,14 @@ impl MeetingError {
     }
 }
 
+/// A new meeting's secret, from the OS's random source (the links module itself takes its
+/// randomness as an argument).
+pub fn new_link_secret() -> Result<crate::links::LinkSecret, getrandom::Error> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b)?;
+    Ok(crate::links::LinkSecret::from_random(b))
+}
+
 /// A handle to a running meeting. Cheap to clone; dropping every clone leaves the meeting.
 #[derive(Clone)]
 pub struct Meeting {

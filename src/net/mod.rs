@@ -44,3 +44,16 @@ impl NetError {
         }
     }
 }
+
+/// This machine's address on the LAN: the source address the OS would use towards a public
+/// address (no packet is sent), or loopback when there is no route. What a link to a server on
+/// this machine gives the others.
+pub fn lan_address() -> std::net::IpAddr {
+    std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| {
+            s.connect("192.0.2.1:9")?;
+            s.local_addr()
+        })
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]))
+}
