@@ -23,10 +23,14 @@ package: ## build the desktop app's .deb (trygg:// links and .ics files open in 
 
 test: ## formatting, lints, every test
 	@scripts/setup.sh test
+	@# The desktop crate embeds the built UI, so it is built first.
+	cd ui && npm run build
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	@# One workspace-wide build: the library and the desktop app share every dependency, built
+	@# once with one feature set (per-package builds would compile most of them twice).
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	@scripts/check-core.sh
-	$(CARGO) test --locked --no-fail-fast
+	$(CARGO) test --locked --workspace --no-fail-fast
 	@if ls /dev/video* >/dev/null 2>&1; then \
 	  echo "[test] camera found: running the camera tests"; \
 	  $(CARGO) test --locked --test devices -- --ignored; \
@@ -34,7 +38,9 @@ test: ## formatting, lints, every test
 	  echo "[test] skipped: no camera (no /dev/video* here); the synthetic and file video paths were tested above"; \
 	fi
 	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
-	@$(MAKE) --no-print-directory test-ui test-desktop test-e2e
+	$(CARGO) build --locked --workspace --bins
+	scripts/desktop-e2e.sh
+	cd ui && npm test
 
 test-ui: ## the desktop UI: type check, unit tests, every screen in Chromium against the fake backend
 	@scripts/setup.sh test
@@ -43,19 +49,18 @@ test-ui: ## the desktop UI: type check, unit tests, every screen in Chromium aga
 test-desktop: ## the desktop shell: lints and tests (IPC, settings, links, a whole meeting through the shell)
 	@scripts/setup.sh test
 	cd ui && npm run build
-	$(CARGO) clippy --locked -p trygg-desktop --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) test --locked -p trygg-desktop
 
 test-e2e: ## the real desktop app under Xvfb through WebDriver, with a headless guest (SCREENSHOTS=DIR keeps PNGs)
 	@scripts/setup.sh test
 	cd ui && npm run build
-	$(CARGO) build --locked -p trygg-desktop --bin trygg-desktop
-	$(CARGO) build --locked --bin trygg
+	$(CARGO) build --locked --workspace --bins
 	scripts/desktop-e2e.sh
 
 bench: ## measure codecs, E2EE, invites and whole calls (figures in the README come from here)
 	@scripts/setup.sh test
-	@for b in codecs e2ee links call; do echo "[bench] trygg bench $$b"; $(CARGO) run -q --release --locked --bin trygg -- bench $$b || exit 1; done
+	@for b in codecs e2ee links call share; do echo "[bench] trygg bench $$b"; $(CARGO) run -q --release --locked --bin trygg -- bench $$b || exit 1; done
 
 fuzz: ## run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz; installs it)
 	@scripts/setup.sh build

@@ -105,7 +105,7 @@ async fn host_and_guest_meet_through_the_lobby_and_exchange_media() {
         matches!(e, MeetingEvent::Stats { peers, .. } if peers.iter().any(|p| p.frames_decoded > 60 && p.glass_to_glass_ms.is_some()))
     })
     .await;
-    let MeetingEvent::Stats { peers, e2ee } = stats else { unreachable!() };
+    let MeetingEvent::Stats { peers, e2ee, .. } = stats else { unreachable!() };
     assert_eq!(e2ee.state, "end_to_end_encrypted");
     assert!(e2ee.frames_decrypted > 60 && e2ee.dropped_auth_failed == 0, "{e2ee:?}");
     let p = &peers[0];

@@ -59,7 +59,7 @@ async fn the_server_never_receives_names_secrets_codes_or_media() {
             |e| matches!(e, MeetingEvent::Stats { peers, .. } if peers.iter().any(|p| p.frames_decoded > 120)),
         )
         .await;
-    let MeetingEvent::Stats { peers, e2ee } = stats else { unreachable!() };
+    let MeetingEvent::Stats { peers, e2ee, .. } = stats else { unreachable!() };
     assert_eq!(peers[0].name, HOST);
     let code = e2ee.security_code.clone().expect("keyed");
     let media_bytes = peers[0].link.bytes_received;

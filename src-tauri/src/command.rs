@@ -94,6 +94,13 @@ pub fn copy_invite_link<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Deskto
 }
 
 #[tauri::command]
+pub async fn share_sources() -> Result<Vec<crate::share::ShareSourceView>> {
+    tauri::async_runtime::spawn_blocking(crate::share::sources)
+        .await
+        .map_err(|e| UiError::new("shell.task", e.to_string()))?
+}
+
+#[tauri::command]
 pub fn watch_video(desktop: State<'_, Desktop>, member: String, frames: Channel<InvokeResponseBody>) -> Result<u64> {
     desktop.watch_video(&member, frames)
 }

@@ -71,6 +71,12 @@ pub enum UiCommand {
     MuteMicrophone { muted: bool },
     /// Our camera off or on.
     MuteCamera { muted: bool },
+    /// Share a screen or window (an id from `share_sources`).
+    StartShare { source: String },
+    /// Stop sharing.
+    StopShare,
+    /// We compared the security code with this participant: remember them as verified.
+    Verify { member: String },
     /// End the meeting for everyone.
     EndForAll,
     /// Leave.
@@ -93,6 +99,9 @@ impl TryFrom<UiCommand> for MeetingCommand {
             UiCommand::RaiseHand { raised } => Self::RaiseHand(raised),
             UiCommand::MuteMicrophone { muted } => Self::MuteMicrophone(muted),
             UiCommand::MuteCamera { muted } => Self::MuteCamera(muted),
+            UiCommand::StartShare { source } => Self::StartShare(source),
+            UiCommand::StopShare => Self::StopShare,
+            UiCommand::Verify { member } => Self::Verify(id(&member)?),
             UiCommand::EndForAll => Self::EndForAll,
             UiCommand::Leave => Self::Leave,
         })
@@ -153,6 +162,8 @@ impl OpenedLink {
 pub enum ShellEvent {
     /// A participant's pictures can be watched.
     VideoAvailable { member: String },
+    /// A participant's screen share can be watched (`watch_video` with `share:<member>`).
+    ShareAvailable { member: String },
     /// A link reached the app.
     LinkOpened { opened: OpenedLink },
     /// The pre-join preview stopped because a device failed.
@@ -181,6 +192,9 @@ mod tests {
             UiCommand::RaiseHand { raised: true },
             UiCommand::MuteMicrophone { muted: true },
             UiCommand::MuteCamera { muted: false },
+            UiCommand::StartShare { source: "window:0x3a00007".into() },
+            UiCommand::StopShare,
+            UiCommand::Verify { member: m() },
             UiCommand::EndForAll,
             UiCommand::Leave,
         ];
@@ -197,6 +211,9 @@ mod tests {
                 | UiCommand::RaiseHand { .. }
                 | UiCommand::MuteMicrophone { .. }
                 | UiCommand::MuteCamera { .. }
+                | UiCommand::StartShare { .. }
+                | UiCommand::StopShare
+                | UiCommand::Verify { .. }
                 | UiCommand::EndForAll
                 | UiCommand::Leave => {}
             }
@@ -223,6 +240,7 @@ mod tests {
     fn every_shell_event() -> Vec<ShellEvent> {
         let all = vec![
             ShellEvent::VideoAvailable { member: "00000000000000b2".into() },
+            ShellEvent::ShareAvailable { member: "00000000000000b2".into() },
             ShellEvent::LinkOpened { opened: opened("https://zoom.us/j/85298765432") },
             ShellEvent::PreviewError { code: "media.device_failed".into(), message: "the camera was unplugged".into() },
             ShellEvent::MeetingClosed,
@@ -230,6 +248,7 @@ mod tests {
         for e in &all {
             match e {
                 ShellEvent::VideoAvailable { .. }
+                | ShellEvent::ShareAvailable { .. }
                 | ShellEvent::LinkOpened { .. }
                 | ShellEvent::PreviewError { .. }
                 | ShellEvent::MeetingClosed => {}

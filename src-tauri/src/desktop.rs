@@ -173,7 +173,16 @@ impl Desktop {
     /// the UI is not listening yet).
     pub fn open_and_announce<R: Runtime>(&self, app: &AppHandle<R>, opened: &Opened) {
         match lock(&self.links).open_and_queue(opened) {
-            Ok(view) => event::shell(app, ShellEvent::LinkOpened { opened: view }),
+            Ok(view) => {
+                // What was found, never the input itself (a link carries its meeting's secret;
+                // the view never does).
+                tracing::info!(
+                    "opened a {} input: {}",
+                    view.kind,
+                    serde_json::to_string(&view.action).unwrap_or_default()
+                );
+                event::shell(app, ShellEvent::LinkOpened { opened: view })
+            }
             // The input is not logged: a link carries its meeting's secret.
             Err(e) => tracing::warn!("could not open a link or file: {}", e.code),
         }
@@ -348,8 +357,17 @@ async fn forward<R: Runtime>(
                 lock(&videos).insert(member.clone(), receiver);
                 event::shell(&app, ShellEvent::VideoAvailable { member });
             }
+            MeetingEvent::ShareChannel { member, receiver } => {
+                lock(&videos).insert(format!("share:{member}"), receiver);
+                event::shell(&app, ShellEvent::ShareAvailable { member });
+            }
+            MeetingEvent::ShareStopped { ref member, .. } => {
+                lock(&videos).remove(&format!("share:{member}"));
+                event::meeting(&app, &e);
+            }
             MeetingEvent::ParticipantLeft { ref member, .. } => {
                 lock(&videos).remove(member);
+                lock(&videos).remove(&format!("share:{member}"));
                 event::meeting(&app, &e);
             }
             other => event::meeting(&app, &other),

@@ -29,6 +29,7 @@ pub mod hosting;
 pub mod opened;
 pub mod preview;
 pub mod settings;
+pub mod share;
 pub mod video;
 
 use tauri::{Manager, WindowEvent};
@@ -56,6 +57,7 @@ macro_rules! commands {
             $crate::command::join,
             $crate::command::command,
             $crate::command::copy_invite_link,
+            $crate::command::share_sources,
             $crate::command::watch_video,
             $crate::command::unwatch_video,
         ]

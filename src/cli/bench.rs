@@ -35,6 +35,22 @@ pub enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// A 1080p screen share between two participants in this process: capture + encode CPU and
+    /// bitrate for a still and a moving slide, and share command to first picture at the viewer.
+    Share {
+        /// Seconds measured per content.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Share-to-first-picture runs.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..=1000))]
+        runs: u64,
+        /// The still content: synthetic:still, or screen:N to grab a real X11 screen.
+        #[arg(long, default_value = "synthetic:still")]
+        still_source: String,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Parse and extract a generated 1 MB .ics with 1000 events (budget: 50 ms).
     Links {
         /// Measured runs (after 3 warm-up runs).
@@ -191,8 +207,37 @@ fn print_call(r: &trygg::bench::call::CallReport) {
     }
 }
 
+fn print_share(r: &trygg::bench::share::ShareReport) {
+    println!("screen share ({}, {} CPUs, {})", r.machine.cpu, r.machine.cpus, r.machine.trygg);
+    for c in [&r.still, &r.moving] {
+        println!(
+            "  {:<16} {}x{}: capture+encode {:.1} % of a core, {:.1} fps sent, {:.0} kbit/s, {:.1} fps decoded by the viewer",
+            c.source, c.width, c.height, c.cpu_pct, c.fps, c.kbps, c.viewer_fps
+        );
+    }
+    let p = &r.share_to_picture_ms;
+    println!(
+        "  share command → first picture at the viewer: first share {:.0} ms (adds the track); later p50 {:.0} ms, p95 {:.0} ms ({} runs)",
+        r.first_share_ms, p.p50, p.p95, p.count
+    );
+}
+
 pub fn run(bench: Bench) -> ExitCode {
     match bench {
+        Bench::Share { seconds, runs, still_source, json } => {
+            let b = trygg::bench::share::ShareBench { seconds, runs: runs as usize, still_source };
+            match trygg::bench::share::run(&b) {
+                Ok(r) if json => {
+                    println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));
+                    ExitCode::SUCCESS
+                }
+                Ok(r) => {
+                    print_share(&r);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => super::fail(json, "bench.share", &e.into()),
+            }
+        }
         Bench::Call { seconds, join_runs, json } => {
             let exe = match std::env::current_exe() {
                 Ok(e) => e,

@@ -13,7 +13,7 @@ use trygg::media::loopback::AUDIO_FRAME;
 use trygg::media::opus::OpusConfig;
 use trygg::media::sink::AudioSink;
 use trygg::media::spec::{AudioSpec, VideoShape, VideoSpec};
-use trygg::meeting::{Entry, Meeting, MeetingConfig, MeetingEvent, MeetingTarget};
+use trygg::meeting::{Entry, Meeting, MeetingCommand, MeetingConfig, MeetingEvent, MeetingTarget};
 use trygg::net::peer::{IceServer, PeerConfig};
 use trygg::net::signal_server::{SignalServer, SignalServerConfig, Tls};
 use trygg::net::tls::ServerIdentity;
@@ -28,6 +28,11 @@ pub struct MediaArgs {
     /// shared screen), file:PATH.y4m or none. Screens and windows are encoded as screen content.
     #[arg(long, default_value = "synthetic")]
     video: String,
+    /// Share a screen or window once in the meeting, as its own track beside the camera:
+    /// screen[:N], window[:ID] (see `trygg devices`), synthetic (a 1080p slide of small text with
+    /// a moving marker) or synthetic:still.
+    #[arg(long, value_name = "WHAT")]
+    share: Option<String>,
     /// Audio to send: synthetic, mic, mic:ID, file:PATH.wav or none.
     #[arg(long, default_value = "synthetic")]
     audio: String,
@@ -243,7 +248,7 @@ impl Printer {
             return;
         }
         match e {
-            MeetingEvent::Stats { peers, e2ee } => {
+            MeetingEvent::Stats { peers, e2ee, share_out } => {
                 println!(
                     "{}",
                     match e2ee.security_code.as_deref() {
@@ -264,6 +269,15 @@ impl Printer {
                         p.frames_decoded,
                         p.glass_to_glass_ms.map_or(String::new(), |g| format!(", glass-to-glass {g:.0} ms")),
                     );
+                    if let Some(s) = &p.share {
+                        println!(
+                            "    their share: {}x{}, {:.0} fps, {:.0} kbit/s",
+                            s.width, s.height, s.fps, s.bitrate_kbps
+                        );
+                    }
+                }
+                if let Some(s) = share_out {
+                    println!("  our share: {}x{}, {:.0} fps, {:.0} kbit/s", s.width, s.height, s.fps, s.bitrate_kbps);
                 }
             }
             other => println!("{}", serde_json::to_string(other).unwrap_or_default()),
@@ -278,6 +292,7 @@ async fn run_meeting(
     printer: &Printer,
     seconds: Option<f64>,
     mut link: Option<&JoinLink>,
+    mut share: Option<String>,
 ) -> ExitCode {
     let (meeting, mut events) = match Meeting::start(config) {
         Ok(m) => m,
@@ -297,6 +312,11 @@ async fn run_meeting(
                         printer.link(l);
                     }
                     printer.event(&e);
+                    if matches!(e, MeetingEvent::Joined { .. })
+                        && let Some(what) = share.take()
+                    {
+                        meeting.command(MeetingCommand::StartShare(what));
+                    }
                     match e {
                         MeetingEvent::Left | MeetingEvent::Ended | MeetingEvent::Removed => break,
                         MeetingEvent::Denied | MeetingEvent::NoSuchMeeting | MeetingEvent::RoomLocked => {
@@ -371,7 +391,7 @@ pub fn host(args: HostArgs) -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|target| config(&args.media, target, Entry::Host, args.auto_admit, None))
         {
-            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds, Some(&link)).await,
+            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds, Some(&link), args.media.share.clone()).await,
             Err(e) => super::fail(json, super::code_of(&e), &e),
         };
         if let Some(s) = embedded {
@@ -391,7 +411,7 @@ pub fn join(args: JoinArgs) -> ExitCode {
             config(&args.media, target, Entry::Join, false, token)
         });
         match cfg {
-            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds, None).await,
+            Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds, None, args.media.share.clone()).await,
             Err(e) => super::fail(json, super::code_of(&e), &e),
         }
     })

@@ -60,7 +60,9 @@ impl FromStr for VideoSpec {
         const ALLOWED: &str = "synthetic, camera, camera:ID, screen[:N], window[:ID], slide, file:PATH.y4m or none";
         match split(s.trim()) {
             ("screen" | "window", _) => super::screen::ShareTarget::parse(s.trim()).map(Self::Share),
-            ("slide", None) => Ok(Self::Share(super::screen::ShareTarget::Synthetic { width: 0, height: 0 })),
+            ("slide", None) => {
+                Ok(Self::Share(super::screen::ShareTarget::Synthetic { width: 0, height: 0, still: false }))
+            }
             ("none", None) => Ok(Self::None),
             ("synthetic", None) => Ok(Self::Synthetic),
             ("camera", None) => Ok(Self::Camera(None)),
@@ -110,8 +112,9 @@ impl VideoSpec {
             Self::None => None,
             Self::Synthetic => Some(Box::new(SyntheticVideo::new(shape.width, shape.height, shape.fps, clock)?)),
             Self::File(p) => Some(Box::new(Y4mSource::open(p, clock, true)?)),
-            Self::Share(super::screen::ShareTarget::Synthetic { .. }) => {
-                let slide = super::screen::ShareTarget::Synthetic { width: shape.width, height: shape.height };
+            Self::Share(super::screen::ShareTarget::Synthetic { still, .. }) => {
+                let slide =
+                    super::screen::ShareTarget::Synthetic { width: shape.width, height: shape.height, still: *still };
                 Some(super::screen::open(&slide, shape.fps, clock)?)
             }
             Self::Share(t) => Some(super::screen::open(t, shape.fps, clock)?),

@@ -1,7 +1,9 @@
 //! The task behind a [`Meeting`](super::Meeting) handle: one loop that owns every piece of the
 //! meeting's state and reacts to the shell, the signalling server, the peer links and time.
 
-use std::collections::{BTreeMap, HashMap};
+mod share;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -40,6 +42,11 @@ struct Peer {
     reported_video: bool,
     reported_audio: bool,
     last_bytes: (u64, u64),
+    /// Their screen share, while they share and we decode it.
+    share_in: share::ShareSlot,
+    share_last: (u64, u64),
+    /// Our share going to them.
+    share_tasks: Vec<JoinHandle<()>>,
 }
 
 struct Driver {
@@ -67,6 +74,10 @@ struct Driver {
     secure: Secure,
     trust: super::trust::Trust,
     signal_key: crate::e2ee::sealed_signal::SignalKey,
+    /// Our screen share.
+    share: Option<share::OwnShare>,
+    /// Who told us they share.
+    sharers: BTreeSet<MemberId>,
     done: Option<MeetingEvent>,
 }
 
@@ -123,6 +134,8 @@ pub(super) fn spawn(
         secure,
         trust,
         signal_key,
+        share: None,
+        sharers: BTreeSet::new(),
         done: None,
     };
     tokio::spawn(driver.run(commands, ws_rx, peer_rx));
@@ -205,7 +218,7 @@ impl Driver {
         }
     }
 
-    /// Opens a sealed signal from `from`: an sdp or ice signal, or None.
+    /// Opens a sealed signal from `from`: an sdp, ice or share signal, or None.
     fn open(&self, from: MemberId, blob: &[u8]) -> Option<Signal> {
         let me = self.room.me()?;
         let plain = self
@@ -214,9 +227,9 @@ impl Driver {
             .map_err(|e| tracing::warn!("a sealed signal from {from} was refused: {e}"))
             .ok()?;
         match serde_json::from_slice::<Signal>(&plain) {
-            Ok(s @ (Signal::Sdp { .. } | Signal::Ice { .. })) => Some(s),
+            Ok(s @ (Signal::Sdp { .. } | Signal::Ice { .. } | Signal::Share { .. })) => Some(s),
             _ => {
-                tracing::warn!("a sealed signal from {from} held something else than sdp or ice");
+                tracing::warn!("a sealed signal from {from} held something else than sdp, ice or share");
                 None
             }
         }
@@ -243,6 +256,8 @@ impl Driver {
             let reconnect = self.reconnect_at.unwrap_or_else(far_future);
             tokio::select! {
                 cmd = commands.recv() => match cmd {
+                    Some(MeetingCommand::StartShare(target)) => self.start_share(&target).await,
+                    Some(MeetingCommand::StopShare) => self.stop_share(super::ShareEnd::Stopped).await,
                     Some(c) => self.command(c),
                     None => self.command(MeetingCommand::Leave),
                 },
@@ -343,6 +358,8 @@ impl Driver {
                 self.outgoing.switches.video_muted.store(b, Ordering::Relaxed);
                 Ok(())
             }
+            // Handled in the loop (they await the peer links).
+            MeetingCommand::StartShare(_) | MeetingCommand::StopShare => Ok(()),
             MeetingCommand::Leave => {
                 let others = self.others();
                 if self.secure.is_host() {
@@ -437,6 +454,7 @@ impl Driver {
             RoomEvent::MemberBack { member } => self.emit(MeetingEvent::ParticipantBack { member: member.to_string() }),
             RoomEvent::MemberLeft { member, reason } => {
                 self.drop_peer(&member).await;
+                self.share_left(&member);
                 if self.secure.is_host() {
                     let others = self.others();
                     let out = self.secure.remove(member, &others, self.now_us());
@@ -487,14 +505,18 @@ impl Driver {
                 let out = self.secure.handshake(from, data.as_bytes(), &others, self.now_us());
                 self.secure_result(out);
             }
-            RoomEvent::Signal { from, payload: Signal::Sealed { data } } => {
-                if let Some(signal) = self.open(from, data.as_bytes()).and_then(from_room) {
-                    self.ensure_peer(from, false).await;
-                    if let Some(p) = self.peers.get(&from) {
-                        p.link.handle_signal(signal);
+            RoomEvent::Signal { from, payload: Signal::Sealed { data } } => match self.open(from, data.as_bytes()) {
+                Some(Signal::Share { on }) => self.remote_share(from, on),
+                Some(s) => {
+                    if let Some(signal) = from_room(s) {
+                        self.ensure_peer(from, false).await;
+                        if let Some(p) = self.peers.get(&from) {
+                            p.link.handle_signal(signal);
+                        }
                     }
                 }
-            }
+                None => {}
+            },
             RoomEvent::Signal { from, payload } => {
                 // Trygg members seal every sdp and ice signal; one in clear is not from one.
                 tracing::warn!("an unsealed {:?} signal from {from} was refused", std::mem::discriminant(&payload));
@@ -553,13 +575,21 @@ impl Driver {
             self.emit(MeetingEvent::VideoChannel { member: member.to_string(), receiver: Arc::new(rx) });
         }
         let mut tasks = Vec::new();
-        // Media from the link goes straight to the decoder; everything else to this loop.
-        let (to_driver, to_decoder) = (self.peer_tx.clone(), incoming.clone());
+        let share_in: share::ShareSlot = Arc::default();
+        // Media from the link goes straight to the decoders; everything else to this loop.
+        let (to_driver, to_decoder, to_share) = (self.peer_tx.clone(), incoming.clone(), share_in.clone());
         tasks.push(tokio::spawn(async move {
             while let Some(ev) = rx.recv().await {
                 match ev {
                     PeerEvent::Video(f) => to_decoder.push(Received::Video(f)),
                     PeerEvent::Audio(a) => to_decoder.push(Received::Audio(a)),
+                    PeerEvent::ShareVideo(f) => {
+                        // Before their `share` signal has arrived there is no decoder yet; the
+                        // keyframe asked for when it starts makes up for what is dropped here.
+                        if let Some(i) = to_share.lock().ok().and_then(|s| s.clone()) {
+                            i.push(Received::Video(f));
+                        }
+                    }
                     other => {
                         if to_driver.send((member, other)).is_err() {
                             return;
@@ -569,10 +599,13 @@ impl Driver {
             }
         }));
         if let Some(tx) = &self.outgoing.video {
-            tasks.push(tokio::spawn(forward(tx.subscribe(), link.clone(), true, self.outgoing.switches.clone())));
+            let switches = self.outgoing.switches.clone();
+            tasks.push(tokio::spawn(forward(tx.subscribe(), link.clone(), Lane::Camera, move || {
+                switches.keyframe.store(true, Ordering::Relaxed)
+            })));
         }
         if let Some(tx) = &self.outgoing.audio {
-            tasks.push(tokio::spawn(forward(tx.subscribe(), link.clone(), false, self.outgoing.switches.clone())));
+            tasks.push(tokio::spawn(forward(tx.subscribe(), link.clone(), Lane::Audio, || {})));
         }
         self.peers.insert(
             member,
@@ -585,15 +618,20 @@ impl Driver {
                 reported_video: false,
                 reported_audio: false,
                 last_bytes: (0, 0),
+                share_in,
+                share_last: (0, 0),
+                share_tasks: Vec::new(),
             },
         );
+        self.share_to(member).await;
+        self.watch_share(member);
     }
 
     async fn drop_peer(&mut self, member: &MemberId) {
         if let Some(p) = self.peers.remove(member) {
             let active = self.peers.values().any(|p| p.state == Some(LinkState::Connected));
             self.outgoing.switches.active.store(active, Ordering::Relaxed);
-            for t in &p.tasks {
+            for t in p.tasks.iter().chain(&p.share_tasks) {
                 t.abort();
             }
             p.link.close().await;
@@ -620,11 +658,15 @@ impl Driver {
                 if state == LinkState::Connected {
                     // A new viewer needs a picture it can decode.
                     self.outgoing.request_keyframe();
+                    self.share_keyframe();
                 }
                 self.emit(MeetingEvent::Link { member: member.to_string(), state });
             }
-            PeerEvent::KeyframeRequested => self.outgoing.request_keyframe(),
-            PeerEvent::Video(_) | PeerEvent::Audio(_) => {}
+            PeerEvent::KeyframeRequested => {
+                self.outgoing.request_keyframe();
+                self.share_keyframe();
+            }
+            PeerEvent::Video(_) | PeerEvent::Audio(_) | PeerEvent::ShareVideo(_) => {}
         }
     }
 
@@ -654,6 +696,26 @@ impl Driver {
         }
     }
 
+    /// Tells the user once when a camera or microphone stopped (unplugged, taken by another
+    /// app). The rest of the meeting goes on: the other medium, the share, what others send.
+    fn check_devices(&mut self) {
+        let failed = self.outgoing.failure.lock().ok().and_then(|mut f| f.take());
+        if let Some(e) = failed {
+            let what = match &e {
+                crate::media::MediaError::DeviceFailed { kind, .. }
+                | crate::media::MediaError::NoDevice { kind, .. }
+                | crate::media::MediaError::DeviceBusy { kind, .. } => format!("the {kind}"),
+                _ => "a capture device".into(),
+            };
+            self.emit(MeetingEvent::Error {
+                code: e.code().into(),
+                message: format!(
+                    "{what} stopped ({e}); the others no longer get it. Reconnect it and rejoin, or go on without it"
+                ),
+            });
+        }
+    }
+
     fn e2ee_status(&self) -> E2eeStatus {
         let (stats, epoch) = self.secure.keys.lock().map(|k| (k.stats(), k.epoch())).unwrap_or_default();
         E2eeStatus {
@@ -674,6 +736,9 @@ impl Driver {
         let out = self.secure.rekey_if_due(&others, self.now_us());
         self.secure_result(out);
         self.flush();
+        self.check_share().await;
+        self.check_devices();
+        let share_out = self.own_share_stats();
         let mut peers = Vec::new();
         let names = self.names.clone();
         for (m, p) in self.peers.iter_mut() {
@@ -706,10 +771,11 @@ impl Driver {
                 height: size as u32,
                 glass_to_glass_ms: lat,
                 glass_to_glass_samples_ms: samples,
+                share: share::incoming_share_stats(&p.share_in, &mut p.share_last),
             });
         }
         let e2ee = self.e2ee_status();
-        self.emit(MeetingEvent::Stats { peers, e2ee });
+        self.emit(MeetingEvent::Stats { peers, share_out, e2ee });
     }
 
     async fn shutdown(mut self) {
@@ -721,37 +787,42 @@ impl Driver {
         for m in members {
             self.drop_peer(&m).await;
         }
+        self.share = None;
         self.outgoing.stop();
         let done = self.done.take().unwrap_or(MeetingEvent::Left);
         self.emit(done);
     }
 }
 
-/// Sends every encoded frame to one peer. A peer that falls behind skips ahead (and gets a
-/// keyframe, since it cannot decode across the gap).
+/// Which of our tracks a frame goes out on.
+#[derive(Debug, Clone, Copy)]
+enum Lane {
+    Audio,
+    Camera,
+    Share,
+}
+
+/// Sends every encoded frame to one peer. A peer that falls behind skips ahead (and `lagged`
+/// asks for a keyframe, since video cannot be decoded across the gap).
 async fn forward(
     mut rx: broadcast::Receiver<Arc<EncodedFrame>>,
     link: Arc<PeerLink>,
-    video: bool,
-    switches: Arc<super::outgoing::Switches>,
+    lane: Lane,
+    lagged: impl Fn() + Send + 'static,
 ) {
     loop {
         match rx.recv().await {
             Ok(f) => {
-                let r = if video {
-                    link.send_video(f.data.clone(), f.capture_us).await
-                } else {
-                    link.send_audio(f.data.clone(), f.capture_us).await
+                let r = match lane {
+                    Lane::Camera => link.send_video(f.data.clone(), f.capture_us).await,
+                    Lane::Audio => link.send_audio(f.data.clone(), f.capture_us).await,
+                    Lane::Share => link.send_share(f.data.clone(), f.capture_us).await,
                 };
                 if let Err(e) = r {
                     tracing::debug!("send: {e}");
                 }
             }
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                if video {
-                    switches.keyframe.store(true, Ordering::Relaxed);
-                }
-            }
+            Err(broadcast::error::RecvError::Lagged(_)) => lagged(),
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }

@@ -50,11 +50,15 @@ fn variant(e: &MeetingEvent) -> usize {
         // Not JSON: the shell turns it into its own `video_available` event.
         E::VideoChannel { .. } => 31,
         E::PeerIdentity { .. } => 32,
+        E::ShareStarted { .. } => 33,
+        E::ShareStopped { .. } => 34,
+        // Not JSON: the shell turns it into its own `share_available` event.
+        E::ShareChannel { .. } => 35,
     }
 }
 
-const VARIANTS: usize = 33;
-const NOT_JSON: [usize; 1] = [31];
+const VARIANTS: usize = 36;
+const NOT_JSON: [usize; 2] = [31, 35];
 
 fn peer() -> PeerStats {
     PeerStats {
@@ -81,6 +85,7 @@ fn peer() -> PeerStats {
         height: 720,
         glass_to_glass_ms: None,
         glass_to_glass_samples_ms: vec![48.0, 51.5],
+        share: None,
     }
 }
 
@@ -141,7 +146,15 @@ fn examples() -> Vec<MeetingEvent> {
         E::FirstRemoteVideo { member: m(), ms_since_start: 850 },
         E::FirstRemoteAudio { member: m(), ms_since_start: 640 },
         E::Stats {
-            peers: vec![peer(), PeerStats { state: None, ..PeerStats::default() }],
+            peers: vec![
+                peer(),
+                PeerStats { state: None, ..PeerStats::default() },
+                PeerStats {
+                    share: Some(ShareStats { width: 1920, height: 1080, fps: 5.0, bitrate_kbps: 84.5, frames: 312 }),
+                    ..peer()
+                },
+            ],
+            share_out: Some(ShareStats { width: 2560, height: 1440, fps: 15.0, bitrate_kbps: 950.2, frames: 40 }),
             e2ee: E2eeStatus {
                 state: "end_to_end_encrypted",
                 epoch: Some(2),
@@ -154,7 +167,11 @@ fn examples() -> Vec<MeetingEvent> {
                 dropped_malformed: 0,
             },
         },
-        E::Stats { peers: vec![], e2ee: E2eeStatus { state: "waiting_for_keys", ..E2eeStatus::default() } },
+        E::Stats {
+            peers: vec![],
+            share_out: None,
+            e2ee: E2eeStatus { state: "waiting_for_keys", ..E2eeStatus::default() },
+        },
         E::RoleChanged { member: m(), role: Role::CoHost },
         E::Locked { locked: true },
         E::HandRaised { member: m(), raised: true },
@@ -170,6 +187,11 @@ fn examples() -> Vec<MeetingEvent> {
         E::Ended,
         E::Left,
         E::Error { code: "net.io".into(), message: "the connection was reset".into() },
+        E::ShareStarted { member: m(), source: None },
+        E::ShareStarted { member: m(), source: Some("screen \"Built-in display\"".into()) },
+        E::ShareStopped { member: m(), reason: ShareEnd::Stopped },
+        E::ShareStopped { member: m(), reason: ShareEnd::SourceGone },
+        E::ShareStopped { member: m(), reason: ShareEnd::Left },
     ]
 }
 

@@ -22,6 +22,7 @@ pub mod mixer;
 pub mod outgoing;
 pub mod profile;
 pub mod secure;
+pub mod share_out;
 mod signalling;
 pub mod trust;
 
@@ -150,6 +151,12 @@ pub enum MeetingCommand {
     MuteMicrophone(bool),
     /// Our camera off (true) or on.
     MuteCamera(bool),
+    /// Share a screen or window (`screen[:N]`, `window[:ID]`, `synthetic`, as
+    /// [`ShareTarget::parse`](crate::media::screen::ShareTarget::parse) reads them); replaces
+    /// a share already running.
+    StartShare(String),
+    /// Stop sharing.
+    StopShare,
     /// End the meeting for everyone (host).
     EndForAll,
     /// We compared the security code with this participant: remember their name with their
@@ -192,9 +199,41 @@ pub struct PeerStats {
     /// Median glass-to-glass latency over the last second, read from the pictures' own pixel
     /// stamps (synthetic video only).
     pub glass_to_glass_ms: Option<f64>,
+    /// What they share, when they share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share: Option<ShareStats>,
     /// Every glass-to-glass measurement of the last second (one per stamped picture), for
     /// benchmarks that need exact percentiles.
     pub glass_to_glass_samples_ms: Vec<f64>,
+}
+
+/// A screen share's numbers over the last second (ours as sent, or another's as received).
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct ShareStats {
+    /// Picture width.
+    pub width: u32,
+    /// Picture height.
+    pub height: u32,
+    /// Pictures a second. Ours: the share's pace, pictures captured and encoded (5 for still
+    /// content, up to 15 while it moves; the encoder sends next to nothing for a picture that
+    /// did not change). Another's: pictures decoded.
+    pub fps: f64,
+    /// kbit/s of encrypted share video.
+    pub bitrate_kbps: f64,
+    /// Pictures since the share started.
+    pub frames: u64,
+}
+
+/// Why a screen share ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareEnd {
+    /// The sharer stopped it.
+    Stopped,
+    /// The shared window closed or the screen went away.
+    SourceGone,
+    /// The sharer left the meeting.
+    Left,
 }
 
 /// Whether and how the meeting is end-to-end encrypted, as the status line shows it.
@@ -342,10 +381,36 @@ pub enum MeetingEvent {
         /// The pictures.
         receiver: std::sync::Arc<VideoReceiver>,
     },
+    /// Someone started sharing their screen (`member` is us when we did).
+    ShareStarted {
+        /// Who shares.
+        member: String,
+        /// What (for our own share only: the screen's or window's name).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
+    /// A screen share ended.
+    ShareStopped {
+        /// Who shared.
+        member: String,
+        /// Why it ended.
+        reason: ShareEnd,
+    },
+    /// A participant's screen share, for the UI to draw (only with `video_channels`).
+    #[serde(skip)]
+    ShareChannel {
+        /// Who shares.
+        member: String,
+        /// The pictures.
+        receiver: std::sync::Arc<VideoReceiver>,
+    },
     /// Per-participant numbers, every second.
     Stats {
         /// One entry per connected participant.
         peers: Vec<PeerStats>,
+        /// Our own screen share, while we share.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        share_out: Option<ShareStats>,
         /// The end-to-end encryption state.
         e2ee: E2eeStatus,
     },

@@ -16,7 +16,11 @@
 //! must never await the connection, so they only post to the link task.
 //!
 //! A link always carries an audio and a video m-line (send-receive when this side has the medium,
-//! receive-only otherwise) so that the first offer already covers everything either side may send.
+//! receive-only otherwise) so that the first offer already covers the camera and microphone. A
+//! screen share is a third track, `trygg-share` (its msid), added when the share starts: the
+//! addition renegotiates the connection. The track stays when the share stops (it only falls
+//! silent) so that sharing again needs no second renegotiation; the receiver tells the two
+//! video tracks apart by their track ids.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -56,6 +60,15 @@ const OPUS_PT: u8 = 111;
 /// How long the assemblers wait for a retransmitted packet.
 const VIDEO_WAIT: Duration = Duration::from_millis(150);
 const AUDIO_WAIT: Duration = Duration::from_millis(60);
+/// Packets leave at most this fast after a burst: a 1080p keyframe of text (100–300 kB) sent
+/// at once overflows socket buffers, even on loopback, and a lost keyframe is asked for again,
+/// and lost again. Paced, it takes 30–100 ms; camera pictures fit in the burst and wait for
+/// nothing.
+const PACE_BPS: f64 = 25_000_000.0;
+/// What may leave at once: 64 kB, forty-odd packets.
+const PACE_BURST_BITS: f64 = 512_000.0;
+/// The track id (SDP msid) of a screen share.
+pub const SHARE_TRACK_ID: &str = "trygg-share";
 
 /// A STUN or TURN server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,8 +141,10 @@ pub enum PeerEvent {
     Signal(PeerSignal),
     /// The connection changed state.
     State(LinkState),
-    /// A complete H.264 access unit from the remote side.
+    /// A complete H.264 access unit from the remote side's camera.
     Video(AssembledFrame),
+    /// A complete H.264 access unit from the remote side's screen share.
+    ShareVideo(AssembledFrame),
     /// An Opus packet (or a loss) from the remote side, in order.
     Audio(AudioOutput),
     /// The remote side asked for a keyframe (PLI/FIR).
@@ -158,6 +173,7 @@ pub struct PeerLink {
     commands: mpsc::UnboundedSender<Command>,
     audio: Option<OutTrack>,
     video: Option<OutTrack>,
+    share: Mutex<Option<Arc<OutTrack>>>,
     pli: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
     connected: Arc<AtomicBool>,
     closed: Arc<AtomicBool>,
@@ -208,10 +224,11 @@ impl PeerConnectionEventHandler for Handler {
         let events = self.events.clone();
         let epoch = self.epoch;
         if kind == RtpCodecKind::Video {
+            let share = track.track_id().await == SHARE_TRACK_ID;
             if let Ok(mut v) = self.remote_video.lock() {
                 v.push(track.clone());
             }
-            tokio::spawn(read_video(track, events, epoch));
+            tokio::spawn(read_video(track, events, epoch, share));
         } else {
             tokio::spawn(read_audio(track, events, epoch));
         }
@@ -222,7 +239,12 @@ fn micros_since(epoch: Instant) -> u64 {
     epoch.elapsed().as_micros() as u64
 }
 
-async fn read_video(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<PeerEvent>, epoch: Instant) {
+async fn read_video(
+    track: Arc<dyn TrackRemote>,
+    events: mpsc::UnboundedSender<PeerEvent>,
+    epoch: Instant,
+    share: bool,
+) {
     let mut asm = VideoAssembler::new(VIDEO_WAIT.as_micros() as u64);
     let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     let mut last_pli = None::<Instant>;
@@ -246,7 +268,8 @@ async fn read_video(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<P
         while let Some(out) = asm.poll_output() {
             match out {
                 VideoOutput::Frame(f) => {
-                    if events.send(PeerEvent::Video(f)).is_err() {
+                    let ev = if share { PeerEvent::ShareVideo(f) } else { PeerEvent::Video(f) };
+                    if events.send(ev).is_err() {
                         return;
                     }
                 }
@@ -341,7 +364,13 @@ impl PeerLink {
         let watcher = KeyframeRequestWatcher::new(move || {
             let _ = pli_events.send(PeerEvent::KeyframeRequested);
         });
-        let registry = registry.with(rtc::interceptor::Slot::from(14_000), watcher);
+        let registry = registry.with(rtc::interceptor::Slot::from(14_000), watcher).with(
+            rtc::interceptor::Slot::Pacer,
+            rtc::interceptor::PacerBuilder::new()
+                .with_target_bitrate(PACE_BPS)
+                .with_burst_bits(PACE_BURST_BITS)
+                .build(),
+        );
         let settings = SettingEngineBuilder::new()
             .with_ice_connection_attempts(Some(config.ice_check_interval), None)
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
@@ -395,7 +424,7 @@ impl PeerLink {
         if offer {
             let _ = commands.send(Command::Negotiate);
         }
-        Ok(Self { pc, commands, audio, video, pli: remote_video, connected, closed })
+        Ok(Self { pc, commands, audio, video, share: Mutex::new(None), pli: remote_video, connected, closed })
     }
 
     async fn add_medium(
@@ -408,9 +437,13 @@ impl PeerLink {
             pc.add_transceiver_from_kind(kind, Some(init)).await.map_err(NetError::webrtc)?;
             return Ok(None);
         }
+        let name = if kind == RtpCodecKind::Audio { "audio" } else { "video" };
+        Self::add_out_track(pc, kind, name).await.map(Some)
+    }
+
+    async fn add_out_track(pc: &Arc<dyn PeerConnection>, kind: RtpCodecKind, name: &str) -> Result<OutTrack, NetError> {
         let ssrc: u32 = rand::random();
         let codec = codec(kind);
-        let name = if kind == RtpCodecKind::Audio { "audio" } else { "video" };
         let track = TrackLocalStaticSample::new(
             Instant::now(),
             MediaStreamTrack::new(
@@ -429,14 +462,35 @@ impl PeerLink {
         let track = Arc::new(track);
         let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(NetError::webrtc)?;
         let mime = if kind == RtpCodecKind::Audio { "audio/opus" } else { "video/h264" };
-        Ok(Some(OutTrack {
-            track,
-            sender,
-            ssrc,
-            payload_type: AtomicU8::new(0),
-            last_capture_us: Mutex::new(None),
-            mime,
-        }))
+        Ok(OutTrack { track, sender, ssrc, payload_type: AtomicU8::new(0), last_capture_us: Mutex::new(None), mime })
+    }
+
+    /// Adds the screen-share track (once; later calls do nothing) and renegotiates.
+    pub async fn start_share(&self) -> Result<(), NetError> {
+        if self.share.lock().map_err(|_| NetError::Closed)?.is_some() {
+            return Ok(());
+        }
+        let t = Self::add_out_track(&self.pc, RtpCodecKind::Video, "share").await?;
+        if let Ok(mut s) = self.share.lock() {
+            *s = Some(Arc::new(t));
+        }
+        // negotiation-needed follows the new track too; one more request is harmless (an
+        // exchange in flight absorbs it).
+        let _ = self.commands.send(Command::Negotiate);
+        Ok(())
+    }
+
+    /// Sends one encoded access unit of the screen share (dropped while there is no share
+    /// track or no connection).
+    pub async fn send_share(&self, data: Bytes, capture_us: u64) -> Result<(), NetError> {
+        if !self.is_connected() {
+            return Ok(());
+        }
+        let track = self.share.lock().ok().and_then(|s| s.clone());
+        match track {
+            Some(t) => send_sample(&t, data, capture_us, 66_667).await,
+            None => Ok(()),
+        }
     }
 
     /// Hands a signal from the remote side to this link.

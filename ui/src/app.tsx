@@ -6,7 +6,7 @@ import { toBackendError } from "./backend/errors";
 import type { BackendError, JoinOptions, OpenedLink, ServerView, Settings, UiEvent } from "./backend/types";
 import { BackendContext } from "./components/context";
 import { I18nContext, translator } from "./i18n/i18n";
-import { dismiss, initialMeeting, reduce, type MeetingState } from "./meeting/state";
+import { dismiss, initialMeeting, reduce, shareRequested, type Dismissable, type MeetingState } from "./meeting/state";
 import { Ended } from "./screens/ended";
 import { Home } from "./screens/home";
 import { Lobby } from "./screens/lobby";
@@ -23,11 +23,12 @@ type Screen =
   | ({ name: "prejoin" } & Entry)
   | ({ name: "call"; options: JoinOptions } & Entry);
 
-type Action = { type: "event"; event: UiEvent } | { type: "reset" } | { type: "dismiss"; what: "mutedByHost" | "unmuteRequested" | "errors" };
+type Action = { type: "event"; event: UiEvent } | { type: "reset" } | { type: "dismiss"; what: Dismissable } | { type: "share_requested" };
 
 function meetingReducer(s: MeetingState, a: Action): MeetingState {
   if (a.type === "reset") return initialMeeting;
   if (a.type === "dismiss") return dismiss(s, a.what);
+  if (a.type === "share_requested") return shareRequested(s);
   return reduce(s, a.event);
 }
 
@@ -171,6 +172,7 @@ export function App({ backend }: { backend: Backend }) {
             startMuted={screen.options.microphone_off}
             startCameraOff={screen.options.camera_off}
             onDismiss={(what) => dispatch({ type: "dismiss", what })}
+            onShareRequested={() => dispatch({ type: "share_requested" })}
           />
         );
       } else {

@@ -1,6 +1,6 @@
 // Keyboard shortcuts of the meeting screen, as the big clients have them, so hands already know
-// them: Zoom's Alt+A/V/Y/U/Q and Microsoft Teams' Ctrl+Shift+M/O/K/H. "?" lists them.
-export type ShortcutAction = "mic" | "camera" | "hand" | "people" | "leave" | "help" | "close";
+// them: Zoom's Alt+A/V/Y/S/U/Q and Microsoft Teams' Ctrl+Shift+M/O/K/E/H. "?" lists them.
+export type ShortcutAction = "mic" | "camera" | "hand" | "share" | "people" | "leave" | "help" | "close";
 
 export interface Shortcut {
   action: ShortcutAction;
@@ -11,6 +11,7 @@ export const SHORTCUTS: Shortcut[] = [
   { action: "mic", keys: ["Alt+A", "Ctrl+Shift+M"] },
   { action: "camera", keys: ["Alt+V", "Ctrl+Shift+O"] },
   { action: "hand", keys: ["Alt+Y", "Ctrl+Shift+K"] },
+  { action: "share", keys: ["Alt+S", "Ctrl+Shift+E"] },
   { action: "people", keys: ["Alt+U"] },
   { action: "leave", keys: ["Alt+Q", "Ctrl+Shift+H"] },
   { action: "help", keys: ["?"] },

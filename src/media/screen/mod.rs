@@ -14,6 +14,7 @@
 //! closes, or a screen that goes away, ends the stream with [`MediaError::DeviceFailed`], so the
 //! meeting can stop the share and tell everyone.
 
+pub mod pace;
 pub mod synthetic;
 #[cfg(all(target_os = "linux", feature = "screen"))]
 pub mod x11;
@@ -77,13 +78,18 @@ pub enum ShareTarget {
         width: u32,
         /// Height.
         height: u32,
+        /// A still slide: no moving marker, no pixel stamp (what a presenter's static slide is).
+        still: bool,
     },
 }
 
 impl ShareTarget {
-    /// Parses `screen`, `screen:N`, `window`, `window:ID` (decimal or 0x hex) or `synthetic`.
+    /// Parses `screen`, `screen:N`, `window`, `window:ID` (decimal or 0x hex), `synthetic` (a
+    /// 1080p slide with a moving marker) or `synthetic:still`.
     pub fn parse(s: &str) -> Result<Self, MediaError> {
-        let bad = || MediaError::invalid("share", format!("\"{s}\"; use screen[:N], window[:ID] or synthetic"));
+        let bad = || {
+            MediaError::invalid("share", format!("\"{s}\"; use screen[:N], window[:ID], synthetic or synthetic:still"))
+        };
         let number = |n: &str| -> Result<u32, MediaError> {
             match n.strip_prefix("0x") {
                 Some(hex) => u32::from_str_radix(hex, 16).map_err(|_| bad()),
@@ -93,7 +99,8 @@ impl ShareTarget {
         match s.split_once(':') {
             None if s == "screen" => Ok(Self::Screen(None)),
             None if s == "window" => Ok(Self::Window(None)),
-            None if s == "synthetic" => Ok(Self::Synthetic { width: 1920, height: 1080 }),
+            None if s == "synthetic" => Ok(Self::Synthetic { width: 1920, height: 1080, still: false }),
+            Some(("synthetic", "still")) => Ok(Self::Synthetic { width: 1920, height: 1080, still: true }),
             Some(("screen", n)) => Ok(Self::Screen(Some(number(n)?))),
             Some(("window", n)) => Ok(Self::Window(Some(number(n)?))),
             _ => Err(bad()),
@@ -137,8 +144,8 @@ pub fn list(thumb_width: u32) -> Result<Vec<ShareSource>, MediaError> {
 
 /// Opens a share source at `fps`.
 pub fn open(target: &ShareTarget, fps: u32, clock: SharedClock) -> Result<VideoSource, MediaError> {
-    if let ShareTarget::Synthetic { width, height } = target {
-        return Ok(Box::new(synthetic::SyntheticScreen::new(*width, *height, fps, clock)?));
+    if let ShareTarget::Synthetic { width, height, still } = target {
+        return Ok(Box::new(synthetic::SyntheticScreen::new(*width, *height, fps, clock)?.still(*still)));
     }
     session()?;
     #[cfg(all(target_os = "linux", feature = "screen"))]

@@ -21,9 +21,10 @@ pub struct SyntheticScreen {
     height: u32,
     fps: u32,
     clock: SharedClock,
-    start_us: Option<u64>,
+    next_us: Option<u64>,
     seq: u64,
     slide: VideoFrame,
+    still: bool,
 }
 
 impl SyntheticScreen {
@@ -36,7 +37,14 @@ impl SyntheticScreen {
         if !(1..=60).contains(&fps) {
             return Err(MediaError::invalid("share frame rate", format!("{fps} fps; use 1..=60")));
         }
-        Ok(Self { width, height, fps, clock, start_us: None, seq: 0, slide: slide(width, height)? })
+        Ok(Self { width, height, fps, clock, next_us: None, seq: 0, slide: slide(width, height)?, still: false })
+    }
+
+    /// A still slide: the marker stays where frame 0 has it and no pixel stamp is written, so
+    /// every picture is the same (what a presenter's static slide is).
+    pub fn still(mut self, still: bool) -> Self {
+        self.still = still;
+        self
     }
 
     /// Frame `seq` with `capture_us` stamped in.
@@ -44,7 +52,7 @@ impl SyntheticScreen {
         let mut f = self.slide.clone();
         f.seq = seq;
         f.capture_us = capture_us;
-        let (x, y) = marker_at(self.width, self.height, seq);
+        let (x, y) = marker_at(self.width, self.height, if self.still { 0 } else { seq });
         let w = self.width as usize;
         let (yp, up, vp) = f.planes_mut();
         for row in y..y + MARKER {
@@ -58,7 +66,9 @@ impl SyntheticScreen {
                 vp[row as usize * w / 2 + col as usize] = 200;
             }
         }
-        pixel_stamp::write(&mut f, PixelStamp::new(capture_us, seq));
+        if !self.still {
+            pixel_stamp::write(&mut f, PixelStamp::new(capture_us, seq));
+        }
         f
     }
 }
@@ -159,11 +169,15 @@ impl Source for SyntheticScreen {
     }
 
     fn next_frame(&mut self) -> Result<Option<VideoFrame>, MediaError> {
-        let start = *self.start_us.get_or_insert_with(|| self.clock.now_us());
-        let due = start + self.seq * 1_000_000 / u64::from(self.fps);
+        let period = 1_000_000 / u64::from(self.fps);
+        let due = *self.next_us.get_or_insert_with(|| self.clock.now_us());
         self.clock.sleep_until_us(due);
-        let f = self.render(self.seq, self.clock.now_us());
+        let now = self.clock.now_us();
+        let f = self.render(self.seq, now);
         self.seq += 1;
+        // Asked late (a share that slowed its pace, a busy encoder): go on from now rather
+        // than burst to catch up, as a real screen grab does.
+        self.next_us = Some((due + period).max(now.saturating_sub(period / 2)));
         Ok(Some(f))
     }
 }

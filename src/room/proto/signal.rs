@@ -37,7 +37,13 @@ pub enum Signal {
         /// The bytes.
         data: Blob,
     },
-    /// An `sdp` or `ice` signal sealed for its recipient (`e2ee::sealed_signal`): what Trygg
+    /// A member started (`on`) or stopped sharing their screen. Members send it only sealed
+    /// (inside `sealed`): who shares what is not the server's business.
+    Share {
+        /// Sharing now.
+        on: bool,
+    },
+    /// An `sdp`, `ice` or `share` signal sealed for its recipient (`e2ee::sealed_signal`): what Trygg
     /// members send, so that the server learns no addresses, certificates or capabilities.
     Sealed {
         /// The bytes.

@@ -8,6 +8,7 @@ import type {
   MeetingCommand,
   OpenedLink,
   Settings,
+  ShareSourceView,
   UiEvent,
   VideoFrame,
 } from "./types";
@@ -46,7 +47,10 @@ export interface Backend {
   command(command: MeetingCommand): Promise<void>;
   /** Puts the meeting's invite link on the clipboard (the webview never holds it). */
   copyInviteLink(): Promise<void>;
-  /** Pictures of one participant ("self" for our own camera). */
+  /** The screens and windows that can be shared, with thumbnails; rejects with why none can
+   *  (e.g. "media.no_device": no display, "media.unsupported": a Wayland session without portal). */
+  shareSources(): Promise<ShareSourceView[]>;
+  /** Pictures of one participant ("self" for our own camera, "share:" + member for their screen share). */
   watchVideo(member: string, onFrame: (f: VideoFrame) => void): Promise<Unsubscribe>;
   /** Links that reached the app before the UI listened (cold start by a deep link or .ics). */
   takeOpenedLinks(): Promise<OpenedLink[]>;

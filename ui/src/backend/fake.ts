@@ -1,6 +1,6 @@
 // A backend that runs the whole UI in a browser: a scripted meeting with synthetic pictures.
 // Tests drive it through `window.__fake` (see `FakeControls`): knocks arrive, errors are
-// injected, and every command the UI sent is recorded.
+// injected, participants share their screens, and every command the UI sent is recorded.
 import type { Backend, Preview, Unsubscribe } from "./backend";
 import type {
   BackendError,
@@ -12,11 +12,17 @@ import type {
   PeerStats,
   Settings,
   ServerView,
+  ShareEnd,
+  ShareSourceView,
+  ShareStats,
   UiEvent,
   VideoFrame,
 } from "./types";
 
 const FPS = 15;
+/** A shared screen: large (scrolls at 100 %) and still, as slides are, at a share's slow pace. */
+const SHARE_SIZE = { width: 1600, height: 900 };
+const SHARE_FPS = 5;
 
 /** A moving test picture: luma bars that slide with `seq`, chroma from `hue`. */
 export function testPicture(width: number, height: number, seq: number, hue: [number, number]): VideoFrame {
@@ -28,6 +34,101 @@ export function testPicture(width: number, height: number, seq: number, hue: [nu
   data.fill(hue[0], width * height, width * height + quarter);
   data.fill(hue[1], width * height + quarter);
   return { width, height, seq, data };
+}
+
+/** The still part of a shared slide: white, a dark title bar, and lines of grey "text". */
+export function slideBase(width: number, height: number): Uint8Array {
+  const data = new Uint8Array(width * height * 1.5);
+  data.fill(225, 0, width * height);
+  data.fill(128, width * height);
+  const margin = width >> 4;
+  for (let y = 0; y < height; y++) {
+    const title = y < height >> 3;
+    const text = y > height / 5 && y < height * 0.9 && y % 48 < 18;
+    if (!title && !text) continue;
+    const end = title ? width : Math.round(width * (0.5 + 0.15 * (((y / 48) | 0) % 3)));
+    data.fill(title ? 60 : 120, y * width + (title ? 0 : margin), y * width + end);
+  }
+  return data;
+}
+
+/** A slide as a participant shares it: `slideBase` and a pointer that moves with `seq`. */
+export function slidePicture(width: number, height: number, seq: number, base = slideBase(width, height)): VideoFrame {
+  const data = base.slice();
+  const x = (seq * 38) % (width - 24);
+  const y = Math.max(0, Math.min(height >> 1, height - 24));
+  for (let row = y; row < y + 24; row++) data.fill(20, row * width + x, row * width + x + 24);
+  return { width, height, seq, data };
+}
+
+/** A 24-bit bottom-up BMP as a data URL, as the shell sends thumbnails, drawn by `pixel` (RGB). */
+export function bmpDataUrl(width: number, height: number, pixel: (x: number, y: number) => [number, number, number]): string {
+  const row = Math.ceil((width * 3) / 4) * 4;
+  const size = 54 + row * height;
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x42, 0x4d]);
+  view.setUint32(2, size, true);
+  view.setUint32(10, 54, true);
+  view.setUint32(14, 40, true);
+  view.setInt32(18, width, true);
+  view.setInt32(22, height, true);
+  view.setUint16(26, 1, true);
+  view.setUint16(28, 24, true);
+  view.setUint32(34, row * height, true);
+  view.setUint32(38, 2835, true);
+  view.setUint32(42, 2835, true);
+  for (let y = 0; y < height; y++) {
+    const start = 54 + (height - 1 - y) * row;
+    for (let x = 0; x < width; x++) {
+      const [r, g, b] = pixel(x, y);
+      bytes.set([b, g, r], start + x * 3);
+    }
+  }
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return `data:image/bmp;base64,${btoa(binary)}`;
+}
+
+type Rgb = [number, number, number];
+
+/** A thumbnail of a screen (a desktop with two windows) or of a window (a title bar, text). */
+function thumbnail(kind: "screen" | "window", width: number, height: number, tint: Rgb): string {
+  const w = 120;
+  const h = Math.max(2, Math.round((w * height) / width));
+  return bmpDataUrl(w, h, (x, y): Rgb => {
+    if (kind === "screen") {
+      if (y < 4) return [30, 30, 30];
+      const inWindow = (x > 10 && x < 70 && y > 12 && y < h - 20) || (x > 55 && x < 110 && y > 25 && y < h - 8);
+      return inWindow ? (y % 6 < 2 ? [90, 90, 90] : [240, 240, 240]) : tint;
+    }
+    if (y < 10) return tint;
+    return y % 8 < 3 && x > 8 && x < w - 20 ? [70, 70, 70] : [250, 250, 250];
+  });
+}
+
+/** What the fake offers to share: two screens and two windows, with thumbnails. */
+export function defaultShareSources(): ShareSourceView[] {
+  const source = (id: string, kind: "screen" | "window", name: string, width: number, height: number, tint: Rgb): ShareSourceView => ({
+    id,
+    kind,
+    name,
+    width,
+    height,
+    thumbnail: thumbnail(kind, width, height, tint),
+  });
+  return [
+    source("screen:0", "screen", "Built-in display", 2560, 1600, [40, 90, 160]),
+    source("screen:1", "screen", "DELL U2720Q", 3840, 2160, [30, 120, 90]),
+    source("window:0x3a00007", "window", "Slides — Quarterly review", 1600, 900, [200, 80, 40]),
+    source("window:0x4c0001a", "window", "Terminal", 960, 600, [60, 60, 60]),
+  ];
+}
+
+/** A participant's key fingerprint, made up from their member id. */
+function fingerprintOf(member: string): string {
+  const hex = Array.from({ length: 64 }, (_, i) => ((member.charCodeAt(i % member.length) * 31 + i * 7) % 16).toString(16)).join("");
+  return hex.match(/.{4}/g)!.join(" ");
 }
 
 function defaultSettings(): Settings {
@@ -66,6 +167,7 @@ interface Remote {
   member: string;
   name: string;
   hue: [number, number];
+  fingerprint: string;
 }
 
 /** What tests may do to the fake (window.__fake). */
@@ -84,6 +186,15 @@ export interface FakeControls {
   emit(e: UiEvent): void;
   /** Audio levels (RMS 0..1) per member, sent at once in a stats event (the active speaker). */
   levels(levels: Record<string, number>): void;
+  /** What `shareSources` answers from now on: a list, a failure, or (null) the usual two
+   *  screens and two windows. */
+  shareSources(answer: ShareSourceView[] | BackendError | null): void;
+  /** A participant starts sharing their screen; its pictures come on "share:" + member. */
+  remoteShare(member: string): void;
+  /** A participant's share ends. */
+  remoteShareStop(member: string, reason?: ShareEnd): void;
+  /** The window we share closes (or the screen goes away): our share stops by itself. */
+  shareSourceGone(): void;
 }
 
 export function createFakeBackend(): Backend & { controls: FakeControls } {
@@ -102,6 +213,9 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
   let linkIds = 0;
   let levelOverride: Record<string, number> = {};
   let statsTick: () => void = () => undefined;
+  let shareAnswer: ShareSourceView[] | BackendError | null = null;
+  let sharing: ShareSourceView | null = null;
+  const remoteShares = new Set<string>();
 
   const emit = (e: UiEvent) => listeners.forEach((l) => l(e));
   const later = (f: () => void, ms = 30) => window.setTimeout(f, ms);
@@ -137,8 +251,13 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       width: 1280,
       height: 720,
       glass_to_glass_ms: null,
+      ...(remoteShares.has(r.member) ? { share: { ...SHARE_SIZE, fps: SHARE_FPS, bitrate_kbps: 120 + 15 * Math.sin(t), frames: t * SHARE_FPS } } : {}),
       glass_to_glass_samples_ms: [],
     };
+  }
+
+  function shareOut(t: number): ShareStats | null {
+    return sharing ? { width: sharing.width, height: sharing.height, fps: 15, bitrate_kbps: 900 + 50 * Math.cos(t), frames: t * 15 } : null;
   }
 
   function startStats() {
@@ -156,7 +275,8 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
         dropped_unknown_kid: 0,
         dropped_malformed: 0,
       };
-      emit({ type: "stats", peers: [...remotes.values()].map((r) => peerStats(r, t)), e2ee });
+      const out = shareOut(t);
+      emit({ type: "stats", peers: [...remotes.values()].map((r) => peerStats(r, t)), ...(out ? { share_out: out } : {}), e2ee });
     };
     statsTimer = window.setInterval(statsTick, 1000);
   }
@@ -173,12 +293,14 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
 
   function addRemote(member: string, name: string) {
     const hue: [number, number] = remotes.size % 2 ? [90, 200] : [200, 90];
-    remotes.set(member, { member, name, hue });
+    const fingerprint = fingerprintOf(member);
+    remotes.set(member, { member, name, hue, fingerprint });
     emit({ type: "participant_joined", member, name });
     later(() => {
       emit({ type: "link", member, state: "connected" });
       emit({ type: "video_available", member });
       emit({ type: "first_remote_video", member, ms_since_start: 850 });
+      emit({ type: "peer_identity", member, name, fingerprint, status: "unverified" });
     });
   }
 
@@ -187,6 +309,8 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     window.clearInterval(statsTimer);
     remotes.clear();
     knocks.clear();
+    sharing = null;
+    remoteShares.clear();
     emit(final);
     emit({ type: "meeting_closed" });
   }
@@ -208,6 +332,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
         return emit({ type: "locked", locked: c.locked });
       case "remove":
         remotes.delete(c.member);
+        if (remoteShares.delete(c.member)) emit({ type: "share_stopped", member: c.member, reason: "left" });
         emit({ type: "participant_left", member: c.member, reason: "removed" });
         return later(rekey, 60);
       case "set_role":
@@ -221,6 +346,22 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
         return close({ type: "ended" });
       case "leave":
         return close({ type: "left" });
+      case "start_share": {
+        const source = shareList().find((s) => s.id === c.source);
+        if (!source) return emit({ type: "error", code: "media.device_not_found", message: `the screen could not be shared: no ${c.source}` });
+        if (sharing) emit({ type: "share_stopped", member: me, reason: "stopped" });
+        sharing = source;
+        return later(() => emit({ type: "share_started", member: me, source: `${source.kind} "${source.name}"` }));
+      }
+      case "stop_share":
+        if (!sharing) return;
+        sharing = null;
+        return emit({ type: "share_stopped", member: me, reason: "stopped" });
+      case "verify": {
+        const r = remotes.get(c.member);
+        if (!r) return emit({ type: "error", code: "trust.unknown_member", message: `no identity key known for ${c.member}` });
+        return emit({ type: "peer_identity", member: r.member, name: r.name, fingerprint: r.fingerprint, status: "verified" });
+      }
       case "mute_microphone":
       case "request_unmute":
       case "mute":
@@ -233,6 +374,20 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     const timer = window.setInterval(() => {
       if (!paused()) onFrame(testPicture(320, 180, seq++, hue));
     }, 1000 / FPS);
+    return () => window.clearInterval(timer);
+  }
+
+  function shareList(): ShareSourceView[] {
+    return Array.isArray(shareAnswer) ? shareAnswer : defaultShareSources();
+  }
+
+  /** A participant's shared screen: still slides with a moving pointer, while they share. */
+  function shareFrames(member: string, onFrame: (f: VideoFrame) => void): () => void {
+    let seq = 0;
+    const base = slideBase(SHARE_SIZE.width, SHARE_SIZE.height);
+    const timer = window.setInterval(() => {
+      if (remoteShares.has(member)) onFrame(slidePicture(SHARE_SIZE.width, SHARE_SIZE.height, seq++, base));
+    }, 1000 / SHARE_FPS);
     return () => window.clearInterval(timer);
   }
 
@@ -252,6 +407,25 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     levels(levels) {
       levelOverride = levels;
       statsTick();
+    },
+    shareSources(answer) {
+      shareAnswer = answer;
+    },
+    remoteShare(member) {
+      if (!remotes.has(member) || remoteShares.has(member)) return;
+      remoteShares.add(member);
+      // As the shell does: the pictures' channel first, then who shares.
+      emit({ type: "share_available", member });
+      emit({ type: "share_started", member });
+    },
+    remoteShareStop(member, reason = "stopped") {
+      if (remoteShares.delete(member)) emit({ type: "share_stopped", member, reason });
+    },
+    shareSourceGone() {
+      if (!sharing) return;
+      sharing = null;
+      emit({ type: "share_stopped", member: me, reason: "source_gone" });
+      emit({ type: "error", code: "share.source_gone", message: "sharing stopped: the shared window or screen is gone" });
     },
   };
 
@@ -331,9 +505,15 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     async copyInviteLink() {
       await guard("copyInviteLink");
     },
+    async shareSources() {
+      await guard("shareSources");
+      if (shareAnswer && !Array.isArray(shareAnswer)) throw shareAnswer;
+      return structuredClone(shareList());
+    },
     async watchVideo(member, onFrame): Promise<Unsubscribe> {
       await guard("watchVideo");
       if (member === "self") return frames(onFrame, [110, 150], () => cameraOff);
+      if (member.startsWith("share:")) return shareFrames(member.slice("share:".length), onFrame);
       const r = remotes.get(member);
       return r ? frames(onFrame, r.hue, () => false) : () => undefined;
     },

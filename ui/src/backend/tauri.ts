@@ -5,8 +5,8 @@ import { listen } from "@tauri-apps/api/event";
 import type { Backend, Preview, Unsubscribe } from "./backend";
 import { backendCall } from "./errors";
 import { decodeFrame } from "./frames";
-import type { MeetingCommand, OpenedLink, Settings, UiEvent, VideoFrame } from "./types";
-import { problems, uiEvent } from "./validate";
+import type { BackendError, MeetingCommand, OpenedLink, Settings, ShareSourceView, UiEvent, VideoFrame } from "./types";
+import { problems, shareSources, uiEvent } from "./validate";
 
 /** The one Tauri event name the shell emits (src-tauri/src/event.rs). */
 export const EVENT = "trygg://event";
@@ -41,6 +41,12 @@ export const tauriBackend: Backend = {
   join: (link, options) => call("join", { link, options }),
   command: (command: MeetingCommand) => call("command", { command }),
   copyInviteLink: () => call("copy_invite_link"),
+  async shareSources(): Promise<ShareSourceView[]> {
+    const sources = await call<unknown>("share_sources");
+    const wrong = problems(shareSources, sources);
+    if (wrong.length) throw { code: "shell.malformed", message: wrong.slice(0, 3).join("; ") } satisfies BackendError;
+    return sources as ShareSourceView[];
+  },
   async watchVideo(member, onFrame): Promise<Unsubscribe> {
     const id = await call<number>("watch_video", { member, frames: frameChannel(onFrame) });
     return () => void call("unwatch_video", { id }).catch(() => undefined);

@@ -35,7 +35,37 @@ export interface PeerStats {
   width: number;
   height: number;
   glass_to_glass_ms: number | null;
+  /** What they share, while they share (as this device receives it). */
+  share?: ShareStats;
   glass_to_glass_samples_ms: number[];
+}
+
+/** A screen share's numbers over the last second (ours as sent, or another's as received). */
+export interface ShareStats {
+  width: number;
+  height: number;
+  /** Pictures a second: about 5 for still content, up to 15 while it moves. */
+  fps: number;
+  bitrate_kbps: number;
+  /** Pictures since the share started. */
+  frames: number;
+}
+
+/** Why a screen share ended. */
+export type ShareEnd = "stopped" | "source_gone" | "left";
+
+export type ShareKind = "screen" | "window";
+
+/** One screen or window the share picker offers (the shell's `share_sources`). */
+export interface ShareSourceView {
+  /** What `start_share` takes, e.g. "screen:0" or "window:0x3a00007". */
+  id: string;
+  kind: ShareKind;
+  name: string;
+  width: number;
+  height: number;
+  /** A small picture of it, `data:image/bmp;base64,…`. */
+  thumbnail: string | null;
 }
 
 export type E2eeState = "end_to_end_encrypted" | "waiting_for_keys";
@@ -81,7 +111,7 @@ export type MeetingEvent =
   | { type: "link"; member: string; state: LinkState }
   | { type: "first_remote_video"; member: string; ms_since_start: number }
   | { type: "first_remote_audio"; member: string; ms_since_start: number }
-  | { type: "stats"; peers: PeerStats[]; e2ee: E2eeStatus }
+  | { type: "stats"; peers: PeerStats[]; share_out?: ShareStats; e2ee: E2eeStatus }
   | { type: "role_changed"; member: string; role: Role }
   | { type: "locked"; locked: boolean }
   | { type: "hand_raised"; member: string; raised: boolean }
@@ -96,12 +126,17 @@ export type MeetingEvent =
   | { type: "removed" }
   | { type: "ended" }
   | { type: "left" }
-  | { type: "error"; code: string; message: string };
+  | { type: "error"; code: string; message: string }
+  /** Someone started sharing: `member` is us (and `source` names what) when we did. */
+  | { type: "share_started"; member: string; source?: string }
+  | { type: "share_stopped"; member: string; reason: ShareEnd };
 
 /** What the shell adds to the meeting's own events. */
 export type ShellEvent =
   /** A participant's pictures can be watched (`Backend.watchVideo`). */
   | { type: "video_available"; member: string }
+  /** A participant's screen share can be watched (`Backend.watchVideo` with "share:" + member). */
+  | { type: "share_available"; member: string }
   /** A link reached the app: a deep link, a second launch, or an opened .ics file. */
   | { type: "link_opened"; opened: OpenedLink }
   /** The pre-join preview stopped: its camera or microphone failed (e.g. was unplugged). */
@@ -123,6 +158,11 @@ export type MeetingCommand =
   | { type: "raise_hand"; raised: boolean }
   | { type: "mute_microphone"; muted: boolean }
   | { type: "mute_camera"; muted: boolean }
+  /** Share a screen or window (an id from `Backend.shareSources`); replaces our running share. */
+  | { type: "start_share"; source: string }
+  | { type: "stop_share" }
+  /** We compared the security code with this participant: remember their key as verified. */
+  | { type: "verify"; member: string }
   | { type: "end_for_all" }
   | { type: "leave" };
 

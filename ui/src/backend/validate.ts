@@ -16,6 +16,9 @@ import type {
   Role,
   ServerView,
   Settings,
+  ShareEnd,
+  ShareSourceView,
+  ShareStats,
   UiEvent,
 } from "./types";
 
@@ -91,6 +94,7 @@ const role = oneOf<Role>("host", "co_host", "participant");
 const knockEnd = oneOf<KnockEnd>("admitted", "denied", "expired", "withdrawn");
 const leaveReason = oneOf<LeaveReason>("left", "removed", "timed_out");
 const linkState = oneOf<LinkState>("connecting", "connected", "disconnected", "failed", "closed");
+const shareEnd = oneOf<ShareEnd>("stopped", "source_gone", "left");
 
 const linkStats = obj<LinkStats>({
   rtt_ms: nullable(num),
@@ -101,6 +105,8 @@ const linkStats = obj<LinkStats>({
   local_candidate: nullable(str),
   remote_candidate: nullable(str),
 });
+
+const shareStats = obj<ShareStats>({ width: num, height: num, fps: num, bitrate_kbps: num, frames: num });
 
 const peerStats = obj<PeerStats>({
   member: str,
@@ -117,6 +123,7 @@ const peerStats = obj<PeerStats>({
   width: num,
   height: num,
   glass_to_glass_ms: nullable(num),
+  share: optional(shareStats),
   glass_to_glass_samples_ms: arrayOf(num),
 });
 
@@ -156,7 +163,7 @@ export const meetingEventVariants: Variants<MeetingEvent> = {
   link: { member: str, state: linkState },
   first_remote_video: { member: str, ms_since_start: num },
   first_remote_audio: { member: str, ms_since_start: num },
-  stats: { peers: arrayOf(peerStats), e2ee: e2eeStatus },
+  stats: { peers: arrayOf(peerStats), share_out: optional(shareStats), e2ee: e2eeStatus },
   role_changed: { member: str, role },
   locked: { locked: bool },
   hand_raised: { member: str, raised: bool },
@@ -172,6 +179,8 @@ export const meetingEventVariants: Variants<MeetingEvent> = {
   ended: {},
   left: {},
   error: { code: str, message: str },
+  share_started: { member: str, source: optional(str) },
+  share_stopped: { member: str, reason: shareEnd },
 };
 
 export const meetingEvent = tagged<MeetingEvent>(meetingEventVariants);
@@ -187,6 +196,9 @@ export const meetingCommandVariants: Variants<MeetingCommand> = {
   raise_hand: { raised: bool },
   mute_microphone: { muted: bool },
   mute_camera: { muted: bool },
+  start_share: { source: str },
+  stop_share: {},
+  verify: { member: str },
   end_for_all: {},
   leave: {},
 };
@@ -214,10 +226,26 @@ export const openedLink = obj<OpenedLink>({
 export const uiEvent = tagged<UiEvent>({
   ...meetingEventVariants,
   video_available: { member: str },
+  share_available: { member: str },
   link_opened: { opened: openedLink },
   preview_error: { code: str, message: str },
   meeting_closed: {},
 });
+
+/** A thumbnail must be an inline BMP: the page loads no picture from anywhere else. */
+const bmpDataUrl = leaf<string>("a data:image/bmp;base64 URL", (v) => typeof v === "string" && /^data:image\/bmp;base64,[A-Za-z0-9+/]+={0,2}$/.test(v));
+
+export const shareSource = obj<ShareSourceView>({
+  id: str,
+  kind: oneOf("screen", "window"),
+  name: str,
+  width: num,
+  height: num,
+  thumbnail: nullable(bmpDataUrl),
+});
+
+/** What `share_sources` returns. */
+export const shareSources = arrayOf(shareSource);
 
 /** What is wrong with `v` as a `T` (empty: nothing). */
 export function problems<T>(schema: Schema<T>, v: unknown, strict = false): string[] {

@@ -1,4 +1,5 @@
-// The video grid: our own view and one tile per participant, the active speaker emphasised.
+// The video grid: our own view and one tile per participant, the active speaker emphasised. While
+// someone shares their screen, the same tiles become a small filmstrip beside the share.
 import { useCallback } from "preact/hooks";
 import type { VideoFrame } from "../backend/types";
 import { useBackend } from "../components/context";
@@ -15,13 +16,15 @@ interface Props {
   handRaised: boolean;
   participants: Participant[];
   speaker: string | null;
+  /** A filmstrip beside a screen share rather than the whole stage. */
+  strip?: boolean;
 }
 
-export function Grid({ me, myName, cameraOff, micMuted, handRaised, participants, speaker }: Props) {
+export function Grid({ me, myName, cameraOff, micMuted, handRaised, participants, speaker, strip }: Props) {
   const { t } = useI18n();
   const count = participants.length + 1;
   return (
-    <section class={`grid n${Math.min(count, 9)}`} aria-label={t("meeting.grid")} id="grid">
+    <section class={`grid n${Math.min(count, 9)}${strip ? " filmstrip" : ""}`} aria-label={t("meeting.grid")} id="grid">
       <Tile
         member="self"
         name={`${myName} (${t("meeting.you")})`}

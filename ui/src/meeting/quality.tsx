@@ -1,5 +1,7 @@
 // Connection quality: a small indicator that opens live graphs of bitrate, round-trip time and
-// loss over the last minute (one sample a second, from the meeting's stats).
+// loss over the last minute (one sample a second, from the meeting's stats), and while a screen
+// is shared, the share's size, pictures a second and bitrate.
+import type { ShareStats } from "../backend/types";
 import { useI18n, type Key } from "../i18n/i18n";
 import { HISTORY, quality, type StatsSample } from "./state";
 
@@ -28,7 +30,7 @@ const max = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
 
 export function QualityPanel({ history }: { history: StatsSample[] }) {
   const { t } = useI18n();
-  if (!history.some((s) => s.peers.length > 0)) {
+  if (!history.some((s) => s.peers.length > 0 || s.shareOut)) {
     return (
       <div class="panel-body" id="quality-panel">
         <h2>{t("quality.heading")}</h2>
@@ -41,13 +43,44 @@ export function QualityPanel({ history }: { history: StatsSample[] }) {
   const bitOut = pick((s) => sum(s.peers.map((p) => p.bitrate_out_kbps)));
   const rtt = pick((s) => max(s.peers.map((p) => p.link.rtt_ms ?? 0)));
   const loss = pick((s) => max(s.peers.map((p) => p.packet_loss_pct)));
+  const shared = history.some((s) => s.shareOut || s.peers.some((p) => p.share));
+  const shareIn = pick((s) => sum(s.peers.map((p) => p.share?.bitrate_kbps ?? 0)));
+  const shareOut = pick((s) => s.shareOut?.bitrate_kbps ?? 0);
   return (
     <div class="panel-body" id="quality-panel">
       <h2>{t("quality.heading")}</h2>
       <Chart id="chart-bitrate" title={t("quality.bitrate")} series={[{ values: bitIn, class: "in" }, { values: bitOut, class: "out" }]} />
       <Chart id="chart-rtt" title={t("quality.rtt")} series={[{ values: rtt, class: "rtt" }]} />
       <Chart id="chart-loss" title={t("quality.loss")} series={[{ values: loss, class: "loss" }]} floor={1} />
+      {shared && (
+        <section id="share-stats" aria-labelledby="share-stats-heading">
+          <h3 id="share-stats-heading">{t("quality.share")}</h3>
+          <ShareNumbers sample={history.at(-1)} />
+          <Chart id="chart-share" title={t("quality.share_bitrate")} series={[{ values: shareIn, class: "in" }, { values: shareOut, class: "out" }]} />
+        </section>
+      )}
     </div>
+  );
+}
+
+const numbers = (s: ShareStats) => ({ w: s.width, h: s.height, fps: Math.round(s.fps), kbps: Math.round(s.bitrate_kbps) });
+
+/** The newest second of each share: ours as sent, theirs as received. */
+function ShareNumbers({ sample }: { sample: StatsSample | undefined }) {
+  const { t } = useI18n();
+  if (!sample) return null;
+  return (
+    <ul class="share-numbers">
+      {sample.shareOut && <li data-direction="out">{t("quality.share_out", numbers(sample.shareOut))}</li>}
+      {sample.peers.map(
+        (p) =>
+          p.share && (
+            <li data-direction="in" data-member={p.member}>
+              {t("quality.share_in", { name: p.name, ...numbers(p.share) })}
+            </li>
+          ),
+      )}
+    </ul>
   );
 }
 

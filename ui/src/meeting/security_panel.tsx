@@ -1,5 +1,6 @@
 // Security: is the meeting end-to-end encrypted, the security code to compare aloud, and who
-// has been verified.
+// has been verified. Once the code has been compared with someone, "Mark as verified" makes this
+// device remember their key; the status shown is always what the meeting reports back.
 import type { E2eeStatus } from "../backend/types";
 import { LockIcon } from "../components/icons";
 import { useI18n } from "../i18n/i18n";
@@ -9,11 +10,15 @@ interface Props {
   e2ee: E2eeStatus | null;
   security: SecurityCode | null;
   participants: Participant[];
+  /** We compared the security code with this member. */
+  onVerify: (member: string) => void;
 }
 
-export function SecurityPanel({ e2ee, security, participants }: Props) {
+export function SecurityPanel({ e2ee, security, participants, onVerify }: Props) {
   const { t } = useI18n();
   const on = e2ee ? e2ee.state === "end_to_end_encrypted" : security !== null;
+  // Only a known key can be marked, and only with a code to compare it by.
+  const verifiable = (p: Participant) => security !== null && !!p.identity && p.identity.status !== "verified";
   const dropped = e2ee ? e2ee.dropped_auth_failed + e2ee.dropped_replay + e2ee.dropped_unknown_kid + e2ee.dropped_malformed : 0;
   return (
     <div class="panel-body" id="security-panel">
@@ -43,6 +48,7 @@ export function SecurityPanel({ e2ee, security, participants }: Props) {
       {participants.length > 0 && (
         <>
           <h3>{t("security.verification")}</h3>
+          {participants.some(verifiable) && <p class="hint">{t("security.verify_hint")}</p>}
           <ul class="verification">
             {participants.map((p) => (
               <li data-member={p.member} data-identity={p.identity?.status ?? "unknown"}>
@@ -55,6 +61,15 @@ export function SecurityPanel({ e2ee, security, participants }: Props) {
                   <span class="hint">{t("security.unverified")}</span>
                 )}
                 {p.identity && <code class="fingerprint">{p.identity.fingerprint}</code>}
+                {verifiable(p) && (
+                  <button
+                    class="verify"
+                    aria-label={t(p.identity?.status === "key_changed" ? "security.reverify_named" : "security.mark_verified_named", { name: p.name })}
+                    onClick={() => onVerify(p.member)}
+                  >
+                    {t(p.identity?.status === "key_changed" ? "security.reverify" : "security.mark_verified")}
+                  </button>
+                )}
               </li>
             ))}
           </ul>

@@ -1,5 +1,5 @@
 // What the UI knows about the meeting: a pure fold of the backend's events.
-import type { BackendError, E2eeStatus, IdentityStatus, LinkState, PeerStats, Role, UiEvent } from "../backend/types";
+import type { BackendError, E2eeStatus, IdentityStatus, LinkState, PeerStats, Role, ShareStats, UiEvent } from "../backend/types";
 
 export interface Participant {
   member: string;
@@ -32,6 +32,21 @@ export interface SecurityCode {
 /** One second of numbers, for the quality graph. */
 export interface StatsSample {
   peers: PeerStats[];
+  /** Our own screen share as sent, while we share. */
+  shareOut?: ShareStats;
+}
+
+/** Our own screen share, while it runs. */
+export interface OwnShare {
+  /** What the meeting says we share (e.g. `screen "Built-in display"`), when it says. */
+  source: string | null;
+}
+
+/** A participant's screen share. */
+export interface RemoteShare {
+  member: string;
+  /** Its pictures can be watched (`watchVideo("share:" + member)`). */
+  available: boolean;
 }
 
 export const HISTORY = 60;
@@ -53,7 +68,17 @@ export interface MeetingState {
   unmuteRequested: boolean;
   ending: Ending | null;
   errors: BackendError[];
+  sharing: OwnShare | null;
+  /** We asked to share and the meeting has not answered yet. */
+  shareStarting: boolean;
+  /** Other participants' shares, the newest last (the stage shows the newest). */
+  shares: RemoteShare[];
+  /** Why our share did not start, or stopped without us asking ("share.source_gone"). */
+  shareProblem: BackendError | null;
 }
+
+/** The notices the user can dismiss. */
+export type Dismissable = "mutedByHost" | "unmuteRequested" | "errors" | "shareProblem";
 
 export const initialMeeting: MeetingState = {
   phase: "connecting",
@@ -72,14 +97,21 @@ export const initialMeeting: MeetingState = {
   unmuteRequested: false,
   ending: null,
   errors: [],
+  sharing: null,
+  shareStarting: false,
+  shares: [],
+  shareProblem: null,
 };
+
+/** What the stopped share of ours says when its window closed or its screen went away. */
+export const SOURCE_GONE: BackendError = { code: "share.source_gone", message: "the shared window or screen is gone" };
 
 function update(s: MeetingState, member: string, f: (p: Participant) => Partial<Participant>): MeetingState {
   return { ...s, participants: s.participants.map((p) => (p.member === member ? { ...p, ...f(p) } : p)) };
 }
 
 function over(s: MeetingState, ending: Ending): MeetingState {
-  return { ...s, phase: "over", ending: s.ending ?? ending, knocks: [], reconnecting: false };
+  return { ...s, phase: "over", ending: s.ending ?? ending, knocks: [], reconnecting: false, sharing: null, shareStarting: false, shares: [] };
 }
 
 export function reduce(s: MeetingState, e: UiEvent): MeetingState {
@@ -113,7 +145,7 @@ export function reduce(s: MeetingState, e: UiEvent): MeetingState {
     case "participant_back":
       return update(s, e.member, () => ({ away: false }));
     case "participant_left":
-      return { ...s, participants: s.participants.filter((p) => p.member !== e.member) };
+      return { ...s, participants: s.participants.filter((p) => p.member !== e.member), shares: s.shares.filter((x) => x.member !== e.member) };
     case "link":
       return update(s, e.member, () => ({ link: e.state }));
     case "video_available":
@@ -134,7 +166,7 @@ export function reduce(s: MeetingState, e: UiEvent): MeetingState {
       return {
         ...s,
         e2ee: e.e2ee,
-        history: [...s.history, { peers: e.peers }].slice(-HISTORY),
+        history: [...s.history, { peers: e.peers, shareOut: e.share_out }].slice(-HISTORY),
         levels: Object.fromEntries(e.peers.map((p) => [p.member, loudness(p.audio_level)])),
       };
     case "reconnecting":
@@ -150,8 +182,28 @@ export function reduce(s: MeetingState, e: UiEvent): MeetingState {
       return over(s, e.type);
     case "meeting_closed":
       return s.phase === "over" ? s : over(s, "left");
-    case "error":
-      return { ...s, errors: [...s.errors, { code: e.code, message: e.message }].slice(-5) };
+    case "error": {
+      const error = { code: e.code, message: e.message };
+      // A share's own failures, and a device failure while our share starts, belong to the share.
+      if (e.code.startsWith("share.") || (s.shareStarting && e.code.startsWith("media."))) {
+        return { ...s, shareStarting: false, shareProblem: error };
+      }
+      return { ...s, errors: [...s.errors, error].slice(-5) };
+    }
+    case "share_started":
+      if (e.member === s.me) return { ...s, sharing: { source: e.source ?? null }, shareStarting: false, shareProblem: null };
+      return { ...s, shares: [...s.shares.filter((x) => x.member !== e.member), { member: e.member, available: sharesOf(s, e.member)?.available ?? false }] };
+    case "share_available":
+      if (e.member === s.me) return s;
+      return sharesOf(s, e.member)
+        ? { ...s, shares: s.shares.map((x) => (x.member === e.member ? { ...x, available: true } : x)) }
+        : { ...s, shares: [...s.shares, { member: e.member, available: true }] };
+    case "share_stopped":
+      if (e.member === s.me) {
+        const gone = e.reason === "source_gone" && s.shareProblem?.code !== SOURCE_GONE.code;
+        return { ...s, sharing: null, shareStarting: false, shareProblem: gone ? SOURCE_GONE : s.shareProblem };
+      }
+      return { ...s, shares: s.shares.filter((x) => x.member !== e.member) };
     case "first_remote_video":
     case "first_remote_audio":
     case "link_opened":
@@ -160,9 +212,25 @@ export function reduce(s: MeetingState, e: UiEvent): MeetingState {
   }
 }
 
-/** Clears the notices the user has seen. */
-export function dismiss(s: MeetingState, what: "mutedByHost" | "unmuteRequested" | "errors"): MeetingState {
-  return what === "errors" ? { ...s, errors: [] } : { ...s, [what]: false };
+function sharesOf(s: MeetingState, member: string): RemoteShare | undefined {
+  return s.shares.find((x) => x.member === member);
+}
+
+/** Clears the notices the user has seen (the share's notice also forgets a start still awaited). */
+export function dismiss(s: MeetingState, what: Dismissable): MeetingState {
+  if (what === "errors") return { ...s, errors: [] };
+  if (what === "shareProblem") return { ...s, shareProblem: null, shareStarting: false };
+  return { ...s, [what]: false };
+}
+
+/** We sent `start_share`: until the meeting answers, a device failure is the share's. */
+export function shareRequested(s: MeetingState): MeetingState {
+  return { ...s, shareStarting: true, shareProblem: null };
+}
+
+/** The participant's share the stage shows: the newest. */
+export function shownShare(s: Pick<MeetingState, "shares">): RemoteShare | null {
+  return s.shares.at(-1) ?? null;
 }
 
 /** An RMS level (0..1) on the meter's scale: 60 dB, silence 0, full scale 1. */

@@ -1,6 +1,7 @@
-// The meeting: the grid, the control bar, one side panel at a time, notices, shortcuts.
+// The meeting: the grid (or a screen share with a filmstrip), the control bar, one side panel at a
+// time, notices, shortcuts, and sharing our own screen.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { BackendError, MeetingCommand } from "../backend/types";
+import type { BackendError, MeetingCommand, ShareSourceView } from "../backend/types";
 import { toBackendError } from "../backend/errors";
 import { useBackend } from "../components/context";
 import { ErrorNotice } from "../components/error_notice";
@@ -12,7 +13,11 @@ import { LeaveDialog } from "../meeting/leave_dialog";
 import { PeoplePanel } from "../meeting/people_panel";
 import { QualityIndicator, QualityPanel } from "../meeting/quality";
 import { SecurityPanel } from "../meeting/security_panel";
-import { activeSpeaker, type MeetingState } from "../meeting/state";
+import { NO_SOURCES, shareReasonKey, sharingLabel } from "../meeting/share";
+import { ShareBanner } from "../meeting/share_banner";
+import { SharePicker } from "../meeting/share_picker";
+import { ShareStage } from "../meeting/share_stage";
+import { activeSpeaker, shownShare, type Dismissable, type MeetingState } from "../meeting/state";
 import { SHORTCUTS, shortcutFor } from "../shortcuts";
 
 type Panel = "people" | "security" | "quality";
@@ -22,10 +27,12 @@ interface Props {
   myName: string;
   startMuted: boolean;
   startCameraOff: boolean;
-  onDismiss: (what: "mutedByHost" | "unmuteRequested" | "errors") => void;
+  onDismiss: (what: Dismissable) => void;
+  /** We are about to send `start_share`. */
+  onShareRequested: () => void;
 }
 
-export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }: Props) {
+export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss, onShareRequested }: Props) {
   const { t } = useI18n();
   const backend = useBackend();
   const [micMuted, setMicMuted] = useState(startMuted);
@@ -35,6 +42,14 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
   const [help, setHelp] = useState(false);
   const [failure, setFailure] = useState<BackendError | null>(null);
   const [toast, setToast] = useState<string | null>(null);
+  // Sharing our screen: what can be shared (null while the shell looks), why nothing can, the
+  // picker, and what we picked (for the banner).
+  const [sources, setSources] = useState<ShareSourceView[] | null>(null);
+  const [shareBlocked, setShareBlocked] = useState<BackendError | null>(null);
+  const [blockedNotice, setBlockedNotice] = useState(false);
+  const [picker, setPicker] = useState(false);
+  const [picked, setPicked] = useState<ShareSourceView | null>(null);
+  const lookups = useRef(0);
 
   const send = (c: MeetingCommand) => {
     backend.command(c).catch((e) => setFailure(toBackendError(e)));
@@ -49,6 +64,62 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
   };
   const toggleHand = () => send({ type: "raise_hand", raised: !state.handRaised });
   const togglePanel = (p: Panel) => setPanel((cur) => (cur === p ? null : p));
+
+  /** Asks the shell what can be shared; resolves to the list, null when nothing can be, or
+   *  undefined when a newer look has answered instead. */
+  const lookForSources = async (): Promise<ShareSourceView[] | null | undefined> => {
+    const mine = ++lookups.current;
+    let list: ShareSourceView[] | null = null;
+    let blocked: BackendError | null;
+    try {
+      list = await backend.shareSources();
+      blocked = list.length ? null : NO_SOURCES;
+    } catch (e) {
+      blocked = toBackendError(e);
+    }
+    if (mine !== lookups.current) return undefined;
+    setShareBlocked(blocked);
+    setSources(blocked ? [] : list);
+    return blocked ? null : list;
+  };
+  // Whether sharing is possible at all shows on the button from the start.
+  useEffect(() => void lookForSources(), [backend]);
+
+  const openPicker = () => {
+    if (shareBlocked) {
+      // Blocked: say why, and look again (a display may have appeared since).
+      setBlockedNotice(true);
+      void lookForSources().then((list) => {
+        if (!list) return;
+        setBlockedNotice(false);
+        setPicker(true);
+      });
+      return;
+    }
+    setBlockedNotice(false);
+    setSources(null);
+    setPicker(true);
+    void lookForSources().then((list) => {
+      if (list !== null) return;
+      setPicker(false);
+      setBlockedNotice(true);
+    });
+  };
+  const startShare = (source: ShareSourceView) => {
+    setPicker(false);
+    setPicked(source);
+    onShareRequested();
+    backend.command({ type: "start_share", source: source.id }).catch((e) => {
+      setFailure(toBackendError(e));
+      onDismiss("shareProblem");
+    });
+  };
+  const stopShare = () => send({ type: "stop_share" });
+  const toggleShare = () => {
+    if (state.sharing) return stopShare();
+    if (picker) return setPicker(false);
+    openPicker();
+  };
 
   useEffect(() => {
     if (state.mutedByHost) setMicMuted(true);
@@ -70,6 +141,8 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
         return toggleCamera();
       case "hand":
         return toggleHand();
+      case "share":
+        return toggleShare();
       case "people":
         return togglePanel("people");
       case "leave":
@@ -77,6 +150,7 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
       case "help":
         return setHelp(true);
       case "close":
+        if (picker) return setPicker(false);
         if (leaving) return setLeaving(false);
         if (help) return setHelp(false);
         return setPanel(null);
@@ -100,6 +174,9 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
   const e2eeOn = state.e2ee ? state.e2ee.state === "end_to_end_encrypted" : state.security !== null;
   const host = state.role === "host";
   const newestKnock = state.knocks.at(-1);
+  const shown = shownShare(state);
+  const sharer = shown ? state.participants.find((p) => p.member === shown.member)?.name || t("share.someone") : "";
+  const blockedReason = shareBlocked ? t(shareReasonKey(shareBlocked, "share.unavailable")) : null;
 
   return (
     <main class="screen meeting" aria-label={t("meeting.grid")}>
@@ -118,6 +195,7 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
           ?
         </button>
       </header>
+      {state.sharing && <ShareBanner label={sharingLabel(t, state.sharing, picked)} onStop={stopShare} />}
       <div class="notices" aria-live="polite">
         {state.reconnecting && <p class="notice warn" id="reconnecting">{t("meeting.reconnecting")}</p>}
         {toast && (
@@ -149,12 +227,23 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
             <button onClick={() => onDismiss("unmuteRequested")}>{t("meeting.dismiss")}</button>
           </p>
         )}
+        {state.shareProblem && (
+          <p class="notice warn" role="alert" id="share-problem" data-code={state.shareProblem.code}>
+            {t(shareReasonKey(state.shareProblem, "share.failed"))} <button onClick={() => onDismiss("shareProblem")}>{t("meeting.dismiss")}</button>
+          </p>
+        )}
+        {blockedNotice && blockedReason && (
+          <p class="notice warn" role="alert" id="share-unavailable" data-code={shareBlocked?.code}>
+            {blockedReason} <button onClick={() => setBlockedNotice(false)}>{t("meeting.dismiss")}</button>
+          </p>
+        )}
         {failure && <ErrorNotice error={failure} onDismiss={() => setFailure(null)} />}
         {state.errors.map((e) => (
           <ErrorNotice error={e} onDismiss={() => onDismiss("errors")} />
         ))}
       </div>
       <div class="stage">
+        {shown && <ShareStage key={shown.member} member={shown.member} name={sharer} available={shown.available} />}
         <Grid
           me={state.me}
           myName={myName}
@@ -163,6 +252,7 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
           handRaised={state.handRaised}
           participants={state.participants}
           speaker={activeSpeaker(state.levels)}
+          strip={shown !== null}
         />
         {state.participants.length === 0 && host && <p class="hint alone">{t("meeting.alone")}</p>}
         {panel && (
@@ -171,7 +261,9 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
               ×
             </button>
             {panel === "people" && <PeoplePanel role={state.role} myName={myName} participants={state.participants} knocks={state.knocks} locked={state.locked} send={send} />}
-            {panel === "security" && <SecurityPanel e2ee={state.e2ee} security={state.security} participants={state.participants} />}
+            {panel === "security" && (
+              <SecurityPanel e2ee={state.e2ee} security={state.security} participants={state.participants} onVerify={(member) => send({ type: "verify", member })} />
+            )}
             {panel === "quality" && <QualityPanel history={state.history} />}
           </aside>
         )}
@@ -180,11 +272,14 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
         micMuted={micMuted}
         cameraOff={cameraOff}
         handRaised={state.handRaised}
+        sharing={state.sharing !== null}
+        shareBlocked={blockedReason}
         panel={panel}
         knocks={state.knocks.length}
         onMic={toggleMic}
         onCamera={toggleCamera}
         onHand={toggleHand}
+        onShare={toggleShare}
         onPanel={togglePanel}
         onLeave={() => setLeaving(true)}
       />
@@ -202,6 +297,7 @@ export function Meeting({ state, myName, startMuted, startCameraOff, onDismiss }
           }}
         />
       )}
+      {picker && <SharePicker sources={sources} onShare={startShare} onCancel={() => setPicker(false)} />}
       {help && <ShortcutHelp onClose={() => setHelp(false)} />}
     </main>
   );

@@ -10,10 +10,18 @@ interface Props {
   subscribe: Subscribe;
   label: string;
   mirror?: boolean;
+  /** More classes for the canvas. */
+  class?: string;
+  /** Its CSS size (it draws at the pictures' own size; CSS scales it). */
+  style?: { width: string; height: string };
+  /** Called when the pictures' size changes (and for the first picture). */
+  onSize?: (width: number, height: number) => void;
 }
 
-export function VideoView({ subscribe, label, mirror }: Props) {
+export function VideoView({ subscribe, label, mirror, class: extra, style, onSize }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const sized = useRef(onSize);
+  sized.current = onSize;
   useEffect(() => {
     const el = canvas.current;
     if (!el) return;
@@ -27,7 +35,9 @@ export function VideoView({ subscribe, label, mirror }: Props) {
       if (!newest) return;
       renderer.draw(newest);
       el.dataset.frames = String(++drawn);
-      el.dataset.size = `${newest.width}x${newest.height}`;
+      const size = `${newest.width}x${newest.height}`;
+      if (el.dataset.size !== size) sized.current?.(newest.width, newest.height);
+      el.dataset.size = size;
       newest = null;
     };
     let gone = false;
@@ -45,5 +55,6 @@ export function VideoView({ subscribe, label, mirror }: Props) {
       renderer.dispose();
     };
   }, [subscribe]);
-  return <canvas ref={canvas} class={mirror ? "video mirror" : "video"} role="img" aria-label={label} />;
+  const classes = ["video", mirror && "mirror", extra].filter(Boolean).join(" ");
+  return <canvas ref={canvas} class={classes} style={style} role="img" aria-label={label} />;
 }

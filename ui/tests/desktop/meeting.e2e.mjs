@@ -1,7 +1,8 @@
 // The real app, end to end: Trygg under Xvfb driven through tauri-driver + WebKitWebDriver.
 // It starts a meeting; a headless `trygg join` knocks; the test admits it, sees the joiner's
 // video moving in the window, turns the camera off and sees the joiner stop receiving pictures,
-// leaves; then a second launch with a trygg:// link reaches the running window.
+// mutes the microphone and sees the joiner stop receiving sound, shares the screen through the
+// picker and sees the joiner receive it, leaves; then a second launch with a trygg:// link reaches the running window.
 // Run by scripts/desktop-e2e.sh, which sets APP, TRYGG_CLI, WEBDRIVER and SCREENSHOTS.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
@@ -57,10 +58,13 @@ function startJoiner(link) {
 /** Frames the joiner has decoded from the host, by its latest stats line. */
 const decoded = (lines) => lines.filter((l) => l.type === "stats").at(-1)?.peers?.[0]?.frames_decoded ?? 0;
 
-async function growth(lines, ms) {
-  const a = decoded(lines);
+/** Audio packets the joiner has decoded from the host, by its latest stats line. */
+const heard = (lines) => lines.filter((l) => l.type === "stats").at(-1)?.peers?.[0]?.audio_packets ?? 0;
+
+async function growth(lines, ms, count = decoded) {
+  const a = count(lines);
   await sleep(ms);
-  return decoded(lines) - a;
+  return count(lines) - a;
 }
 
 test("host, knock, admit, moving remote video, camera off reaches the joiner, leave, deep link", async () => {
@@ -118,6 +122,38 @@ test("host, knock, admit, moving remote video, camera off reaches the joiner, le
   await session.click("#toggle-camera");
   await sleep(1500);
   assert.ok((await growth(joiner.lines, 2500)) > 20, "pictures come back with the camera on");
+
+  // The microphone: muted, the joiner hears nothing (50 packets a second otherwise); unmuted,
+  // it hears us again.
+  assert.ok((await growth(joiner.lines, 2500, heard)) > 60, "the joiner hears us");
+  await session.click("#toggle-mic");
+  await sleep(1500);
+  assert.ok((await growth(joiner.lines, 2500, heard)) <= 2, "the joiner hears nothing with the microphone off");
+  await session.click("#toggle-mic");
+  await sleep(1500);
+  assert.ok((await growth(joiner.lines, 2500, heard)) > 60, "the joiner hears us again with the microphone on");
+
+  // Share the screen: the picker shows this Xvfb screen with its thumbnail; the joiner receives
+  // the share, as its own track, at the screen's size; one click stops it and the joiner is told.
+  await session.click("#toggle-share");
+  await session.waitFor('#share-screens label[data-source="screen:0"] img.thumb');
+  await shot("share-picker");
+  await session.click('#share-screens label[data-source="screen:0"]');
+  await session.click("#share-start");
+  await session.waitFor("#share-banner");
+  const sharing = Date.now() + 15000;
+  const shareOf = () => joiner.lines.filter((l) => l.type === "stats").at(-1)?.peers?.[0]?.share;
+  while (!(shareOf()?.frames > 5) && Date.now() < sharing) await sleep(250);
+  const share = shareOf();
+  assert.ok(share?.frames > 5, `the joiner receives the share: ${JSON.stringify(share)}`);
+  assert.deepEqual([share.width, share.height], [1280, 800], "at the screen's own size");
+  assert.ok(joiner.lines.some((l) => l.type === "share_started"), "the joiner was told a share started");
+  await shot("sharing");
+  await session.click("#stop-share");
+  const stopped = Date.now() + 10000;
+  while (!joiner.lines.some((l) => l.type === "share_stopped") && Date.now() < stopped) await sleep(250);
+  assert.ok(joiner.lines.some((l) => l.type === "share_stopped" && l.reason === "stopped"), "the joiner was told it stopped");
+  assert.equal(await session.execute(`return document.querySelector("#share-banner") === null`), true, "the banner is gone");
 
   await session.click("#leave");
   await session.click("#confirm-leave");

@@ -97,6 +97,32 @@ test("the security panel shows the encryption state, the code to compare, and wh
   await page.waitForFunction(() => document.querySelector("#security-code")?.textContent?.startsWith("1111"));
 });
 
+test("after comparing the code, Mark as verified sends verify and the status follows the meeting; a changed key warns and offers it again", async () => {
+  const { page, errors } = await hostWithGuest();
+  await page.click("#toggle-security");
+  const kari = ".verification li[data-member='00000000000000b2']";
+  await page.waitForSelector(`${kari}[data-identity=unverified]`);
+  assert.match(await page.textContent("#security-panel"), /Mark someone as verified only after you have compared the security code with them/);
+  assert.match(await page.textContent(kari), /Not verified: compare the security code with them out loud/);
+  await page.click("button[aria-label='Mark as verified: Kari Nordmann']");
+  await page.waitForSelector(`${kari}[data-identity=verified]`);
+  assert.match(await page.textContent(kari), /Verified before with this key/);
+  assert.equal(await page.$(`${kari} button.verify`), null, "verified: no button");
+  assert.deepEqual((await commands(page)).slice(1), [JSON.stringify({ type: "verify", member: "00000000000000b2" })]);
+  // Their key changes: the loud warning stays, and they can be verified again.
+  const fingerprint = await page.textContent(`${kari} .fingerprint`);
+  await page.evaluate((fp) => window.__fake.emit({
+    type: "peer_identity", member: "00000000000000b2", name: "Kari Nordmann", fingerprint: "ffff" + fp.slice(4), status: "key_changed",
+    previous_fingerprint: fp, warning: "Kari Nordmann was verified before with another identity key.",
+  }), fingerprint);
+  await page.waitForSelector(`${kari}[data-identity=key_changed] strong[role=alert]`);
+  assert.match(await page.textContent(`${kari} strong[role=alert]`), /Kari Nordmann was verified before with another key: compare the security code again/);
+  await page.click("button[aria-label='Mark the new key as verified: Kari Nordmann']");
+  await page.waitForSelector(`${kari}[data-identity=verified]`);
+  assert.equal((await commands(page)).at(-1), JSON.stringify({ type: "verify", member: "00000000000000b2" }));
+  assert.deepEqual(errors, []);
+});
+
 test("the quality indicator opens live graphs of bitrate, round-trip time and loss", async () => {
   const { page } = await hostWithGuest();
   await page.waitForSelector("#quality[data-quality=good]", { timeout: 5000 });

@@ -48,6 +48,25 @@ test("? lists the shortcuts", async () => {
   await page.keyboard.press("Shift+Slash");
   await page.waitForSelector("#shortcut-help");
   assert.match(await page.textContent("#shortcut-help"), /Alt\+A.*Ctrl\+Shift\+M/s);
+  assert.match(await page.textContent("#shortcut-help"), /Share your screen, or stop sharing\s*Alt\+SCtrl\+Shift\+E/);
+});
+
+test("Teams' Ctrl+Shift+E and Zoom's Alt+S open the share picker, and stop a running share", async () => {
+  const { page } = await app.open();
+  await startAsHost(page);
+  await page.keyboard.press("Control+Shift+KeyE");
+  await page.waitForSelector("#share-picker label.source");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("#share-picker", { state: "detached" });
+  await page.keyboard.press("Alt+KeyS");
+  await page.waitForSelector("#share-picker label.source");
+  await page.click("label[data-source='screen:0']");
+  await page.click("#share-start");
+  await page.waitForSelector("#share-banner");
+  assert.equal(await last(page), JSON.stringify({ type: "start_share", source: "screen:0" }));
+  await page.keyboard.press("Control+Shift+KeyE");
+  await page.waitForSelector("#share-banner", { state: "detached" });
+  assert.equal(await last(page), JSON.stringify({ type: "stop_share" }));
 });
 
 test("the keyboard focus is always visible", async () => {

@@ -4,3 +4,4 @@ import "./state.test";
 import "./frames.test";
 import "./i18n.test";
 import "./shortcuts.test";
+import "./share.test";

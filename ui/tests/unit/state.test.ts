@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { PeerStats, UiEvent } from "../../src/backend/types";
-import { activeSpeaker, HISTORY, initialMeeting, loudness, quality, reduce, type MeetingState } from "../../src/meeting/state";
+import { activeSpeaker, dismiss, HISTORY, initialMeeting, loudness, quality, reduce, shareRequested, shownShare, SOURCE_GONE, type MeetingState } from "../../src/meeting/state";
 
 const fold = (events: UiEvent[], from: MeetingState = initialMeeting) => events.reduce(reduce, from);
 
@@ -123,4 +123,85 @@ test("a participant's identity is shown as the meeting reports it, and a changed
   });
   assert.equal(changed.participants[0].identity?.status, "key_changed");
   assert.match(changed.participants[0].identity?.warning ?? "", /another identity key/);
+});
+
+test("our share: asked, started, stopped; a start that fails is the share's notice, not a general error", () => {
+  const inMeeting = fold([{ type: "joined", me: "me", role: "host" }]);
+  const asked = shareRequested(inMeeting);
+  assert.equal(asked.shareStarting, true);
+  const on = reduce(asked, { type: "share_started", member: "me", source: 'window "Slides"' });
+  assert.deepEqual(on.sharing, { source: 'window "Slides"' });
+  assert.equal(on.shareStarting, false);
+  assert.deepEqual(on.shares, [], "our own share is not shown on our stage");
+  const off = reduce(on, { type: "share_stopped", member: "me", reason: "stopped" });
+  assert.equal(off.sharing, null);
+  assert.equal(off.shareProblem, null);
+  // A device failure while the share starts belongs to the share; after it, to the meeting.
+  const failed = reduce(asked, { type: "error", code: "media.unsupported", message: "wayland" });
+  assert.equal(failed.shareProblem?.code, "media.unsupported");
+  assert.equal(failed.shareStarting, false);
+  assert.deepEqual(failed.errors, []);
+  const later = reduce(on, { type: "error", code: "media.device_failed", message: "camera" });
+  assert.equal(later.shareProblem, null);
+  assert.equal(later.errors.length, 1);
+  assert.equal(reduce(on, { type: "error", code: "share.not_in_meeting", message: "" }).shareProblem?.code, "share.not_in_meeting");
+  const dismissed = dismiss(failed, "shareProblem");
+  assert.equal(dismissed.shareProblem, null);
+  assert.equal(dismiss(asked, "shareProblem").shareStarting, false, "a start that failed to send is not awaited");
+});
+
+test("when our shared window closes, the user is told once, though the meeting says it twice", () => {
+  const on = fold([{ type: "joined", me: "me", role: "host" }, { type: "share_started", member: "me" }]);
+  assert.deepEqual(on.sharing, { source: null });
+  const gone = fold(
+    [
+      { type: "share_stopped", member: "me", reason: "source_gone" },
+      { type: "error", code: "share.source_gone", message: "sharing stopped: the shared window or screen is gone" },
+    ],
+    on,
+  );
+  assert.equal(gone.sharing, null);
+  assert.equal(gone.shareProblem?.code, "share.source_gone");
+  assert.deepEqual(gone.errors, []);
+  assert.equal(reduce(on, { type: "share_stopped", member: "me", reason: "source_gone" }).shareProblem, SOURCE_GONE);
+  // Sharing again clears the old notice.
+  assert.equal(reduce(shareRequested(gone), { type: "share_started", member: "me" }).shareProblem, null);
+});
+
+test("a participant's share: shown once its channel is there, the newest on stage, gone when they stop or leave", () => {
+  const s = fold([
+    { type: "joined", me: "me", role: "host" },
+    { type: "participant_joined", member: "k", name: "Kari" },
+    { type: "participant_joined", member: "o", name: "Ola" },
+    // The shell sends the channel before the meeting says who shares.
+    { type: "share_available", member: "k" },
+    { type: "share_started", member: "k" },
+  ]);
+  assert.deepEqual(s.shares, [{ member: "k", available: true }]);
+  assert.deepEqual(shownShare(s), { member: "k", available: true });
+  assert.equal(s.sharing, null, "someone else's share is not ours");
+  const both = reduce(s, { type: "share_started", member: "o" });
+  assert.deepEqual(shownShare(both), { member: "o", available: false }, "the newest share is on stage, waiting for pictures");
+  const ready = reduce(both, { type: "share_available", member: "o" });
+  assert.deepEqual(shownShare(ready), { member: "o", available: true });
+  const stopped = reduce(ready, { type: "share_stopped", member: "o", reason: "stopped" });
+  assert.deepEqual(shownShare(stopped), { member: "k", available: true }, "back to the other share");
+  const left = reduce(stopped, { type: "participant_left", member: "k", reason: "left" });
+  assert.equal(shownShare(left), null, "back to the grid");
+  assert.deepEqual(reduce(stopped, { type: "share_stopped", member: "k", reason: "left" }).shares, []);
+  assert.deepEqual(fold([{ type: "ended" }], ready).shares, [], "an ended meeting shows no share");
+});
+
+test("stats keep our share's numbers and each participant's", () => {
+  const e2ee = { state: "end_to_end_encrypted" as const, epoch: 1, security_code: null, frames_encrypted: 0, frames_decrypted: 0, dropped_auth_failed: 0, dropped_replay: 0, dropped_unknown_kid: 0, dropped_malformed: 0 };
+  const share = { width: 1920, height: 1080, fps: 5, bitrate_kbps: 84.5, frames: 312 };
+  const out = { width: 2560, height: 1440, fps: 15, bitrate_kbps: 950.2, frames: 40 };
+  const s = fold([
+    { type: "stats", peers: [{ ...peer(0, 10), share }], share_out: out, e2ee },
+    { type: "stats", peers: [peer(0, 10)], e2ee },
+  ]);
+  assert.deepEqual(s.history[0]!.shareOut, out);
+  assert.deepEqual(s.history[0]!.peers[0]!.share, share);
+  assert.equal(s.history[1]!.shareOut, undefined);
+  assert.equal(quality(s.history), "good");
 });

@@ -1,0 +1,227 @@
+//! The driver's part of screen sharing: our own share going out to every peer (a track of its
+//! own, added to each connection by renegotiation), and each participant's share coming in.
+//!
+//! Who shares is told member to member in a sealed `share` signal, so the server never learns
+//! it; the share's pictures are SFrame-encrypted under the sharer's screen key like every other
+//! frame. A viewer who arrives during a share gets the track in its first negotiation, the
+//! signal, and a keyframe as soon as the connection is up.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use super::{Driver, Lane, forward};
+use crate::media::screen::{self, ShareTarget};
+use crate::media::sink::video_channel;
+use crate::meeting::incoming::{Incoming, IncomingSinks};
+use crate::meeting::share_out::{ShareOut, share_h264};
+use crate::meeting::{MeetingEvent, ShareEnd, ShareStats};
+use crate::room::ids::MemberId;
+use crate::room::proto::Signal;
+
+/// The pace a share source is opened at: the fastest the share goes.
+const SHARE_FPS: u32 = 15;
+
+/// Our running share.
+pub(super) struct OwnShare {
+    out: ShareOut,
+    last: (u64, u64),
+}
+
+/// One participant's share as this device receives it.
+pub(super) type ShareSlot = Arc<Mutex<Option<Arc<Incoming>>>>;
+
+impl Driver {
+    /// Starts sharing `target` (replacing a share already running).
+    pub(super) async fn start_share(&mut self, target: &str) {
+        let Some(me) = self.room.me() else {
+            self.emit(MeetingEvent::Error {
+                code: "share.not_in_meeting".into(),
+                message: "sharing starts once you are in the meeting".into(),
+            });
+            return;
+        };
+        let opened = ShareTarget::parse(target).and_then(|t| screen::open(&t, SHARE_FPS, self.clock.clone()));
+        let out = opened
+            .and_then(|source| ShareOut::start(source, share_h264(), self.secure.keys.clone(), self.clock.clone()));
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                self.emit(MeetingEvent::Error {
+                    code: e.code().into(),
+                    message: format!("the screen could not be shared: {e}"),
+                });
+                return;
+            }
+        };
+        self.stop_share(ShareEnd::Stopped).await;
+        let source = out.name.clone();
+        self.share = Some(OwnShare { out, last: (0, 0) });
+        let members: Vec<MemberId> = self.peers.keys().copied().collect();
+        for m in members {
+            self.share_to(m).await;
+        }
+        self.emit(MeetingEvent::ShareStarted { member: me.to_string(), source: Some(source) });
+    }
+
+    /// Sends our share to one participant (if we share): adds the track, starts forwarding,
+    /// and tells them.
+    pub(super) async fn share_to(&mut self, member: MemberId) {
+        let (Some(share), Some(p)) = (&self.share, self.peers.get_mut(&member)) else { return };
+        if let Err(e) = p.link.start_share().await {
+            let (code, message) = (e.code().into(), format!("sharing with {member}: {e}"));
+            self.emit(MeetingEvent::Error { code, message });
+            return;
+        }
+        let keyframe = share.out.keyframe.clone();
+        let rx = share.out.tx.subscribe();
+        p.share_tasks.push(tokio::spawn(forward(rx, p.link.clone(), Lane::Share, move || {
+            keyframe.store(true, Ordering::Relaxed)
+        })));
+        share.out.request_keyframe();
+        self.send_sealed(member, &Signal::Share { on: true });
+    }
+
+    /// Stops our share, if one runs, and tells everyone.
+    pub(super) async fn stop_share(&mut self, reason: ShareEnd) {
+        let Some(share) = self.share.take() else { return };
+        for p in self.peers.values_mut() {
+            for t in p.share_tasks.drain(..) {
+                t.abort();
+            }
+        }
+        // Joins the capture thread (it checks for a stop at least every 20 ms).
+        drop(share);
+        let members: Vec<MemberId> = self.peers.keys().copied().collect();
+        for m in members {
+            self.send_sealed(m, &Signal::Share { on: false });
+        }
+        if let Some(me) = self.room.me() {
+            self.emit(MeetingEvent::ShareStopped { member: me.to_string(), reason });
+        }
+    }
+
+    /// Stops our share when its source has gone (the window closed, the screen went away).
+    pub(super) async fn check_share(&mut self) {
+        let Some(share) = &self.share else { return };
+        if !share.out.ended() {
+            return;
+        }
+        let why = share.out.failure.lock().ok().and_then(|f| f.as_ref().map(ToString::to_string));
+        self.stop_share(ShareEnd::SourceGone).await;
+        self.emit(MeetingEvent::Error {
+            code: "share.source_gone".into(),
+            message: format!(
+                "sharing stopped: the shared window or screen is gone{}",
+                why.map(|w| format!(" ({w})")).unwrap_or_default()
+            ),
+        });
+    }
+
+    /// A participant started or stopped sharing.
+    pub(super) fn remote_share(&mut self, from: MemberId, on: bool) {
+        if on {
+            self.sharers.insert(from);
+            self.watch_share(from);
+        } else if self.sharers.remove(&from) {
+            if let Some(p) = self.peers.get(&from)
+                && let Ok(mut slot) = p.share_in.lock()
+            {
+                *slot = None;
+            }
+            self.emit(MeetingEvent::ShareStopped { member: from.to_string(), reason: ShareEnd::Stopped });
+        }
+    }
+
+    /// Starts decoding a participant's share, once both their signal and their connection are
+    /// here (either may come first).
+    pub(super) fn watch_share(&mut self, member: MemberId) {
+        if !self.sharers.contains(&member) {
+            return;
+        }
+        let Some(p) = self.peers.get(&member) else { return };
+        if p.share_in.lock().map(|s| s.is_some()).unwrap_or(true) {
+            return;
+        }
+        let video = self.video_channels.then(|| video_channel(2));
+        let sinks = IncomingSinks {
+            video: video.as_ref().map(|(tx, _)| tx.clone()),
+            audio: None,
+            record: self.record.clone().map(|d| (d, format!("{member}-share"))),
+        };
+        let (link, rt) = (p.link.clone(), tokio::runtime::Handle::current());
+        let ask = move || {
+            let l = link.clone();
+            rt.spawn(async move { l.request_keyframe().await });
+        };
+        ask();
+        let incoming = match Incoming::start(sinks, self.secure.keys.clone(), self.clock.clone(), ask) {
+            Ok(i) => Arc::new(i),
+            Err(e) => {
+                self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
+                return;
+            }
+        };
+        if let Ok(mut slot) = p.share_in.lock() {
+            *slot = Some(incoming);
+        }
+        self.emit(MeetingEvent::ShareStarted { member: member.to_string(), source: None });
+        if let Some((_, rx)) = video {
+            self.emit(MeetingEvent::ShareChannel { member: member.to_string(), receiver: Arc::new(rx) });
+        }
+    }
+
+    /// A participant who shared has left.
+    pub(super) fn share_left(&mut self, member: &MemberId) {
+        if self.sharers.remove(member) {
+            self.emit(MeetingEvent::ShareStopped { member: member.to_string(), reason: ShareEnd::Left });
+        }
+    }
+
+    /// Our share's numbers since the last call.
+    pub(super) fn own_share_stats(&mut self) -> Option<ShareStats> {
+        let share = self.share.as_mut()?;
+        let s = &share.out.stats;
+        let (frames, bytes) = (s.frames.load(Ordering::Relaxed), s.bytes.load(Ordering::Relaxed));
+        let captured = s.captured.load(Ordering::Relaxed);
+        let (last_captured, last_bytes) = std::mem::replace(&mut share.last, (captured, bytes));
+        let (width, height) = share.out.size();
+        Some(ShareStats {
+            width,
+            height,
+            fps: captured.saturating_sub(last_captured) as f64,
+            bitrate_kbps: bytes.saturating_sub(last_bytes) as f64 * 8.0 / 1000.0,
+            frames,
+        })
+    }
+
+    /// Asks our share for a keyframe (a viewer connected or asked).
+    pub(super) fn share_keyframe(&self) {
+        if let Some(s) = &self.share {
+            s.out.request_keyframe();
+        }
+    }
+
+    /// Sends a signal sealed for `to`.
+    pub(super) fn send_sealed(&mut self, to: MemberId, signal: &Signal) {
+        let Some(sealed) = self.seal(to, signal) else { return };
+        if let Err(e) = self.room.send_signal(to, sealed) {
+            tracing::debug!("signal to {to} not sent: {e}");
+        }
+    }
+}
+
+/// A participant's share numbers since the last call, from their share decoder.
+pub(super) fn incoming_share_stats(slot: &ShareSlot, last: &mut (u64, u64)) -> Option<ShareStats> {
+    let incoming = slot.lock().ok()?.clone()?;
+    let s = &incoming.stats;
+    let (frames, bytes) = (s.frames_decoded.load(Ordering::Relaxed), s.video_bytes.load(Ordering::Relaxed));
+    let (last_frames, last_bytes) = std::mem::replace(last, (frames, bytes));
+    let size = s.picture_size.load(Ordering::Relaxed);
+    Some(ShareStats {
+        width: (size >> 32) as u32,
+        height: size as u32,
+        fps: frames.saturating_sub(last_frames) as f64,
+        bitrate_kbps: bytes.saturating_sub(last_bytes) as f64 * 8.0 / 1000.0,
+        frames,
+    })
+}
