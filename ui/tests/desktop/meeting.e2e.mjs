@@ -108,6 +108,9 @@ test("host, knock, admit, moving remote video, camera off reaches the joiner, le
   await session.click("#toggle-security");
   await session.waitFor("#security-code");
   await shot("security");
+  // After comparing the code: mark the joiner as verified; the backend remembers and says so.
+  await session.click(".verification li .verify");
+  await session.until(`return document.querySelector(".verification li")?.dataset.identity === "verified"`, 10000);
   await session.click("#quality");
   await session.waitFor("#chart-bitrate polyline", 10000);
   await shot("quality");
