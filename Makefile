@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 
-.PHONY: help run demo test test-ui test-desktop test-e2e package bench fuzz clean
+.PHONY: help run demo test test-ui test-desktop test-e2e test-package package bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -40,6 +40,7 @@ test: ## formatting, lints, every test
 	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
 	$(CARGO) build --locked --workspace --bins
 	scripts/desktop-e2e.sh
+	scripts/package-test.sh
 	cd ui && npm test
 
 test-ui: ## the desktop UI: type check, unit tests, every screen in Chromium against the fake backend
@@ -57,6 +58,12 @@ test-e2e: ## the real desktop app under Xvfb through WebDriver, with a headless 
 	cd ui && npm run build
 	$(CARGO) build --locked --workspace --bins
 	scripts/desktop-e2e.sh
+
+test-package: ## the .deb: built from the app, unpacked privately, trygg:// links and .ics files opened with gio open
+	@scripts/setup.sh test
+	cd ui && npm run build
+	$(CARGO) build --locked --workspace --bins
+	scripts/package-test.sh
 
 bench: ## measure codecs, E2EE, invites and whole calls (figures in the README come from here)
 	@scripts/setup.sh test
