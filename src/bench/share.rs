@@ -8,6 +8,8 @@
 //! * **Bitrate**: the share's encrypted bytes sent over the window.
 //! * **Share to first picture**: from the share command to the first decoded picture at the
 //!   viewer; the first share of the call renegotiates (adds the track), later ones reuse it.
+//! * The start of a share (its first keyframe, then pictures that sharpen it) is measured apart
+//!   from the settled share.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +36,8 @@ use crate::room::ids::RoomId;
 pub struct ShareBench {
     /// Seconds measured per content.
     pub seconds: f64,
+    /// Seconds from a share's start to the measurement (its first keyframe and sharpening).
+    pub settle: f64,
     /// Share-to-first-picture runs.
     pub runs: usize,
     /// The still source (`synthetic:still`, or `screen:N` for a real screen).
@@ -53,8 +57,13 @@ pub struct ContentFigures {
     pub cpu_pct: f64,
     /// Pictures sent per second.
     pub fps: f64,
-    /// Encrypted share bitrate, kbit/s.
+    /// Encrypted share bitrate once settled, kbit/s.
     pub kbps: f64,
+    /// Encrypted share bitrate over the settling time from the share's start (its first
+    /// keyframe, and the pictures that sharpen it), kbit/s.
+    pub start_kbps: f64,
+    /// Seconds from the start before measuring.
+    pub settle_s: f64,
     /// Pictures the viewer decoded per second.
     pub viewer_fps: f64,
 }
@@ -171,6 +180,7 @@ async fn measure(
     viewer: &mut Side,
     source: &str,
     seconds: f64,
+    settle: f64,
 ) -> Result<ContentFigures, ShareBenchError> {
     sharer.meeting.command(MeetingCommand::StartShare(source.into()));
     let rx = share_channel(viewer).await?;
@@ -184,7 +194,15 @@ async fn measure(
         }
         (n, times)
     });
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let started = Instant::now();
+    let mut start_stats = vec![];
+    while started.elapsed().as_secs_f64() < settle {
+        if let MeetingEvent::Stats { share_out: Some(s), .. } =
+            sharer.wait(5.0, "stats", |e| matches!(e, MeetingEvent::Stats { .. })).await?
+        {
+            start_stats.push(s);
+        }
+    }
     let (t0, c0) = (Instant::now(), thread_ticks("share out"));
     let mut stats = vec![];
     while t0.elapsed().as_secs_f64() < seconds {
@@ -209,6 +227,8 @@ async fn measure(
         cpu_pct: (c1 - c0) as f64 / 100.0 / wall * 100.0,
         fps: stats.iter().map(|s| s.fps).sum::<f64>() / n,
         kbps: stats.iter().map(|s| s.bitrate_kbps).sum::<f64>() / n,
+        start_kbps: start_stats.iter().map(|s| s.bitrate_kbps).sum::<f64>() / start_stats.len().max(1) as f64,
+        settle_s: settle,
         viewer_fps: seen as f64 / wall,
     })
 }
@@ -247,8 +267,8 @@ pub fn run(b: &ShareBench) -> Result<ShareReport, ShareBenchError> {
             viewer.wait(10.0, "the share's end", |e| matches!(e, MeetingEvent::ShareStopped { .. })).await?;
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
-        let still = measure(&mut sharer, &mut viewer, &b.still_source, b.seconds).await?;
-        let moving = measure(&mut sharer, &mut viewer, "synthetic", b.seconds).await?;
+        let still = measure(&mut sharer, &mut viewer, &b.still_source, b.seconds, b.settle).await?;
+        let moving = measure(&mut sharer, &mut viewer, "synthetic", b.seconds, b.settle).await?;
         sharer.meeting.leave();
         viewer.meeting.leave();
         server.shutdown().await;

@@ -41,6 +41,10 @@ pub enum Bench {
         /// Seconds measured per content.
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// Seconds from a share's start to the measurement (the first keyframe and the pictures
+        /// that sharpen it are reported apart).
+        #[arg(long, default_value_t = 10.0)]
+        settle: f64,
         /// Share-to-first-picture runs.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(2..=1000))]
         runs: u64,
@@ -211,8 +215,8 @@ fn print_share(r: &trygg::bench::share::ShareReport) {
     println!("screen share ({}, {} CPUs, {})", r.machine.cpu, r.machine.cpus, r.machine.trygg);
     for c in [&r.still, &r.moving] {
         println!(
-            "  {:<16} {}x{}: capture+encode {:.1} % of a core, {:.1} fps sent, {:.0} kbit/s, {:.1} fps decoded by the viewer",
-            c.source, c.width, c.height, c.cpu_pct, c.fps, c.kbps, c.viewer_fps
+            "  {:<16} {}x{}: capture+encode {:.1} % of a core at {:.1} fps, {:.0} kbit/s settled ({:.0} kbit/s over the first {:.0} s), {:.1} fps decoded by the viewer",
+            c.source, c.width, c.height, c.cpu_pct, c.fps, c.kbps, c.start_kbps, c.settle_s, c.viewer_fps
         );
     }
     let p = &r.share_to_picture_ms;
@@ -224,8 +228,8 @@ fn print_share(r: &trygg::bench::share::ShareReport) {
 
 pub fn run(bench: Bench) -> ExitCode {
     match bench {
-        Bench::Share { seconds, runs, still_source, json } => {
-            let b = trygg::bench::share::ShareBench { seconds, runs: runs as usize, still_source };
+        Bench::Share { seconds, settle, runs, still_source, json } => {
+            let b = trygg::bench::share::ShareBench { seconds, settle, runs: runs as usize, still_source };
             match trygg::bench::share::run(&b) {
                 Ok(r) if json => {
                     println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));
