@@ -1,5 +1,6 @@
 //! Screen and window capture from a real X server: an Xvfb this test starts, with known pixels
-//! drawn on its screen and a named window on top.
+//! drawn on its screen and a named window on top; and a whole share of such a screen through a
+//! meeting between two `trygg` processes, checked picture by picture on the receiving side.
 #![cfg(all(target_os = "linux", feature = "screen"))]
 
 mod common;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use trygg::media::clock::SystemClock;
 use trygg::media::convert::{RgbLayout, rgb_to_i420};
+use trygg::media::screen::synthetic::{MARKER, SyntheticScreen};
 use trygg::media::screen::x11::{X11Capture, list_on};
 use trygg::media::screen::{ShareKind, ShareTarget};
 use trygg::media::source::Source;
@@ -29,18 +31,24 @@ struct Xvfb {
 
 impl Xvfb {
     fn start() -> Option<Self> {
+        Self::start_sized(W, H, 100..400)
+    }
+
+    /// An Xvfb of `w`x`h` on a free display number from `numbers` (tests running at the same
+    /// time use different ranges, so that they cannot pick the same one).
+    fn start_sized(w: u32, h: u32, numbers: std::ops::Range<u32>) -> Option<Self> {
         let found =
             std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("Xvfb").is_file()));
         if !found {
             return None;
         }
-        let n = (100..400).find(|n| {
+        let n = numbers.into_iter().find(|n| {
             !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
                 && !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists()
         })?;
         let display = format!(":{n}");
         let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", &format!("{W}x{H}x24"), "-nolisten", "tcp", "-noreset"])
+            .args([&display, "-screen", "0", &format!("{w}x{h}x24"), "-nolisten", "tcp", "-noreset"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -176,4 +184,173 @@ fn no_display_is_a_clear_error() {
     let e = list_on(Some(":4999"), 0).unwrap_err();
     assert_eq!(e.code(), "media.no_device");
     assert!(e.to_string().contains("X display"), "{e}");
+}
+
+/// A slide as gray BGRA: the synthetic slide's small text and table, with its marker band empty.
+fn slide_bgra(w: u32, h: u32, band: std::ops::Range<u32>) -> Vec<u8> {
+    let slide = SyntheticScreen::new(w, h, 5, SystemClock::shared()).unwrap().still(true).render(0, 0);
+    let mut px = Vec::with_capacity((w * h * 4) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let l = if band.contains(&y) { BACKGROUND } else { slide.y()[(y * w + x) as usize] };
+            px.extend_from_slice(&[l, l, l, 0]);
+        }
+    }
+    px
+}
+
+/// The slide's background gray.
+const BACKGROUND: u8 = 235;
+
+/// Where the marker's left edge is in a picture: the dark-red run in the chroma row through the
+/// marker band, to the nearest even pixel.
+fn marker_x(f: &trygg::media::VideoFrame, band_top: u32) -> Option<u32> {
+    let (w, row) = (f.width(), (band_top + MARKER / 2) / 2);
+    let v = &f.v()[(row * w / 2) as usize..((row + 1) * w / 2) as usize];
+    let first = v.iter().position(|&c| c > 170)? as u32;
+    let run = v[first as usize..].iter().take_while(|&&c| c > 170).count() as u32;
+    (run * 2 >= MARKER - 4).then_some(first * 2)
+}
+
+#[test]
+fn a_shared_screen_arrives_as_drawn_and_the_marker_is_followed() {
+    let (w, h) = (1280u32, 720u32);
+    let x =
+        Xvfb::start_sized(w, h, 400..700).expect("Xvfb is missing or cannot start: install the Debian package xvfb");
+    let (conn, screen_num) = x11rb::connect(Some(&x.display)).unwrap();
+    let screen = &conn.setup().roots[screen_num];
+    let (root, depth) = (screen.root, screen.root_depth);
+    let band = 96..96 + MARKER;
+    let bgra = slide_bgra(w, h, band.clone());
+    let gc = conn.generate_id().unwrap();
+    conn.create_gc(gc, root, &CreateGCAux::default()).unwrap();
+    for y in (0..h).step_by(40) {
+        let rows = &bgra[(y * w * 4) as usize..((y + 40).min(h) * w * 4) as usize];
+        conn.put_image(ImageFormat::Z_PIXMAP, root, gc, w as u16, 40, 0, y as i16, 0, depth, rows).unwrap();
+    }
+    conn.sync().unwrap();
+
+    // The marker: a dark-red square stepping 16 pixels every 100 ms along the empty band.
+    let positions: Vec<u32> = (0..70).map(|k| 32 + 16 * k).collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mover = {
+        let (display, positions, stop, band_top) = (x.display.clone(), positions.clone(), stop.clone(), band.start);
+        std::thread::spawn(move || {
+            let (c, n) = x11rb::connect(Some(&display)).unwrap();
+            let root = c.setup().roots[n].root;
+            let (bg, red) = (c.generate_id().unwrap(), c.generate_id().unwrap());
+            let gray = u32::from(BACKGROUND);
+            c.create_gc(bg, root, &CreateGCAux::default().foreground(gray << 16 | gray << 8 | gray)).unwrap();
+            c.create_gc(red, root, &CreateGCAux::default().foreground(0x96_0000)).unwrap();
+            let rect = |x: u32| x11rb::protocol::xproto::Rectangle {
+                x: x as i16,
+                y: band_top as i16,
+                width: MARKER as u16,
+                height: MARKER as u16,
+            };
+            let mut k = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (old, new) =
+                    (positions[(k + positions.len() - 1) % positions.len()], positions[k % positions.len()]);
+                c.poly_fill_rectangle(root, bg, &[rect(old)]).unwrap();
+                c.poly_fill_rectangle(root, red, &[rect(new)]).unwrap();
+                c.sync().unwrap();
+                k += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+
+    // Anna shares that screen (her process sees only this display); Bo records what he gets.
+    let rec = tempfile::tempdir().unwrap();
+    let mut anna = common::process::Proc::start_with_env(
+        "anna",
+        &[
+            "host",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-admit",
+            "--identity",
+            "ephemeral",
+            "--json",
+            "--bind",
+            "127.0.0.1",
+            "--video",
+            "none",
+            "--share",
+            "screen:0",
+            "--seconds",
+            "40",
+        ],
+        &[("DISPLAY", &x.display)],
+    );
+    let link = anna.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
+    let dir = rec.path().to_str().unwrap();
+    let mut bo = common::process::Proc::start(
+        "bo",
+        &[
+            "join",
+            &link,
+            "--identity",
+            "ephemeral",
+            "--json",
+            "--bind",
+            "127.0.0.1",
+            "--video",
+            "none",
+            "--record",
+            dir,
+            "--seconds",
+            "9",
+        ],
+    );
+    bo.wait(15.0, "Anna's share", |v| v["type"] == "share_started");
+    let stats =
+        bo.wait(15.0, "share stats", |v| v["type"] == "stats" && v["peers"][0]["share"]["frames"].as_u64() > Some(10));
+    assert_eq!(
+        (stats["peers"][0]["share"]["width"].as_u64(), stats["peers"][0]["share"]["height"].as_u64()),
+        (Some(1280), Some(720))
+    );
+    bo.wait(20.0, "the end", |v| v["type"] == "left");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    mover.join().unwrap();
+
+    // Every recorded picture of the share, against what was drawn.
+    let file = std::fs::read_dir(rec.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("-share.y4m"))
+        .expect("Bo recorded Anna's share");
+    let mut reader =
+        trygg::media::y4m::Y4mReader::new(std::io::BufReader::new(std::fs::File::open(&file).unwrap())).unwrap();
+    let want = rgb_to_i420(w, h, (w * 4) as usize, RgbLayout::Bgra32, &bgra).unwrap();
+    let text_top = band.end + 8;
+    let (mut quality, mut seen) = (vec![], vec![]);
+    while let Some(f) = reader.read_frame().unwrap() {
+        assert_eq!((f.width(), f.height()), (w, h));
+        let start = (text_top * w) as usize;
+        let sse: u64 =
+            f.y()[start..].iter().zip(&want.y()[start..]).map(|(&a, &b)| u64::from(a.abs_diff(b)).pow(2)).sum();
+        let mse = (sse as f64 / (f.y().len() - start) as f64).max(1e-9);
+        quality.push((100.0 * (65025.0 / mse).log10()).round() / 10.0);
+        seen.extend(marker_x(&f, band.start));
+    }
+    eprintln!("share of an X11 screen: {} pictures, PSNR {quality:?}", quality.len());
+    assert!(quality.len() >= 40, "{} pictures in about 7 s", quality.len());
+    // As in tests/meeting_share.rs: 33 dB for the first pictures, 40 dB once sharpened.
+    assert!(quality.iter().all(|&q| q >= 33.0), "{quality:?}");
+    let late = &quality[quality.len() / 2..];
+    assert!(late.iter().all(|&q| q >= 40.0), "the second half: {late:?}");
+    // The marker is found where it was drawn, and it is followed (it moves 10 times a second).
+    assert!(
+        seen.len() * 10 >= quality.len() * 9,
+        "the marker was found in {} of {} pictures",
+        seen.len(),
+        quality.len()
+    );
+    assert!(seen.iter().all(|x| positions.iter().any(|p| x.abs_diff(*p) <= 2)), "off its path: {seen:?}");
+    seen.dedup();
+    assert!(seen.len() >= 30, "the marker's moves were followed: {seen:?}");
+    drop(anna);
 }

@@ -18,8 +18,14 @@ pub struct Proc {
 impl Proc {
     /// Starts `trygg ARGS` (stdout: JSON lines; stderr: inherited for failures).
     pub fn start(name: &str, args: &[&str]) -> Self {
+        Self::start_with_env(name, args, &[])
+    }
+
+    /// Like [`Proc::start`], with these environment variables set.
+    pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = super::trygg()
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
