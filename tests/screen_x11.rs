@@ -354,3 +354,93 @@ fn a_shared_screen_arrives_as_drawn_and_the_marker_is_followed() {
     assert!(seen.len() >= 30, "the marker's moves were followed: {seen:?}");
     drop(anna);
 }
+
+#[test]
+fn a_shared_window_that_closes_stops_the_share_for_everyone() {
+    let x = Xvfb::start_sized(640, 480, 700..1000)
+        .expect("Xvfb is missing or cannot start: install the Debian package xvfb");
+    let (conn, screen_num) = x11rb::connect(Some(&x.display)).unwrap();
+    let screen = &conn.setup().roots[screen_num];
+    let win = conn.generate_id().unwrap();
+    conn.create_window(
+        screen.root_depth,
+        win,
+        screen.root,
+        20,
+        20,
+        320,
+        240,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &CreateWindowAux::default().background_pixel(0x20_60a0),
+    )
+    .unwrap();
+    conn.change_property8(
+        PropMode::REPLACE,
+        win,
+        x11rb::protocol::xproto::AtomEnum::WM_NAME,
+        x11rb::protocol::xproto::AtomEnum::STRING,
+        b"Quarterly figures",
+    )
+    .unwrap();
+    conn.map_window(win).unwrap();
+    conn.sync().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let target = format!("window:{win:#x}");
+    let mut anna = common::process::Proc::start_with_env(
+        "anna",
+        &[
+            "host",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-admit",
+            "--identity",
+            "ephemeral",
+            "--json",
+            "--bind",
+            "127.0.0.1",
+            "--video",
+            "none",
+            "--share",
+            &target,
+            "--seconds",
+            "30",
+        ],
+        &[("DISPLAY", &x.display)],
+    );
+    let link = anna.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
+    let mut bo = common::process::Proc::start(
+        "bo",
+        &[
+            "join",
+            &link,
+            "--identity",
+            "ephemeral",
+            "--json",
+            "--bind",
+            "127.0.0.1",
+            "--video",
+            "none",
+            "--seconds",
+            "30",
+        ],
+    );
+    bo.wait(15.0, "the window's pictures", |v| {
+        v["type"] == "stats" && v["peers"][0]["share"]["frames"].as_u64() > Some(3)
+    });
+
+    // The window closes: Anna is told why sharing stopped, Bo is told it ended; the call goes on.
+    conn.destroy_window(win).unwrap();
+    conn.sync().unwrap();
+    anna.wait(10.0, "her share stopped", |v| v["type"] == "share_stopped" && v["reason"] == "source_gone");
+    let e = anna.wait(5.0, "the share's error", |v| v["type"] == "error");
+    assert_eq!(e["code"], "share.source_gone", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("window"), "{e}");
+    bo.wait(10.0, "Anna's share stopped", |v| v["type"] == "share_stopped" && v["reason"] == "source_gone");
+    let before = bo.latest("stats", 5.0)["peers"][0]["audio_packets"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let after = bo.latest("stats", 5.0)["peers"][0]["audio_packets"].as_u64().unwrap();
+    assert!(after >= before + 50, "Bo still hears Anna: {before} → {after}");
+}

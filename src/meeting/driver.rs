@@ -506,7 +506,7 @@ impl Driver {
                 self.secure_result(out);
             }
             RoomEvent::Signal { from, payload: Signal::Sealed { data } } => match self.open(from, data.as_bytes()) {
-                Some(Signal::Share { on }) => self.remote_share(from, on),
+                Some(Signal::Share { on, gone }) => self.remote_share(from, on, gone),
                 Some(s) => {
                     if let Some(signal) = from_room(s) {
                         self.ensure_peer(from, false).await;

@@ -78,7 +78,7 @@ impl Driver {
             keyframe.store(true, Ordering::Relaxed)
         })));
         share.out.request_keyframe();
-        self.send_sealed(member, &Signal::Share { on: true });
+        self.send_sealed(member, &Signal::Share { on: true, gone: false });
     }
 
     /// Stops our share, if one runs, and tells everyone.
@@ -93,7 +93,7 @@ impl Driver {
         drop(share);
         let members: Vec<MemberId> = self.peers.keys().copied().collect();
         for m in members {
-            self.send_sealed(m, &Signal::Share { on: false });
+            self.send_sealed(m, &Signal::Share { on: false, gone: reason == ShareEnd::SourceGone });
         }
         if let Some(me) = self.room.me() {
             self.emit(MeetingEvent::ShareStopped { member: me.to_string(), reason });
@@ -117,8 +117,8 @@ impl Driver {
         });
     }
 
-    /// A participant started or stopped sharing.
-    pub(super) fn remote_share(&mut self, from: MemberId, on: bool) {
+    /// A participant started or stopped sharing (`gone`: because what they shared went away).
+    pub(super) fn remote_share(&mut self, from: MemberId, on: bool, gone: bool) {
         if on {
             self.sharers.insert(from);
             self.watch_share(from);
@@ -128,7 +128,8 @@ impl Driver {
             {
                 *slot = None;
             }
-            self.emit(MeetingEvent::ShareStopped { member: from.to_string(), reason: ShareEnd::Stopped });
+            let reason = if gone { ShareEnd::SourceGone } else { ShareEnd::Stopped };
+            self.emit(MeetingEvent::ShareStopped { member: from.to_string(), reason });
         }
     }
 

@@ -42,6 +42,9 @@ pub enum Signal {
     Share {
         /// Sharing now.
         on: bool,
+        /// With `on: false`: the shared window closed or the screen went away.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        gone: bool,
     },
     /// An `sdp`, `ice` or `share` signal sealed for its recipient (`e2ee::sealed_signal`): what Trygg
     /// members send, so that the server learns no addresses, certificates or capabilities.
