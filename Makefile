@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 
-.PHONY: help run demo test test-ui test-desktop test-e2e test-package package bench fuzz clean
+.PHONY: help run demo test test-ui test-desktop test-e2e test-package package bench bench-desktop fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -68,6 +68,12 @@ test-package: ## the .deb: built from the app, unpacked privately, trygg:// link
 bench: ## measure codecs, E2EE, invites and whole calls (figures in the README come from here)
 	@scripts/setup.sh test
 	@for b in codecs e2ee links call share; do echo "[bench] trygg bench $$b"; $(CARGO) run -q --release --locked --bin trygg -- bench $$b || exit 1; done
+
+bench-desktop: ## the desktop app: cold start, link click to pre-join, memory next to an empty Tauri window
+	@scripts/setup.sh test
+	cd ui && npm run build
+	$(CARGO) build --locked --workspace --bins
+	scripts/desktop-bench.sh
 
 fuzz: ## run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz; installs it)
 	@scripts/setup.sh build

@@ -94,6 +94,11 @@ pub fn copy_invite_link<R: Runtime>(app: AppHandle<R>, desktop: State<'_, Deskto
 }
 
 #[tauri::command]
+pub fn mark(moment: String) {
+    crate::marks::mark(&moment)
+}
+
+#[tauri::command]
 pub async fn share_sources() -> Result<Vec<crate::share::ShareSourceView>> {
     tauri::async_runtime::spawn_blocking(crate::share::sources)
         .await
@@ -101,8 +106,13 @@ pub async fn share_sources() -> Result<Vec<crate::share::ShareSourceView>> {
 }
 
 #[tauri::command]
-pub fn watch_video(desktop: State<'_, Desktop>, member: String, frames: Channel<InvokeResponseBody>) -> Result<u64> {
-    desktop.watch_video(&member, frames)
+pub fn watch_video(
+    desktop: State<'_, Desktop>,
+    member: String,
+    frames: Channel<InvokeResponseBody>,
+    width: Option<u32>,
+) -> Result<u64> {
+    desktop.watch_video(&member, frames, width)
 }
 
 #[tauri::command]

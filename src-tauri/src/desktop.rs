@@ -313,14 +313,20 @@ impl Desktop {
     }
 
     /// Starts sending a participant's pictures ("self": our camera) to a channel.
-    pub fn watch_video(&self, member: &str, frames: Channel<InvokeResponseBody>) -> Result<u64, UiError> {
+    /// With `width`, pictures come no larger than needed to fill that many pixels across.
+    pub fn watch_video(
+        &self,
+        member: &str,
+        frames: Channel<InvokeResponseBody>,
+        width: Option<u32>,
+    ) -> Result<u64, UiError> {
         let receiver = {
             let session = lock(&self.session);
             let s = session.as_ref().ok_or_else(|| UiError::new("shell.no_meeting", "no meeting is running"))?;
             lock(&s.videos).get(member).cloned()
         };
         let receiver = receiver.ok_or_else(|| UiError::new("shell.no_video", format!("no video from {member} yet")))?;
-        Ok(lock(&self.watches).start(receiver, frames))
+        Ok(lock(&self.watches).start(receiver, frames, width))
     }
 
     /// Stops sending pictures to a channel.

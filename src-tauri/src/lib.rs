@@ -26,6 +26,7 @@ pub mod contract;
 pub mod desktop;
 pub mod event;
 pub mod hosting;
+pub mod marks;
 pub mod opened;
 pub mod preview;
 pub mod settings;
@@ -58,6 +59,7 @@ macro_rules! commands {
             $crate::command::command,
             $crate::command::copy_invite_link,
             $crate::command::share_sources,
+            $crate::command::mark,
             $crate::command::watch_video,
             $crate::command::unwatch_video,
         ]

@@ -85,7 +85,7 @@ fn options(name: &str) -> JoinOptions {
 }
 
 /// Pictures from a watch: (width, height, mean luma, luma hash) of each.
-fn watch(instance: &Instance, member: &str) -> (u64, mpsc::Receiver<(u32, u32, f64, u64)>) {
+fn watch(instance: &Instance, member: &str, width: Option<u32>) -> (u64, mpsc::Receiver<(u32, u32, f64, u64)>) {
     let (tx, rx) = mpsc::channel();
     let channel = Channel::new(move |body| {
         if let InvokeResponseBody::Raw(b) = body {
@@ -101,7 +101,7 @@ fn watch(instance: &Instance, member: &str) -> (u64, mpsc::Receiver<(u32, u32, f
         }
         Ok(())
     });
-    (instance.desktop().watch_video(member, channel).expect("a video to watch"), rx)
+    (instance.desktop().watch_video(member, channel, width).expect("a video to watch"), rx)
 }
 
 fn pictures(rx: &mpsc::Receiver<(u32, u32, f64, u64)>, n: usize) -> Vec<(u32, u32, f64, u64)> {
@@ -135,10 +135,10 @@ fn host_admits_a_joiner_and_each_sees_the_others_moving_pictures() {
     assert_eq!(hosted.server.host, "127.0.0.1");
     host.wait_for("joined", Duration::from_secs(10));
 
-    // Our own camera, for the self view.
-    let (_, selfie) = watch(&host, "self");
+    // Our own camera, for the self view: a smaller copy (the meeting sends 1280x720).
+    let (_, selfie) = watch(&host, "self", None);
     let p = pictures(&selfie, 3);
-    assert!(p.iter().all(|&(w, h, ..)| (w, h) == (1280, 720)));
+    assert!(p.iter().all(|&(w, h, ..)| (w, h) == (640, 360)), "{p:?}");
 
     let joiner = instance();
     let link = host.desktop().invite_link().unwrap();
@@ -154,11 +154,16 @@ fn host_admits_a_joiner_and_each_sees_the_others_moving_pictures() {
     let video = host.wait_for("video_available", Duration::from_secs(20));
     assert_eq!(video["member"], member.as_str());
 
-    let (id, remote) = watch(&host, &member);
+    let (id, remote) = watch(&host, &member, None);
     let p = pictures(&remote, 10);
-    assert!(p.iter().all(|&(_, _, mean, _)| mean > 20.0), "not black: {p:?}");
+    assert!(p.iter().all(|&(w, h, mean, _)| mean > 20.0 && (w, h) == (1280, 720)), "whole and not black: {p:?}");
     let distinct: std::collections::HashSet<u64> = p.iter().map(|x| x.3).collect();
     assert!(distinct.len() > 3, "the pictures change: {p:?}");
+    host.desktop().unwatch_video(id);
+    // A tile 600 pixels wide gets pictures no larger than it needs.
+    let (id, remote) = watch(&host, &member, Some(600));
+    let p = pictures(&remote, 5);
+    assert!(p.iter().all(|&(w, h, mean, _)| mean > 20.0 && (w, h) == (640, 360)), "halved: {p:?}");
     host.desktop().unwatch_video(id);
 
     joiner.invoke("command", serde_json::json!({ "command": UiCommand::Leave })).unwrap();

@@ -197,6 +197,31 @@ pub fn mjpeg_to_i420(data: &[u8]) -> Result<VideoFrame, MediaError> {
     Ok(frame)
 }
 
+/// Halves an I420 picture (each pixel the mean of four), keeping its timestamps: the cheap way
+/// down for a picture shown smaller than it is. Sizes are rounded down to even.
+pub fn halve_i420(src: &VideoFrame) -> Result<VideoFrame, MediaError> {
+    let (w, h) = ((src.width() / 2) & !1, (src.height() / 2) & !1);
+    let mut out = VideoFrame::filled(w, h, 0)?;
+    out.capture_us = src.capture_us;
+    out.seq = src.seq;
+    let (sw, cw) = (src.width() as usize, src.width() as usize / 2);
+    let (yp, up, vp) = out.planes_mut();
+    halve_plane(src.y(), sw, yp, w as usize, h as usize);
+    halve_plane(src.u(), cw, up, w as usize / 2, h as usize / 2);
+    halve_plane(src.v(), cw, vp, w as usize / 2, h as usize / 2);
+    Ok(out)
+}
+
+fn halve_plane(src: &[u8], stride: usize, dst: &mut [u8], dw: usize, dh: usize) {
+    for (y, row) in dst.chunks_exact_mut(dw).take(dh).enumerate() {
+        let (a, b) = (&src[2 * y * stride..], &src[(2 * y + 1) * stride..]);
+        for (x, d) in row.iter_mut().enumerate() {
+            let s = u16::from(a[2 * x]) + u16::from(a[2 * x + 1]) + u16::from(b[2 * x]) + u16::from(b[2 * x + 1]);
+            *d = ((s + 2) / 4) as u8;
+        }
+    }
+}
+
 /// Scales an I420 picture to `width`x`height` (bilinear), keeping its timestamps.
 pub fn scale_i420(src: &VideoFrame, width: u32, height: u32) -> Result<VideoFrame, MediaError> {
     check_dimensions(width, height)?;
@@ -251,6 +276,26 @@ fn full_to_video_chroma(v: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn halving_averages_each_two_by_two_block_and_keeps_the_stamps() {
+        let mut f = VideoFrame::filled(32, 32, 0).unwrap();
+        f.capture_us = 77;
+        f.seq = 5;
+        // Luma rows: 0,4,0,4,... then 8,12,8,12,...: every 2x2 block averages to 6.
+        let (y, u, _) = f.planes_mut();
+        for (i, p) in y.iter_mut().enumerate() {
+            *p = if (i / 32) % 2 == 0 { [0, 4][i % 2] } else { [8, 12][i % 2] };
+        }
+        u.fill(200);
+        let h = halve_i420(&f).unwrap();
+        assert_eq!((h.width(), h.height(), h.capture_us, h.seq), (16, 16, 77, 5));
+        assert!(h.y().iter().all(|&l| l == 6), "{:?}", h.y());
+        assert!(h.u().iter().all(|&c| c == 200));
+        // Odd halves are rounded down to even sizes.
+        let odd = halve_i420(&VideoFrame::filled(36, 34, 9).unwrap()).unwrap();
+        assert_eq!((odd.width(), odd.height()), (18, 16));
+    }
 
     #[test]
     fn yuyv_is_rearranged_and_chroma_averaged() {

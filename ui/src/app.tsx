@@ -91,6 +91,21 @@ export function App({ backend }: { backend: Backend }) {
     };
   }, [backend, opened]);
 
+  // The desktop figures time these moments from a launch or a link click: once the screen has
+  // been painted (two animation frames after it is rendered).
+  useEffect(() => {
+    if (screen.name !== "home" && screen.name !== "prejoin") return;
+    const moment = screen.name;
+    let inner = 0;
+    const outer = requestAnimationFrame(() => {
+      inner = requestAnimationFrame(() => void backend.mark(moment).catch(() => undefined));
+    });
+    return () => {
+      cancelAnimationFrame(outer);
+      cancelAnimationFrame(inner);
+    };
+  }, [backend, screen]);
+
   const openLink = async (input: string) => {
     setHomeError(null);
     setNotJoinable(null);

@@ -51,7 +51,10 @@ export interface Backend {
    *  (e.g. "media.no_device": no display, "media.unsupported": a Wayland session without portal). */
   shareSources(): Promise<ShareSourceView[]>;
   /** Pictures of one participant ("self" for our own camera, "share:" + member for their screen share). */
-  watchVideo(member: string, onFrame: (f: VideoFrame) => void): Promise<Unsubscribe>;
+  watchVideo(member: string, onFrame: (f: VideoFrame) => void, width?: number): Promise<Unsubscribe>;
+  /** A moment the desktop figures time ("home": the home screen is on screen; "prejoin": a
+   *  link's pre-join screen is). The shell notes it only when asked to (`TRYGG_MARKS`). */
+  mark(moment: "home" | "prejoin"): Promise<void>;
   /** Links that reached the app before the UI listened (cold start by a deep link or .ics). */
   takeOpenedLinks(): Promise<OpenedLink[]>;
   /** Every meeting and shell event. */

@@ -174,6 +174,8 @@ interface Remote {
 export interface FakeControls {
   /** Every command the UI sent, oldest first. */
   commands: MeetingCommand[];
+  /** Video channels the page is subscribed to now. */
+  watching(): number;
   /** Calls of the other methods, by name. */
   calls: string[];
   /** The next call of `method` fails with this error. */
@@ -369,6 +371,8 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     }
   }
 
+  let watching = 0;
+
   function frames(onFrame: (f: VideoFrame) => void, hue: [number, number], paused: () => boolean): () => void {
     let seq = 0;
     const timer = window.setInterval(() => {
@@ -393,6 +397,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
 
   const controls: FakeControls = {
     commands,
+    watching: () => watching,
     calls,
     failNext: (method, error) => void failures.set(method, error),
     knock(member, name) {
@@ -466,6 +471,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
         action: { type: "none", code: "links.no_meeting_found", reason: "no meeting link found" },
       } satisfies OpenedLink;
     },
+    async mark() {},
     async takeOpenedLinks() {
       await guard("takeOpenedLinks");
       return [];
@@ -512,10 +518,22 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     },
     async watchVideo(member, onFrame): Promise<Unsubscribe> {
       await guard("watchVideo");
-      if (member === "self") return frames(onFrame, [110, 150], () => cameraOff);
-      if (member.startsWith("share:")) return shareFrames(member.slice("share:".length), onFrame);
       const r = remotes.get(member);
-      return r ? frames(onFrame, r.hue, () => false) : () => undefined;
+      const stop =
+        member === "self"
+          ? frames(onFrame, [110, 150], () => cameraOff)
+          : member.startsWith("share:")
+            ? shareFrames(member.slice("share:".length), onFrame)
+            : r
+              ? frames(onFrame, r.hue, () => false)
+              : () => undefined;
+      watching++;
+      let stopped = false;
+      return () => {
+        if (!stopped) watching--;
+        stopped = true;
+        stop();
+      };
     },
     async onEvent(listener) {
       listeners.add(listener);

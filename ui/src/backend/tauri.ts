@@ -41,14 +41,15 @@ export const tauriBackend: Backend = {
   join: (link, options) => call("join", { link, options }),
   command: (command: MeetingCommand) => call("command", { command }),
   copyInviteLink: () => call("copy_invite_link"),
+  mark: (moment) => call("mark", { moment }),
   async shareSources(): Promise<ShareSourceView[]> {
     const sources = await call<unknown>("share_sources");
     const wrong = problems(shareSources, sources);
     if (wrong.length) throw { code: "shell.malformed", message: wrong.slice(0, 3).join("; ") } satisfies BackendError;
     return sources as ShareSourceView[];
   },
-  async watchVideo(member, onFrame): Promise<Unsubscribe> {
-    const id = await call<number>("watch_video", { member, frames: frameChannel(onFrame) });
+  async watchVideo(member, onFrame, width): Promise<Unsubscribe> {
+    const id = await call<number>("watch_video", { member, frames: frameChannel(onFrame), width: width ?? null });
     return () => void call("unwatch_video", { id }).catch(() => undefined);
   },
   async onEvent(listener) {

@@ -56,7 +56,10 @@ interface TileProps {
 function Tile({ member, name, video, speaking, hand, muted, away, mirror }: TileProps) {
   const { t } = useI18n();
   const backend = useBackend();
-  const subscribe = useCallback((onFrame: (f: VideoFrame) => void) => backend.watchVideo(member, onFrame), [backend, member]);
+  const subscribe = useCallback(
+    (onFrame: (f: VideoFrame) => void, width?: number) => backend.watchVideo(member, onFrame, width),
+    [backend, member],
+  );
   const state = [speaking && t("meeting.speaking"), hand && t("meeting.hand"), away && t("meeting.away")].filter(Boolean).join(", ");
   return (
     <figure class={`tile${speaking ? " speaking" : ""}${away ? " away" : ""}`} data-member={member} aria-label={state ? `${name}: ${state}` : name}>

@@ -1,10 +1,18 @@
 // One video surface: subscribes to a participant's pictures and draws the newest on each
 // animation frame (pictures that arrive faster than the screen refreshes are skipped).
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { VideoFrame } from "../backend/types";
+import { usePageVisible } from "./visibility";
 import { createRenderer } from "./yuv_renderer";
 
-export type Subscribe = (onFrame: (f: VideoFrame) => void) => Promise<() => void> | (() => void);
+/** Starts pictures; `width` is how many device pixels across they fill (the shell then sends
+ *  them no larger than that needs), for subscribers that want it. */
+export type Subscribe = (onFrame: (f: VideoFrame) => void, width?: number) => Promise<() => void> | (() => void);
+
+/** The width asked for, in steps of 160 device pixels so that small resizes do not resubscribe. */
+function wanted(el: HTMLElement): number {
+  return Math.max(160, Math.ceil((el.clientWidth * (window.devicePixelRatio || 1)) / 160) * 160);
+}
 
 interface Props {
   subscribe: Subscribe;
@@ -22,9 +30,19 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
   const canvas = useRef<HTMLCanvasElement>(null);
   const sized = useRef(onSize);
   sized.current = onSize;
+  const visible = usePageVisible();
+  const [width, setWidth] = useState(0);
   useEffect(() => {
     const el = canvas.current;
-    if (!el) return;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => setWidth(wanted(el)));
+    observer.observe(el);
+    setWidth(wanted(el));
+    return () => observer.disconnect();
+  }, []);
+  useEffect(() => {
+    const el = canvas.current;
+    if (!el || !visible || width === 0) return;
     const renderer = createRenderer(el);
     el.dataset.renderer = renderer.kind;
     let newest: VideoFrame | null = null;
@@ -46,7 +64,7 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
       subscribe((f) => {
         newest = f;
         if (!raf) raf = requestAnimationFrame(paint);
-      }),
+      }, width),
     ).then((u) => (gone ? u() : (unsubscribe = u)));
     return () => {
       gone = true;
@@ -54,7 +72,7 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
       if (raf) cancelAnimationFrame(raf);
       renderer.dispose();
     };
-  }, [subscribe]);
+  }, [subscribe, visible, width]);
   const classes = ["video", mirror && "mirror", extra].filter(Boolean).join(" ");
   return <canvas ref={canvas} class={classes} style={style} role="img" aria-label={label} />;
 }

@@ -36,6 +36,27 @@ test("the host admits a knock and sees the guest's moving, non-black video", asy
   assert.deepEqual(errors, []);
 });
 
+test("a hidden window stops drawing and receiving video, and gets it back when shown", async () => {
+  const { page, errors } = await hostWithGuest();
+  const tile = ".tile[data-member='00000000000000b2'] canvas";
+  await page.waitForFunction((s) => Number(document.querySelector(s)?.dataset.frames) > 2, tile);
+  assert.ok((await page.evaluate(() => window.__fake.watching())) >= 2, "self view and the guest");
+  const show = (state) =>
+    page.evaluate((state) => {
+      Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, state);
+  await show("hidden");
+  await page.waitForFunction(() => window.__fake.watching() === 0);
+  const frozen = await page.$eval(tile, (c) => Number(c.dataset.frames));
+  await page.waitForTimeout(300);
+  assert.equal(await page.$eval(tile, (c) => Number(c.dataset.frames)), frozen, "nothing drawn while hidden");
+  await show("visible");
+  await page.waitForFunction(() => window.__fake.watching() >= 2);
+  await page.waitForFunction((s) => Number(document.querySelector(s)?.dataset.frames) > 2, tile);
+  assert.deepEqual(errors, []);
+});
+
 test("a knock can be denied", async () => {
   const { page } = await app.open();
   await startAsHost(page);

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The desktop app's figures, in its real window under Xvfb:
+#   * cold start: from launching the app to its home screen painted (RUNS times);
+#   * link click with the app running: from launching `trygg-desktop LINK` (what a click does) to
+#     the link's pre-join screen painted in the running window (RUNS times);
+#   * memory: PSS summed over every process of the app, idle and in a 1:1 720p call, next to an
+#     empty Tauri 2 window of the same crate versions (benches/minimal-window), in the same run.
+#
+#   make bench-desktop     # builds what it needs, then runs this
+set -euo pipefail
+
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] || [ -z "${DISPLAY:-}" ]; then
+  exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$0" "$@"
+fi
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+export APP=${APP:-$target/debug/trygg-desktop}
+export TRYGG_CLI=${TRYGG_CLI:-$target/debug/trygg}
+floor=$target/debug/minimal-window
+runs=${RUNS:-10}
+export PATH=$HOME/.cargo/bin:$PATH
+for f in "$APP" "$TRYGG_CLI" "$floor"; do [ -x "$f" ] || { echo "[bench] missing $f: build it first" >&2; exit 1; }; done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/trygg-bench.XXXXXX")
+app=
+trap 'kill ${app:-} ${driver:-} 2>/dev/null || true; rm -rf "$tmp"' EXIT
+export XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache
+mkdir -p "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME/no.trygg.desktop"
+echo '{ "camera": "synthetic", "microphone": "synthetic", "speaker": "none", "name": "Bea Bench" }' \
+  >"$XDG_CONFIG_HOME/no.trygg.desktop/settings.json"
+export TRYGG_LISTEN=127.0.0.1:0 TRYGG_MEDIA_BIND=127.0.0.1 TRYGG_IDENTITY=ephemeral TRYGG_NO_REGISTER=1
+export NO_AT_BRIDGE=1 TRYGG_MARKS=1
+
+now_ms() { date +%s%3N; }
+# mark_after COUNT MOMENT: the wall time (ms) of the COUNT-th mark MOMENT in the app's log.
+mark_after() {
+  for _ in $(seq 300); do
+    local t
+    t=$(grep "^\[mark\] $2 " "$tmp/app.log" 2>/dev/null | sed -n "$1p" | cut -d' ' -f3)
+    [ -n "$t" ] && { echo "$t"; return 0; }
+    sleep 0.05
+  done
+  echo "[bench] no mark $2 #$1" >&2
+  return 1
+}
+stats() { sort -n | awk '{v[NR]=$1} END {printf "p50 %d ms, p95 %d ms, min %d, max %d (%d runs)", v[int((NR+1)/2)], v[int(NR*0.95+0.999)], v[1], v[NR], NR}'; }
+
+echo "[bench] machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; $("$TRYGG_CLI" --version)"
+
+# Cold start: launch → home screen painted. The first launch also fills the disk cache.
+: >"$tmp/cold.txt"
+for i in $(seq "$runs"); do
+  : >"$tmp/app.log"
+  t0=$(now_ms)
+  "$APP" 2>>"$tmp/app.log" &
+  app=$!
+  t1=$(mark_after 1 home)
+  echo $((t1 - t0)) >>"$tmp/cold.txt"
+  # The last run stays up for the link clicks.
+  if [ "$i" -lt "$runs" ]; then kill "$app"; wait "$app" 2>/dev/null || true; fi
+done
+echo "[bench] cold start → home screen: $(stats <"$tmp/cold.txt"); every run: $(tr '\n' ' ' <"$tmp/cold.txt")"
+
+# Link clicks while the app runs: a second launch hands the link over and exits.
+link=$("$TRYGG_CLI" invite --title Bench --start 2026-12-01T10:00Z --attendee bea@example.org \
+  --server 127.0.0.1:9 -o "$tmp/invite.ics" --json | sed -n 's/^  "link": "\(.*\)",$/\1/p')
+: >"$tmp/link.txt"
+for i in $(seq "$runs"); do
+  t0=$(now_ms)
+  "$APP" "$link" 2>/dev/null
+  t1=$(mark_after "$i" prejoin)
+  echo $((t1 - t0)) >>"$tmp/link.txt"
+  sleep 0.3
+done
+echo "[bench] link click → pre-join screen (app running): $(stats <"$tmp/link.txt")"
+kill "$app"; wait "$app" 2>/dev/null || true; app=
+
+# The floor: an empty Tauri 2 window, three times.
+: >"$tmp/floor.json"
+for _ in 1 2 3; do
+  "$floor" 2>/dev/null &
+  app=$!
+  sleep "${SETTLE:-5}"
+  node "$root/ui/tests/desktop/memory.mjs" "$app" >>"$tmp/floor.json"
+  kill "$app"; wait "$app" 2>/dev/null || true; app=
+done
+sed 's/^/[bench] empty Tauri 2 window memory: /' "$tmp/floor.json"
+
+# The app idle and in a call, through WebDriver.
+tauri-driver --port 4444 --native-port 4445 >"$tmp/driver.log" 2>&1 &
+driver=$!
+for _ in $(seq 100); do curl -sf http://127.0.0.1:4444/status >/dev/null && break; sleep 0.1; done
+SETTLE_MS=$((${SETTLE:-5} * 1000)) node "$root/ui/tests/desktop/memory.bench.mjs" | sed 's/^/[bench] trygg memory: /'
