@@ -73,7 +73,7 @@ for i in $(seq "$runs"); do
   echo $((t1 - t0)) >>"$tmp/link.txt"
   sleep 0.3
 done
-echo "[bench] link click → pre-join screen (app running): $(stats <"$tmp/link.txt")"
+echo "[bench] link click → pre-join screen (app running): $(stats <"$tmp/link.txt"); every click: $(tr '\n' ' ' <"$tmp/link.txt")"
 kill "$app"; wait "$app" 2>/dev/null || true; app=
 
 # The floor: an empty Tauri 2 window, three times.
