@@ -26,7 +26,9 @@ pub fn encode(frame: &VideoFrame) -> Vec<u8> {
     out.extend_from_slice(&MAGIC.to_le_bytes());
     out.extend_from_slice(&frame.width().to_le_bytes());
     out.extend_from_slice(&frame.height().to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
+    // The low 32 bits of the picture's time in µs since the Unix epoch (decoded, or captured for
+    // the self view): the page times its frame path against its own clock of the same machine.
+    out.extend_from_slice(&(frame.capture_us as u32).to_le_bytes());
     out.extend_from_slice(&frame.seq.to_le_bytes());
     out.extend_from_slice(frame.data());
     out
@@ -158,11 +160,13 @@ mod tests {
     fn a_picture_is_header_then_i420() {
         let mut f = VideoFrame::filled(32, 16, 200).unwrap();
         f.seq = 0x0102_0304_0506;
+        f.capture_us = 0x0001_7fff_dead_beef;
         let b = encode(&f);
         assert_eq!(b.len(), HEADER + 32 * 16 * 3 / 2);
         assert_eq!(&b[0..4], b"TRV1");
         assert_eq!(u32::from_le_bytes(b[4..8].try_into().unwrap()), 32);
         assert_eq!(u32::from_le_bytes(b[8..12].try_into().unwrap()), 16);
+        assert_eq!(u32::from_le_bytes(b[12..16].try_into().unwrap()), 0xdead_beef, "the time's low 32 bits");
         assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()), 0x0102_0304_0506);
         assert_eq!(&b[HEADER..], f.data());
     }

@@ -3,7 +3,8 @@
 //   offset  0  u32 LE  magic "TRV1"
 //           4  u32 LE  width
 //           8  u32 LE  height
-//          12  u32 LE  reserved (0)
+//          12  u32 LE  the picture's time, µs since the Unix epoch, low 32 bits (when it was
+//                      decoded; for the self view, captured)
 //          16  u64 LE  sequence number
 //          24  I420 bytes: Y (w*h), U (w/2*h/2), V (w/2*h/2)
 import type { VideoFrame } from "./types";
@@ -26,7 +27,8 @@ export function decodeFrame(buffer: ArrayBuffer): VideoFrame | null {
   if (width < 2 || height < 2 || width % 2 || height % 2 || width > 7680 || height > 4320) return null;
   if (buffer.byteLength !== FRAME_HEADER + i420Length(width, height)) return null;
   const seq = Number(view.getBigUint64(16, true));
-  return { width, height, seq, data: new Uint8Array(buffer, FRAME_HEADER) };
+  const timeUs = view.getUint32(12, true);
+  return { width, height, seq, timeUs, data: new Uint8Array(buffer, FRAME_HEADER) };
 }
 
 /** The inverse of `decodeFrame` (the fake backend and tests). */
@@ -36,6 +38,7 @@ export function encodeFrame(f: VideoFrame): ArrayBuffer {
   view.setUint32(0, FRAME_MAGIC, true);
   view.setUint32(4, f.width, true);
   view.setUint32(8, f.height, true);
+  view.setUint32(12, (f.timeUs ?? 0) >>> 0, true);
   view.setBigUint64(16, BigInt(f.seq), true);
   new Uint8Array(out, FRAME_HEADER).set(f.data);
   return out;

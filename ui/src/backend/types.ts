@@ -273,5 +273,7 @@ export interface VideoFrame {
   width: number;
   height: number;
   seq: number;
+  /** When the picture was decoded (or captured), µs since the Unix epoch, low 32 bits. */
+  timeUs?: number;
   data: Uint8Array;
 }

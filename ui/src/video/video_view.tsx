@@ -53,6 +53,13 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
       if (!newest) return;
       renderer.draw(newest);
       el.dataset.frames = String(++drawn);
+      // The frame path's own delay, from the picture's time to this draw (same machine, same
+      // wall clock), for the desktop figures.
+      if (newest.timeUs) {
+        const nowUs = Math.round((performance.timeOrigin + performance.now()) * 1000) % 2 ** 32;
+        const delayMs = (((nowUs - newest.timeUs) % 2 ** 32) + 2 ** 32) % 2 ** 32 / 1000;
+        if (delayMs < 10_000) el.dataset.delayMs = delayMs.toFixed(2);
+      }
       const size = `${newest.width}x${newest.height}`;
       if (el.dataset.size !== size) sized.current?.(newest.width, newest.height);
       el.dataset.size = size;

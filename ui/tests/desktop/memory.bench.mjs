@@ -3,11 +3,39 @@
 // Not a test: scripts/desktop-bench.sh runs it and prints the figures. Needs APP, TRYGG_CLI.
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { memory } from "./memory.mjs";
+import fs from "node:fs";
+import { memory, tree } from "./memory.mjs";
 import { Session, sleep } from "./webdriver.mjs";
 
 const { APP, TRYGG_CLI, WEBDRIVER = "http://127.0.0.1:4444", SETTLE_MS = "5000" } = process.env;
 const run = promisify(execFile);
+
+/** User+system clock ticks in a /proc stat file. */
+function ticks(path) {
+  try {
+    const stat = fs.readFileSync(path, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
+const comm = (p) => {
+  try {
+    return fs.readFileSync(`/proc/${p}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+};
+
+/** Ticks of the threads of `pid` whose names start with `prefix`. */
+function threadTicks(pid, prefix) {
+  return fs
+    .readdirSync(`/proc/${pid}/task`)
+    .filter((t) => comm(`${pid}/task/${t}`).startsWith(prefix))
+    .reduce((s, t) => s + ticks(`/proc/${pid}/task/${t}/stat`), 0);
+}
 
 async function appPid() {
   const { stdout } = await run("pgrep", ["-xn", "trygg-desktop"]);
@@ -37,8 +65,34 @@ try {
   await session.click("#toggle-people");
   await sleep(Number(SETTLE_MS));
   const call = memory(await appPid());
+
+  // The frame path: from a picture's decode (its time, in the frame header) to its draw, read
+  // off the remote tile 50 times; and the CPU of the app's picture senders and of the web
+  // process (which draws, and runs the page) over 10 s of the call.
+  const delays = [];
+  for (let i = 0; i < 50; i++) {
+    const d = await session.execute(`return document.querySelector(arguments[0])?.dataset.delayMs ?? null`, [remote]);
+    if (d !== null) delays.push(Number(d));
+    await sleep(100);
+  }
+  delays.sort((a, b) => a - b);
+  const pct = (p) => delays[Math.min(delays.length - 1, Math.floor((delays.length * p) / 100))];
+  const pid = await appPid();
+  const web = tree(pid).filter((p) => comm(p).startsWith("WebKitWebProces"));
+  const before = { watch: threadTicks(pid, "video-watch"), web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0) };
+  const t0 = Date.now();
+  await sleep(10000);
+  const secs = (Date.now() - t0) / 1000;
+  const after = { watch: threadTicks(pid, "video-watch"), web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0) };
+  const frame_path = {
+    delay_ms: { p50: pct(50), p95: pct(95), samples: delays.length },
+    cpu_pct: {
+      picture_senders: +(((after.watch - before.watch) / 100 / secs) * 100).toFixed(1),
+      web_process: +(((after.web - before.web) / 100 / secs) * 100).toFixed(1),
+    },
+  };
   const size = await session.execute(`const c = document.querySelector(arguments[0]); return [c.width, c.height, Number(c.dataset.frames)];`, [remote]);
-  console.log(JSON.stringify({ idle, call, remote_video: size }));
+  console.log(JSON.stringify({ idle, call, remote_video: size, frame_path }));
 } finally {
   joiner?.kill("SIGINT");
   await session.end();

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 
 /** Every descendant of `pid`, and itself. */
-function tree(pid) {
+export function tree(pid) {
   const children = new Map();
   for (const p of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {

@@ -5,12 +5,13 @@ import { testPicture } from "../../src/backend/fake";
 import { decodeFrame, encodeFrame, FRAME_HEADER, i420Length } from "../../src/backend/frames";
 
 test("a picture survives the binary channel format", () => {
-  const f = testPicture(64, 36, 7, [100, 150]);
+  const f = { ...testPicture(64, 36, 7, [100, 150]), timeUs: 0xfedc_ba98 };
   const back = decodeFrame(encodeFrame(f));
   assert.ok(back);
   assert.equal(back.width, 64);
   assert.equal(back.height, 36);
   assert.equal(back.seq, 7);
+  assert.equal(back.timeUs, 0xfedc_ba98, "the picture's time, low 32 bits of µs");
   assert.deepEqual(back.data, f.data);
 });
 
