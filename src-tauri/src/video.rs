@@ -104,30 +104,21 @@ impl Watches {
     }
 }
 
-/// Our own camera for the self view: passes every picture on to the meeting, and a smaller copy
-/// of every other one to a video channel the UI can watch as "self". The self view is a small
-/// tile: 640 pixels wide for a 720p camera and 15 pictures a second, it costs the page an eighth
-/// of the full camera's bytes.
+/// Our own camera for the self view: passes every picture on to the meeting, and every other
+/// one to a video channel the UI can watch as "self" (15 pictures a second are plenty for a
+/// small tile). Nothing more happens here, on the capture thread: the watch that sends the copy
+/// to the page sizes it to the tile ([`fit`]).
 pub struct SelfView {
     inner: VideoSource,
     copy: VideoSender,
     count: u64,
 }
 
-/// The self view's picture is halved while it stays at least this wide.
-const SELF_VIEW_WIDTH: u32 = 640;
-
 impl SelfView {
     /// Wraps a source.
     pub fn new(inner: VideoSource, copy: VideoSender) -> Self {
         Self { inner, copy, count: 0 }
     }
-}
-
-/// The self view's copy of a camera picture: halved while it stays at least
-/// [`SELF_VIEW_WIDTH`] wide.
-fn small_copy(f: &VideoFrame) -> VideoFrame {
-    fit(f.clone(), Some(SELF_VIEW_WIDTH))
 }
 
 impl Source for SelfView {
@@ -144,7 +135,7 @@ impl Source for SelfView {
             if self.count % 2 == 1 {
                 // The UI may not watch (camera off, window hidden); the channel then drops the
                 // oldest.
-                let _ = self.copy.send(small_copy(f));
+                let _ = self.copy.send(f.clone());
             }
         }
         Ok(frame)
@@ -172,7 +163,7 @@ mod tests {
     }
 
     #[test]
-    fn the_self_view_gets_a_small_copy_of_every_other_picture_the_meeting_sends() {
+    fn the_self_view_gets_every_other_picture_the_meeting_sends() {
         struct Four(u64);
         impl Source for Four {
             type Frame = VideoFrame;
@@ -206,7 +197,10 @@ mod tests {
         assert!(s.next_frame().unwrap().is_none());
         let copies: Vec<_> = std::iter::from_fn(|| rx.recv_timeout(Duration::ZERO)).collect();
         let seen: Vec<_> = copies.iter().map(|f| (f.seq, f.width(), f.height())).collect();
-        assert_eq!(seen, [(1, 640, 360), (3, 640, 360)]);
-        assert!(copies[0].y().iter().all(|&l| l == 10), "the same picture, smaller");
+        assert_eq!(seen, [(1, 1280, 720), (3, 1280, 720)]);
+        // Sized to a 600-pixel tile by the watch.
+        let small = fit(copies[0].clone(), Some(600));
+        assert_eq!((small.width(), small.height()), (640, 360));
+        assert!(small.y().iter().all(|&l| l == 10), "the same picture, smaller");
     }
 }

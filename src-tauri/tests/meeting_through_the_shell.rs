@@ -135,10 +135,10 @@ fn host_admits_a_joiner_and_each_sees_the_others_moving_pictures() {
     assert_eq!(hosted.server.host, "127.0.0.1");
     host.wait_for("joined", Duration::from_secs(10));
 
-    // Our own camera, for the self view: a smaller copy (the meeting sends 1280x720).
-    let (_, selfie) = watch(&host, "self", None);
+    // Our own camera, for the self view, sized to its tile (the meeting sends 1280x720).
+    let (_, selfie) = watch(&host, "self", Some(300));
     let p = pictures(&selfie, 3);
-    assert!(p.iter().all(|&(w, h, ..)| (w, h) == (640, 360)), "{p:?}");
+    assert!(p.iter().all(|&(w, h, ..)| (w, h) == (320, 180)), "{p:?}");
 
     let joiner = instance();
     let link = host.desktop().invite_link().unwrap();

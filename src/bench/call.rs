@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::Machine;
+use super::{Machine, cpu_pct};
 use crate::media::stats::Percentiles;
 
 /// A `trygg` child process and its JSON lines.
@@ -75,12 +75,7 @@ impl Drop for Participant {
 
 /// User+system CPU of a process, in clock ticks (Linux /proc; 0 elsewhere).
 fn cpu_ticks(pid: u32) -> u64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
-        + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+    super::stat_ticks(&format!("/proc/{pid}/stat"))
 }
 
 fn rss_mb(pid: u32) -> f64 {
@@ -90,14 +85,6 @@ fn rss_mb(pid: u32) -> f64 {
             s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// Clock ticks per second (USER_HZ); 100 on every Linux this runs on.
-const TICKS: f64 = 100.0;
-
-/// One participant's share of a core over a window.
-fn cpu_pct(before: u64, after: u64, secs: f64) -> f64 {
-    (after.saturating_sub(before) as f64 / TICKS) / secs * 100.0
 }
 
 /// The 2-party 720p call.

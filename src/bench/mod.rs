@@ -12,6 +12,25 @@ pub mod share;
 
 use serde::Serialize;
 
+/// Clock ticks per second (USER_HZ); 100 on every Linux this runs on.
+const TICKS: f64 = 100.0;
+
+/// User+system CPU in clock ticks from a `/proc/…/stat` file (a process or a thread); 0 when it
+/// cannot be read (the process is gone, or this is not Linux).
+pub(crate) fn stat_ticks(path: &str) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(path) else { return 0 };
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+}
+
+/// CPU between two tick counts over `secs`, as a share of one core in percent.
+pub(crate) fn cpu_pct(before: u64, after: u64, secs: f64) -> f64 {
+    (after.saturating_sub(before) as f64 / TICKS) / secs * 100.0
+}
+
 /// Where and when a benchmark ran.
 #[derive(Debug, Clone, Serialize)]
 pub struct Machine {

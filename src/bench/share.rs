@@ -153,13 +153,7 @@ fn thread_ticks(name: &str) -> u64 {
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return 0 };
     dir.flatten()
         .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == name))
-        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
-        .map(|stat| {
-            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
-                + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
-        })
+        .map(|t| super::stat_ticks(&t.path().join("stat").to_string_lossy()))
         .sum()
 }
 
@@ -224,7 +218,7 @@ async fn measure(
         source: source.into(),
         width: last.width,
         height: last.height,
-        cpu_pct: (c1 - c0) as f64 / 100.0 / wall * 100.0,
+        cpu_pct: super::cpu_pct(c0, c1, wall),
         fps: stats.iter().map(|s| s.fps).sum::<f64>() / n,
         kbps: stats.iter().map(|s| s.bitrate_kbps).sum::<f64>() / n,
         start_kbps: start_stats.iter().map(|s| s.bitrate_kbps).sum::<f64>() / start_stats.len().max(1) as f64,

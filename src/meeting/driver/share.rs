@@ -178,21 +178,18 @@ impl Driver {
         }
     }
 
-    /// Our share's numbers since the last call.
+    /// Our share's numbers since the last call (its `fps` is the capture pace).
     pub(super) fn own_share_stats(&mut self) -> Option<ShareStats> {
         let share = self.share.as_mut()?;
         let s = &share.out.stats;
-        let (frames, bytes) = (s.frames.load(Ordering::Relaxed), s.bytes.load(Ordering::Relaxed));
-        let captured = s.captured.load(Ordering::Relaxed);
-        let (last_captured, last_bytes) = std::mem::replace(&mut share.last, (captured, bytes));
         let (width, height) = share.out.size();
-        Some(ShareStats {
-            width,
-            height,
-            fps: captured.saturating_sub(last_captured) as f64,
-            bitrate_kbps: bytes.saturating_sub(last_bytes) as f64 * 8.0 / 1000.0,
-            frames,
-        })
+        Some(share_stats(
+            (width, height),
+            s.captured.load(Ordering::Relaxed),
+            s.bytes.load(Ordering::Relaxed),
+            s.frames.load(Ordering::Relaxed),
+            &mut share.last,
+        ))
     }
 
     /// Asks our share for a keyframe (a viewer connected or asked).
@@ -215,14 +212,19 @@ impl Driver {
 pub(super) fn incoming_share_stats(slot: &ShareSlot, last: &mut (u64, u64)) -> Option<ShareStats> {
     let incoming = slot.lock().ok()?.clone()?;
     let s = &incoming.stats;
-    let (frames, bytes) = (s.frames_decoded.load(Ordering::Relaxed), s.video_bytes.load(Ordering::Relaxed));
-    let (last_frames, last_bytes) = std::mem::replace(last, (frames, bytes));
     let size = s.picture_size.load(Ordering::Relaxed);
-    Some(ShareStats {
-        width: (size >> 32) as u32,
-        height: size as u32,
-        fps: frames.saturating_sub(last_frames) as f64,
+    let frames = s.frames_decoded.load(Ordering::Relaxed);
+    Some(share_stats(((size >> 32) as u32, size as u32), frames, s.video_bytes.load(Ordering::Relaxed), frames, last))
+}
+
+/// A share's numbers over the second since `last` (pictures counted, bytes), which it updates.
+fn share_stats(size: (u32, u32), pictures: u64, bytes: u64, frames: u64, last: &mut (u64, u64)) -> ShareStats {
+    let (last_pictures, last_bytes) = std::mem::replace(last, (pictures, bytes));
+    ShareStats {
+        width: size.0,
+        height: size.1,
+        fps: pictures.saturating_sub(last_pictures) as f64,
         bitrate_kbps: bytes.saturating_sub(last_bytes) as f64 * 8.0 / 1000.0,
         frames,
-    })
+    }
 }
