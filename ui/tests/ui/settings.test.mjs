@@ -19,6 +19,8 @@ test("settings show devices, server and TURN, the identity fingerprint and langu
   await page.waitForSelector("#settings-saved");
   await page.click("#settings-back");
   await page.click("#open-settings");
+  // The device list arrives from the backend after the screen opens.
+  await page.waitForSelector("#s-camera option[value='camera:fake-usb']", { state: "attached" });
   assert.equal(await page.inputValue("#s-server"), "meet.example.org:7443");
   assert.equal(await page.inputValue("#s-ice"), "turn:turn.example.org:3478?transport=udp\nstun:stun.example.org");
   assert.equal(await page.inputValue("#s-camera"), "camera:fake-usb");
