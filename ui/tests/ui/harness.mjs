@@ -76,6 +76,21 @@ export async function startAsHost(page, name = "Ola Nordmann") {
   await page.waitForSelector("#toggle-mic");
 }
 
+/** Waits until the text of `selector` matches `pattern` (a RegExp): for text that follows async
+ *  work (a backend promise, a fake's timer, an effect after paint), which `textContent` does not
+ *  wait for. A timeout says what the text was. */
+export async function waitForText(page, selector, pattern) {
+  try {
+    await page.waitForFunction(
+      ([s, source, flags]) => new RegExp(source, flags).test(document.querySelector(s)?.textContent ?? ""),
+      [selector, pattern.source, pattern.flags],
+    );
+  } catch (e) {
+    const text = await page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector).catch(() => null);
+    throw new Error(`${selector} never matched ${pattern}; its text: ${JSON.stringify(text)}\n${e.message}`);
+  }
+}
+
 /** Mean and spread of a canvas's pixels (drawn into a 2D copy, which works for WebGL canvases). */
 export function canvasStats(page, selector) {
   return page.$eval(selector, (c) => {

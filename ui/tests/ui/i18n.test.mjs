@@ -18,6 +18,8 @@ async function switchTo(page, lang) {
 test("switching to Norwegian Bokmål changes every screen and the page language", async () => {
   const { page } = await app.open();
   await switchTo(page, "nb");
+  // The page language is set by an effect, after the paint that follows the save.
+  await page.waitForSelector("html[lang=nb]", { state: "attached" });
   assert.equal(await page.getAttribute("html", "lang"), "nb");
   assert.equal(await page.textContent("#new-meeting"), "Nytt møte");
   assert.equal(await page.getAttribute("#join-input", "aria-label"), "Møtelenke eller kode");
@@ -30,6 +32,7 @@ test("switching to Norwegian Bokmål changes every screen and the page language"
 test("switching to Swedish, errors too are Swedish", async () => {
   const { page } = await app.open();
   await switchTo(page, "sv");
+  await page.waitForSelector("html[lang=sv]", { state: "attached" });
   assert.equal(await page.getAttribute("html", "lang"), "sv");
   assert.equal(await page.textContent("#new-meeting"), "Nytt möte");
   await page.fill("#join-input", "hej");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { canvasStats, launch, startAsHost } from "./harness.mjs";
+import { canvasStats, launch, startAsHost, waitForText } from "./harness.mjs";
 
 let app;
 before(async () => (app = await launch()));
@@ -27,7 +27,8 @@ test("the host admits a knock and sees the guest's moving, non-black video", asy
   const tile = ".tile[data-member='00000000000000b2'] canvas";
   await page.waitForFunction((s) => Number(document.querySelector(s)?.dataset.frames) > 2, tile);
   const a = await canvasStats(page, tile);
-  await page.waitForTimeout(300);
+  // A newer picture has been drawn (a fixed wait may see none on a slow machine).
+  await page.waitForFunction(([s, n]) => Number(document.querySelector(s)?.dataset.frames) > n, [tile, a.frames]);
   const b = await canvasStats(page, tile);
   assert.equal(a.renderer, "webgl");
   assert.ok(a.mean > 30 && a.std > 20, JSON.stringify(a));
@@ -53,6 +54,8 @@ test("a hidden window stops drawing and receiving video, and gets it back when s
   assert.equal(await page.$eval(tile, (c) => Number(c.dataset.frames)), frozen, "nothing drawn while hidden");
   await show("visible");
   await page.waitForFunction(() => window.__fake.watching() >= 2);
+  // Drawing again restarts the count at 1: until then the frozen count (> 2) is still there.
+  await page.waitForFunction(([s, n]) => Number(document.querySelector(s)?.dataset.frames) !== n, [tile, frozen]);
   await page.waitForFunction((s) => Number(document.querySelector(s)?.dataset.frames) > 2, tile);
   assert.deepEqual(errors, []);
 });
@@ -112,6 +115,8 @@ test("the security panel shows the encryption state, the code to compare, and wh
   await page.waitForSelector("#e2ee-state[data-state=on]");
   const code = await page.textContent("#security-code");
   assert.match(code, /^(\d{4} ){5}\d{4}$/);
+  // The new key for two comes after the admit, on the fake's timer, not with the guest's video.
+  await waitForText(page, "#security-panel", /Key epoch \d+, 2 devices hold the keys/);
   assert.match(await page.textContent("#security-panel"), /Key epoch \d+, 2 devices hold the keys/);
   assert.match(await page.textContent(".verification"), /Kari Nordmann.*Not verified/);
   await page.evaluate(() => window.__fake.emit({ type: "security_code", epoch: 9, code: "1111 2222 3333 4444 5555 6666", members: 3 }));
@@ -180,6 +185,8 @@ test("errors during the meeting, a lost server and host requests are shown", asy
   await page.waitForSelector("[role=alert][data-code='media.device_failed']");
   assert.match(await page.textContent(".notices"), /A host muted your microphone/);
   assert.match(await page.textContent(".notices"), /stopped working \(was it unplugged\?\)/);
+  // The button follows "muted by the host" in an effect, after the paint that shows the notice.
+  await page.waitForSelector("#toggle-mic[aria-pressed=true]");
   assert.equal(await page.getAttribute("#toggle-mic", "aria-pressed"), "true", "muted by the host shows as muted");
   await page.evaluate(() => window.__fake.emit({ type: "resumed", after_restart: false }));
   await page.waitForSelector("#reconnecting", { state: "detached" });

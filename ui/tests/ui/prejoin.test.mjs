@@ -17,7 +17,8 @@ test("the camera preview is drawn with WebGL from I420 and moves", async () => {
   const { page } = await prejoin();
   await page.waitForFunction(() => Number(document.querySelector(".preview canvas")?.dataset.frames) > 2);
   const a = await canvasStats(page, ".preview canvas");
-  await page.waitForTimeout(300);
+  // A newer picture has been drawn (a fixed wait may see none on a slow machine).
+  await page.waitForFunction((n) => Number(document.querySelector(".preview canvas")?.dataset.frames) > n, a.frames);
   const b = await canvasStats(page, ".preview canvas");
   assert.equal(a.renderer, "webgl");
   assert.ok(a.mean > 30 && a.std > 20, `not black, not flat: ${JSON.stringify(a)}`);
@@ -26,6 +27,8 @@ test("the camera preview is drawn with WebGL from I420 and moves", async () => {
 
 test("the microphone meter moves", async () => {
   const { page } = await prejoin();
+  // The meter runs once the preview has started (an effect after paint, then the backend).
+  await page.waitForFunction(() => Number(document.querySelector("#mic-meter")?.getAttribute("aria-valuenow")) > 0);
   const values = new Set();
   for (let i = 0; i < 8; i++) {
     values.add(await page.getAttribute("#mic-meter", "aria-valuenow"));

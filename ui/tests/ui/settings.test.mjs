@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launch } from "./harness.mjs";
+import { launch, waitForText } from "./harness.mjs";
 
 let app;
 before(async () => (app = await launch()));
@@ -10,6 +10,8 @@ test("settings show devices, server and TURN, the identity fingerprint and langu
   const { page } = await app.open();
   await page.click("#open-settings");
   await page.waitForSelector("#s-camera option[value='camera:fake-usb']", { state: "attached" });
+  // The identity is its own backend call: the devices having arrived does not mean it has.
+  await waitForText(page, "#fingerprint", /^3f9a 5c0e 7b1d/);
   assert.match(await page.textContent("#fingerprint"), /^3f9a 5c0e 7b1d/);
   await page.selectOption("#s-camera", "camera:fake-usb");
   await page.fill("#s-server", "meet.example.org:7443");
