@@ -38,6 +38,11 @@ grep -q '^MimeType=.*x-scheme-handler/trygg' "$entry" || fail "the desktop entry
 grep -q '^MimeType=.*text/calendar' "$entry" || fail "the desktop entry does not claim .ics files"
 grep -q '^Exec=trygg-desktop %u$' "$entry" || fail "the desktop entry does not pass the link on (Exec=… %u): $(grep Exec "$entry")"
 echo "[package] $(basename "$entry"): claims x-scheme-handler/trygg and text/calendar, Exec passes %u"
+# Libraries the app links that Tauri's own dependencies do not bring: the package must name them.
+depends=$(dpkg-deb -f "$deb" Depends)
+ldd "$tmp/root/usr/bin/trygg-desktop" | grep -q 'libpipewire-0\.3' || fail "the app no longer links PipeWire: update this check"
+echo "$depends" | grep -q 'libpipewire-0\.3-0' || fail "the app links PipeWire (Wayland screen sharing) but the package does not depend on libpipewire-0.3-0: $depends"
+echo "[package] depends on libpipewire-0.3-0, which the Wayland screen share links"
 
 # What `apt install` then the desktop do: the prefix's applications are indexed, the app is on PATH.
 update-desktop-database "$tmp/root/usr/share/applications"

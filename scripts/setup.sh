@@ -35,6 +35,8 @@ fi
 # nasm for openh264's assembly (without it openh264 silently builds ~3x slower), clang for the
 # V4L2 bindings, ALSA headers for audio devices.
 packages=(build-essential pkg-config clang libclang-dev cmake nasm libasound2-dev)
+# Screen sharing on Wayland talks to PipeWire (its headers; bindings are made with libclang).
+packages+=(libpipewire-0.3-dev)
 # The desktop app (Tauri 2): WebKitGTK and GTK 3, and what Tauri documents for menus, the tray and
 # icons. Node.js and npm build its UI (ui/).
 packages+=(libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev)
@@ -55,6 +57,10 @@ if [ "$want" = test ]; then
   # window too: Xvfb, WebKitGTK's WebDriver (driven through tauri-driver, below), xclip to read
   # the invite link the app puts on the clipboard.
   packages+=(xvfb xauth webkit2gtk-driver xclip curl)
+  # Screen sharing on Wayland is tested through the real portal: a headless sway showing a known
+  # slide, PipeWire and WirePlumber, xdg-desktop-portal with its wlroots backend
+  # (tests/wayland/portal-stack.sh starts them on a private bus).
+  packages+=(sway swaybg grim xdg-desktop-portal xdg-desktop-portal-wlr pipewire pipewire-bin wireplumber dbus-bin)
 fi
 
 missing=()

@@ -26,7 +26,7 @@ fn map_err(e: cpal::Error, kind: DeviceKind, name: &str) -> MediaError {
     use cpal::ErrorKind as K;
     match e.kind() {
         K::DeviceBusy => MediaError::DeviceBusy { kind, name: name.to_owned() },
-        K::PermissionDenied => MediaError::PermissionDenied { kind },
+        K::PermissionDenied => MediaError::PermissionDenied { kind, how: super::error::GRANT_IN_PRIVACY_SETTINGS },
         K::DeviceNotAvailable => MediaError::DeviceNotFound { kind, id: name.to_owned() },
         _ => MediaError::DeviceFailed { kind, detail: e.to_string() },
     }

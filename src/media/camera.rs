@@ -31,7 +31,7 @@ fn device_error(e: nokhwa::NokhwaError, name: &str) -> MediaError {
     if lower.contains("busy") {
         MediaError::DeviceBusy { kind: DeviceKind::Camera, name: name.to_owned() }
     } else if lower.contains("permission") || lower.contains("denied") || lower.contains("not authorized") {
-        MediaError::PermissionDenied { kind: DeviceKind::Camera }
+        MediaError::PermissionDenied { kind: DeviceKind::Camera, how: super::error::GRANT_IN_PRIVACY_SETTINGS }
     } else {
         MediaError::DeviceFailed { kind: DeviceKind::Camera, detail: text }
     }

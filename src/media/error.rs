@@ -59,10 +59,12 @@ pub enum MediaError {
         name: String,
     },
     /// The OS refused access.
-    #[error("access to the {kind} was denied; allow Trygg to use it in the system's privacy settings")]
+    #[error("access to the {kind} was denied; {how}")]
     PermissionDenied {
-        /// Camera, microphone or speaker.
+        /// Camera, microphone, speaker or screen.
         kind: DeviceKind,
+        /// How to grant it.
+        how: &'static str,
     },
     /// The device failed or went away while in use.
     #[error("{kind} failed: {detail}")]
@@ -116,6 +118,9 @@ pub enum MediaError {
     #[error("media pipeline closed")]
     Closed,
 }
+
+/// How to grant a camera, microphone or speaker that the OS refused.
+pub const GRANT_IN_PRIVACY_SETTINGS: &str = "allow Trygg to use it in the system's privacy settings";
 
 impl MediaError {
     pub(crate) fn invalid(what: &'static str, why: impl Into<String>) -> Self {

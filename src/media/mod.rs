@@ -47,5 +47,5 @@ pub mod synthetic_video;
 pub mod wav;
 pub mod y4m;
 
-pub use error::{DeviceKind, MediaError};
+pub use error::{DeviceKind, GRANT_IN_PRIVACY_SETTINGS, MediaError};
 pub use frame::{AudioFrame, FrameDuration, SAMPLE_RATE, VideoFrame};

@@ -76,6 +76,10 @@ struct Driver {
     signal_key: crate::e2ee::sealed_signal::SignalKey,
     /// Our screen share.
     share: Option<share::OwnShare>,
+    /// The share being opened (a portal dialog may wait for the user): its number, so a stop
+    /// or a newer share makes a late one void.
+    share_opening: u64,
+    share_opened_tx: mpsc::UnboundedSender<share::Opened>,
     /// Who told us they share.
     sharers: BTreeSet<MemberId>,
     done: Option<MeetingEvent>,
@@ -109,6 +113,7 @@ pub(super) fn spawn(
     let room = RoomClient::new(config.target.room.clone(), intent, ClientConfig::default(), Duration::ZERO);
     let (ws_tx, ws_rx) = mpsc::unbounded_channel();
     let (peer_tx, peer_rx) = mpsc::unbounded_channel();
+    let (share_opened_tx, share_opened_rx) = mpsc::unbounded_channel();
     let driver = Driver {
         target: config.target,
         peer_config: config.peer,
@@ -135,10 +140,12 @@ pub(super) fn spawn(
         trust,
         signal_key,
         share: None,
+        share_opening: 0,
+        share_opened_tx,
         sharers: BTreeSet::new(),
         done: None,
     };
-    tokio::spawn(driver.run(commands, ws_rx, peer_rx));
+    tokio::spawn(driver.run(commands, ws_rx, peer_rx, share_opened_rx));
     Ok(())
 }
 
@@ -248,6 +255,7 @@ impl Driver {
         mut commands: mpsc::UnboundedReceiver<MeetingCommand>,
         mut ws_rx: mpsc::UnboundedReceiver<WsEvent>,
         mut peer_rx: mpsc::UnboundedReceiver<(MemberId, PeerEvent)>,
+        mut share_opened: mpsc::UnboundedReceiver<share::Opened>,
     ) {
         let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
         let mut media_tick = tokio::time::interval(Duration::from_millis(20));
@@ -256,7 +264,7 @@ impl Driver {
             let reconnect = self.reconnect_at.unwrap_or_else(far_future);
             tokio::select! {
                 cmd = commands.recv() => match cmd {
-                    Some(MeetingCommand::StartShare(target)) => self.start_share(&target).await,
+                    Some(MeetingCommand::StartShare(target)) => self.start_share(target).await,
                     Some(MeetingCommand::StopShare) => self.stop_share(super::ShareEnd::Stopped).await,
                     Some(c) => self.command(c),
                     None => self.command(MeetingCommand::Leave),
@@ -270,6 +278,7 @@ impl Driver {
                     WsEvent::Closed => self.lost_connection(),
                 },
                 Some((member, ev)) = peer_rx.recv() => self.peer_event(member, ev),
+                Some(opened) = share_opened.recv() => self.share_opened(opened).await,
                 _ = tokio::time::sleep_until(room_wake.into()) => self.room.handle_timeout(self.now()),
                 _ = tokio::time::sleep_until(reconnect.into()) => self.connect().await,
                 _ = stats_tick.tick() => self.stats().await,

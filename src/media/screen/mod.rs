@@ -6,7 +6,7 @@
 //! | System | Backend | State |
 //! |---|---|---|
 //! | Linux, X11 (and Xwayland apps) | [`x11`]: `GetImage` on the root window or one window, via x11rb | built and tested here under Xvfb |
-//! | Linux, Wayland | xdg-desktop-portal ScreenCast + PipeWire | not in this build: a clear [`MediaError::Unsupported`] instead of a black picture |
+//! | Linux, Wayland | [`portal`]: xdg-desktop-portal ScreenCast (the system's dialog chooses), pictures over PipeWire | built and tested here in a headless sway with xdg-desktop-portal-wlr |
 //! | macOS, Windows | ScreenCaptureKit, Windows.Graphics.Capture | not in this build: [`MediaError::Unsupported`] |
 //!
 //! Pictures come out as I420 at the source's own size (cropped to even width and height), at
@@ -15,6 +15,8 @@
 //! meeting can stop the share and tell everyone.
 
 pub mod pace;
+#[cfg(all(target_os = "linux", feature = "screen-portal"))]
+pub mod portal;
 pub mod synthetic;
 #[cfg(all(target_os = "linux", feature = "screen"))]
 pub mod x11;
@@ -108,58 +110,85 @@ impl ShareTarget {
     }
 }
 
-/// Which windowing system this session has, as far as screen capture is concerned.
-fn session() -> Result<(), MediaError> {
+/// Where the pictures of a screen come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    /// X11: the display named by `DISPLAY`.
+    X11,
+    /// Wayland: the desktop portal's dialog, then PipeWire.
+    Portal,
+}
+
+/// Which backend this session needs: Wayland (`WAYLAND_DISPLAY`) goes through the portal even
+/// when Xwayland also sets `DISPLAY`, since X11 there sees only X11 windows and a black desktop.
+fn backend() -> Result<Backend, MediaError> {
     let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
-    if cfg!(target_os = "linux") && !set("DISPLAY") {
-        if set("WAYLAND_DISPLAY") {
-            return Err(MediaError::Unsupported {
-                format: "screen capture",
-                why: "this is a Wayland session without X11; sharing there needs the desktop portal \
-                      (xdg-desktop-portal ScreenCast), which this build does not have yet"
-                    .into(),
-            });
-        }
-        return Err(MediaError::NoDevice {
-            kind: super::DeviceKind::Screen,
-            hint: Some("no display: DISPLAY is not set"),
-        });
+    if !cfg!(target_os = "linux") {
+        return Err(unsupported());
     }
-    Ok(())
+    if set("WAYLAND_DISPLAY") {
+        return if cfg!(feature = "screen-portal") {
+            Ok(Backend::Portal)
+        } else {
+            Err(MediaError::Unsupported {
+                format: "screen capture",
+                why: "this is a Wayland session, and this build has no desktop-portal screen sharing (feature \
+                      \"screen-portal\")"
+                    .into(),
+            })
+        };
+    }
+    if set("DISPLAY") {
+        return Ok(Backend::X11);
+    }
+    Err(MediaError::NoDevice {
+        kind: super::DeviceKind::Screen,
+        hint: Some("no display: neither WAYLAND_DISPLAY nor DISPLAY is set"),
+    })
+}
+
+/// True when opening a screen or window waits for the user's choice in the system's dialog
+/// (the desktop portal), so the caller should not wait on it in line.
+pub fn opens_in_dialog() -> bool {
+    matches!(backend(), Ok(Backend::Portal))
 }
 
 /// Lists the screens and windows that can be shared, with thumbnails `thumb_width` wide (0: none).
+/// Through the portal the user chooses in the system's dialog, so the list has one entry each
+/// for "a screen" and "a window", without thumbnails.
 pub fn list(thumb_width: u32) -> Result<Vec<ShareSource>, MediaError> {
-    session()?;
-    #[cfg(all(target_os = "linux", feature = "screen"))]
-    {
-        x11::list(thumb_width)
-    }
-    #[cfg(not(all(target_os = "linux", feature = "screen")))]
-    {
-        let _ = thumb_width;
-        Err(unsupported())
+    match backend()? {
+        #[cfg(all(target_os = "linux", feature = "screen"))]
+        Backend::X11 => x11::list(thumb_width),
+        #[cfg(all(target_os = "linux", feature = "screen-portal"))]
+        Backend::Portal => portal::list(),
+        #[allow(unreachable_patterns)]
+        _ => {
+            let _ = thumb_width;
+            Err(unsupported())
+        }
     }
 }
 
-/// Opens a share source at `fps`.
+/// Opens a share source at `fps`. Through the portal this waits for the user's choice in the
+/// system's dialog.
 pub fn open(target: &ShareTarget, fps: u32, clock: SharedClock) -> Result<VideoSource, MediaError> {
     if let ShareTarget::Synthetic { width, height, still } = target {
         return Ok(Box::new(synthetic::SyntheticScreen::new(*width, *height, fps, clock)?.still(*still)));
     }
-    session()?;
-    #[cfg(all(target_os = "linux", feature = "screen"))]
-    {
-        Ok(Box::new(x11::X11Capture::open(target, fps, clock)?))
-    }
-    #[cfg(not(all(target_os = "linux", feature = "screen")))]
-    {
-        let _ = (fps, clock);
-        Err(unsupported())
+    match backend()? {
+        #[cfg(all(target_os = "linux", feature = "screen"))]
+        Backend::X11 => Ok(Box::new(x11::X11Capture::open(target, fps, clock)?)),
+        #[cfg(all(target_os = "linux", feature = "screen-portal"))]
+        Backend::Portal => Ok(Box::new(portal::PortalCapture::open(target, fps, clock)?)),
+        #[allow(unreachable_patterns)]
+        _ => {
+            let _ = (fps, clock);
+            Err(unsupported())
+        }
     }
 }
 
-#[cfg(not(all(target_os = "linux", feature = "screen")))]
 fn unsupported() -> MediaError {
     MediaError::Unsupported {
         format: "screen capture",

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use super::{Driver, Lane, forward};
+use crate::media::MediaError;
 use crate::media::screen::{self, ShareTarget};
 use crate::media::sink::video_channel;
 use crate::meeting::incoming::{Incoming, IncomingSinks};
@@ -30,20 +31,46 @@ pub(super) struct OwnShare {
 /// One participant's share as this device receives it.
 pub(super) type ShareSlot = Arc<Mutex<Option<Arc<Incoming>>>>;
 
+/// A share source opened off the driver's task: which request it answers, and the result.
+pub(super) type Opened = (u64, Result<ShareOut, MediaError>);
+
 impl Driver {
-    /// Starts sharing `target` (replacing a share already running).
-    pub(super) async fn start_share(&mut self, target: &str) {
-        let Some(me) = self.room.me() else {
+    /// Starts sharing `target` (replacing a share already running). A source chosen in the
+    /// desktop portal's dialog is opened on a blocking thread, since the dialog waits for the
+    /// user and the meeting must go on meanwhile; [`Driver::share_opened`] takes over when it
+    /// answers. X11 and synthetic sources open at once.
+    pub(super) async fn start_share(&mut self, target: String) {
+        if self.room.me().is_none() {
             self.emit(MeetingEvent::Error {
                 code: "share.not_in_meeting".into(),
                 message: "sharing starts once you are in the meeting".into(),
             });
             return;
+        }
+        self.share_opening += 1;
+        let (n, keys, clock) = (self.share_opening, self.secure.keys.clone(), self.clock.clone());
+        let open = move || {
+            ShareTarget::parse(&target)
+                .and_then(|t| screen::open(&t, SHARE_FPS, clock.clone()))
+                .and_then(|source| ShareOut::start(source, share_h264(), keys, clock))
         };
-        let opened = ShareTarget::parse(target).and_then(|t| screen::open(&t, SHARE_FPS, self.clock.clone()));
-        let out = opened
-            .and_then(|source| ShareOut::start(source, share_h264(), self.secure.keys.clone(), self.clock.clone()));
-        let out = match out {
+        if !screen::opens_in_dialog() {
+            return self.share_opened((n, open())).await;
+        }
+        let tx = self.share_opened_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = tx.send((n, open()));
+        });
+    }
+
+    /// A share source is open (or could not be): starts sending it, unless it was stopped or
+    /// replaced meanwhile.
+    pub(super) async fn share_opened(&mut self, (n, opened): Opened) {
+        if n != self.share_opening {
+            return; // Dropping it stops its capture.
+        }
+        let Some(me) = self.room.me() else { return };
+        let out = match opened {
             Ok(o) => o,
             Err(e) => {
                 self.emit(MeetingEvent::Error {
@@ -83,6 +110,8 @@ impl Driver {
 
     /// Stops our share, if one runs, and tells everyone.
     pub(super) async fn stop_share(&mut self, reason: ShareEnd) {
+        // A share still being opened is void too.
+        self.share_opening += 1;
         let Some(share) = self.share.take() else { return };
         for p in self.peers.values_mut() {
             for t in p.share_tasks.drain(..) {

@@ -197,6 +197,9 @@ export interface FakeControls {
   remoteShareStop(member: string, reason?: ShareEnd): void;
   /** The window we share closes (or the screen goes away): our share stops by itself. */
   shareSourceGone(): void;
+  /** The next share does not start: the meeting answers with this error, as when the system's
+   *  sharing dialog is cancelled. */
+  refuseNextShare(error: BackendError): void;
 }
 
 export function createFakeBackend(): Backend & { controls: FakeControls } {
@@ -217,6 +220,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
   let statsTick: () => void = () => undefined;
   let shareAnswer: ShareSourceView[] | BackendError | null = null;
   let sharing: ShareSourceView | null = null;
+  let shareRefusal: BackendError | null = null;
   const remoteShares = new Set<string>();
 
   const emit = (e: UiEvent) => listeners.forEach((l) => l(e));
@@ -351,6 +355,11 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       case "start_share": {
         const source = shareList().find((s) => s.id === c.source);
         if (!source) return emit({ type: "error", code: "media.device_not_found", message: `the screen could not be shared: no ${c.source}` });
+        if (shareRefusal) {
+          const { code, message } = shareRefusal;
+          shareRefusal = null;
+          return later(() => emit({ type: "error", code, message: `the screen could not be shared: ${message}` }));
+        }
         if (sharing) emit({ type: "share_stopped", member: me, reason: "stopped" });
         sharing = source;
         return later(() => emit({ type: "share_started", member: me, source: `${source.kind} "${source.name}"` }));
@@ -415,6 +424,9 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     },
     shareSources(answer) {
       shareAnswer = answer;
+    },
+    refuseNextShare(error) {
+      shareRefusal = error;
     },
     remoteShare(member) {
       if (!remotes.has(member) || remoteShares.has(member)) return;

@@ -21,6 +21,12 @@ export function groupSources(sources: ShareSourceView[]): { screens: ShareSource
 }
 
 /** "1920 × 1080". */
+/** On Wayland the system's own dialog chooses the screen or window: the backend lists one
+ *  entry for "a screen" and one for "a window", with no number, size or thumbnail. */
+export function isPortalChoice(s: { id: string }): boolean {
+  return s.id === "screen" || s.id === "window";
+}
+
 export function sizeLabel(width: number, height: number): string {
   return `${width} × ${height}`;
 }

@@ -5,7 +5,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { ShareSourceView } from "../backend/types";
 import { Modal } from "../components/modal";
 import { useI18n } from "../i18n/i18n";
-import { groupSources, sizeLabel } from "./share";
+import { groupSources, isPortalChoice, sizeLabel } from "./share";
 
 interface Props {
   /** What can be shared; null while the shell looks. */
@@ -84,11 +84,11 @@ function SourceGroup({ id, title, sources, chosen, onChoose, onShare }: GroupPro
               <img class="thumb" src={s.thumbnail} alt="" />
             ) : (
               <span class="thumb none" aria-hidden="true">
-                {t("share.no_thumbnail")}
+                {t(isPortalChoice(s) ? "share.portal.preview" : "share.no_thumbnail")}
               </span>
             )}
-            <span class="name">{s.name}</span>
-            <span class="size">{sizeLabel(s.width, s.height)}</span>
+            <span class="name">{isPortalChoice(s) ? t(s.id === "window" ? "share.portal.window" : "share.portal.screen") : s.name}</span>
+            {s.width > 0 && <span class="size">{sizeLabel(s.width, s.height)}</span>}
           </label>
         ))}
       </div>

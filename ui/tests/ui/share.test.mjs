@@ -222,7 +222,8 @@ test("the share button is disabled with the reason when nothing can be shared, a
   await page.evaluate(() => window.__fake.shareSources({ code: "media.unsupported", message: "a Wayland session without the portal" }));
   await startAsHost(page);
   await page.waitForSelector("#toggle-share[aria-disabled=true]");
-  const reason = "This desktop session does not let Trygg share the screen (Wayland without screen-sharing support). Log in with an X11 session to share.";
+  const reason =
+    "This desktop session has no screen-sharing portal. Install xdg-desktop-portal and the portal for your desktop (xdg-desktop-portal-gnome, -kde or -wlr), then log in again.";
   assert.equal(await page.getAttribute("#toggle-share", "aria-description"), reason);
   assert.equal(await page.getAttribute("#toggle-share", "title"), reason);
   // Blocked, it still takes the focus (so the reason can be read out); pressing it says why.
@@ -230,7 +231,7 @@ test("the share button is disabled with the reason when nothing can be shared, a
   assert.equal(await page.evaluate(() => document.activeElement?.id), "toggle-share");
   await page.keyboard.press("Enter");
   await page.waitForSelector("#share-unavailable[data-code='media.unsupported']");
-  assert.match(await page.textContent("#share-unavailable"), /does not let Trygg share the screen/);
+  assert.match(await page.textContent("#share-unavailable"), /has no screen-sharing portal\. Install xdg-desktop-portal/);
   assert.equal(await page.$("#share-picker"), null, "no picker");
   await page.keyboard.press("Control+Shift+KeyE");
   assert.equal(await page.$("#share-picker"), null, "nor by the shortcut");
@@ -275,4 +276,35 @@ test("the picker speaks Norwegian Bokmål and Swedish", async () => {
     await page.click("#go-home");
     await page.waitForSelector("#new-meeting");
   }
+});
+
+test("on Wayland the picker offers a screen and a window for the system's dialog, and a refusal there is explained", async () => {
+  const { page } = await app.open();
+  await page.evaluate(() =>
+    window.__fake.shareSources([
+      { id: "screen", kind: "screen", name: "A screen, chosen in the system's sharing dialog", width: 0, height: 0, thumbnail: null },
+      { id: "window", kind: "window", name: "A window, chosen in the system's sharing dialog", width: 0, height: 0, thumbnail: null },
+    ]),
+  );
+  await startAsHost(page);
+  await page.click("#toggle-share");
+  await page.waitForSelector("#share-picker label[data-source='window']");
+  const entries = await page.$$eval("#share-picker label.source", (ls) =>
+    ls.map((l) => [l.dataset.source, l.querySelector(".name").textContent, l.querySelector(".thumb").textContent, l.querySelector(".size")]),
+  );
+  assert.deepEqual(entries, [
+    ["screen", "A screen", "The system will ask you which one", null],
+    ["window", "A window", "The system will ask you which one", null],
+  ]);
+  await page.evaluate(() =>
+    window.__fake.refuseNextShare({
+      code: "media.permission_denied",
+      message: "access to the screen was denied; sharing was cancelled or refused in the system's sharing dialog",
+    }),
+  );
+  await page.click("label[data-source='screen']");
+  await page.click("#share-start");
+  const problem = await page.waitForSelector("#share-problem");
+  assert.match(await problem.textContent(), /it was cancelled in the sharing dialog, or screen recording is not allowed for Trygg\. Share again/);
+  assert.equal(await page.$("#share-banner"), null);
 });
