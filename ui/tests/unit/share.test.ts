@@ -4,12 +4,12 @@ import { test } from "node:test";
 import { bmpDataUrl, defaultShareSources, slidePicture } from "../../src/backend/fake";
 import { problems, shareSources } from "../../src/backend/validate";
 import { translator } from "../../src/i18n/i18n";
-import { groupSources, NO_SOURCES, shareReasonKey, sharingLabel, sizeLabel } from "../../src/meeting/share";
+import { groupSources, isPortalChoice, NO_SOURCES, shareReasonKey, sharingLabel, sizeLabel } from "../../src/meeting/share";
 
 test("why sharing cannot happen is told by the error's own sentence, else a general one", () => {
   const en = translator("en");
   assert.equal(shareReasonKey({ code: "media.unsupported", message: "" }, "share.unavailable"), "share.reason.media.unsupported");
-  assert.match(en(shareReasonKey({ code: "media.unsupported", message: "" }, "share.unavailable")), /Wayland/);
+  assert.match(en(shareReasonKey({ code: "media.unsupported", message: "" }, "share.unavailable")), /no screen-sharing portal\. Install xdg-desktop-portal/);
   assert.match(en(shareReasonKey({ code: "media.no_device", message: "" }, "share.unavailable")), /no display was found/);
   assert.match(en(shareReasonKey(NO_SOURCES, "share.unavailable")), /no screen or window to share/);
   assert.match(en(shareReasonKey({ code: "share.source_gone", message: "" }, "share.failed")), /window you shared was closed/);
@@ -17,6 +17,13 @@ test("why sharing cannot happen is told by the error's own sentence, else a gene
   assert.equal(shareReasonKey({ code: "media.codec", message: "" }, "share.failed"), "share.failed");
   assert.equal(shareReasonKey({ code: "shell.task", message: "" }, "share.unavailable"), "share.unavailable");
   assert.equal(shareReasonKey({ code: "", message: "" }, "share.unavailable"), "share.unavailable");
+});
+
+test("the portal's two choices are told apart from numbered X11 sources", () => {
+  assert.equal(isPortalChoice({ id: "screen" }), true);
+  assert.equal(isPortalChoice({ id: "window" }), true);
+  assert.equal(isPortalChoice({ id: "screen:0" }), false);
+  assert.equal(isPortalChoice({ id: "window:0x3a00007" }), false);
 });
 
 test("the picker groups screens and windows, each in the shell's order, and shows sizes", () => {
