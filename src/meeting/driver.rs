@@ -539,6 +539,11 @@ impl Driver {
                 }
                 self.lost_connection();
             }
+            // A relay (or a host's action) aimed at someone who has just left: the departure is
+            // its own event already, so the server's refusal is not shown as an error.
+            RoomEvent::Error { code, message } if code == "room.unknown_member" => {
+                tracing::debug!("refused for a member who has left: {message}");
+            }
             RoomEvent::Error { code, message } => self.emit(MeetingEvent::Error { code, message }),
             RoomEvent::HostChanged { .. } => {}
         }
