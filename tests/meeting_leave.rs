@@ -6,41 +6,9 @@ mod common;
 
 #[test]
 fn a_participant_leaving_gives_the_others_no_error() {
-    let mut anna = common::process::Proc::start(
-        "anna",
-        &[
-            "host",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-admit",
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "synthetic",
-            "--seconds",
-            "20",
-        ],
-    );
+    let mut anna = common::process::Proc::host("anna", &["--video", "synthetic", "--seconds", "20"], &[]);
     let link = anna.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
-    let mut bo = common::process::Proc::start(
-        "bo",
-        &[
-            "join",
-            &link,
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "synthetic",
-            "--seconds",
-            "4",
-        ],
-    );
+    let mut bo = common::process::Proc::join("bo", &link, &["--video", "synthetic", "--seconds", "4"]);
     bo.wait(15.0, "Anna's video", |v| v["type"] == "first_remote_video");
     anna.wait(15.0, "Bo's departure", |v| v["type"] == "participant_left");
     // Two more seconds of Anna's meeting: stats ticks, a new security code, and no error.

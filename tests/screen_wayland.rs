@@ -130,46 +130,17 @@ fn a_wayland_screen_shared_through_the_portal_reaches_the_viewer_readable_and_it
 
     // Anna shares her screen through the portal; Bo (no Wayland of his own) records what he gets.
     let rec = tempfile::tempdir().unwrap();
-    let mut anna = common::process::Proc::start_with_env(
+    let mut anna = common::process::Proc::host(
         "anna",
-        &[
-            "host",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-admit",
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "none",
-            "--share",
-            "screen",
-            "--seconds",
-            "40",
-        ],
+        &["--video", "none", "--share", "screen", "--seconds", "40"],
         &stack.vars(),
     );
     let link = anna.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
     anna.wait(15.0, "Anna's share through the portal", |v| v["type"] == "share_started");
-    let mut bo = common::process::Proc::start(
+    let mut bo = common::process::Proc::join(
         "bo",
-        &[
-            "join",
-            &link,
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "none",
-            "--record",
-            rec.path().to_str().unwrap(),
-            "--seconds",
-            "12",
-        ],
+        &link,
+        &["--video", "none", "--record", rec.path().to_str().unwrap(), "--seconds", "12"],
     );
     bo.wait(15.0, "Anna's share", |v| v["type"] == "share_started");
     let stats =
@@ -216,26 +187,9 @@ fn a_share_refused_in_the_portal_says_how_to_allow_it() {
     // The backend finds no screen to offer, so the portal answers "cancelled", as it does when
     // the user closes its dialog.
     let stack = Stack::start(&image, &[("WPS_OUTPUT_NAME", "NO-SUCH-OUTPUT")]);
-    let mut anna = common::process::Proc::start_with_env(
+    let mut anna = common::process::Proc::host(
         "anna",
-        &[
-            "host",
-            "--listen",
-            "127.0.0.1:0",
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "none",
-            "--audio",
-            "none",
-            "--share",
-            "screen",
-            "--seconds",
-            "20",
-        ],
+        &["--video", "none", "--audio", "none", "--share", "screen", "--seconds", "20"],
         &stack.vars(),
     );
     let e = anna.wait(15.0, "the refusal", |v| v["type"] == "error");

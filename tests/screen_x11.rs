@@ -263,47 +263,14 @@ fn a_shared_screen_arrives_as_drawn_and_the_marker_is_followed() {
 
     // Anna shares that screen (her process sees only this display); Bo records what he gets.
     let rec = tempfile::tempdir().unwrap();
-    let mut anna = common::process::Proc::start_with_env(
+    let mut anna = common::process::Proc::host(
         "anna",
-        &[
-            "host",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-admit",
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "none",
-            "--share",
-            "screen:0",
-            "--seconds",
-            "40",
-        ],
+        &["--video", "none", "--share", "screen:0", "--seconds", "40"],
         &[("DISPLAY", &x.display)],
     );
     let link = anna.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
     let dir = rec.path().to_str().unwrap();
-    let mut bo = common::process::Proc::start(
-        "bo",
-        &[
-            "join",
-            &link,
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "none",
-            "--record",
-            dir,
-            "--seconds",
-            "9",
-        ],
-    );
+    let mut bo = common::process::Proc::join("bo", &link, &["--video", "none", "--record", dir, "--seconds", "9"]);
     bo.wait(15.0, "Anna's share", |v| v["type"] == "share_started");
     let stats =
         bo.wait(15.0, "share stats", |v| v["type"] == "stats" && v["peers"][0]["share"]["frames"].as_u64() > Some(10));
@@ -389,44 +356,13 @@ fn a_shared_window_that_closes_stops_the_share_for_everyone() {
     std::thread::sleep(Duration::from_millis(200));
 
     let target = format!("window:{win:#x}");
-    let mut anna = common::process::Proc::start_with_env(
+    let mut anna = common::process::Proc::host(
         "anna",
-        &[
-            "host",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-admit",
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "none",
-            "--share",
-            &target,
-            "--seconds",
-            "30",
-        ],
+        &["--video", "none", "--share", &target, "--seconds", "30"],
         &[("DISPLAY", &x.display)],
     );
     let link = anna.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
-    let mut bo = common::process::Proc::start(
-        "bo",
-        &[
-            "join",
-            &link,
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-            "--video",
-            "none",
-            "--seconds",
-            "30",
-        ],
-    );
+    let mut bo = common::process::Proc::join("bo", &link, &["--video", "none", "--seconds", "30"]);
     bo.wait(15.0, "the window's pictures", |v| {
         v["type"] == "stats" && v["peers"][0]["share"]["frames"].as_u64() > Some(3)
     });

@@ -21,6 +21,29 @@ impl Proc {
         Self::start_with_env(name, args, &[])
     }
 
+    /// `trygg host` of a meeting on loopback (embedded server, ephemeral identity, JSON out,
+    /// everyone admitted), with `extra` arguments and `env` set.
+    pub fn host(name: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let base = [
+            "host",
+            "--listen",
+            "127.0.0.1:0",
+            "--auto-admit",
+            "--identity",
+            "ephemeral",
+            "--json",
+            "--bind",
+            "127.0.0.1",
+        ];
+        Self::start_with_env(name, &[&base[..], extra].concat(), env)
+    }
+
+    /// `trygg join LINK` on loopback (ephemeral identity, JSON out), with `extra` arguments.
+    pub fn join(name: &str, link: &str, extra: &[&str]) -> Self {
+        let base = ["join", link, "--identity", "ephemeral", "--json", "--bind", "127.0.0.1"];
+        Self::start(name, &[&base[..], extra].concat())
+    }
+
     /// Like [`Proc::start`], with these environment variables set.
     pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = super::trygg()

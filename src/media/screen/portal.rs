@@ -71,6 +71,12 @@ fn portal_error(e: ashpd::Error) -> MediaError {
     }
 }
 
+/// The small runtime the portal's D-Bus conversation runs on (one worker, so zbus keeps reading
+/// while the capture thread runs the PipeWire loop).
+fn portal_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).thread_name("trygg-portal-io").enable_all().build()
+}
+
 /// Runs `f` on a runtime of its own, on a thread of its own, so callers inside or outside tokio
 /// can block on the portal.
 fn on_portal_thread<T: Send + 'static>(
@@ -79,12 +85,7 @@ fn on_portal_thread<T: Send + 'static>(
     std::thread::Builder::new()
         .name("trygg-portal".into())
         .spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("trygg-portal-io")
-                .enable_all()
-                .build()
-                .map_err(failed)?;
+            let rt = portal_runtime().map_err(failed)?;
             Ok(f(&rt))
         })
         .map_err(failed)?
@@ -326,12 +327,7 @@ fn run(
     (quit_tx, quit): (pw::channel::Sender<()>, pw::channel::Receiver<()>),
     granted_tx: std::sync::mpsc::Sender<Result<&'static str, MediaError>>,
 ) {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("trygg-portal-io")
-        .enable_all()
-        .build()
-    {
+    let rt = match portal_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             let _ = granted_tx.send(Err(failed(e)));
