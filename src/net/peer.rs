@@ -438,10 +438,16 @@ impl PeerLink {
             return Ok(None);
         }
         let name = if kind == RtpCodecKind::Audio { "audio" } else { "video" };
-        Self::add_out_track(pc, kind, name).await.map(Some)
+        Self::add_out_track(pc, kind, name, false).await.map(Some)
     }
 
-    async fn add_out_track(pc: &Arc<dyn PeerConnection>, kind: RtpCodecKind, name: &str) -> Result<OutTrack, NetError> {
+    /// A track to send; `fresh`: on a transceiver of its own, never a reused one.
+    async fn add_out_track(
+        pc: &Arc<dyn PeerConnection>,
+        kind: RtpCodecKind,
+        name: &str,
+        fresh: bool,
+    ) -> Result<OutTrack, NetError> {
         let ssrc: u32 = rand::random();
         let codec = codec(kind);
         let track = TrackLocalStaticSample::new(
@@ -460,7 +466,18 @@ impl PeerLink {
         )
         .map_err(NetError::webrtc)?;
         let track = Arc::new(track);
-        let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(NetError::webrtc)?;
+        let sender = if fresh {
+            // A transceiver of its own: `add_track` would reuse an idle video m-line the other side
+            // opened (say, its own camera's), where the track is never announced as a new one.
+            let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
+            let t = pc
+                .add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
+                .await
+                .map_err(NetError::webrtc)?;
+            t.sender().await.map_err(NetError::webrtc)?.ok_or(NetError::Closed)?
+        } else {
+            pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(NetError::webrtc)?
+        };
         let mime = if kind == RtpCodecKind::Audio { "audio/opus" } else { "video/h264" };
         Ok(OutTrack { track, sender, ssrc, payload_type: AtomicU8::new(0), last_capture_us: Mutex::new(None), mime })
     }
@@ -470,7 +487,7 @@ impl PeerLink {
         if self.share.lock().map_err(|_| NetError::Closed)?.is_some() {
             return Ok(());
         }
-        let t = Self::add_out_track(&self.pc, RtpCodecKind::Video, "share").await?;
+        let t = Self::add_out_track(&self.pc, RtpCodecKind::Video, "share", true).await?;
         if let Ok(mut s) = self.share.lock() {
             *s = Some(Arc::new(t));
         }
