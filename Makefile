@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 
-.PHONY: help run demo test test-ui test-desktop test-e2e test-package package bench bench-desktop fuzz clean
+.PHONY: help run demo test check-platforms test-ui test-desktop test-e2e test-package package bench bench-desktop fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -38,10 +38,18 @@ test: ## formatting, lints, every test
 	  echo "[test] skipped: no camera (no /dev/video* here); the synthetic and file video paths were tested above"; \
 	fi
 	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
+	$(CARGO) clippy --locked -p trygg -p trygg-desktop --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+	scripts/check-macos.sh
 	$(CARGO) build --locked --workspace --bins
 	scripts/desktop-e2e.sh
 	scripts/package-test.sh
 	cd ui && npm test
+
+check-platforms: ## type-check the Windows build (library, CLI, desktop app) and the macOS screen capture code
+	@scripts/setup.sh test
+	@# Not run here: these keep the per-OS code (screen capture, keychain) compiling.
+	$(CARGO) clippy --locked -p trygg -p trygg-desktop --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+	scripts/check-macos.sh
 
 test-ui: ## the desktop UI: type check, unit tests, every screen in Chromium against the fake backend
 	@scripts/setup.sh test

@@ -61,6 +61,9 @@ if [ "$want" = test ]; then
   # slide, PipeWire and WirePlumber, xdg-desktop-portal with its wlroots backend
   # (tests/wayland/portal-stack.sh starts them on a private bus).
   packages+=(sway swaybg grim xdg-desktop-portal xdg-desktop-portal-wlr pipewire pipewire-bin wireplumber dbus-bin)
+  # The Windows build is type-checked here (make check-platforms): MinGW compiles the C codecs'
+  # build scripts for the Windows target.
+  packages+=(gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix)
 fi
 
 missing=()
@@ -81,6 +84,18 @@ else
   fi
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- Rust targets (tests) ------------------------------------------------------------------------
+# The Windows and macOS screen capture code is type-checked for its targets (make check-platforms).
+if [ "$want" = test ] && command -v rustup >/dev/null 2>&1; then
+  for t in x86_64-pc-windows-gnu aarch64-apple-darwin; do
+    if ! rustup target list --installed | grep -qx "$t"; then
+      say "adding the Rust target $t (rustup)"
+      rustup target add "$t"
+    fi
+  done
+  say "Rust targets for the Windows and macOS checks: present"
 fi
 
 # --- cargo tools (tests) -------------------------------------------------------------------------

@@ -42,6 +42,10 @@ pub fn share_h264() -> H264Config {
     }
 }
 
+/// A frame this small says the encoder has nothing left to send for the picture (a still,
+/// sharp slide codes to about 14 bytes).
+const SETTLED_BYTES: usize = 64;
+
 /// Counters of the outgoing share.
 #[derive(Debug, Default)]
 pub struct ShareOutStats {
@@ -102,11 +106,15 @@ impl ShareOut {
                         let Some(frame) = source.next_frame()? else { return Ok(()) };
                         st.captured.fetch_add(1, Ordering::Relaxed);
                         st.size.store(u64::from(frame.width()) << 32 | u64::from(frame.height()), Ordering::Relaxed);
-                        let wait = pace.after(fingerprint(&frame));
+                        let print = fingerprint(&frame);
                         if kf.swap(false, Ordering::Relaxed) {
                             encoder.request_keyframe();
                         }
-                        if let Some(e) = encoder.encode(&frame)? {
+                        let encoded = encoder.encode(&frame)?;
+                        // Skipped (repaying a keyframe) or a real frame: the encoder is not done.
+                        let settled = encoded.as_ref().is_some_and(|e| e.data.len() <= SETTLED_BYTES);
+                        let wait = pace.after(print, settled);
+                        if let Some(e) = encoded {
                             let mut sealed = Vec::with_capacity(e.data.len() + 64);
                             let encrypted = keys
                                 .lock()

@@ -7,17 +7,27 @@
 //! |---|---|---|
 //! | Linux, X11 (and Xwayland apps) | [`x11`]: `GetImage` on the root window or one window, via x11rb | built and tested here under Xvfb |
 //! | Linux, Wayland | [`portal`]: xdg-desktop-portal ScreenCast (the system's dialog chooses), pictures over PipeWire | built and tested here in a headless sway with xdg-desktop-portal-wlr |
-//! | macOS, Windows | ScreenCaptureKit, Windows.Graphics.Capture | not in this build: [`MediaError::Unsupported`] |
+//! | Windows 10 1903 and later | `wgc`: Windows.Graphics.Capture, via windows-capture | type-checked on Linux for `x86_64-pc-windows-gnu` with the whole app (`make check-platforms`); not run |
+//! | macOS 12.3 and later | `macos`: ScreenCaptureKit, via screencapturekit | type-checked on Linux for `aarch64-apple-darwin`, alone with the media files it uses (`scripts/check-macos.sh`); not run |
 //!
 //! Pictures come out as I420 at the source's own size (cropped to even width and height), at
 //! the frame rate asked for; the encoder's screen-content mode does the rest. A window that
 //! closes, or a screen that goes away, ends the stream with [`MediaError::DeviceFailed`], so the
 //! meeting can stop the share and tell everyone.
 
+#[cfg(all(target_os = "macos", feature = "screen"))]
+pub mod macos;
 pub mod pace;
 #[cfg(all(target_os = "linux", feature = "screen-portal"))]
 pub mod portal;
+#[cfg_attr(
+    not(any(windows, target_os = "macos", all(target_os = "linux", feature = "screen-portal"))),
+    allow(dead_code)
+)]
+mod slot;
 pub mod synthetic;
+#[cfg(all(windows, feature = "screen"))]
+pub mod wgc;
 #[cfg(all(target_os = "linux", feature = "screen"))]
 pub mod x11;
 
@@ -47,6 +57,19 @@ pub struct Thumbnail {
     /// Packed RGB, 3 bytes a pixel, row after row (not in JSON listings).
     #[serde(skip)]
     pub rgb: Vec<u8>,
+}
+
+impl Thumbnail {
+    /// `picture` scaled to `width` (rounded down to even), keeping its aspect.
+    pub fn of(picture: &super::VideoFrame, width: u32) -> Option<Self> {
+        let width = width & !1;
+        if width == 0 || picture.width() == 0 {
+            return None;
+        }
+        let height = ((u64::from(picture.height()) * u64::from(width) / u64::from(picture.width())) as u32).max(2) & !1;
+        let small = super::convert::scale_i420(picture, width, height).ok()?;
+        Some(Self { width: small.width(), height: small.height(), rgb: super::convert::i420_to_rgb(&small) })
+    }
 }
 
 /// Something that can be shared.
@@ -117,12 +140,22 @@ enum Backend {
     X11,
     /// Wayland: the desktop portal's dialog, then PipeWire.
     Portal,
+    /// Windows: Windows.Graphics.Capture.
+    Wgc,
+    /// macOS: ScreenCaptureKit.
+    ScreenCaptureKit,
 }
 
 /// Which backend this session needs: Wayland (`WAYLAND_DISPLAY`) goes through the portal even
 /// when Xwayland also sets `DISPLAY`, since X11 there sees only X11 windows and a black desktop.
 fn backend() -> Result<Backend, MediaError> {
     let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if cfg!(windows) && cfg!(feature = "screen") {
+        return Ok(Backend::Wgc);
+    }
+    if cfg!(target_os = "macos") && cfg!(feature = "screen") {
+        return Ok(Backend::ScreenCaptureKit);
+    }
     if !cfg!(target_os = "linux") {
         return Err(unsupported());
     }
@@ -162,6 +195,10 @@ pub fn list(thumb_width: u32) -> Result<Vec<ShareSource>, MediaError> {
         Backend::X11 => x11::list(thumb_width),
         #[cfg(all(target_os = "linux", feature = "screen-portal"))]
         Backend::Portal => portal::list(),
+        #[cfg(all(windows, feature = "screen"))]
+        Backend::Wgc => wgc::list(thumb_width),
+        #[cfg(all(target_os = "macos", feature = "screen"))]
+        Backend::ScreenCaptureKit => macos::list(thumb_width),
         #[allow(unreachable_patterns)]
         _ => {
             let _ = thumb_width;
@@ -181,6 +218,10 @@ pub fn open(target: &ShareTarget, fps: u32, clock: SharedClock) -> Result<VideoS
         Backend::X11 => Ok(Box::new(x11::X11Capture::open(target, fps, clock)?)),
         #[cfg(all(target_os = "linux", feature = "screen-portal"))]
         Backend::Portal => Ok(Box::new(portal::PortalCapture::open(target, fps, clock)?)),
+        #[cfg(all(windows, feature = "screen"))]
+        Backend::Wgc => Ok(Box::new(wgc::WgcCapture::open(target, fps, clock)?)),
+        #[cfg(all(target_os = "macos", feature = "screen"))]
+        Backend::ScreenCaptureKit => Ok(Box::new(macos::MacCapture::open(target, fps, clock)?)),
         #[allow(unreachable_patterns)]
         _ => {
             let _ = (fps, clock);

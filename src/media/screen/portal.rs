@@ -13,7 +13,7 @@
 //! ([`MediaError::DeviceFailed`], so the meeting stops the share and tells everyone).
 
 use std::os::fd::OwnedFd;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -23,6 +23,8 @@ use pipewire as pw;
 use pw::spa;
 use pw::spa::param::video::VideoFormat;
 
+use super::pace::Ticker;
+use super::slot::PictureSlot;
 use super::{ShareKind, ShareSource, ShareTarget};
 use crate::media::clock::SharedClock;
 use crate::media::convert::{RgbLayout, rgb_to_i420};
@@ -130,37 +132,6 @@ pub fn list() -> Result<Vec<ShareSource>, MediaError> {
     Ok(out)
 }
 
-/// The newest picture, shared between the PipeWire thread and the capture.
-#[derive(Default)]
-struct Latest {
-    frame: Option<VideoFrame>,
-    ended: Option<MediaError>,
-    /// The end was reported already.
-    over: bool,
-}
-
-#[derive(Default)]
-struct Shared {
-    latest: Mutex<Latest>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn put(&self, f: impl FnOnce(&mut Latest)) {
-        let mut l = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut l);
-        self.changed.notify_all();
-    }
-
-    fn end(&self, e: MediaError) {
-        self.put(|l| {
-            if !l.over {
-                l.ended.get_or_insert(e);
-            }
-        });
-    }
-}
-
 /// What the portal handed over for one chosen screen or window.
 struct Granted {
     node: u32,
@@ -216,23 +187,18 @@ async fn negotiate_with(proxy: &Screencast, types: SourceType) -> Result<Granted
 
 /// A screen or window shared through the portal.
 pub struct PortalCapture {
-    shared: Arc<Shared>,
+    shared: Arc<PictureSlot>,
     quit: Option<pw::channel::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     kind: &'static str,
-    fps: u32,
-    clock: SharedClock,
-    next_us: Option<u64>,
-    seq: u64,
+    ticker: Ticker,
 }
 
 impl PortalCapture {
     /// Asks the portal for a screen or a window (the user chooses in its dialog), and waits for
     /// the first picture.
     pub fn open(target: &ShareTarget, fps: u32, clock: SharedClock) -> Result<Self, MediaError> {
-        if !(1..=60).contains(&fps) {
-            return Err(MediaError::invalid("share frame rate", format!("{fps} fps; use 1..=60")));
-        }
+        let ticker = Ticker::new(fps, clock)?;
         let types = match target {
             ShareTarget::Screen(None) => SourceType::Monitor,
             ShareTarget::Window(None) => SourceType::Window,
@@ -246,7 +212,7 @@ impl PortalCapture {
                 return Err(MediaError::invalid("share", "the synthetic slide is not a portal source"));
             }
         };
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(PictureSlot::default());
         let (quit, quit_rx) = pw::channel::channel::<()>();
         let quit_tx = quit.clone();
         let (granted_tx, granted_rx) = std::sync::mpsc::channel::<Result<&'static str, MediaError>>();
@@ -255,32 +221,14 @@ impl PortalCapture {
             .name("trygg-screencast".into())
             .spawn(move || run(types, for_thread, (quit_tx, quit_rx), granted_tx))
             .map_err(failed)?;
-        let mut capture =
-            Self { shared, quit: Some(quit), thread: Some(thread), kind: "screen", fps, clock, next_us: None, seq: 0 };
+        let mut capture = Self { shared, quit: Some(quit), thread: Some(thread), kind: "screen", ticker };
         capture.kind = match granted_rx.recv_timeout(ANSWER_WAIT) {
             Ok(r) => r?,
             Err(_) => return Err(failed("the system's sharing dialog gave no answer")),
         };
         // One picture now: a share that cannot deliver fails here, not in the meeting.
-        capture.wait_picture(FIRST_PICTURE_WAIT)?;
+        capture.shared.take(FIRST_PICTURE_WAIT)?;
         Ok(capture)
-    }
-
-    fn wait_picture(&self, wait: Duration) -> Result<VideoFrame, MediaError> {
-        let l = self.shared.latest.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut l, _) = self
-            .shared
-            .changed
-            .wait_timeout_while(l, wait, |l| l.frame.is_none() && l.ended.is_none() && !l.over)
-            .unwrap_or_else(|p| p.into_inner());
-        if l.over {
-            return Err(failed("the share has ended"));
-        }
-        if let Some(e) = l.ended.take() {
-            l.over = true;
-            return Err(e);
-        }
-        l.frame.clone().ok_or_else(|| failed("the shared screen sent no picture"))
     }
 }
 
@@ -302,20 +250,13 @@ impl Source for PortalCapture {
         SourceInfo {
             kind: SourceKind::Screen,
             name: format!("{} chosen in the sharing dialog", self.kind),
-            format: format!("PipeWire @{}", self.fps),
+            format: format!("PipeWire @{}", self.ticker.fps()),
         }
     }
 
     fn next_frame(&mut self) -> Result<Option<VideoFrame>, MediaError> {
-        let period = 1_000_000 / u64::from(self.fps);
-        let due = *self.next_us.get_or_insert_with(|| self.clock.now_us());
-        self.clock.sleep_until_us(due);
-        let mut f = self.wait_picture(FIRST_PICTURE_WAIT)?;
-        f.capture_us = self.clock.now_us();
-        f.seq = self.seq;
-        self.seq += 1;
-        self.next_us = Some((due + period).max(f.capture_us.saturating_sub(period / 2)));
-        Ok(Some(f))
+        let shared = &self.shared;
+        self.ticker.next(|| shared.take(FIRST_PICTURE_WAIT)).map(Some)
     }
 }
 
@@ -323,7 +264,7 @@ impl Source for PortalCapture {
 /// the stream ends.
 fn run(
     types: SourceType,
-    shared: Arc<Shared>,
+    shared: Arc<PictureSlot>,
     (quit_tx, quit): (pw::channel::Sender<()>, pw::channel::Receiver<()>),
     granted_tx: std::sync::mpsc::Sender<Result<&'static str, MediaError>>,
 ) {
@@ -432,7 +373,7 @@ struct Negotiated {
     layout: Option<RgbLayout>,
 }
 
-fn stream(node: u32, fd: OwnedFd, shared: &Arc<Shared>, quit: pw::channel::Receiver<()>) -> Result<(), pw::Error> {
+fn stream(node: u32, fd: OwnedFd, shared: &Arc<PictureSlot>, quit: pw::channel::Receiver<()>) -> Result<(), pw::Error> {
     pw::init();
     let mainloop = pw::main_loop::MainLoopRc::new(None)?;
     let context = pw::context::ContextRc::new(&mainloop, None)?;
@@ -514,7 +455,7 @@ fn stream(node: u32, fd: OwnedFd, shared: &Arc<Shared>, quit: pw::channel::Recei
             }
             let Some(pixels) = bytes.get(offset..offset.saturating_add(size).min(bytes.len())) else { return };
             match rgb_to_i420(w, h, stride, layout, pixels) {
-                Ok(f) => on_picture.put(|l| l.frame = Some(f)),
+                Ok(f) => on_picture.put(f),
                 Err(e) => on_picture.end(e),
             }
         })

@@ -11,6 +11,7 @@ use x11rb::protocol::randr::ConnectionExt as _;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, ImageFormat, MapState, Window};
 use x11rb::rust_connection::RustConnection;
 
+use super::pace::Ticker;
 use super::{ShareKind, ShareSource, ShareTarget, Thumbnail};
 use crate::media::clock::SharedClock;
 use crate::media::convert::{RgbLayout, rgb_to_i420};
@@ -209,10 +210,7 @@ fn thumbnail(d: &Display, area: Area, width: u32) -> Option<Thumbnail> {
     if width == 0 {
         return None;
     }
-    let full = d.grab(area).ok()?;
-    let height = ((u64::from(full.height()) * u64::from(width) / u64::from(full.width())) as u32).max(2) & !1;
-    let small = crate::media::convert::scale_i420(&full, width & !1, height).ok()?;
-    Some(Thumbnail { width: small.width(), height: small.height(), rgb: crate::media::convert::i420_to_rgb(&small) })
+    Thumbnail::of(&d.grab(area).ok()?, width)
 }
 
 /// A screen or window being captured.
@@ -220,10 +218,7 @@ pub struct X11Capture {
     display: Display,
     area: Area,
     name: String,
-    fps: u32,
-    clock: SharedClock,
-    next_us: Option<u64>,
-    seq: u64,
+    ticker: Ticker,
 }
 
 impl X11Capture {
@@ -234,9 +229,7 @@ impl X11Capture {
 
     /// Like [`X11Capture::open`], on the display `name`, or `DISPLAY`'s when None.
     pub fn open_on(name: Option<&str>, target: &ShareTarget, fps: u32, clock: SharedClock) -> Result<Self, MediaError> {
-        if !(1..=60).contains(&fps) {
-            return Err(MediaError::invalid("share frame rate", format!("{fps} fps; use 1..=60")));
-        }
+        let ticker = Ticker::new(fps, clock)?;
         let display = Display::connect(name)?;
         let (name, area) = match target {
             ShareTarget::Screen(n) => {
@@ -265,7 +258,7 @@ impl X11Capture {
         };
         // One picture now: a window that cannot be read fails here, not in the meeting.
         display.grab(area)?;
-        Ok(Self { display, area, name, fps, clock, next_us: None, seq: 0 })
+        Ok(Self { display, area, name, ticker })
     }
 }
 
@@ -280,20 +273,12 @@ impl Source for X11Capture {
         SourceInfo {
             kind: SourceKind::Screen,
             name: format!("{kind} \"{}\"", self.name),
-            format: format!("X11 @{}", self.fps),
+            format: format!("X11 @{}", self.ticker.fps()),
         }
     }
 
     fn next_frame(&mut self) -> Result<Option<VideoFrame>, MediaError> {
-        let period = 1_000_000 / u64::from(self.fps);
-        let due = *self.next_us.get_or_insert_with(|| self.clock.now_us());
-        self.clock.sleep_until_us(due);
-        let mut f = self.display.grab(self.area)?;
-        f.capture_us = self.clock.now_us();
-        f.seq = self.seq;
-        self.seq += 1;
-        // Behind by more than a frame (a slow grab): skip ahead rather than burst.
-        self.next_us = Some((due + period).max(f.capture_us.saturating_sub(period / 2)));
-        Ok(Some(f))
+        let (display, area) = (&self.display, self.area);
+        self.ticker.next(|| display.grab(area)).map(Some)
     }
 }
