@@ -77,11 +77,11 @@ bench: ## measure codecs, E2EE, invites and whole calls (figures in the README c
 	@scripts/setup.sh test
 	@for b in codecs e2ee links call share; do echo "[bench] trygg bench $$b"; $(CARGO) run -q --release --locked --bin trygg -- bench $$b || exit 1; done
 
-bench-desktop: ## the desktop app: cold start, link click to pre-join, memory next to an empty Tauri window
+bench-desktop: ## the desktop app: cold start, link click to pre-join, memory next to an empty Tauri window (PROFILE=release for release builds)
 	@scripts/setup.sh test
 	cd ui && npm run build
-	$(CARGO) build --locked --workspace --bins
-	scripts/desktop-bench.sh
+	$(CARGO) build --locked --workspace --bins $(if $(filter release,$(PROFILE)),--release)
+	PROFILE=$(or $(PROFILE),debug) scripts/desktop-bench.sh
 
 fuzz: ## run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz; installs it)
 	@scripts/setup.sh build

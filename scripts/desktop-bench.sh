@@ -15,9 +15,11 @@ fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
-export APP=${APP:-$target/debug/trygg-desktop}
-export TRYGG_CLI=${TRYGG_CLI:-$target/debug/trygg}
-floor=$target/debug/minimal-window
+# PROFILE=release measures release builds (make bench-desktop PROFILE=release builds them).
+profile=${PROFILE:-debug}
+export APP=${APP:-$target/$profile/trygg-desktop}
+export TRYGG_CLI=${TRYGG_CLI:-$target/$profile/trygg}
+floor=$target/$profile/minimal-window
 runs=${RUNS:-10}
 export PATH=$HOME/.cargo/bin:$PATH
 for f in "$APP" "$TRYGG_CLI" "$floor"; do [ -x "$f" ] || { echo "[bench] missing $f: build it first" >&2; exit 1; }; done
@@ -46,7 +48,7 @@ mark_after() {
 }
 stats() { sort -n | awk '{v[NR]=$1} END {printf "p50 %d ms, p95 %d ms, min %d, max %d (%d runs)", v[int((NR+1)/2)], v[int(NR*0.95+0.999)], v[1], v[NR], NR}'; }
 
-echo "[bench] machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; $("$TRYGG_CLI" --version)"
+echo "[bench] machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) CPUs; $("$TRYGG_CLI" --version); $profile build"
 
 # Cold start: launch → home screen painted. The first launch also fills the disk cache.
 : >"$tmp/cold.txt"

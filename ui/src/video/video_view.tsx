@@ -14,6 +14,14 @@ function wanted(el: HTMLElement): number {
   return Math.max(160, Math.ceil((el.clientWidth * (window.devicePixelRatio || 1)) / 160) * 160);
 }
 
+/** Milliseconds since a picture's time (µs since the epoch, low 32 bits), or null without one. */
+function sinceMs(timeUs: number | undefined): number | null {
+  if (!timeUs) return null;
+  const nowUs = Math.round((performance.timeOrigin + performance.now()) * 1000) % 2 ** 32;
+  const ms = ((((nowUs - timeUs) % 2 ** 32) + 2 ** 32) % 2 ** 32) / 1000;
+  return ms < 10_000 ? ms : null;
+}
+
 interface Props {
   subscribe: Subscribe;
   label: string;
@@ -46,6 +54,7 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
     const renderer = createRenderer(el);
     el.dataset.renderer = renderer.kind;
     let newest: VideoFrame | null = null;
+    let arrivedMs: number | null = null;
     let raf = 0;
     let drawn = 0;
     const paint = () => {
@@ -54,12 +63,10 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
       renderer.draw(newest);
       el.dataset.frames = String(++drawn);
       // The frame path's own delay, from the picture's time to this draw (same machine, same
-      // wall clock), for the desktop figures.
-      if (newest.timeUs) {
-        const nowUs = Math.round((performance.timeOrigin + performance.now()) * 1000) % 2 ** 32;
-        const delayMs = (((nowUs - newest.timeUs) % 2 ** 32) + 2 ** 32) % 2 ** 32 / 1000;
-        if (delayMs < 10_000) el.dataset.delayMs = delayMs.toFixed(2);
-      }
+      // wall clock), for the desktop figures; `arriveMs` is the part before the page had it.
+      const delayMs = sinceMs(newest.timeUs);
+      if (delayMs !== null) el.dataset.delayMs = delayMs.toFixed(2);
+      if (arrivedMs !== null) el.dataset.arriveMs = arrivedMs.toFixed(2);
       const size = `${newest.width}x${newest.height}`;
       if (el.dataset.size !== size) sized.current?.(newest.width, newest.height);
       el.dataset.size = size;
@@ -70,6 +77,7 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
     Promise.resolve(
       subscribe((f) => {
         newest = f;
+        arrivedMs = sinceMs(f.timeUs);
         if (!raf) raf = requestAnimationFrame(paint);
       }, width),
     ).then((u) => (gone ? u() : (unsubscribe = u)));

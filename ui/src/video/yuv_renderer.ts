@@ -40,6 +40,8 @@ function compile(gl: WebGLRenderingContext, type: number, source: string): WebGL
 class WebGlRenderer implements Renderer {
   readonly kind = "webgl";
   private textures: WebGLTexture[];
+  /** The size the textures were allocated for. */
+  private size = "";
 
   constructor(
     private canvas: HTMLCanvasElement,
@@ -88,8 +90,14 @@ class WebGlRenderer implements Renderer {
       gl.activeTexture(gl.TEXTURE0 + i);
       gl.bindTexture(gl.TEXTURE_2D, this.textures[i]);
       const plane = f.data.subarray(offset, offset + w * h);
-      gl.texImage2D(gl.TEXTURE_2D, 0, gl.LUMINANCE, w, h, 0, gl.LUMINANCE, gl.UNSIGNED_BYTE, plane);
+      // Same size as the last picture: refill the textures in place rather than reallocate them.
+      if (this.size === `${f.width}x${f.height}`) {
+        gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, w, h, gl.LUMINANCE, gl.UNSIGNED_BYTE, plane);
+      } else {
+        gl.texImage2D(gl.TEXTURE_2D, 0, gl.LUMINANCE, w, h, 0, gl.LUMINANCE, gl.UNSIGNED_BYTE, plane);
+      }
     }
+    this.size = `${f.width}x${f.height}`;
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
   }
 

@@ -70,13 +70,20 @@ try {
   // off the remote tile 50 times; and the CPU of the app's picture senders and of the web
   // process (which draws, and runs the page) over 10 s of the call.
   const delays = [];
+  const arrivals = [];
   for (let i = 0; i < 50; i++) {
-    const d = await session.execute(`return document.querySelector(arguments[0])?.dataset.delayMs ?? null`, [remote]);
+    const [d, a] = await session.execute(
+      `const c = document.querySelector(arguments[0]); return [c?.dataset.delayMs ?? null, c?.dataset.arriveMs ?? null];`,
+      [remote],
+    );
     if (d !== null) delays.push(Number(d));
+    if (a !== null) arrivals.push(Number(a));
     await sleep(100);
   }
   delays.sort((a, b) => a - b);
-  const pct = (p) => delays[Math.min(delays.length - 1, Math.floor((delays.length * p) / 100))];
+  arrivals.sort((a, b) => a - b);
+  const pctOf = (v, p) => v[Math.min(v.length - 1, Math.floor((v.length * p) / 100))];
+  const pct = (p) => pctOf(delays, p);
   const pid = await appPid();
   const web = tree(pid).filter((p) => comm(p).startsWith("WebKitWebProces"));
   const before = { watch: threadTicks(pid, "video-watch"), web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0) };
@@ -86,6 +93,9 @@ try {
   const after = { watch: threadTicks(pid, "video-watch"), web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0) };
   const frame_path = {
     delay_ms: { p50: pct(50), p95: pct(95), samples: delays.length },
+    // The part of it before the page had the picture (the channel), the rest is waiting for
+    // the next animation frame and drawing.
+    arrive_ms: { p50: pctOf(arrivals, 50), p95: pctOf(arrivals, 95), samples: arrivals.length },
     cpu_pct: {
       picture_senders: +(((after.watch - before.watch) / 100 / secs) * 100).toFixed(1),
       web_process: +(((after.web - before.web) / 100 / secs) * 100).toFixed(1),
