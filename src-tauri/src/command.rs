@@ -1,6 +1,6 @@
 //! The UI's commands: each is one line over [`Desktop`]. Errors reach the UI as `{code, message}`.
 
-use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use trygg::media::devices::DeviceList;
@@ -53,10 +53,9 @@ pub fn start_preview<R: Runtime>(
     desktop: State<'_, Desktop>,
     camera: String,
     microphone: String,
-    frames: Channel<InvokeResponseBody>,
     levels: Channel<f32>,
-) -> Result<u64> {
-    desktop.start_preview(app, &camera, &microphone, frames, levels)
+) -> Result<crate::desktop::PreviewView> {
+    desktop.start_preview(app, &camera, &microphone, levels)
 }
 
 #[tauri::command]
@@ -106,13 +105,8 @@ pub async fn share_sources() -> Result<Vec<crate::share::ShareSourceView>> {
 }
 
 #[tauri::command]
-pub fn watch_video(
-    desktop: State<'_, Desktop>,
-    member: String,
-    frames: Channel<InvokeResponseBody>,
-    width: Option<u32>,
-) -> Result<u64> {
-    desktop.watch_video(&member, frames, width)
+pub fn watch_video(desktop: State<'_, Desktop>, member: String, width: Option<u32>) -> Result<u64> {
+    desktop.watch_video(&member, width)
 }
 
 #[tauri::command]

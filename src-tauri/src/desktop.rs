@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime};
 use tokio::sync::mpsc::UnboundedReceiver;
 use trygg::links::JoinLink;
@@ -36,6 +36,16 @@ struct Session {
     /// The link to hand out (the host's); never sent to the UI.
     invite: Option<JoinLink>,
     videos: Videos,
+}
+
+/// A running pre-join preview: its id (to stop it) and, with a camera, the watch its pictures
+/// are pulled from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PreviewView {
+    /// For `stop_preview`.
+    pub id: u64,
+    /// For `trygg-frames:`; none without a camera.
+    pub frames: Option<u64>,
 }
 
 /// What the host is told after starting (ui/src/backend/types.ts `HostedMeeting`).
@@ -199,10 +209,12 @@ impl Desktop {
         app: AppHandle<R>,
         camera: &str,
         microphone: &str,
-        frames: Channel<InvokeResponseBody>,
         levels: Channel<f32>,
-    ) -> Result<u64, UiError> {
-        lock(&self.previews).start(app, camera, microphone, frames, levels)
+    ) -> Result<PreviewView, UiError> {
+        let (id, pictures) = lock(&self.previews).start(app, camera, microphone, levels)?;
+        // The camera's pictures are pulled like a participant's ([`crate::video`]).
+        let frames = pictures.map(|rx| lock(&self.watches).start(Arc::new(rx), None));
+        Ok(PreviewView { id, frames })
     }
 
     /// Stops a preview.
@@ -312,24 +324,25 @@ impl Desktop {
             .ok_or_else(|| UiError::new("shell.not_host", "only the host has the invite link to copy"))
     }
 
-    /// Starts sending a participant's pictures ("self": our camera) to a channel.
-    /// With `width`, pictures come no larger than needed to fill that many pixels across.
-    pub fn watch_video(
-        &self,
-        member: &str,
-        frames: Channel<InvokeResponseBody>,
-        width: Option<u32>,
-    ) -> Result<u64, UiError> {
+    /// Starts keeping a participant's newest picture ("self": our camera) for the page to pull
+    /// ([`crate::video`]). With `width`, pictures come no larger than needed to fill that many
+    /// pixels across.
+    pub fn watch_video(&self, member: &str, width: Option<u32>) -> Result<u64, UiError> {
         let receiver = {
             let session = lock(&self.session);
             let s = session.as_ref().ok_or_else(|| UiError::new("shell.no_meeting", "no meeting is running"))?;
             lock(&s.videos).get(member).cloned()
         };
         let receiver = receiver.ok_or_else(|| UiError::new("shell.no_video", format!("no video from {member} yet")))?;
-        Ok(lock(&self.watches).start(receiver, frames, width))
+        Ok(lock(&self.watches).start(receiver, width))
     }
 
-    /// Stops sending pictures to a channel.
+    /// The running watch with this id, for a pull.
+    pub fn watch(&self, id: u64) -> Option<Arc<crate::video::Watch>> {
+        lock(&self.watches).get(id)
+    }
+
+    /// Stops keeping pictures for the page.
     pub fn unwatch_video(&self, id: u64) {
         lock(&self.watches).stop(id);
     }

@@ -7,8 +7,9 @@
 //! * **Events**: every `MeetingEvent` goes to the UI as JSON on one Tauri event ([`event`]),
 //!   plus the shell's own ([`contract::ShellEvent`]): a participant's video is available, a
 //!   link was opened, the preview failed, the meeting task ended.
-//! * **Pictures** never travel as JSON: each watched participant's decoded I420 pictures go
-//!   through a `tauri::ipc::Channel` as raw bytes ([`video`]); the UI draws them with WebGL.
+//! * **Pictures** never travel as JSON: the page pulls each watched participant's newest decoded
+//!   I420 picture as raw bytes from the `trygg-frames:` scheme ([`video`]), so it is never sent
+//!   more than it draws; the UI draws them with WebGL.
 //! * **Links**: `trygg://` is registered by the deep-link plugin; a second launch hands its
 //!   arguments (a link, an `.ics` file) to the running window through the single-instance
 //!   plugin; every input goes through `trygg::links::plan` ([`opened`]). The link's secret stays
@@ -88,6 +89,15 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        // Pictures for the page's video tiles, each request waiting for the next one.
+        .register_asynchronous_uri_scheme_protocol(video::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            let id = video::watch_id(request.uri().path());
+            tauri::async_runtime::spawn_blocking(move || {
+                let watch = id.and_then(|id| app.try_state::<Desktop>()?.watch(id));
+                responder.respond(video::response(watch.map(|w| w.pull(video::PULL_WAIT))));
+            });
+        })
         .setup(move |app| {
             let dir = app.path().app_config_dir()?;
             let desktop = Desktop::new(SettingsFile::in_dir(&dir), launch.clone());

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime};
 use trygg::media::clock::SystemClock;
 use trygg::media::frame::AudioFrame;
 use trygg::media::loopback::AUDIO_FRAME;
+use trygg::media::sink::{VideoReceiver, video_channel};
 use trygg::media::spec::{AudioSpec, VideoShape, VideoSpec};
 
 use crate::contract::{ShellEvent, UiError};
@@ -48,22 +49,25 @@ impl Previews {
         app: AppHandle<R>,
         camera: &str,
         microphone: &str,
-        frames: Channel<InvokeResponseBody>,
         levels: Channel<f32>,
-    ) -> Result<u64, UiError> {
+    ) -> Result<(u64, Option<VideoReceiver>), UiError> {
         self.stop_all();
         let clock = SystemClock::shared();
         let video = camera.parse::<VideoSpec>()?.open(PREVIEW_SHAPE, clock.clone())?;
         let audio = microphone.parse::<AudioSpec>()?.open(AUDIO_FRAME, clock)?;
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = vec![];
+        let mut pictures = None;
         if let Some(mut source) = video {
             let (stop, app) = (stop.clone(), app.clone());
+            let (frames, rx) = video_channel(2);
+            pictures = Some(rx);
             threads.push(spawn("preview-video", move || {
                 while !stop.load(Ordering::Relaxed) {
                     match source.next_frame() {
                         Ok(Some(f)) => {
-                            if frames.send(InvokeResponseBody::Raw(crate::video::encode(&f))).is_err() {
+                            // The page pulls them through a watch; gone when it is.
+                            if frames.send(f).is_err() {
                                 break;
                             }
                         }
@@ -100,7 +104,7 @@ impl Previews {
         }
         self.next += 1;
         self.running.insert(self.next, Running { stop, threads });
-        Ok(self.next)
+        Ok((self.next, pictures))
     }
 
     /// Stops one preview and waits until its devices are released.

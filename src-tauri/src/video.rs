@@ -1,26 +1,60 @@
-//! Pictures to the UI: each watched participant gets a thread that takes the newest decoded
-//! picture and sends it through a Tauri channel as raw bytes (a 24-byte header, then I420), never
-//! as JSON. The format is read by ui/src/backend/frames.ts.
+//! Pictures to the UI, pulled by the page: each watched participant gets a thread that keeps
+//! only the newest decoded picture; the page fetches `trygg-frames://localhost/ID` (on Windows
+//! `http://trygg-frames.localhost/ID`) and gets that picture as raw bytes (a 24-byte header,
+//! then I420), never as JSON. The format is read by ui/src/backend/frames.ts.
+//!
+//! The page asks for the next picture when it has the last one, so it is never sent more than it
+//! can take: when it falls behind (a busy machine, a hidden window), older pictures are dropped
+//! here, before they are copied, and what it draws is the newest. One request and one answer per
+//! picture, with no event to announce it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use tauri::ipc::{Channel, InvokeResponseBody};
 use trygg::media::MediaError;
 use trygg::media::frame::VideoFrame;
 use trygg::media::sink::{VideoReceiver, VideoSender};
 use trygg::media::source::{Source, SourceInfo, VideoSource};
 
+/// The URI scheme the page fetches pictures from.
+pub const SCHEME: &str = "trygg-frames";
 /// "TRV1", little-endian.
 pub const MAGIC: u32 = u32::from_le_bytes(*b"TRV1");
 /// Bytes before the picture.
 pub const HEADER: usize = 24;
 /// How long a watch waits for a picture before it looks at its stop flag again.
 const WAIT: Duration = Duration::from_millis(100);
+/// How long a request waits for a picture before it is answered "nothing yet" (and asked again).
+pub const PULL_WAIT: Duration = Duration::from_secs(1);
 
-/// One picture as a channel message.
+/// The watch id in a request's path (`/7`).
+pub fn watch_id(path: &str) -> Option<u64> {
+    path.strip_prefix('/')?.parse().ok()
+}
+
+/// The answer to a pull: 200 with the picture, 200 and empty for "nothing yet, ask again", 410
+/// once the watch has stopped or for one that does not run.
+pub fn response(pull: Option<Pull>) -> tauri::http::Response<Vec<u8>> {
+    use tauri::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE};
+    let (status, body) = match pull {
+        Some(Pull::Picture(b)) => (200, b),
+        Some(Pull::Nothing) => (200, Vec::new()),
+        Some(Pull::Gone) | None => (410, Vec::new()),
+    };
+    tauri::http::Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/octet-stream")
+        .header(CACHE_CONTROL, "no-store")
+        // The page's own origin differs from this scheme's; nothing outside the app's webview
+        // can reach the scheme.
+        .header(ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .body(body)
+        .unwrap_or_default()
+}
+
+/// One picture as the page reads it.
 pub fn encode(frame: &VideoFrame) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER + frame.data().len());
     out.extend_from_slice(&MAGIC.to_le_bytes());
@@ -46,42 +80,100 @@ pub fn fit(mut frame: VideoFrame, width: Option<u32>) -> VideoFrame {
     frame
 }
 
+/// The newest picture of one watch, until the page takes it.
+#[derive(Default)]
+struct Newest {
+    frame: Option<VideoFrame>,
+    /// The watch has stopped: no more pictures.
+    over: bool,
+}
+
+/// One watched participant: what the page pulls from.
+pub struct Watch {
+    newest: Mutex<Newest>,
+    ready: Condvar,
+    width: Option<u32>,
+}
+
+/// What a pull gets.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pull {
+    /// The newest picture, as the page reads it ([`encode`]), sized to the tile ([`fit`]).
+    Picture(Vec<u8>),
+    /// No new picture within the wait: ask again.
+    Nothing,
+    /// The watch has stopped.
+    Gone,
+}
+
+impl Watch {
+    fn new(width: Option<u32>) -> Self {
+        Self { newest: Mutex::new(Newest::default()), ready: Condvar::new(), width }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut Newest)) {
+        let mut n = self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut n);
+        self.ready.notify_all();
+    }
+
+    fn put(&self, frame: VideoFrame) {
+        self.with(|n| n.frame = Some(frame));
+    }
+
+    fn end(&self) {
+        self.with(|n| n.over = true);
+    }
+
+    fn is_over(&self) -> bool {
+        self.newest.lock().unwrap_or_else(|p| p.into_inner()).over
+    }
+
+    /// Takes the newest picture not taken yet, waiting up to `wait` for one.
+    pub fn pull(&self, wait: Duration) -> Pull {
+        let n = self.newest.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut n, _) =
+            self.ready.wait_timeout_while(n, wait, |n| n.frame.is_none() && !n.over).unwrap_or_else(|p| p.into_inner());
+        match n.frame.take() {
+            Some(f) => {
+                drop(n);
+                Pull::Picture(encode(&fit(f, self.width)))
+            }
+            None if n.over => Pull::Gone,
+            None => Pull::Nothing,
+        }
+    }
+}
+
 /// The running watches, by the id the UI got.
 #[derive(Default)]
 pub struct Watches {
     next: u64,
-    stops: HashMap<u64, Arc<AtomicBool>>,
+    running: HashMap<u64, (Arc<Watch>, Arc<AtomicBool>)>,
 }
 
 impl Watches {
-    /// Starts sending `receiver`'s pictures to `channel` until [`Watches::stop`] (or the UI
-    /// closes the channel). With `width`, pictures are halved while they stay at least that wide
+    /// Starts keeping `receiver`'s newest picture for the page to pull, until [`Watches::stop`]
+    /// or the stream ends. With `width`, pictures are halved while they stay at least that wide
     /// (a 720p picture for a 600-pixel tile goes as 640x360): the page gets what it shows.
-    pub fn start(
-        &mut self,
-        receiver: Arc<VideoReceiver>,
-        channel: Channel<InvokeResponseBody>,
-        width: Option<u32>,
-    ) -> u64 {
+    pub fn start(&mut self, receiver: Arc<VideoReceiver>, width: Option<u32>) -> u64 {
+        // Watches whose stream ended (a preview stopped, a participant left) are forgotten here.
+        self.running.retain(|_, (w, _)| !w.is_over());
         self.next += 1;
         let stop = Arc::new(AtomicBool::new(false));
-        self.stops.insert(self.next, stop.clone());
+        let watch = Arc::new(Watch::new(width));
+        self.running.insert(self.next, (watch.clone(), stop.clone()));
         let spawned = std::thread::Builder::new().name(format!("video-watch-{}", self.next)).spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let asked = Instant::now();
                 match receiver.recv_timeout(WAIT) {
-                    Some(frame) => {
-                        let bytes = encode(&fit(frame, width));
-                        if channel.send(InvokeResponseBody::Raw(bytes)).is_err() {
-                            // The UI closed the channel.
-                            break;
-                        }
-                    }
+                    Some(frame) => watch.put(frame),
                     // Nothing, long before the wait was over: the stream has ended.
                     None if asked.elapsed() < WAIT / 2 => break,
                     None => {}
                 }
             }
+            watch.end();
         });
         if let Err(e) = spawned {
             tracing::warn!("could not start a video watch: {e}");
@@ -89,17 +181,24 @@ impl Watches {
         self.next
     }
 
+    /// The watch with this id, while it runs.
+    pub fn get(&self, id: u64) -> Option<Arc<Watch>> {
+        self.running.get(&id).map(|(w, _)| w.clone())
+    }
+
     /// Stops one watch.
     pub fn stop(&mut self, id: u64) {
-        if let Some(s) = self.stops.remove(&id) {
+        if let Some((w, s)) = self.running.remove(&id) {
             s.store(true, Ordering::Relaxed);
+            w.end();
         }
     }
 
     /// Stops every watch (the meeting ended).
     pub fn stop_all(&mut self) {
-        for (_, s) in self.stops.drain() {
+        for (_, (w, s)) in self.running.drain() {
             s.store(true, Ordering::Relaxed);
+            w.end();
         }
     }
 }
@@ -160,6 +259,51 @@ mod tests {
         assert_eq!(u32::from_le_bytes(b[12..16].try_into().unwrap()), 0xdead_beef, "the time's low 32 bits");
         assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()), 0x0102_0304_0506);
         assert_eq!(&b[HEADER..], f.data());
+    }
+
+    #[test]
+    fn the_page_pulls_the_newest_picture_once_and_older_ones_are_dropped() {
+        let (tx, rx) = video_channel(4);
+        let mut watches = Watches::default();
+        let id = watches.start(Arc::new(rx), Some(600));
+        let watch = watches.get(id).unwrap();
+        assert_eq!(watch.pull(Duration::from_millis(50)), Pull::Nothing, "nothing yet");
+        for seq in 1..=3 {
+            let mut f = VideoFrame::filled(1280, 720, 10 * seq as u8).unwrap();
+            f.seq = seq;
+            tx.send(f).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let Pull::Picture(b) = watch.pull(Duration::from_secs(5)) else { panic!("a picture") };
+        assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()), 3, "the newest; 1 and 2 were never copied");
+        assert_eq!(u32::from_le_bytes(b[4..8].try_into().unwrap()), 640, "sized to the tile");
+        assert_eq!(watch.pull(Duration::from_millis(50)), Pull::Nothing, "each picture goes once");
+        // A pull waiting when the next picture comes gets it at once.
+        let waiting = {
+            let w = watch.clone();
+            std::thread::spawn(move || w.pull(Duration::from_secs(5)))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        tx.send(VideoFrame::filled(1280, 720, 99).unwrap()).unwrap();
+        assert!(matches!(waiting.join().unwrap(), Pull::Picture(_)));
+        watches.stop(id);
+        assert_eq!(watch.pull(Duration::from_secs(5)), Pull::Gone);
+        assert!(watches.get(id).is_none());
+    }
+
+    #[test]
+    fn requests_name_their_watch_and_get_a_status_the_page_acts_on() {
+        assert_eq!(watch_id("/7"), Some(7));
+        for bad in ["", "/", "7", "/-1", "/7/8", "/x", "/99999999999999999999999"] {
+            assert_eq!(watch_id(bad), None, "{bad:?}");
+        }
+        let picture = response(Some(Pull::Picture(vec![1, 2, 3])));
+        assert_eq!((picture.status().as_u16(), picture.body().len()), (200, 3));
+        let nothing = response(Some(Pull::Nothing));
+        assert_eq!((nothing.status().as_u16(), nothing.body().len()), (200, 0));
+        assert_eq!(response(Some(Pull::Gone)).status().as_u16(), 410);
+        assert_eq!(response(None).status().as_u16(), 410);
+        assert_eq!(picture.headers()["cache-control"], "no-store");
     }
 
     #[test]

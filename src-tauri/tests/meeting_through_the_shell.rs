@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tauri::ipc::{CallbackFn, Channel, InvokeBody, InvokeResponseBody};
+use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::webview::InvokeRequest;
 use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
@@ -16,6 +16,7 @@ use trygg_desktop::contract::UiCommand;
 use trygg_desktop::desktop::{Desktop, Launch};
 use trygg_desktop::event::EVENT;
 use trygg_desktop::settings::SettingsFile;
+use trygg_desktop::video::Pull;
 
 struct Instance {
     app: App<MockRuntime>,
@@ -84,24 +85,31 @@ fn options(name: &str) -> JoinOptions {
     .unwrap()
 }
 
-/// Pictures from a watch: (width, height, mean luma, luma hash) of each.
+/// Pictures from a watch, pulled as the page pulls them: (width, height, mean luma, luma hash)
+/// of each.
 fn watch(instance: &Instance, member: &str, width: Option<u32>) -> (u64, mpsc::Receiver<(u32, u32, f64, u64)>) {
     let (tx, rx) = mpsc::channel();
-    let channel = Channel::new(move |body| {
-        if let InvokeResponseBody::Raw(b) = body {
+    let id = instance.desktop().watch_video(member, width).expect("a video to watch");
+    let watch = instance.desktop().watch(id).expect("a running watch");
+    std::thread::spawn(move || {
+        loop {
+            let b = match watch.pull(Duration::from_secs(1)) {
+                Pull::Picture(b) => b,
+                Pull::Nothing => continue,
+                Pull::Gone => return,
+            };
             assert_eq!(&b[0..4], b"TRV1", "pictures are binary, header first");
             let w = u32::from_le_bytes(b[4..8].try_into().unwrap());
             let h = u32::from_le_bytes(b[8..12].try_into().unwrap());
             let luma = &b[24..24 + (w * h) as usize];
             let mean = luma.iter().map(|&v| f64::from(v)).sum::<f64>() / luma.len() as f64;
             let hash = luma.iter().step_by(61).fold(0u64, |a, &v| a.wrapping_mul(31).wrapping_add(u64::from(v)));
-            let _ = tx.send((w, h, mean, hash));
-        } else {
-            panic!("a picture went out as JSON");
+            if tx.send((w, h, mean, hash)).is_err() {
+                return;
+            }
         }
-        Ok(())
     });
-    (instance.desktop().watch_video(member, channel, width).expect("a video to watch"), rx)
+    (id, rx)
 }
 
 fn pictures(rx: &mpsc::Receiver<(u32, u32, f64, u64)>, n: usize) -> Vec<(u32, u32, f64, u64)> {

@@ -1,6 +1,6 @@
 // The backend of the desktop app: Tauri commands (src-tauri/src/command.rs), one event stream,
 // and binary channels for pictures (never JSON).
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Backend, Preview, Unsubscribe } from "./backend";
 import { backendCall } from "./errors";
@@ -13,11 +13,30 @@ export const EVENT = "trygg://event";
 
 const call = <T>(cmd: string, args?: Record<string, unknown>) => backendCall(() => invoke<T>(cmd, args));
 
-function frameChannel(onFrame: (f: VideoFrame) => void): Channel<ArrayBuffer> {
-  return new Channel<ArrayBuffer>((message) => {
-    const frame = message instanceof ArrayBuffer ? decodeFrame(message) : null;
+/** Pulls a watch's pictures from the shell's `trygg-frames:` scheme (src-tauri/src/video.rs):
+ *  each request waits for the next picture, and the next request goes out once this one is in,
+ *  so the page is never sent more than it takes. An empty answer means "nothing yet". */
+async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped: () => boolean): Promise<void> {
+  const url = convertFileSrc(String(id), "trygg-frames");
+  let failures = 0;
+  while (!stopped()) {
+    let body: ArrayBuffer;
+    try {
+      const r = await fetch(url, { cache: "no-store" });
+      if (r.status !== 200) return; // the watch has stopped
+      body = await r.arrayBuffer();
+      failures = 0;
+    } catch (e) {
+      if (++failures >= 10) {
+        console.warn("video pictures stopped", e);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    const frame = body.byteLength && !stopped() ? decodeFrame(body) : null;
     if (frame) onFrame(frame);
-  });
+  }
 }
 
 export function isTauri(): boolean {
@@ -34,8 +53,15 @@ export const tauriBackend: Backend = {
   takeOpenedLinks: () => call<OpenedLink[]>("take_opened_links"),
   async startPreview(camera, microphone, onFrame, onLevel): Promise<Preview> {
     const levels = new Channel<number>((l) => onLevel(typeof l === "number" ? l : 0));
-    const id = await call<number>("start_preview", { camera, microphone, frames: frameChannel(onFrame), levels });
-    return { stop: () => call("stop_preview", { id }) };
+    const started = await call<{ id: number; frames: number | null }>("start_preview", { camera, microphone, levels });
+    let stopped = false;
+    if (started.frames !== null) void pullFrames(started.frames, onFrame, () => stopped);
+    return {
+      stop: () => {
+        stopped = true;
+        return call("stop_preview", { id: started.id });
+      },
+    };
   },
   host: (options) => call("host", { options }),
   join: (link, options) => call("join", { link, options }),
@@ -49,8 +75,13 @@ export const tauriBackend: Backend = {
     return sources as ShareSourceView[];
   },
   async watchVideo(member, onFrame, width): Promise<Unsubscribe> {
-    const id = await call<number>("watch_video", { member, frames: frameChannel(onFrame), width: width ?? null });
-    return () => void call("unwatch_video", { id }).catch(() => undefined);
+    const id = await call<number>("watch_video", { member, width: width ?? null });
+    let stopped = false;
+    void pullFrames(id, onFrame, () => stopped);
+    return () => {
+      stopped = true;
+      void call("unwatch_video", { id }).catch(() => undefined);
+    };
   },
   async onEvent(listener) {
     return listen<unknown>(EVENT, ({ payload }) => {
