@@ -4,8 +4,8 @@
 //! then I420), never as JSON. The format is read by ui/src/backend/frames.ts.
 //!
 //! The page asks for the next picture when it has the last one, so it is never sent more than it
-//! can take: when it falls behind (a busy machine, a hidden window), older pictures are dropped
-//! here, before they are copied, and what it draws is the newest. One request and one answer per
+//! can take: when it falls behind (a busy machine), older pictures are dropped here, before they
+//! cross to the page, and what it draws is the newest. One request and one answer per
 //! picture, with no event to announce it.
 
 use std::collections::HashMap;
@@ -80,10 +80,10 @@ pub fn fit(mut frame: VideoFrame, width: Option<u32>) -> VideoFrame {
     frame
 }
 
-/// The newest picture of one watch, until the page takes it.
+/// The newest picture of one watch, ready to send, until the page takes it.
 #[derive(Default)]
 struct Newest {
-    frame: Option<VideoFrame>,
+    picture: Option<Vec<u8>>,
     /// The watch has stopped: no more pictures.
     over: bool,
 }
@@ -92,7 +92,6 @@ struct Newest {
 pub struct Watch {
     newest: Mutex<Newest>,
     ready: Condvar,
-    width: Option<u32>,
 }
 
 /// What a pull gets.
@@ -107,8 +106,8 @@ pub enum Pull {
 }
 
 impl Watch {
-    fn new(width: Option<u32>) -> Self {
-        Self { newest: Mutex::new(Newest::default()), ready: Condvar::new(), width }
+    fn new() -> Self {
+        Self { newest: Mutex::new(Newest::default()), ready: Condvar::new() }
     }
 
     fn with(&self, f: impl FnOnce(&mut Newest)) {
@@ -117,8 +116,8 @@ impl Watch {
         self.ready.notify_all();
     }
 
-    fn put(&self, frame: VideoFrame) {
-        self.with(|n| n.frame = Some(frame));
+    fn put(&self, picture: Vec<u8>) {
+        self.with(|n| n.picture = Some(picture));
     }
 
     fn end(&self) {
@@ -132,13 +131,12 @@ impl Watch {
     /// Takes the newest picture not taken yet, waiting up to `wait` for one.
     pub fn pull(&self, wait: Duration) -> Pull {
         let n = self.newest.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut n, _) =
-            self.ready.wait_timeout_while(n, wait, |n| n.frame.is_none() && !n.over).unwrap_or_else(|p| p.into_inner());
-        match n.frame.take() {
-            Some(f) => {
-                drop(n);
-                Pull::Picture(encode(&fit(f, self.width)))
-            }
+        let (mut n, _) = self
+            .ready
+            .wait_timeout_while(n, wait, |n| n.picture.is_none() && !n.over)
+            .unwrap_or_else(|p| p.into_inner());
+        match n.picture.take() {
+            Some(p) => Pull::Picture(p),
             None if n.over => Pull::Gone,
             None => Pull::Nothing,
         }
@@ -161,13 +159,14 @@ impl Watches {
         self.running.retain(|_, (w, _)| !w.is_over());
         self.next += 1;
         let stop = Arc::new(AtomicBool::new(false));
-        let watch = Arc::new(Watch::new(width));
+        let watch = Arc::new(Watch::new());
         self.running.insert(self.next, (watch.clone(), stop.clone()));
         let spawned = std::thread::Builder::new().name(format!("video-watch-{}", self.next)).spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let asked = Instant::now();
                 match receiver.recv_timeout(WAIT) {
-                    Some(frame) => watch.put(frame),
+                    // Sized and framed here, on the watch's own thread, not the request's.
+                    Some(frame) => watch.put(encode(&fit(frame, width))),
                     // Nothing, long before the wait was over: the stream has ended.
                     None if asked.elapsed() < WAIT / 2 => break,
                     None => {}
@@ -275,7 +274,7 @@ mod tests {
         }
         std::thread::sleep(Duration::from_millis(200));
         let Pull::Picture(b) = watch.pull(Duration::from_secs(5)) else { panic!("a picture") };
-        assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()), 3, "the newest; 1 and 2 were never copied");
+        assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()), 3, "the newest; 1 and 2 were dropped");
         assert_eq!(u32::from_le_bytes(b[4..8].try_into().unwrap()), 640, "sized to the tile");
         assert_eq!(watch.pull(Duration::from_millis(50)), Pull::Nothing, "each picture goes once");
         // A pull waiting when the next picture comes gets it at once.
