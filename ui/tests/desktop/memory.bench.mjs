@@ -4,7 +4,7 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import fs from "node:fs";
-import { memory, tree } from "./memory.mjs";
+import { breakdown, memory, tree } from "./memory.mjs";
 import { Session, sleep } from "./webdriver.mjs";
 
 const { APP, TRYGG_CLI, WEBDRIVER = "http://127.0.0.1:4444", SETTLE_MS = "5000" } = process.env;
@@ -48,6 +48,9 @@ try {
   await session.waitFor("#new-meeting");
   await sleep(Number(SETTLE_MS));
   const idle = memory(await appPid());
+  // Where the web process's memory sits, idle and in the call, to see what the call adds.
+  const webOf = (pid) => tree(pid).find((p) => comm(p).startsWith("WebKitWebProces"));
+  const idleWeb = breakdown(webOf(await appPid()));
 
   await session.click("#new-meeting");
   await session.until(`return Number(document.querySelector(".preview canvas")?.dataset.frames) > 3`);
@@ -65,6 +68,8 @@ try {
   await session.click("#toggle-people");
   await sleep(Number(SETTLE_MS));
   const call = memory(await appPid());
+  const callWeb = breakdown(webOf(await appPid()));
+  const callApp = breakdown(await appPid());
 
   // The frame path: from a picture's decode (its time, in the frame header) to its draw, read
   // off the remote tile 50 times; and the CPU of the app's picture senders and of the web
@@ -102,7 +107,7 @@ try {
     },
   };
   const size = await session.execute(`const c = document.querySelector(arguments[0]); return [c.width, c.height, Number(c.dataset.frames)];`, [remote]);
-  console.log(JSON.stringify({ idle, call, remote_video: size, frame_path }));
+  console.log(JSON.stringify({ idle, call, remote_video: size, frame_path, web_process: { idle: idleWeb, call: callWeb }, app_in_call: callApp }));
 } finally {
   joiner?.kill("SIGINT");
   await session.end();

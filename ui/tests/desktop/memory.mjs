@@ -35,3 +35,27 @@ export function memory(pid) {
 }
 
 if (process.argv[1]?.endsWith("memory.mjs") && process.argv[2]) console.log(JSON.stringify(memory(Number(process.argv[2]))));
+
+/** Where a process's PSS sits: the largest parts in MB, by mapping (a library's file name,
+ *  "anonymous" for heap and other private memory, or the kernel's name such as "[heap]" or
+ *  "/memfd:…"), largest first. */
+export function breakdown(pid, top = 8) {
+  const parts = new Map();
+  let name = "anonymous";
+  try {
+    for (const line of fs.readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        const path = head[1].trim();
+        name = path ? (path.startsWith("/") && !path.startsWith("/memfd:") ? path.split("/").pop() : path) : "anonymous";
+        continue;
+      }
+      const pss = /^Pss:\s+(\d+) kB/.exec(line);
+      if (pss) parts.set(name, (parts.get(name) ?? 0) + Number(pss[1]));
+    }
+  } catch {}
+  return [...parts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([n, kb]) => `${n} ${(kb / 1024).toFixed(1)}`);
+}
