@@ -13,7 +13,6 @@ import { Lobby } from "./screens/lobby";
 import { Meeting } from "./screens/meeting";
 import { PreJoin } from "./screens/prejoin";
 import { SettingsScreen } from "./screens/settings";
-import { warmSurfaces } from "./warm";
 
 type Entry = { entry: "host" } | { entry: "join"; link: OpenedLink; server: ServerView };
 
@@ -106,18 +105,6 @@ export function App({ backend }: { backend: Backend }) {
       cancelAnimationFrame(inner);
     };
   }, [backend, screen]);
-
-  // Once the home screen has been idle a second, pay for the first drawing of what the next
-  // screens show (see warmSurfaces).
-  const warmed = useRef(false);
-  useEffect(() => {
-    if (screen.name !== "home" || warmed.current) return;
-    const timer = setTimeout(() => {
-      warmed.current = true;
-      warmSurfaces();
-    }, 1000);
-    return () => clearTimeout(timer);
-  }, [screen.name]);
 
   const openLink = async (input: string) => {
     setHomeError(null);

@@ -69,22 +69,3 @@ test("a link opened from outside (deep link, second launch, .ics) lands on pre-j
   await page.waitForSelector(".screen.prejoin");
   assert.match(await page.textContent(".where"), /meet\.example\.org:443/);
 });
-
-test("a second after the home screen, what the next screens draw first is warmed, then nothing is left", async () => {
-  const { page, errors } = await app.open();
-  await page.evaluate(() => {
-    window.__warm = { added: [], removed: 0 };
-    new MutationObserver((records) => {
-      for (const r of records) {
-        for (const n of r.addedNodes) if (n.classList?.contains("warm")) window.__warm.added.push(n.getAttribute("aria-hidden"));
-        for (const n of r.removedNodes) if (n.classList?.contains("warm")) window.__warm.removed++;
-      }
-    }).observe(document.body, { childList: true });
-  });
-  await page.waitForFunction(() => window.__warm.removed === 2, null, { timeout: 5000 });
-  const warm = await page.evaluate(() => window.__warm);
-  assert.deepEqual(warm.added, ["true", "true"], "a video surface and form controls, hidden from assistive tech");
-  assert.equal(await page.locator(".warm").count(), 0, "removed again");
-  assert.ok(await page.isVisible("#new-meeting"), "still on home");
-  assert.deepEqual(errors, []);
-});
