@@ -201,18 +201,11 @@ async fn a_share_reaches_everyone_readable_and_a_late_joiner_within_two_seconds(
     bo.meeting.command(MeetingCommand::StartShare("synthetic:still".into()));
     let rx = share_channel(&mut anna, &bo_id).await;
     assert!(tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(5))).await.unwrap().is_some());
-    bo.drain(6.0).await;
-    let paces: Vec<f64> = bo
-        .seen
-        .iter()
-        .rev()
-        .filter_map(|e| match e {
-            MeetingEvent::Stats { share_out: Some(s), .. } => Some(s.fps),
-            _ => None,
-        })
-        .take(2)
-        .collect();
-    assert!(!paces.is_empty() && paces.iter().all(|&f| (3.0..=7.0).contains(&f)), "a still slide's pace: {paces:?}");
+    let slow =
+        |e: &MeetingEvent| matches!(e, MeetingEvent::Stats { share_out: Some(s), .. } if (3.0..=7.0).contains(&s.fps));
+    bo.wait(15, "a still slide's pace settles at about 5 a second", slow).await;
+    let next = bo.wait(3, "the next stats", |e| matches!(e, MeetingEvent::Stats { share_out: Some(_), .. })).await;
+    assert!(slow(&next), "a still slide stays at its slow pace: {next:?}");
 
     // Bo leaves while sharing: the others are told the share ended with him.
     bo.meeting.leave();
