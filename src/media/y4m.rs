@@ -36,11 +36,13 @@ impl Y4mHeader {
         }
         let (mut width, mut height, mut fps) = (None, None, (30, 1));
         for p in parts.filter(|p| !p.is_empty()) {
-            let (tag, value) = p.split_at(1);
+            // The tag is one character, which in a hostile file need not be one byte.
+            let mut chars = p.chars();
+            let (tag, value) = (chars.next(), chars.as_str());
             match tag {
-                "W" => width = value.parse().ok(),
-                "H" => height = value.parse().ok(),
-                "F" => {
+                Some('W') => width = value.parse().ok(),
+                Some('H') => height = value.parse().ok(),
+                Some('F') => {
                     let (n, d) = value
                         .split_once(':')
                         .ok_or_else(|| MediaError::corrupt("Y4M", format!("frame rate {value}")))?;
@@ -49,13 +51,13 @@ impl Y4mHeader {
                         d.parse().map_err(|_| MediaError::corrupt("Y4M", format!("frame rate {value}")))?,
                     );
                 }
-                "C" if !value.starts_with("420") => {
+                Some('C') if !value.starts_with("420") => {
                     return Err(MediaError::Unsupported {
                         format: "Y4M",
                         why: format!("colour space C{value}; only 4:2:0"),
                     });
                 }
-                "I" if value != "p" && value != "?" => {
+                Some('I') if value != "p" && value != "?" => {
                     return Err(MediaError::Unsupported { format: "Y4M", why: "interlaced video".into() });
                 }
                 _ => {}
@@ -284,6 +286,11 @@ mod tests {
         ] {
             assert!(Y4mReader::new(h).is_err(), "{}", String::from_utf8_lossy(h));
         }
+        // A parameter that starts with a character of more than one byte (found by the y4m_read
+        // fuzz target; it panicked before).
+        let hostile = b"YUV4MPEG2   EG2 HHH  HHHH\x000G4!   HH \xdd\xaaV4MPEG2 `(    \n";
+        assert!(Y4mReader::new(&hostile[..]).is_err());
+        assert!(Y4mReader::new(&"YUV4MPEG2 W64 H48 \u{e9}x\n".as_bytes()[..]).is_ok(), "an unknown tag is skipped");
         let long = [b"YUV4MPEG2 ".as_slice(), &vec![b'X'; 5000]].concat();
         assert!(Y4mReader::new(&long[..]).is_err());
     }
