@@ -2,8 +2,9 @@
 //! changes (a cursor, scrolling, typing), down to 5 while it stands still, so that a static slide
 //! costs little CPU and bandwidth and still reaches a late viewer within a fifth of a second.
 //!
-//! Sans-I/O: [`SharePace::after`] takes whether the picture changed and returns how long to wait
-//! before the next capture; [`fingerprint`] says whether it changed.
+//! Sans-I/O: [`SharePace::after`] takes the picture's fingerprint ([`fingerprint`]) and whether
+//! the encoder is done with it, and returns how long to wait before the next capture.
+//! [`Ticker`] is the fixed pace of a capture source underneath.
 
 use crate::media::clock::SharedClock;
 use crate::media::{MediaError, VideoFrame};

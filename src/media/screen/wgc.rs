@@ -42,13 +42,17 @@ fn failed(detail: impl std::fmt::Display) -> MediaError {
     MediaError::DeviceFailed { kind: DeviceKind::Screen, detail: detail.to_string() }
 }
 
+fn unsupported() -> MediaError {
+    MediaError::Unsupported {
+        format: "screen capture",
+        why: "this Windows has no Windows.Graphics.Capture; screen sharing needs Windows 10 version 1903 or later"
+            .into(),
+    }
+}
+
 fn start_error(e: GraphicsCaptureApiError<MediaError>) -> MediaError {
     match e {
-        GraphicsCaptureApiError::GraphicsCaptureApiError(wgc::Error::Unsupported) => MediaError::Unsupported {
-            format: "screen capture",
-            why: "this Windows has no Windows.Graphics.Capture; screen sharing needs Windows 10 version 1903 or later"
-                .into(),
-        },
+        GraphicsCaptureApiError::GraphicsCaptureApiError(wgc::Error::Unsupported) => unsupported(),
         GraphicsCaptureApiError::ItemConvertFailed => {
             failed("Windows refused to capture it: the window was closed, or it cannot be captured")
         }
@@ -105,7 +109,7 @@ where
     T: TryInto<GraphicsCaptureItemType> + Send + 'static,
 {
     if !GraphicsCaptureApi::is_supported().unwrap_or(false) {
-        return Err(start_error(GraphicsCaptureApiError::GraphicsCaptureApiError(wgc::Error::Unsupported)));
+        return Err(unsupported());
     }
     let cursor = if GraphicsCaptureApi::is_cursor_settings_supported().unwrap_or(false) {
         CursorCaptureSettings::WithCursor
