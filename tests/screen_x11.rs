@@ -281,6 +281,11 @@ fn a_shared_screen_arrives_as_drawn_and_the_marker_is_followed() {
     bo.wait(20.0, "the end", |v| v["type"] == "left");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     mover.join().unwrap();
+    // Keyframes, as Bo received them and Anna sent them: each one starts the text's sharpening again.
+    let received = bo.last_seen("stats").and_then(|v| v["peers"][0]["share"]["keyframes"].as_u64());
+    let sent = anna.latest("stats", 5.0)["share_out"]["keyframes"].as_u64();
+    eprintln!("share keyframes: {received:?} received, {sent:?} sent");
+    assert!(received >= Some(1) && sent >= received, "keyframes: {received:?} received, {sent:?} sent");
 
     // Every recorded picture of the share, against what was drawn.
     let file = std::fs::read_dir(rec.path())

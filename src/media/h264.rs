@@ -85,6 +85,12 @@ impl H264Config {
     }
 }
 
+/// The finest quantiser for screen content. Once a still picture has sharpened, a finer one
+/// makes some blocks flip between two reconstructions with every picture, so a still slide
+/// never stops costing bits (at 12: about 400 bytes a picture for 720p text, every picture);
+/// at 14 it stops at 25 bytes, with text at about 49 dB.
+const SCREEN_MIN_QP: u8 = 14;
+
 /// One encoded picture: an Annex-B access unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedVideo {
@@ -125,13 +131,21 @@ impl H264Encoder {
         };
         // A QP range with a zero in it makes openh264 pick its own: 26–35 for screen content,
         // which smears 1-pixel text (about 33 dB), and 12–42 for camera video. Screen content
-        // gets 12–max_qp instead (12 is openh264's floor); camera video keeps openh264's range
-        // unless a cap is asked for.
+        // gets SCREEN_MIN_QP–max_qp instead; camera video keeps openh264's range unless a cap
+        // is asked for (then 12, openh264's floor, to the cap).
+        let floor = if screen { SCREEN_MIN_QP } else { 12 };
         let qp = if screen || config.max_qp < 51 {
-            QpRange::new(12.min(config.max_qp).max(1), config.max_qp)
+            QpRange::new(floor.min(config.max_qp).max(1), config.max_qp)
         } else {
             QpRange::new(0, 51)
         };
+        // Screen content needs High: below it openh264 takes a block whose source has not
+        // changed as a skip whenever its reference's quantiser is close to the current one or
+        // at most 26 (its "SCD P-skip"). The quantiser falls a few steps per picture after a
+        // keyframe, so every block of a still slide qualifies and a blurry first keyframe stays
+        // blurry for as long as the slide stands (upstream made this optional in cisco/openh264
+        // PR 3638). High codes those blocks as ordinary inter blocks, which sharpen.
+        let complexity = if screen { Complexity::High } else { Complexity::Medium };
         let oc = EncoderConfig::new()
             .profile(Profile::Baseline)
             .usage_type(usage)
@@ -139,7 +153,7 @@ impl H264Encoder {
             .max_frame_rate(FrameRate::from_hz(config.fps))
             .rate_control_mode(RateControlMode::Bitrate)
             .skip_frames(config.allow_frame_skip)
-            .complexity(Complexity::Medium)
+            .complexity(complexity)
             .qp(qp)
             // Camera: receivers ask for keyframes when they need them (PLI/FIR); scene-cut
             // keyframes only cause bitrate bursts in a call. Screen: openh264's screen mode uses

@@ -150,11 +150,25 @@ fn examples() -> Vec<MeetingEvent> {
                 peer(),
                 PeerStats { state: None, ..PeerStats::default() },
                 PeerStats {
-                    share: Some(ShareStats { width: 1920, height: 1080, fps: 5.0, bitrate_kbps: 84.5, frames: 312 }),
+                    share: Some(ShareStats {
+                        width: 1920,
+                        height: 1080,
+                        fps: 5.0,
+                        bitrate_kbps: 84.5,
+                        frames: 312,
+                        keyframes: 2,
+                    }),
                     ..peer()
                 },
             ],
-            share_out: Some(ShareStats { width: 2560, height: 1440, fps: 15.0, bitrate_kbps: 950.2, frames: 40 }),
+            share_out: Some(ShareStats {
+                width: 2560,
+                height: 1440,
+                fps: 15.0,
+                bitrate_kbps: 950.2,
+                frames: 40,
+                keyframes: 1,
+            }),
             e2ee: E2eeStatus {
                 state: "end_to_end_encrypted",
                 epoch: Some(2),

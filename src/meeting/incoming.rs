@@ -44,6 +44,8 @@ pub struct IncomingStats {
     pub decode_errors: AtomicU64,
     /// Bytes of video received.
     pub video_bytes: AtomicU64,
+    /// Keyframes received.
+    pub keyframes: AtomicU64,
     /// Audio packets decoded.
     pub audio_packets: AtomicU64,
     /// Frames (audio or video) that did not decrypt: not SFrame, not for us, replayed, tampered.
@@ -209,6 +211,7 @@ fn decode_loop(
         match item {
             Received::Video(f) => {
                 stats.video_bytes.fetch_add(f.data.len() as u64, Ordering::Relaxed);
+                stats.keyframes.fetch_add(u64::from(f.keyframe), Ordering::Relaxed);
                 let now = clock.now_us();
                 let opened = keys.lock().ok().map(|mut k| crypt.decrypt(&mut k, now, &f.data, &mut clear));
                 if !matches!(opened, Some(Ok(_))) {

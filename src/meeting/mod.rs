@@ -222,6 +222,9 @@ pub struct ShareStats {
     pub bitrate_kbps: f64,
     /// Pictures since the share started.
     pub frames: u64,
+    /// Keyframes since the share started (ours sent, another's received). Each is large; more
+    /// than a few a minute means pictures are being lost.
+    pub keyframes: u64,
 }
 
 /// Why a screen share ended.

@@ -103,6 +103,11 @@ impl Proc {
         last.unwrap_or_else(|| self.wait(secs, kind, |v| v["type"] == kind))
     }
 
+    /// The newest line of `kind` read so far (by `wait` or `latest`).
+    pub fn last_seen(&self, kind: &str) -> Option<&Value> {
+        self.seen.iter().rev().find(|v| v["type"] == kind)
+    }
+
     fn types(&self) -> Vec<String> {
         self.seen.iter().map(|v| v["type"].as_str().unwrap_or("?").to_owned()).collect()
     }

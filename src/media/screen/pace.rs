@@ -14,16 +14,24 @@ pub const FAST_US: u64 = 1_000_000 / 15;
 /// The slowest pace, for content that stands still.
 pub const SLOW_US: u64 = 1_000_000 / 5;
 
+/// Pictures of one still content after which it counts as settled even if the encoder still
+/// sends more than next to nothing for it (two seconds at the fast pace: the sharpening after a
+/// keyframe takes one to two; an encoder that never stops refining some block must not keep a
+/// still slide at 15 pictures a second).
+pub const STILL_SETTLES: u32 = 30;
+
 /// The capture pace of a share.
 #[derive(Debug, Clone)]
 pub struct SharePace {
     interval_us: u64,
     last: Option<u64>,
+    /// Pictures in a row equal to the one before.
+    still: u32,
 }
 
 impl Default for SharePace {
     fn default() -> Self {
-        Self { interval_us: FAST_US, last: None }
+        Self { interval_us: FAST_US, last: None, still: 0 }
     }
 }
 
@@ -35,10 +43,13 @@ impl SharePace {
     /// packet) the encoder skips pictures to repay its budget, then sharpens the text over a
     /// couple of dozen frames, which at 15 fps takes about two seconds instead of six at 5 fps.
     /// Each still, settled picture slows the pace by half again, so about half a second of
-    /// stillness reaches the slow pace.
+    /// stillness reaches the slow pace. After [`STILL_SETTLES`] still pictures the picture counts
+    /// as settled whatever the encoder says.
     pub fn after(&mut self, fingerprint: u64, settled: bool) -> u64 {
         let changed = self.last != Some(fingerprint);
         self.last = Some(fingerprint);
+        self.still = if changed { 0 } else { self.still.saturating_add(1) };
+        let settled = settled || self.still >= STILL_SETTLES;
         self.interval_us = if changed || !settled { FAST_US } else { (self.interval_us * 3 / 2).min(SLOW_US) };
         self.interval_us
     }
@@ -132,6 +143,16 @@ mod tests {
         assert_eq!(p.after(1, false), FAST_US);
         assert_eq!(p.after(1, false), FAST_US);
         assert!(p.after(1, true) > FAST_US, "settled again: slowing down");
+    }
+
+    #[test]
+    fn a_still_picture_the_encoder_never_stops_refining_slows_down_after_two_seconds() {
+        let mut p = SharePace::default();
+        let waits: Vec<u64> = (0..=STILL_SETTLES + 8).map(|_| p.after(7, false)).collect();
+        assert!(waits[..STILL_SETTLES as usize].iter().all(|&w| w == FAST_US), "{waits:?}");
+        assert_eq!(*waits.last().unwrap(), SLOW_US, "{waits:?}");
+        assert_eq!(p.after(8, false), FAST_US, "a change is fast again");
+        assert_eq!(p.after(8, false), FAST_US, "and the count starts over");
     }
 
     #[test]

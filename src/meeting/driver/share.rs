@@ -212,13 +212,13 @@ impl Driver {
         let share = self.share.as_mut()?;
         let s = &share.out.stats;
         let (width, height) = share.out.size();
-        Some(share_stats(
-            (width, height),
-            s.captured.load(Ordering::Relaxed),
-            s.bytes.load(Ordering::Relaxed),
-            s.frames.load(Ordering::Relaxed),
-            &mut share.last,
-        ))
+        let counts = Counts {
+            pictures: s.captured.load(Ordering::Relaxed),
+            bytes: s.bytes.load(Ordering::Relaxed),
+            frames: s.frames.load(Ordering::Relaxed),
+            keyframes: s.keyframes.load(Ordering::Relaxed),
+        };
+        Some(share_stats((width, height), &counts, &mut share.last))
     }
 
     /// Asks our share for a keyframe (a viewer connected or asked).
@@ -243,17 +243,33 @@ pub(super) fn incoming_share_stats(slot: &ShareSlot, last: &mut (u64, u64)) -> O
     let s = &incoming.stats;
     let size = s.picture_size.load(Ordering::Relaxed);
     let frames = s.frames_decoded.load(Ordering::Relaxed);
-    Some(share_stats(((size >> 32) as u32, size as u32), frames, s.video_bytes.load(Ordering::Relaxed), frames, last))
+    let counts = Counts {
+        pictures: frames,
+        bytes: s.video_bytes.load(Ordering::Relaxed),
+        frames,
+        keyframes: s.keyframes.load(Ordering::Relaxed),
+    };
+    Some(share_stats(((size >> 32) as u32, size as u32), &counts, last))
+}
+
+/// A share's counters since it started.
+struct Counts {
+    /// Pictures counted for the pace: captured (ours) or decoded (another's).
+    pictures: u64,
+    bytes: u64,
+    frames: u64,
+    keyframes: u64,
 }
 
 /// A share's numbers over the second since `last` (pictures counted, bytes), which it updates.
-fn share_stats(size: (u32, u32), pictures: u64, bytes: u64, frames: u64, last: &mut (u64, u64)) -> ShareStats {
-    let (last_pictures, last_bytes) = std::mem::replace(last, (pictures, bytes));
+fn share_stats(size: (u32, u32), c: &Counts, last: &mut (u64, u64)) -> ShareStats {
+    let (last_pictures, last_bytes) = std::mem::replace(last, (c.pictures, c.bytes));
     ShareStats {
         width: size.0,
         height: size.1,
-        fps: pictures.saturating_sub(last_pictures) as f64,
-        bitrate_kbps: bytes.saturating_sub(last_bytes) as f64 * 8.0 / 1000.0,
-        frames,
+        fps: c.pictures.saturating_sub(last_pictures) as f64,
+        bitrate_kbps: c.bytes.saturating_sub(last_bytes) as f64 * 8.0 / 1000.0,
+        frames: c.frames,
+        keyframes: c.keyframes,
     }
 }

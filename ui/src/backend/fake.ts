@@ -257,13 +257,13 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       width: 1280,
       height: 720,
       glass_to_glass_ms: null,
-      ...(remoteShares.has(r.member) ? { share: { ...SHARE_SIZE, fps: SHARE_FPS, bitrate_kbps: 120 + 15 * Math.sin(t), frames: t * SHARE_FPS } } : {}),
+      ...(remoteShares.has(r.member) ? { share: { ...SHARE_SIZE, fps: SHARE_FPS, bitrate_kbps: 120 + 15 * Math.sin(t), frames: t * SHARE_FPS, keyframes: 1 } } : {}),
       glass_to_glass_samples_ms: [],
     };
   }
 
   function shareOut(t: number): ShareStats | null {
-    return sharing ? { width: sharing.width, height: sharing.height, fps: 15, bitrate_kbps: 900 + 50 * Math.cos(t), frames: t * 15 } : null;
+    return sharing ? { width: sharing.width, height: sharing.height, fps: 15, bitrate_kbps: 900 + 50 * Math.cos(t), frames: t * 15, keyframes: 1 } : null;
   }
 
   function startStats() {

@@ -49,6 +49,8 @@ export interface ShareStats {
   bitrate_kbps: number;
   /** Pictures since the share started. */
   frames: number;
+  /** Keyframes since the share started (ours sent, another's received). */
+  keyframes: number;
 }
 
 /** Why a screen share ended. */

@@ -106,7 +106,7 @@ const linkStats = obj<LinkStats>({
   remote_candidate: nullable(str),
 });
 
-const shareStats = obj<ShareStats>({ width: num, height: num, fps: num, bitrate_kbps: num, frames: num });
+const shareStats = obj<ShareStats>({ width: num, height: num, fps: num, bitrate_kbps: num, frames: num, keyframes: num });
 
 const peerStats = obj<PeerStats>({
   member: str,

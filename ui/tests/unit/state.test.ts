@@ -194,8 +194,8 @@ test("a participant's share: shown once its channel is there, the newest on stag
 
 test("stats keep our share's numbers and each participant's", () => {
   const e2ee = { state: "end_to_end_encrypted" as const, epoch: 1, security_code: null, frames_encrypted: 0, frames_decrypted: 0, dropped_auth_failed: 0, dropped_replay: 0, dropped_unknown_kid: 0, dropped_malformed: 0 };
-  const share = { width: 1920, height: 1080, fps: 5, bitrate_kbps: 84.5, frames: 312 };
-  const out = { width: 2560, height: 1440, fps: 15, bitrate_kbps: 950.2, frames: 40 };
+  const share = { width: 1920, height: 1080, fps: 5, bitrate_kbps: 84.5, frames: 312, keyframes: 2 };
+  const out = { width: 2560, height: 1440, fps: 15, bitrate_kbps: 950.2, frames: 40, keyframes: 1 };
   const s = fold([
     { type: "stats", peers: [{ ...peer(0, 10), share }], share_out: out, e2ee },
     { type: "stats", peers: [peer(0, 10)], e2ee },
