@@ -132,7 +132,7 @@ async fn a_share_reaches_everyone_readable_and_a_late_joiner_within_two_seconds(
         positions.extend(marker_position(f));
     }
     eprintln!("PSNR of the slide's text, picture by picture: {quality:?}");
-    // A new picture arrives at about 34 dB and the next ones sharpen it (`share_h264`). Text
+    // A new picture arrives at about 36 dB and the next ones sharpen it (`share_h264`). Text
     // with 1-pixel strokes (205 levels from the background) reads cleanly from about 38 dB (an RMS error of 3 levels); 40 dB two seconds in leaves a margin, and 33 dB is
     // the floor for the very first pictures.
     let first_us = got[0].capture_us;
