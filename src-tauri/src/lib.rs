@@ -30,6 +30,7 @@ pub mod hosting;
 pub mod marks;
 pub mod opened;
 pub mod preview;
+pub mod renderer;
 pub mod settings;
 pub mod share;
 pub mod video;
@@ -76,6 +77,7 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
+    renderer::choose();
     let launch = Launch::from_env();
 
     let app = tauri::Builder::default()
