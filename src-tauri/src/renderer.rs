@@ -5,7 +5,7 @@
 //! on the CPU, and a call's moving video keeps it busy: WebKit's web process used more than a
 //! whole core for a 1:1 call, almost all of it in llvmpipe's threads, and pictures waited about
 //! 25 ms for their turn on screen. WebKit's shared-memory path does the same job for a fraction:
-//! about a third of a core, half the delay and about 60 MB less memory (`make bench-desktop`,
+//! about a third of a core, under half the delay and 60–90 MB less memory (`make bench-desktop`,
 //! README). So where there is no GPU render node, Trygg asks WebKit for that path
 //! (`WEBKIT_DISABLE_DMABUF_RENDERER=1`). A machine with a GPU keeps WebKit's default, and a
 //! value the user set is left alone either way.

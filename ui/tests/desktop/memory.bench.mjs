@@ -37,6 +37,9 @@ function threadTicks(pid, prefix) {
     .reduce((s, t) => s + ticks(`/proc/${pid}/task/${t}/stat`), 0);
 }
 
+/** WebKit's web processes under the app `pid`. */
+const webProcesses = (pid) => tree(pid).filter((p) => comm(p).startsWith("WebKitWebProces"));
+
 async function appPid() {
   const { stdout } = await run("pgrep", ["-xn", "trygg-desktop"]);
   return Number(stdout.trim());
@@ -49,8 +52,7 @@ try {
   await sleep(Number(SETTLE_MS));
   const idle = memory(await appPid());
   // Where the web process's memory sits, idle and in the call, to see what the call adds.
-  const webOf = (pid) => tree(pid).find((p) => comm(p).startsWith("WebKitWebProces"));
-  const idleWeb = breakdown(webOf(await appPid()));
+  const idleWeb = breakdown(webProcesses(await appPid())[0]);
 
   await session.click("#new-meeting");
   await session.until(`return Number(document.querySelector(".preview canvas")?.dataset.frames) > 3`);
@@ -68,7 +70,7 @@ try {
   await session.click("#toggle-people");
   await sleep(Number(SETTLE_MS));
   const call = memory(await appPid());
-  const callWeb = breakdown(webOf(await appPid()));
+  const callWeb = breakdown(webProcesses(await appPid())[0]);
   const callApp = breakdown(await appPid());
 
   // The frame path: from a picture's decode (its time, in the frame header) to its draw, read
@@ -90,7 +92,7 @@ try {
   const pctOf = (v, p) => v[Math.min(v.length - 1, Math.floor((v.length * p) / 100))];
   const pct = (p) => pctOf(delays, p);
   const pid = await appPid();
-  const web = tree(pid).filter((p) => comm(p).startsWith("WebKitWebProces"));
+  const web = webProcesses(pid);
   const before = { watch: threadTicks(pid, "video-watch"), web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0) };
   const t0 = Date.now();
   await sleep(10000);
