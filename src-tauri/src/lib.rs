@@ -91,6 +91,12 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        // Before the page's own scripts: whether its WebGL has a GPU (which way it draws video).
+        .plugin(
+            tauri::plugin::Builder::<tauri::Wry>::new("trygg-renderer")
+                .js_init_script(renderer::page_script(renderer::gpu()))
+                .build(),
+        )
         // Pictures for the page's video tiles, each request waiting for the next one.
         .register_asynchronous_uri_scheme_protocol(video::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();

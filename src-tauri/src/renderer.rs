@@ -9,6 +9,10 @@
 //! README). So where there is no GPU render node, Trygg asks WebKit for that path
 //! (`WEBKIT_DISABLE_DMABUF_RENDERER=1`). A machine with a GPU keeps WebKit's default, and a
 //! value the user set is left alone either way.
+//!
+//! The page is told too ([`page_script`]): WebGL there runs on llvmpipe as well, and converting
+//! video on the CPU into a 2D canvas costs about half as much (ui/src/video/renderer_choice.ts).
+//! WebKit names every WebGL renderer "Apple GPU", so the page cannot find out by itself.
 
 use std::path::Path;
 
@@ -27,6 +31,17 @@ pub fn has_render_node(dri: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether WebKit's WebGL has a GPU: on Linux, a render node; elsewhere the system webview always
+/// has one (or its own fallback, which the page can name).
+pub fn gpu() -> bool {
+    !cfg!(target_os = "linux") || has_render_node(Path::new("/dev/dri"))
+}
+
+/// The script the page runs before its own, saying whether WebGL has a GPU here.
+pub fn page_script(gpu: bool) -> String {
+    format!("window.__TRYGG_GPU__ = {gpu};")
+}
+
 /// Chooses WebKit's renderer for this machine. Call it first thing, before any thread starts
 /// and before WebKit does.
 pub fn choose() {
@@ -34,7 +49,7 @@ pub fn choose() {
         return;
     }
     let user_chose = std::env::var_os(DMABUF_OFF).is_some();
-    if dmabuf_off(user_chose, has_render_node(Path::new("/dev/dri"))) {
+    if dmabuf_off(user_chose, gpu()) {
         tracing::info!("no GPU render node: WebKit draws through shared memory ({DMABUF_OFF}=1)");
         // SAFETY: called at the start of `run`, from `main`, before any other thread exists.
         unsafe { std::env::set_var(DMABUF_OFF, "1") };
@@ -60,5 +75,11 @@ mod tests {
         assert!(!has_render_node(dir.path()), "a display-only card has no render node");
         std::fs::write(dir.path().join("renderD128"), b"").unwrap();
         assert!(has_render_node(dir.path()));
+    }
+
+    #[test]
+    fn the_page_is_told_whether_webgl_has_a_gpu() {
+        assert_eq!(page_script(false), "window.__TRYGG_GPU__ = false;");
+        assert_eq!(page_script(true), "window.__TRYGG_GPU__ = true;");
     }
 }

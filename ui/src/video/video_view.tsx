@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { VideoFrame } from "../backend/types";
 import { usePageVisible } from "./visibility";
+import { glKind } from "./renderer_choice";
 import { createRenderer } from "./yuv_renderer";
 
 /** Starts pictures; `width` is how many device pixels across they fill (the shell then sends
@@ -40,6 +41,8 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
   sized.current = onSize;
   const visible = usePageVisible();
   const [width, setWidth] = useState(0);
+  // A new canvas after a renderer failed to set up on the last one (see createRenderer).
+  const [generation, setGeneration] = useState(0);
   useEffect(() => {
     const el = canvas.current;
     if (!el || typeof ResizeObserver === "undefined") return;
@@ -47,12 +50,20 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
     observer.observe(el);
     setWidth(wanted(el));
     return () => observer.disconnect();
-  }, []);
+  }, [generation]);
   useEffect(() => {
     const el = canvas.current;
     if (!el || !visible || width === 0) return;
-    const renderer = createRenderer(el);
+    let renderer: ReturnType<typeof createRenderer>;
+    try {
+      renderer = createRenderer(el);
+    } catch (e) {
+      console.warn(e);
+      if (generation < 1) setGeneration(generation + 1);
+      return;
+    }
     el.dataset.renderer = renderer.kind;
+    el.dataset.gl = glKind();
     let newest: VideoFrame | null = null;
     let arrivedMs: number | null = null;
     let raf = 0;
@@ -87,7 +98,7 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
       if (raf) cancelAnimationFrame(raf);
       renderer.dispose();
     };
-  }, [subscribe, visible, width]);
+  }, [subscribe, visible, width, generation]);
   const classes = ["video", mirror && "mirror", extra].filter(Boolean).join(" ");
-  return <canvas ref={canvas} class={classes} style={style} role="img" aria-label={label} />;
+  return <canvas key={generation} ref={canvas} class={classes} style={style} role="img" aria-label={label} />;
 }

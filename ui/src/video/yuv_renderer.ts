@@ -1,7 +1,9 @@
-// Draws I420 pictures on a canvas with WebGL: three one-channel textures and a BT.601
-// limited-range YUV→RGB shader, so the CPU only copies planes. Without WebGL it converts on the
-// CPU into a 2D canvas, slower but never blank.
+// Draws I420 pictures on a canvas: with WebGL, three one-channel textures and a BT.601
+// limited-range YUV→RGB shader, so the CPU only copies planes; or converted on the CPU into a 2D
+// canvas, where WebGL has no GPU (renderer_choice.ts) or fails.
 import type { VideoFrame } from "../backend/types";
+import { i420ToRgba } from "./i420_rgba";
+import { chooseRenderer } from "./renderer_choice";
 
 const VERTEX = `
 attribute vec2 pos;
@@ -16,9 +18,9 @@ precision mediump float;
 varying vec2 uv;
 uniform sampler2D ty, tu, tv;
 void main() {
-  float y = 1.1643 * (texture2D(ty, uv).r - 0.0625);
-  float u = texture2D(tu, uv).r - 0.5;
-  float v = texture2D(tv, uv).r - 0.5;
+  float y = 1.1643 * (texture2D(ty, uv).r - 0.0627451); // 16 / 255
+  float u = texture2D(tu, uv).r - 0.5019608; // 128 / 255
+  float v = texture2D(tv, uv).r - 0.5019608;
   gl_FragColor = vec4(y + 1.5958 * v, y - 0.39173 * u - 0.8129 * v, y + 2.017 * u, 1.0);
 }`;
 
@@ -108,48 +110,54 @@ class WebGlRenderer implements Renderer {
 
 class CanvasRenderer implements Renderer {
   readonly kind = "2d";
-  constructor(private canvas: HTMLCanvasElement) {}
+  /** Reused while the size stays: no new memory for each picture. */
+  private image: ImageData | null = null;
+  private words: Uint32Array | null = null;
+
+  constructor(
+    private canvas: HTMLCanvasElement,
+    private ctx: CanvasRenderingContext2D,
+  ) {}
 
   draw(f: VideoFrame): void {
-    const { canvas } = this;
+    const { canvas, ctx } = this;
     if (canvas.width !== f.width || canvas.height !== f.height) {
       canvas.width = f.width;
       canvas.height = f.height;
     }
-    const ctx = canvas.getContext("2d");
-    if (!ctx) return;
-    const img = ctx.createImageData(f.width, f.height);
-    const luma = f.width * f.height;
-    const half = f.width / 2;
-    for (let y = 0; y < f.height; y++) {
-      for (let x = 0; x < f.width; x++) {
-        const c = ((y >> 1) * half) + (x >> 1);
-        const Y = 1.1643 * (f.data[y * f.width + x] - 16);
-        const U = f.data[luma + c] - 128;
-        const V = f.data[luma + luma / 4 + c] - 128;
-        const o = (y * f.width + x) * 4;
-        img.data[o] = Y + 1.5958 * V;
-        img.data[o + 1] = Y - 0.39173 * U - 0.8129 * V;
-        img.data[o + 2] = Y + 2.017 * U;
-        img.data[o + 3] = 255;
-      }
+    if (!this.image || !this.words || this.image.width !== f.width || this.image.height !== f.height) {
+      this.image = ctx.createImageData(f.width, f.height);
+      this.words = new Uint32Array(this.image.data.buffer);
     }
-    ctx.putImageData(img, 0, 0);
+    i420ToRgba(f.data, f.width, f.height, this.words);
+    ctx.putImageData(this.image, 0, 0);
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.image = null;
+    this.words = null;
+  }
 }
 
-/** The WebGL renderer where the webview has WebGL, else the 2D one. */
+/** Set once WebGL failed to set up here: later canvases go straight to the 2D renderer. */
+let webglFailed = false;
+
+/** The renderer `chooseRenderer` picks. If WebGL fails to set up, this throws: the canvas is then
+ *  WebGL's and cannot draw 2D, so the caller draws on a fresh canvas, which gets the 2D renderer. */
 export function createRenderer(canvas: HTMLCanvasElement): Renderer {
-  // preserveDrawingBuffer keeps the last picture readable (screenshots, tests) after compositing.
-  const gl = canvas.getContext("webgl", { preserveDrawingBuffer: true, antialias: false, depth: false });
-  if (gl) {
-    try {
-      return new WebGlRenderer(canvas, gl);
-    } catch (e) {
-      console.warn("WebGL renderer failed, drawing on the CPU", e);
+  if (!webglFailed && chooseRenderer() === "webgl") {
+    // preserveDrawingBuffer keeps the last picture readable (screenshots, tests) after compositing.
+    const gl = canvas.getContext("webgl", { preserveDrawingBuffer: true, antialias: false, depth: false });
+    if (gl) {
+      try {
+        return new WebGlRenderer(canvas, gl);
+      } catch (e) {
+        webglFailed = true;
+        throw new Error(`WebGL renderer failed, drawing on the CPU from now on: ${e}`);
+      }
     }
   }
-  return new CanvasRenderer(canvas);
+  const ctx = canvas.getContext("2d", { alpha: false });
+  if (!ctx) throw new Error("this canvas draws neither WebGL nor 2D");
+  return new CanvasRenderer(canvas, ctx);
 }

@@ -93,20 +93,56 @@ try {
   const pct = (p) => pctOf(delays, p);
   const pid = await appPid();
   const web = webProcesses(pid);
-  const before = { watch: threadTicks(pid, "video-watch"), web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0) };
-  const t0 = Date.now();
-  await sleep(10000);
-  const secs = (Date.now() - t0) / 1000;
-  const after = { watch: threadTicks(pid, "video-watch"), web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0) };
+  const sample = () => ({
+    watch: threadTicks(pid, "video-watch"),
+    web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0),
+    app: ticks(`/proc/${pid}/stat`),
+    window: ticks(`/proc/${pid}/task/${pid}/stat`),
+  });
+  /** CPU, in % of one core, over 10 s of the call as it is. */
+  const cpu = async () => {
+    const before = sample();
+    const t0 = Date.now();
+    await sleep(10000);
+    const secs = (Date.now() - t0) / 1000;
+    const after = sample();
+    const over = (k) => +(((after[k] - before[k]) / 100 / secs) * 100).toFixed(1);
+    return {
+      picture_senders: over("watch"),
+      web_process: over("web"),
+      // The app's main thread shows what WebKit paints in the window; the whole app also
+      // receives, decrypts and decodes the call.
+      app_main_thread: over("window"),
+      app_process: over("app"),
+    };
+  };
+  const tiles = async () =>
+    session.execute(`return [...document.querySelectorAll(".tile canvas")].map((c) =>
+      [c.closest(".tile").dataset.member === "self" ? "self" : "remote", c.dataset.renderer, c.width, c.height,
+       Math.round(c.clientWidth * devicePixelRatio), Math.round(c.clientHeight * devicePixelRatio)].join(" "));`);
+  const both = { tiles: await tiles(), ...(await cpu()) };
+  // The remote tile alone: our camera off, so no self view is drawn.
+  await session.click("#toggle-camera");
+  await sleep(2000);
+  const remoteOnly = { tiles: await tiles(), ...(await cpu()) };
+  // The same call without video: the other side rejoins sending none. What the page and the app
+  // do then (audio, levels, stats) is not the frame path's.
+  joiner.kill("SIGINT");
+  await session.until(`return !document.querySelector(arguments[0])`, 30000, [remote]);
+  joiner = spawn(TRYGG_CLI, ["join", stdout.trim(), "--name", "Mia Memory", "--identity", "ephemeral",
+    "--video", "none", "--bind", "127.0.0.1", "--seconds", "120"], { stdio: "ignore" });
+  await session.click("#toggle-people");
+  await session.click(".knock .admit");
+  await session.click("#toggle-people");
+  await sleep(3000);
+  const noVideo = { tiles: await tiles(), ...(await cpu()) };
   const frame_path = {
     delay_ms: { p50: pct(50), p95: pct(95), samples: delays.length },
     // The part of it before the page had the picture (the channel), the rest is waiting for
     // the next animation frame and drawing.
     arrive_ms: { p50: pctOf(arrivals, 50), p95: pctOf(arrivals, 95), samples: arrivals.length },
-    cpu_pct: {
-      picture_senders: +(((after.watch - before.watch) / 100 / secs) * 100).toFixed(1),
-      web_process: +(((after.web - before.web) / 100 / secs) * 100).toFixed(1),
-    },
+    // Each tile: who, renderer, picture size, size on screen in device pixels.
+    cpu_pct: { both_tiles: both, remote_tile_only: remoteOnly, no_video: noVideo },
   };
   const size = await session.execute(`const c = document.querySelector(arguments[0]); return [c.width, c.height, Number(c.dataset.frames)];`, [remote]);
   console.log(JSON.stringify({ idle, call, remote_video: size, frame_path, web_process: { idle: idleWeb, call: callWeb }, app_in_call: callApp }));

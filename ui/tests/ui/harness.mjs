@@ -41,7 +41,8 @@ export async function launch() {
       "--disable-sync",
       "--no-first-run",
       "--disable-quic",
-      // WebGL in software, so the YUV shader path is what the tests see.
+      // WebGL in software (SwiftShader): the page draws video through its 2D canvas path, and
+      // tests that ask for the YUV shader (`?renderer=webgl`) get it.
       "--use-angle=swiftshader",
       "--enable-unsafe-swiftshader",
     ],
@@ -49,14 +50,15 @@ export async function launch() {
   const base = `http://127.0.0.1:${server.address().port}/`;
   return {
     context,
-    /** A fresh page on the app (the previous one is closed), with page errors in `errors`. */
-    async open() {
+    /** A fresh page on the app (the previous one is closed), with page errors in `errors`;
+     *  `query` is added to its address (`?renderer=webgl`). */
+    async open(query = "") {
       for (const p of context.pages()) await p.close();
       const page = await context.newPage();
       const errors = [];
       page.on("pageerror", (e) => errors.push(e.message));
       page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-      await page.goto(base);
+      await page.goto(base + query);
       await page.waitForSelector("#new-meeting");
       return { page, errors };
     },

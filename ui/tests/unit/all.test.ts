@@ -5,3 +5,4 @@ import "./frames.test";
 import "./i18n.test";
 import "./shortcuts.test";
 import "./share.test";
+import "./video.test";
