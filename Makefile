@@ -11,6 +11,8 @@ help: ## list the targets
 run: ## start the Trygg desktop app (builds the UI and the shell as needed)
 	@scripts/setup.sh build
 	cd ui && npm run build
+	@# The app's web extension (Linux: video pictures to the page in one message each).
+	$(CARGO) build --locked -p trygg-webext
 	$(CARGO) run --locked -p trygg-desktop
 
 demo: ## the local media demo: synthetic camera and microphone → H.264/Opus → decoded, measured
@@ -19,7 +21,8 @@ demo: ## the local media demo: synthetic camera and microphone → H.264/Opus �
 
 package: ## build the desktop app's .deb (trygg:// links and .ics files open in Trygg)
 	@scripts/setup.sh build
-	ui/node_modules/.bin/tauri build --bundles deb
+	$(CARGO) build --locked --release -p trygg-webext
+	ui/node_modules/.bin/tauri build --bundles deb --config "$$(scripts/deb-files.sh release)"
 
 test: ## formatting, lints, every test
 	@scripts/setup.sh test
@@ -40,7 +43,7 @@ test: ## formatting, lints, every test
 	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
 	$(CARGO) clippy --locked -p trygg -p trygg-desktop --all-targets --target x86_64-pc-windows-gnu -- -D warnings
 	scripts/check-macos.sh
-	$(CARGO) build --locked --workspace --bins
+	$(CARGO) build --locked --workspace --bins --lib
 	scripts/desktop-e2e.sh
 	scripts/package-test.sh
 	cd ui && npm test
@@ -64,13 +67,13 @@ test-desktop: ## the desktop shell: lints and tests (IPC, settings, links, a who
 test-e2e: ## the real desktop app under Xvfb through WebDriver, with a headless guest (SCREENSHOTS=DIR keeps PNGs)
 	@scripts/setup.sh test
 	cd ui && npm run build
-	$(CARGO) build --locked --workspace --bins
+	$(CARGO) build --locked --workspace --bins --lib
 	scripts/desktop-e2e.sh
 
 test-package: ## the .deb: built from the app, unpacked privately, trygg:// links and .ics files opened with gio open
 	@scripts/setup.sh test
 	cd ui && npm run build
-	$(CARGO) build --locked --workspace --bins
+	$(CARGO) build --locked --workspace --bins --lib
 	scripts/package-test.sh
 
 bench: ## measure codecs, E2EE, invites and whole calls (figures in the README come from here)
@@ -80,7 +83,7 @@ bench: ## measure codecs, E2EE, invites and whole calls (figures in the README c
 bench-desktop: ## the desktop app: cold start, link click to pre-join, memory next to an empty Tauri window (PROFILE=release for release builds)
 	@scripts/setup.sh test
 	cd ui && npm run build
-	$(CARGO) build --locked --workspace --bins $(if $(filter release,$(PROFILE)),--release)
+	$(CARGO) build --locked --workspace --bins --lib $(if $(filter release,$(PROFILE)),--release)
 	PROFILE=$(or $(PROFILE),debug) scripts/desktop-bench.sh
 
 fuzz: ## run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz; installs it)

@@ -55,4 +55,9 @@ run_test() {
   return 1
 }
 run_test "$root/ui/tests/desktop/meeting.e2e.mjs"
+# The same meeting without the web extension: the page fetches pictures from the trygg-frames:
+# scheme, as on other systems (src-tauri/src/pictures.rs).
+export TRYGG_NO_WEBEXT=1 PICTURES=scheme
+run_test "$root/ui/tests/desktop/meeting.e2e.mjs"
+unset TRYGG_NO_WEBEXT PICTURES
 run_test "$root/ui/tests/desktop/lobby.e2e.mjs"

@@ -23,7 +23,7 @@ done
 
 echo "[package] bundling the .deb from the debug build"
 rm -rf "$target/debug/bundle/deb"
-(cd "$root/src-tauri" && "$root/ui/node_modules/.bin/tauri" bundle --debug --bundles deb >/dev/null)
+(cd "$root/src-tauri" && "$root/ui/node_modules/.bin/tauri" bundle --debug --bundles deb --config "$("$root/scripts/deb-files.sh" debug)" >/dev/null)
 deb=$(ls "$target"/debug/bundle/deb/*.deb)
 echo "[package] $(basename "$deb"): $(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version), depends on $(dpkg-deb -f "$deb" Depends)"
 
@@ -38,6 +38,8 @@ grep -q '^MimeType=.*x-scheme-handler/trygg' "$entry" || fail "the desktop entry
 grep -q '^MimeType=.*text/calendar' "$entry" || fail "the desktop entry does not claim .ics files"
 grep -q '^Exec=trygg-desktop %u$' "$entry" || fail "the desktop entry does not pass the link on (Exec=… %u): $(grep Exec "$entry")"
 echo "[package] $(basename "$entry"): claims x-scheme-handler/trygg and text/calendar, Exec passes %u"
+[ -f "$tmp/root/usr/lib/trygg-desktop/libtrygg_webext.so" ] || fail "the web extension is not in the package: $(dpkg-deb -c "$deb")"
+echo "[package] the web extension is at /usr/lib/trygg-desktop, where the app looks for it"
 # Libraries the app links that Tauri's own dependencies do not bring: the package must name them.
 depends=$(dpkg-deb -f "$deb" Depends)
 ldd "$tmp/root/usr/bin/trygg-desktop" | grep -q 'libpipewire-0\.3' || fail "the app no longer links PipeWire: update this check"

@@ -8,8 +8,10 @@
 //!   plus the shell's own ([`contract::ShellEvent`]): a participant's video is available, a
 //!   link was opened, the preview failed, the meeting task ended.
 //! * **Pictures** never travel as JSON: the page pulls each watched participant's newest decoded
-//!   I420 picture as raw bytes from the `trygg-frames:` scheme ([`video`]), so it is never sent
-//!   more than it draws; the UI draws them with WebGL.
+//!   I420 picture as raw bytes ([`video`]), so it is never sent more than it draws: on Linux
+//!   through Trygg's web extension, one message a picture ([`pictures`]), elsewhere from the
+//!   `trygg-frames:` scheme. The UI draws them with WebGL on a GPU, else through a 2D canvas
+//!   ([`renderer`]).
 //! * **Links**: `trygg://` is registered by the deep-link plugin; a second launch hands its
 //!   arguments (a link, an `.ics` file) to the running window through the single-instance
 //!   plugin; every input goes through `trygg::links::plan` ([`opened`]). The link's secret stays
@@ -19,7 +21,9 @@
 //! Environment: `TRYGG_LISTEN` (where a built-in meeting server listens, default
 //! `0.0.0.0:7443`; tests use `127.0.0.1:0`), `TRYGG_MEDIA_BIND` (the local address for media,
 //! default every interface), `TRYGG_IDENTITY=ephemeral` (no keychain: a new identity each run),
-//! `TRYGG_NO_REGISTER=1` (do not register the `trygg:` scheme with the desktop at start).
+//! `TRYGG_NO_REGISTER=1` (do not register the `trygg:` scheme with the desktop at start),
+//! `TRYGG_NO_WEBEXT=1` (Linux: no web extension, so the page fetches pictures from the scheme as
+//! on other systems; the desktop tests cover both roads).
 
 pub mod command;
 pub mod config;
@@ -29,6 +33,7 @@ pub mod event;
 pub mod hosting;
 pub mod marks;
 pub mod opened;
+pub mod pictures;
 pub mod preview;
 pub mod renderer;
 pub mod settings;
@@ -111,8 +116,25 @@ pub fn run() {
             let desktop = Desktop::new(SettingsFile::in_dir(&dir), launch.clone());
             let size = desktop.settings().window;
             app.manage(desktop);
-            if let Some(w) = app.get_webview_window("main") {
-                let _ = w.set_size(tauri::LogicalSize::new(size.width, size.height));
+            // The window is made here rather than from the config alone: on Linux WebKit loads
+            // Trygg's web extension into it (pictures.rs).
+            if let Some(config) = app.config().app.windows.iter().find(|w| w.label == "main") {
+                let builder =
+                    tauri::WebviewWindowBuilder::from_config(app.handle(), config)?.inner_size(size.width, size.height);
+                #[cfg(target_os = "linux")]
+                let extension = std::env::var_os("TRYGG_NO_WEBEXT")
+                    .is_none()
+                    .then(|| std::env::current_exe().ok().and_then(|exe| pictures::extension_dir(&exe)))
+                    .flatten();
+                let builder = match extension {
+                    Some(dir) => builder.extensions_path(dir),
+                    None => builder,
+                };
+                let window = builder.build()?;
+                #[cfg(target_os = "linux")]
+                pictures::serve(&window, app.handle().clone());
+                #[cfg(not(target_os = "linux"))]
+                let _ = window;
             }
             if std::env::var_os("TRYGG_NO_REGISTER").is_none()
                 && let Err(e) = app.deep_link().register_all()

@@ -13,18 +13,66 @@ export const EVENT = "trygg://event";
 
 const call = <T>(cmd: string, args?: Record<string, unknown>) => backendCall(() => invoke<T>(cmd, args));
 
-/** Pulls a watch's pictures from the shell's `trygg-frames:` scheme (src-tauri/src/video.rs):
- *  each request waits for the next picture, and the next request goes out once this one is in,
- *  so the page is never sent more than it takes. An empty answer means "nothing yet". */
+/** What one pull got: a picture's bytes, "nothing yet" (ask again), or the watch has stopped. */
+type Pulled = ArrayBuffer | "nothing" | "gone";
+
+/** Trygg's web extension in WebKitGTK (src-tauri/webext): one message per picture, answered with
+ *  a status (0 picture, 1 nothing yet, 2 gone, 3 not served) and the picture's buffer. */
+interface PictureExtension {
+  pull(id: number, done: (status: number, buffer: ArrayBuffer | null) => void): void;
+}
+
+/** Set once the app did not serve a pull through the extension: fetch from then on. */
+let extensionFailed = false;
+
+function extension(): PictureExtension | null {
+  const ext = (globalThis as { __tryggPictures?: PictureExtension }).__tryggPictures;
+  return ext && typeof ext.pull === "function" && !extensionFailed ? ext : null;
+}
+
+/** How pictures reach this page, for the desktop tests and figures: "extension" or "scheme". */
+export function pictureRoad(): "extension" | "scheme" {
+  return extension() ? "extension" : "scheme";
+}
+
+/** One pull through the extension, or null when the app does not serve it that way. */
+function pullThroughExtension(ext: PictureExtension, id: number): Promise<Pulled | null> {
+  return new Promise((resolve) =>
+    ext.pull(id, (status, buffer) => {
+      if (status === 0 && buffer) resolve(buffer);
+      else if (status === 1) resolve("nothing");
+      else if (status === 2) resolve("gone");
+      else {
+        extensionFailed = true;
+        console.warn("the app did not answer through the web extension; fetching pictures instead");
+        resolve(null);
+      }
+    }),
+  );
+}
+
+/** One pull from the shell's `trygg-frames:` scheme. */
+async function pullThroughScheme(url: string): Promise<Pulled> {
+  const r = await fetch(url, { cache: "no-store" });
+  if (r.status !== 200) return "gone";
+  const body = await r.arrayBuffer();
+  return body.byteLength ? body : "nothing";
+}
+
+/** Pulls a watch's pictures (src-tauri/src/video.rs): each pull waits for the next picture, and
+ *  the next goes out once this one is in, so the page is never sent more than it takes. On
+ *  Linux the pulls go through Trygg's web extension, one message per picture
+ *  (src-tauri/src/pictures.rs); elsewhere, or without it, through the `trygg-frames:` scheme. */
 async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped: () => boolean): Promise<void> {
   const url = convertFileSrc(String(id), "trygg-frames");
   let failures = 0;
   while (!stopped()) {
-    let body: ArrayBuffer;
+    // Which road the last pull took, for the desktop tests and figures.
+    document.documentElement.dataset.pictures = pictureRoad();
+    let got: Pulled;
     try {
-      const r = await fetch(url, { cache: "no-store" });
-      if (r.status !== 200) return; // the watch has stopped
-      body = await r.arrayBuffer();
+      const ext = extension();
+      got = (ext && (await pullThroughExtension(ext, id))) || (await pullThroughScheme(url));
       failures = 0;
     } catch (e) {
       if (++failures >= 10) {
@@ -34,7 +82,8 @@ async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped:
       await new Promise((r) => setTimeout(r, 200));
       continue;
     }
-    const frame = body.byteLength && !stopped() ? decodeFrame(body) : null;
+    if (got === "gone") return;
+    const frame = got !== "nothing" && !stopped() ? decodeFrame(got) : null;
     if (frame) onFrame(frame);
   }
 }

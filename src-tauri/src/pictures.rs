@@ -1,0 +1,118 @@
+//! Pictures to the page in one message each, on Linux.
+//!
+//! The page pulls each picture of a watch ([`crate::video`]). Through the `trygg-frames:`
+//! scheme, WebKitGTK reads the answer 8 KiB at a time and sends each piece to the web process
+//! as its own message: about 43 for a 640x360 picture, 1,300 a second for one 30 fps tile, and
+//! that cost more of a core than drawing did. So on Linux WebKit loads Trygg's web extension
+//! (src-tauri/webext) into the web process, and the page asks through it instead: one
+//! `trygg-pull` user message with the watch id, answered here with the picture in one message
+//! whose bytes become the page's buffer without a copy. Same pull, same answers (a picture,
+//! nothing yet, gone), a cheaper road. Without the extension (another OS, a build that did not
+//! make it) the page keeps fetching from the scheme.
+
+use std::path::{Path, PathBuf};
+
+use crate::video::Pull;
+
+/// The web extension's file.
+pub const LIBRARY: &str = "libtrygg_webext.so";
+/// The user message the extension sends for a pull; its parameter is the watch id (`t`).
+pub const PULL: &str = "trygg-pull";
+/// The answer's name; its parameters are `(uay)`: [`status`] and the picture's bytes.
+pub const ANSWER: &str = "trygg-picture";
+
+/// The folder WebKit should load the extension from: where the package installs it
+/// (`/usr/lib/trygg-desktop` beside `/usr/bin`), else the executable's own folder (a build
+/// tree, where cargo puts the library next to the app). None if neither has it. WebKit loads
+/// every `.so` in the folder, so only a folder that holds ours is given.
+pub fn extension_dir(exe: &Path) -> Option<PathBuf> {
+    let dir = exe.parent()?;
+    [dir.join("../lib/trygg-desktop"), dir.to_path_buf()].into_iter().find(|d| d.join(LIBRARY).is_file())
+}
+
+/// The answer's status, as the page reads it (ui/src/backend/tauri.ts): 0 a picture, 1 nothing
+/// yet (ask again), 2 the watch has stopped or never ran.
+pub fn status(pull: &Option<Pull>) -> u32 {
+    match pull {
+        Some(Pull::Picture(_)) => 0,
+        Some(Pull::Nothing) => 1,
+        Some(Pull::Gone) | None => 2,
+    }
+}
+
+/// The picture's bytes of an answer (none unless it is a picture).
+pub fn bytes(pull: Option<Pull>) -> Vec<u8> {
+    match pull {
+        Some(Pull::Picture(b)) => b,
+        _ => Vec::new(),
+    }
+}
+
+/// Answers the extension's pulls for this window's page. A pull waits for the next picture on
+/// a blocking thread; the answer goes out from the main thread, where WebKit wants it.
+#[cfg(target_os = "linux")]
+pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::AppHandle<R>) {
+    use glib::prelude::*;
+    use tauri::Manager;
+    use webkit2gtk::{UserMessageExt, WebViewExt};
+
+    let hooked = window.with_webview(move |webview| {
+        let view: webkit2gtk::WebView = webview.inner();
+        view.connect_user_message_received(move |_, message| {
+            if message.name().as_deref() != Some(PULL) {
+                return false;
+            }
+            let id = message.parameters().and_then(|p| p.get::<u64>());
+            let app = app.clone();
+            let message = message.clone();
+            glib::MainContext::default().spawn_local(async move {
+                let waited = tauri::async_runtime::spawn_blocking(move || {
+                    let watch = id.and_then(|id| app.try_state::<crate::desktop::Desktop>()?.watch(id));
+                    watch.map(|w| w.pull(crate::video::PULL_WAIT))
+                })
+                .await;
+                let pull = waited.ok().flatten();
+                let status = status(&pull);
+                let picture = glib::Variant::from_bytes::<Vec<u8>>(&glib::Bytes::from_owned(bytes(pull)));
+                let answer = glib::Variant::tuple_from_iter([status.to_variant(), picture]);
+                message.send_reply(&webkit2gtk::UserMessage::new(ANSWER, Some(&answer)));
+            });
+            true
+        });
+    });
+    if let Err(e) = hooked {
+        tracing::warn!("pictures go through the trygg-frames: scheme: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_is_found_where_it_is_installed_or_built_and_nowhere_else() {
+        let root = tempfile::tempdir().unwrap();
+        let bin = root.path().join("usr/bin");
+        let lib = root.path().join("usr/lib/trygg-desktop");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&lib).unwrap();
+        let exe = bin.join("trygg-desktop");
+        assert_eq!(extension_dir(&exe), None, "not there: the page fetches");
+        std::fs::write(bin.join(LIBRARY), b"").unwrap();
+        assert_eq!(extension_dir(&exe), Some(bin.clone()), "a build tree: beside the app");
+        std::fs::write(lib.join(LIBRARY), b"").unwrap();
+        let found = extension_dir(&exe).unwrap();
+        assert_eq!(found.canonicalize().unwrap(), lib.canonicalize().unwrap(), "the installed one first");
+    }
+
+    #[test]
+    fn an_answer_says_picture_nothing_or_gone_and_carries_only_a_picture() {
+        assert_eq!(status(&Some(Pull::Picture(vec![1, 2]))), 0);
+        assert_eq!(status(&Some(Pull::Nothing)), 1);
+        assert_eq!(status(&Some(Pull::Gone)), 2);
+        assert_eq!(status(&None), 2, "a watch that does not run");
+        assert_eq!(bytes(Some(Pull::Picture(vec![1, 2]))), [1, 2]);
+        assert!(bytes(Some(Pull::Nothing)).is_empty());
+        assert!(bytes(None).is_empty());
+    }
+}

@@ -1,0 +1,219 @@
+//! Trygg's web extension for WebKitGTK: video pictures reach the page in one message each.
+//!
+//! Without it the page fetches each picture from the shell's `trygg-frames:` scheme, and
+//! WebKitGTK reads a scheme's answer 8 KiB at a time, one message to the web process per read:
+//! about 43 messages for a 640x360 picture, 1,300 a second for one 30 fps tile, which cost more
+//! of a core than drawing the pictures did (`make bench-desktop`, README).
+//!
+//! WebKit loads this library into the web process (the app points it at the folder,
+//! src-tauri/src/pictures.rs). It gives the page one function, `__tryggPictures.pull(id,
+//! callback)`, that asks the app for watch `id`'s next picture with one user message
+//! (`trygg-pull`, the id as `t`). The app answers with `(uay)`: a status (0 a picture, 1 nothing
+//! yet, 2 the watch has stopped) and the picture's bytes. The bytes are copied once into the
+//! page's `ArrayBuffer`, and `callback(status, buffer)` runs. When
+//! the app does not answer (an older app, a failure), the status is 3 and the page goes back to
+//! fetching.
+//!
+//! Nothing here parses the picture: the page checks it (ui/src/backend/frames.ts), as it does a
+//! fetched one. The page can only ask; what it gets is decided in the app.
+#![cfg(target_os = "linux")]
+
+use std::ffi::{c_char, c_uint, c_void};
+use std::ptr;
+
+use gio_sys::{GAsyncReadyCallback, GAsyncResult};
+use glib_sys::{GDestroyNotify, GError, GType, GVariant, GVariantType, gboolean, gpointer};
+use gobject_sys::{GCallback, GObject};
+
+/// WebKit's and JavaScriptCore's objects are only passed around here, never looked into.
+type Opaque = c_void;
+
+/// The status the page gets when the app gave no answer it understands.
+const NOT_SERVED: f64 = 3.0;
+/// JavaScriptCore's `JSC_TYPED_ARRAY_UINT8`.
+const UINT8: c_uint = 5;
+
+#[link(name = "webkit2gtk-4.1")]
+unsafe extern "C" {
+    fn webkit_script_world_get_default() -> *mut Opaque;
+    fn webkit_frame_is_main_frame(frame: *mut Opaque) -> gboolean;
+    fn webkit_frame_get_js_context_for_script_world(frame: *mut Opaque, world: *mut Opaque) -> *mut Opaque;
+    fn webkit_user_message_new(name: *const c_char, parameters: *mut GVariant) -> *mut Opaque;
+    fn webkit_user_message_get_parameters(message: *mut Opaque) -> *mut GVariant;
+    fn webkit_web_page_send_message_to_view(
+        page: *mut Opaque,
+        message: *mut Opaque,
+        cancellable: *mut Opaque,
+        callback: GAsyncReadyCallback,
+        user_data: gpointer,
+    );
+    fn webkit_web_page_send_message_to_view_finish(
+        page: *mut Opaque,
+        result: *mut GAsyncResult,
+        error: *mut *mut GError,
+    ) -> *mut Opaque;
+}
+
+#[link(name = "javascriptcoregtk-4.1")]
+unsafe extern "C" {
+    fn jsc_value_get_type() -> GType;
+    #[allow(clippy::too_many_arguments)]
+    fn jsc_value_new_functionv(
+        context: *mut Opaque,
+        name: *const c_char,
+        callback: GCallback,
+        user_data: gpointer,
+        destroy_notify: GDestroyNotify,
+        return_type: GType,
+        n_parameters: c_uint,
+        parameter_types: *mut GType,
+    ) -> *mut Opaque;
+    fn jsc_value_new_object(context: *mut Opaque, instance: gpointer, jsc_class: *mut Opaque) -> *mut Opaque;
+    fn jsc_value_object_set_property(value: *mut Opaque, name: *const c_char, property: *mut Opaque);
+    fn jsc_context_set_value(context: *mut Opaque, name: *const c_char, value: *mut Opaque);
+    fn jsc_value_get_context(value: *mut Opaque) -> *mut Opaque;
+    fn jsc_value_new_number(context: *mut Opaque, number: f64) -> *mut Opaque;
+    fn jsc_value_new_null(context: *mut Opaque) -> *mut Opaque;
+    fn jsc_value_new_typed_array(context: *mut Opaque, kind: c_uint, length: usize) -> *mut Opaque;
+    fn jsc_value_typed_array_get_data(value: *mut Opaque, length: *mut usize) -> gpointer;
+    fn jsc_value_typed_array_get_buffer(value: *mut Opaque) -> *mut Opaque;
+    fn jsc_value_function_callv(value: *mut Opaque, n_parameters: c_uint, parameters: *mut *mut Opaque) -> *mut Opaque;
+}
+
+/// WebKit calls this once when it loads the extension into a web process.
+///
+/// # Safety
+/// Called by WebKit on the web process's main thread, with its extension object.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webkit_web_extension_initialize(_extension: *mut Opaque) {
+    // SAFETY: the default world lives as long as the process; the handler has the signal's
+    // signature (world, page, frame, user data).
+    unsafe {
+        let handler: unsafe extern "C" fn(*mut Opaque, *mut Opaque, *mut Opaque, gpointer) = window_object_cleared;
+        gobject_sys::g_signal_connect_data(
+            webkit_script_world_get_default() as *mut GObject,
+            c"window-object-cleared".as_ptr(),
+            Some(std::mem::transmute::<
+                unsafe extern "C" fn(*mut Opaque, *mut Opaque, *mut Opaque, gpointer),
+                unsafe extern "C" fn(),
+            >(handler)),
+            ptr::null_mut(),
+            None,
+            0,
+        );
+    }
+}
+
+/// A new page in the main frame: give it `__tryggPictures.pull`.
+unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque, frame: *mut Opaque, _: gpointer) {
+    // SAFETY: WebKit passes live objects; every reference taken here is given back, and the page
+    // reference the function keeps is released with the function (`g_object_unref`).
+    unsafe {
+        if webkit_frame_is_main_frame(frame) == 0 {
+            return;
+        }
+        let context = webkit_frame_get_js_context_for_script_world(frame, world);
+        if context.is_null() {
+            return;
+        }
+        let pull: unsafe extern "C" fn(f64, *mut Opaque, gpointer) = pull;
+        let mut parameters = [gobject_sys::G_TYPE_DOUBLE, jsc_value_get_type()];
+        let function = jsc_value_new_functionv(
+            context,
+            c"pull".as_ptr(),
+            Some(std::mem::transmute::<unsafe extern "C" fn(f64, *mut Opaque, gpointer), unsafe extern "C" fn()>(pull)),
+            gobject_sys::g_object_ref(page as *mut GObject) as gpointer,
+            Some(unref_object),
+            gobject_sys::G_TYPE_NONE,
+            parameters.len() as c_uint,
+            parameters.as_mut_ptr(),
+        );
+        let api = jsc_value_new_object(context, ptr::null_mut(), ptr::null_mut());
+        jsc_value_object_set_property(api, c"pull".as_ptr(), function);
+        jsc_context_set_value(context, c"__tryggPictures".as_ptr(), api);
+        gobject_sys::g_object_unref(function as *mut GObject);
+        gobject_sys::g_object_unref(api as *mut GObject);
+        gobject_sys::g_object_unref(context as *mut GObject);
+    }
+}
+
+unsafe extern "C" fn unref_object(object: gpointer) {
+    // SAFETY: only ever given a GObject this extension holds a reference to.
+    unsafe { gobject_sys::g_object_unref(object as *mut GObject) }
+}
+
+/// The bytes, copied into a new `ArrayBuffer` of the page's (one copy: WebKit's JavaScriptCore
+/// keeps array buffers in its own cage and cannot wrap the message's memory).
+unsafe fn copied(context: *mut Opaque, data: *const u8, len: usize) -> *mut Opaque {
+    // SAFETY: `data` holds `len` bytes; the new array holds as many, as its length says.
+    unsafe {
+        let array = jsc_value_new_typed_array(context, UINT8, len);
+        if array.is_null() {
+            return ptr::null_mut();
+        }
+        let mut room = 0usize;
+        let into = jsc_value_typed_array_get_data(array, &mut room) as *mut u8;
+        let buffer = if !into.is_null() && room == len {
+            ptr::copy_nonoverlapping(data, into, len);
+            jsc_value_typed_array_get_buffer(array)
+        } else {
+            ptr::null_mut()
+        };
+        gobject_sys::g_object_unref(array as *mut GObject);
+        buffer
+    }
+}
+
+/// `__tryggPictures.pull(id, callback)`: asks the app for the picture.
+unsafe extern "C" fn pull(id: f64, callback: *mut Opaque, page: gpointer) {
+    // SAFETY: `page` is the page reference the function holds; the callback is kept alive by our
+    // reference until the answer comes.
+    unsafe {
+        let id = if id.is_finite() && id >= 0.0 { id as u64 } else { u64::MAX };
+        let message = webkit_user_message_new(c"trygg-pull".as_ptr(), glib_sys::g_variant_new_uint64(id));
+        gobject_sys::g_object_ref(callback as *mut GObject);
+        webkit_web_page_send_message_to_view(page, message, ptr::null_mut(), Some(answered), callback as gpointer);
+    }
+}
+
+/// The app's answer: hand the picture to the page's callback.
+unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, callback: gpointer) {
+    // SAFETY: `callback` carries the reference taken in `pull`, released here; the answer's
+    // parameters are checked for their type before they are read.
+    unsafe {
+        let callback = callback as *mut Opaque;
+        let context = jsc_value_get_context(callback);
+        let mut error: *mut GError = ptr::null_mut();
+        let reply = webkit_web_page_send_message_to_view_finish(page as *mut Opaque, result, &mut error);
+        if !error.is_null() {
+            glib_sys::g_error_free(error);
+        }
+        let parameters = if reply.is_null() { ptr::null_mut() } else { webkit_user_message_get_parameters(reply) };
+        let (status, buffer) = if !parameters.is_null()
+            && glib_sys::g_variant_is_of_type(parameters, c"(uay)".as_ptr() as *const GVariantType) != 0
+        {
+            let first = glib_sys::g_variant_get_child_value(parameters, 0);
+            let status = glib_sys::g_variant_get_uint32(first) as f64;
+            glib_sys::g_variant_unref(first);
+            let bytes = glib_sys::g_variant_get_child_value(parameters, 1);
+            let mut len = 0usize;
+            let data = glib_sys::g_variant_get_fixed_array(bytes, &mut len, 1) as *const u8;
+            let buffer = if len > 0 && !data.is_null() { copied(context, data, len) } else { ptr::null_mut() };
+            glib_sys::g_variant_unref(bytes);
+            (status, if buffer.is_null() { jsc_value_new_null(context) } else { buffer })
+        } else {
+            (NOT_SERVED, jsc_value_new_null(context))
+        };
+        let mut arguments = [jsc_value_new_number(context, status), buffer];
+        let returned = jsc_value_function_callv(callback, arguments.len() as c_uint, arguments.as_mut_ptr());
+        for value in [returned, arguments[0], arguments[1]] {
+            if !value.is_null() {
+                gobject_sys::g_object_unref(value as *mut GObject);
+            }
+        }
+        if !reply.is_null() {
+            gobject_sys::g_object_unref(reply as *mut GObject);
+        }
+        gobject_sys::g_object_unref(callback as *mut GObject);
+    }
+}
