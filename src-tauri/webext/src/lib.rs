@@ -6,13 +6,14 @@
 //! of a core than drawing the pictures did (`make bench-desktop`, README).
 //!
 //! WebKit loads this library into the web process (the app points it at the folder,
-//! src-tauri/src/pictures.rs). It gives the page one function, `__tryggPictures.pull(id,
+//! src-tauri/src/pictures.rs). It gives the page one function, `__tryggPictures.pull(id, into,
 //! callback)`, that asks the app for watch `id`'s next picture with one user message
 //! (`trygg-pull`, the id as `t`). The app answers with `(uay)`: a status (0 a picture, 1 nothing
-//! yet, 2 the watch has stopped) and the picture's bytes. The bytes are copied once into the
-//! page's `ArrayBuffer`, and `callback(status, buffer)` runs. When
-//! the app does not answer (an older app, a failure), the status is 3 and the page goes back to
-//! fetching.
+//! yet, 2 the watch has stopped) and the picture's bytes. The bytes are copied once, into `into`
+//! (a `Uint8Array` the page reuses) when they fit, else into a new buffer, and
+//! `callback(status, buffer, length)` runs. Reusing the page's buffers spares the web process
+//! fresh memory, and its page faults, for every picture. When the app does not answer (an older
+//! app, a failure), the status is 3 and the page goes back to fetching.
 //!
 //! Nothing here parses the picture: the page checks it (ui/src/backend/frames.ts), as it does a
 //! fetched one. The page can only ask; what it gets is decided in the app.
@@ -77,6 +78,8 @@ unsafe extern "C" {
     fn jsc_value_new_typed_array(context: *mut Opaque, kind: c_uint, length: usize) -> *mut Opaque;
     fn jsc_value_typed_array_get_data(value: *mut Opaque, length: *mut usize) -> gpointer;
     fn jsc_value_typed_array_get_buffer(value: *mut Opaque) -> *mut Opaque;
+    fn jsc_value_is_typed_array(value: *mut Opaque) -> gboolean;
+    fn jsc_value_typed_array_get_type(value: *mut Opaque) -> c_uint;
     fn jsc_value_function_callv(value: *mut Opaque, n_parameters: c_uint, parameters: *mut *mut Opaque) -> *mut Opaque;
 }
 
@@ -116,12 +119,15 @@ unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque
         if context.is_null() {
             return;
         }
-        let pull: unsafe extern "C" fn(f64, *mut Opaque, gpointer) = pull;
-        let mut parameters = [gobject_sys::G_TYPE_DOUBLE, jsc_value_get_type()];
+        let pull: unsafe extern "C" fn(f64, *mut Opaque, *mut Opaque, gpointer) = pull;
+        let mut parameters = [gobject_sys::G_TYPE_DOUBLE, jsc_value_get_type(), jsc_value_get_type()];
         let function = jsc_value_new_functionv(
             context,
             c"pull".as_ptr(),
-            Some(std::mem::transmute::<unsafe extern "C" fn(f64, *mut Opaque, gpointer), unsafe extern "C" fn()>(pull)),
+            Some(std::mem::transmute::<
+                unsafe extern "C" fn(f64, *mut Opaque, *mut Opaque, gpointer),
+                unsafe extern "C" fn(),
+            >(pull)),
             gobject_sys::g_object_ref(page as *mut GObject) as gpointer,
             Some(unref_object),
             gobject_sys::G_TYPE_NONE,
@@ -142,19 +148,29 @@ unsafe extern "C" fn unref_object(object: gpointer) {
     unsafe { gobject_sys::g_object_unref(object as *mut GObject) }
 }
 
-/// The bytes, copied into a new `ArrayBuffer` of the page's (one copy: WebKit's JavaScriptCore
-/// keeps array buffers in its own cage and cannot wrap the message's memory).
-unsafe fn copied(context: *mut Opaque, data: *const u8, len: usize) -> *mut Opaque {
-    // SAFETY: `data` holds `len` bytes; the new array holds as many, as its length says.
+/// The bytes, copied once: into the page's `into` (a `Uint8Array`) when they fit, else into a
+/// new `ArrayBuffer` (WebKit's JavaScriptCore keeps array buffers in its own cage and cannot
+/// wrap the message's memory). Returns the buffer they are in, or null.
+unsafe fn copied(context: *mut Opaque, data: *const u8, len: usize, into: *mut Opaque) -> *mut Opaque {
+    // SAFETY: `data` holds `len` bytes; a typed array's data holds its length in bytes for a
+    // `Uint8Array`, checked before the copy; `into` is kept alive by the reference of `Pending`.
     unsafe {
+        if !into.is_null() && jsc_value_is_typed_array(into) != 0 && jsc_value_typed_array_get_type(into) == UINT8 {
+            let mut room = 0usize;
+            let at = jsc_value_typed_array_get_data(into, &mut room) as *mut u8;
+            if !at.is_null() && room >= len {
+                ptr::copy_nonoverlapping(data, at, len);
+                return jsc_value_typed_array_get_buffer(into);
+            }
+        }
         let array = jsc_value_new_typed_array(context, UINT8, len);
         if array.is_null() {
             return ptr::null_mut();
         }
         let mut room = 0usize;
-        let into = jsc_value_typed_array_get_data(array, &mut room) as *mut u8;
-        let buffer = if !into.is_null() && room == len {
-            ptr::copy_nonoverlapping(data, into, len);
+        let at = jsc_value_typed_array_get_data(array, &mut room) as *mut u8;
+        let buffer = if !at.is_null() && room == len {
+            ptr::copy_nonoverlapping(data, at, len);
             jsc_value_typed_array_get_buffer(array)
         } else {
             ptr::null_mut()
@@ -164,24 +180,39 @@ unsafe fn copied(context: *mut Opaque, data: *const u8, len: usize) -> *mut Opaq
     }
 }
 
-/// `__tryggPictures.pull(id, callback)`: asks the app for the picture.
-unsafe extern "C" fn pull(id: f64, callback: *mut Opaque, page: gpointer) {
-    // SAFETY: `page` is the page reference the function holds; the callback is kept alive by our
-    // reference until the answer comes.
+/// What a pull keeps until its answer: the page's callback and the buffer it offered.
+struct Pending {
+    callback: *mut Opaque,
+    into: *mut Opaque,
+}
+
+/// `__tryggPictures.pull(id, into, callback)`: asks the app for the picture.
+unsafe extern "C" fn pull(id: f64, into: *mut Opaque, callback: *mut Opaque, page: gpointer) {
+    // SAFETY: `page` is the page reference the function holds; `into` and the callback are kept
+    // alive by our references until the answer comes (`answered` releases them).
     unsafe {
         let id = if id.is_finite() && id >= 0.0 { id as u64 } else { u64::MAX };
         let message = webkit_user_message_new(c"trygg-pull".as_ptr(), glib_sys::g_variant_new_uint64(id));
-        gobject_sys::g_object_ref(callback as *mut GObject);
-        webkit_web_page_send_message_to_view(page, message, ptr::null_mut(), Some(answered), callback as gpointer);
+        let pending = Box::new(Pending {
+            callback: gobject_sys::g_object_ref(callback as *mut GObject) as *mut Opaque,
+            into: if into.is_null() { into } else { gobject_sys::g_object_ref(into as *mut GObject) as *mut Opaque },
+        });
+        webkit_web_page_send_message_to_view(
+            page,
+            message,
+            ptr::null_mut(),
+            Some(answered),
+            Box::into_raw(pending) as gpointer,
+        );
     }
 }
 
 /// The app's answer: hand the picture to the page's callback.
-unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, callback: gpointer) {
-    // SAFETY: `callback` carries the reference taken in `pull`, released here; the answer's
-    // parameters are checked for their type before they are read.
+unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, pending: gpointer) {
+    // SAFETY: `pending` is the box made in `pull`, taken back here with its references, which
+    // are released here; the answer's parameters are checked for their type before they are read.
     unsafe {
-        let callback = callback as *mut Opaque;
+        let Pending { callback, into } = *Box::from_raw(pending as *mut Pending);
         let context = jsc_value_get_context(callback);
         let mut error: *mut GError = ptr::null_mut();
         let reply = webkit_web_page_send_message_to_view_finish(page as *mut Opaque, result, &mut error);
@@ -189,7 +220,7 @@ unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, cal
             glib_sys::g_error_free(error);
         }
         let parameters = if reply.is_null() { ptr::null_mut() } else { webkit_user_message_get_parameters(reply) };
-        let (status, buffer) = if !parameters.is_null()
+        let (status, buffer, len) = if !parameters.is_null()
             && glib_sys::g_variant_is_of_type(parameters, c"(uay)".as_ptr() as *const GVariantType) != 0
         {
             let first = glib_sys::g_variant_get_child_value(parameters, 0);
@@ -198,15 +229,15 @@ unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, cal
             let bytes = glib_sys::g_variant_get_child_value(parameters, 1);
             let mut len = 0usize;
             let data = glib_sys::g_variant_get_fixed_array(bytes, &mut len, 1) as *const u8;
-            let buffer = if len > 0 && !data.is_null() { copied(context, data, len) } else { ptr::null_mut() };
+            let buffer = if len > 0 && !data.is_null() { copied(context, data, len, into) } else { ptr::null_mut() };
             glib_sys::g_variant_unref(bytes);
-            (status, if buffer.is_null() { jsc_value_new_null(context) } else { buffer })
+            (status, if buffer.is_null() { jsc_value_new_null(context) } else { buffer }, len)
         } else {
-            (NOT_SERVED, jsc_value_new_null(context))
+            (NOT_SERVED, jsc_value_new_null(context), 0)
         };
-        let mut arguments = [jsc_value_new_number(context, status), buffer];
+        let mut arguments = [jsc_value_new_number(context, status), buffer, jsc_value_new_number(context, len as f64)];
         let returned = jsc_value_function_callv(callback, arguments.len() as c_uint, arguments.as_mut_ptr());
-        for value in [returned, arguments[0], arguments[1]] {
+        for value in [returned, arguments[0], arguments[1], arguments[2]] {
             if !value.is_null() {
                 gobject_sys::g_object_unref(value as *mut GObject);
             }
@@ -215,5 +246,8 @@ unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, cal
             gobject_sys::g_object_unref(reply as *mut GObject);
         }
         gobject_sys::g_object_unref(callback as *mut GObject);
+        if !into.is_null() {
+            gobject_sys::g_object_unref(into as *mut GObject);
+        }
     }
 }

@@ -51,6 +51,8 @@ export interface Backend {
    *  (e.g. "media.no_device": no display, "media.unsupported": a Wayland session without portal). */
   shareSources(): Promise<ShareSourceView[]>;
   /** Pictures of one participant ("self" for our own camera, "share:" + member for their screen share). */
+  /** A picture's `data` may be reused for the picture after next of the same watch: draw it
+   *  (or copy it) before then, as the video surfaces do on the next animation frame. */
   watchVideo(member: string, onFrame: (f: VideoFrame) => void, width?: number): Promise<Unsubscribe>;
   /** A moment the desktop figures time ("home": the home screen is on screen; "prejoin": a
    *  link's pre-join screen is). The shell notes it only when asked to (`TRYGG_MARKS`). */

@@ -17,18 +17,20 @@ export function i420Length(width: number, height: number): number {
   return luma + 2 * (luma / 4);
 }
 
-/** Reads one message of a video channel; null for anything that is not a whole picture. */
-export function decodeFrame(buffer: ArrayBuffer): VideoFrame | null {
-  if (buffer.byteLength < FRAME_HEADER) return null;
+/** Reads one picture from the first `length` bytes of `buffer` (all of it by default: a buffer
+ *  reused for pictures of different sizes holds one at its start); null for anything that is
+ *  not a whole picture. */
+export function decodeFrame(buffer: ArrayBuffer, length = buffer.byteLength): VideoFrame | null {
+  if (length < FRAME_HEADER || length > buffer.byteLength) return null;
   const view = new DataView(buffer);
   if (view.getUint32(0, true) !== FRAME_MAGIC) return null;
   const width = view.getUint32(4, true);
   const height = view.getUint32(8, true);
   if (width < 2 || height < 2 || width % 2 || height % 2 || width > 7680 || height > 4320) return null;
-  if (buffer.byteLength !== FRAME_HEADER + i420Length(width, height)) return null;
+  if (length !== FRAME_HEADER + i420Length(width, height)) return null;
   const seq = Number(view.getBigUint64(16, true));
   const timeUs = view.getUint32(12, true);
-  return { width, height, seq, timeUs, data: new Uint8Array(buffer, FRAME_HEADER) };
+  return { width, height, seq, timeUs, data: new Uint8Array(buffer, FRAME_HEADER, length - FRAME_HEADER) };
 }
 
 /** The inverse of `decodeFrame` (the fake backend and tests). */

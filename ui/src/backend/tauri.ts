@@ -13,13 +13,15 @@ export const EVENT = "trygg://event";
 
 const call = <T>(cmd: string, args?: Record<string, unknown>) => backendCall(() => invoke<T>(cmd, args));
 
-/** What one pull got: a picture's bytes, "nothing yet" (ask again), or the watch has stopped. */
-type Pulled = ArrayBuffer | "nothing" | "gone";
+/** What one pull got: a picture (the first `length` bytes of `buffer`), "nothing yet" (ask
+ *  again), or the watch has stopped. */
+type Pulled = { buffer: ArrayBuffer; length: number } | "nothing" | "gone";
 
 /** Trygg's web extension in WebKitGTK (src-tauri/webext): one message per picture, answered with
- *  a status (0 picture, 1 nothing yet, 2 gone, 3 not served) and the picture's buffer. */
+ *  a status (0 picture, 1 nothing yet, 2 gone, 3 not served) and the picture, copied into `into`
+ *  when it fits (the buffer given back is then `into`'s), else into a new buffer. */
 interface PictureExtension {
-  pull(id: number, done: (status: number, buffer: ArrayBuffer | null) => void): void;
+  pull(id: number, into: Uint8Array | null, done: (status: number, buffer: ArrayBuffer | null, length: number) => void): void;
 }
 
 /** Set once the app did not serve a pull through the extension: fetch from then on. */
@@ -35,11 +37,12 @@ export function pictureRoad(): "extension" | "scheme" {
   return extension() ? "extension" : "scheme";
 }
 
-/** One pull through the extension, or null when the app does not serve it that way. */
-function pullThroughExtension(ext: PictureExtension, id: number): Promise<Pulled | null> {
+/** One pull through the extension into `into` if the picture fits, or null when the app does
+ *  not serve it that way. */
+function pullThroughExtension(ext: PictureExtension, id: number, into: ArrayBuffer | null): Promise<Pulled | null> {
   return new Promise((resolve) =>
-    ext.pull(id, (status, buffer) => {
-      if (status === 0 && buffer) resolve(buffer);
+    ext.pull(id, into && new Uint8Array(into), (status, buffer, length) => {
+      if (status === 0 && buffer) resolve({ buffer, length });
       else if (status === 1) resolve("nothing");
       else if (status === 2) resolve("gone");
       else {
@@ -56,7 +59,7 @@ async function pullThroughScheme(url: string): Promise<Pulled> {
   const r = await fetch(url, { cache: "no-store" });
   if (r.status !== 200) return "gone";
   const body = await r.arrayBuffer();
-  return body.byteLength ? body : "nothing";
+  return body.byteLength ? { buffer: body, length: body.byteLength } : "nothing";
 }
 
 /** Pulls a watch's pictures (src-tauri/src/video.rs): each pull waits for the next picture, and
@@ -65,6 +68,11 @@ async function pullThroughScheme(url: string): Promise<Pulled> {
  *  (src-tauri/src/pictures.rs); elsewhere, or without it, through the `trygg-frames:` scheme. */
 async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped: () => boolean): Promise<void> {
   const url = convertFileSrc(String(id), "trygg-frames");
+  // Two buffers, taken in turn, for the extension to fill: a picture is drawn (copied out of its
+  // buffer) before the pull after next reuses that buffer, and the page gets no new memory for
+  // each picture.
+  const buffers: (ArrayBuffer | null)[] = [null, null];
+  let turn = 0;
   let failures = 0;
   while (!stopped()) {
     // Which road the last pull took, for the desktop tests and figures.
@@ -72,7 +80,7 @@ async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped:
     let got: Pulled;
     try {
       const ext = extension();
-      got = (ext && (await pullThroughExtension(ext, id))) || (await pullThroughScheme(url));
+      got = (ext && (await pullThroughExtension(ext, id, buffers[turn]))) || (await pullThroughScheme(url));
       failures = 0;
     } catch (e) {
       if (++failures >= 10) {
@@ -83,7 +91,10 @@ async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped:
       continue;
     }
     if (got === "gone") return;
-    const frame = got !== "nothing" && !stopped() ? decodeFrame(got) : null;
+    if (got === "nothing") continue;
+    buffers[turn] = got.buffer;
+    turn ^= 1;
+    const frame = stopped() ? null : decodeFrame(got.buffer, got.length);
     if (frame) onFrame(frame);
   }
 }

@@ -28,3 +28,16 @@ test("anything that is not one whole picture is refused", () => {
   assert.equal(i420Length(64, 36), 64 * 36 * 1.5);
   assert.equal(good.byteLength, FRAME_HEADER + i420Length(64, 36));
 });
+
+test("a picture at the start of a larger, reused buffer is read by its length", () => {
+  const small = encodeFrame(testPicture(32, 18, 3, [90, 160]));
+  const reused = new ArrayBuffer(small.byteLength + 5000);
+  new Uint8Array(reused).set(new Uint8Array(small));
+  const f = decodeFrame(reused, small.byteLength);
+  assert.ok(f);
+  assert.equal(f.width, 32);
+  assert.equal(f.data.length, i420Length(32, 18), "only the picture, not the rest of the buffer");
+  assert.equal(decodeFrame(reused), null, "the whole buffer is not one picture");
+  assert.equal(decodeFrame(reused, small.byteLength - 1), null, "short");
+  assert.equal(decodeFrame(small, small.byteLength + 1), null, "a length past the buffer");
+});
