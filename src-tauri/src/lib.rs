@@ -122,11 +122,7 @@ pub fn run() {
                 let builder =
                     tauri::WebviewWindowBuilder::from_config(app.handle(), config)?.inner_size(size.width, size.height);
                 #[cfg(target_os = "linux")]
-                let extension = std::env::var_os("TRYGG_NO_WEBEXT")
-                    .is_none()
-                    .then(|| std::env::current_exe().ok().and_then(|exe| pictures::extension_dir(&exe)))
-                    .flatten();
-                let builder = match extension {
+                let builder = match pictures::extension_to_load() {
                     Some(dir) => builder.extensions_path(dir),
                     None => builder,
                 };

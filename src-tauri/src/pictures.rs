@@ -30,6 +30,15 @@ pub fn extension_dir(exe: &Path) -> Option<PathBuf> {
     [dir.join("../lib/trygg-desktop"), dir.to_path_buf()].into_iter().find(|d| d.join(LIBRARY).is_file())
 }
 
+/// The extension folder for this run: [`extension_dir`] of the running executable, unless
+/// `TRYGG_NO_WEBEXT` is set (the page then fetches from the scheme; the tests cover both).
+pub fn extension_to_load() -> Option<PathBuf> {
+    if std::env::var_os("TRYGG_NO_WEBEXT").is_some() {
+        return None;
+    }
+    extension_dir(&std::env::current_exe().ok()?)
+}
+
 /// The answer's status, as the page reads it (ui/src/backend/tauri.ts): 0 a picture, 1 nothing
 /// yet (ask again), 2 the watch has stopped or never ran.
 pub fn status(pull: &Option<Pull>) -> u32 {
