@@ -71,13 +71,17 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
     const paint = () => {
       raf = 0;
       if (!newest) return;
+      const start = performance.now();
       renderer.draw(newest);
+      const drawMs = performance.now() - start;
       el.dataset.frames = String(++drawn);
-      // The frame path's own delay, from the picture's time to this draw (same machine, same
-      // wall clock), for the desktop figures; `arriveMs` is the part before the page had it.
+      // For the desktop figures (same machine, same wall clock): `delayMs` from the picture's
+      // time (decoded) to this draw; `arriveMs` the part before the page had it; `drawMs` the
+      // draw itself; the rest waited for this animation frame, the display's next refresh.
       const delayMs = sinceMs(newest.timeUs);
       if (delayMs !== null) el.dataset.delayMs = delayMs.toFixed(2);
       if (arrivedMs !== null) el.dataset.arriveMs = arrivedMs.toFixed(2);
+      el.dataset.drawMs = drawMs.toFixed(2);
       const size = `${newest.width}x${newest.height}`;
       if (el.dataset.size !== size) sized.current?.(newest.width, newest.height);
       el.dataset.size = size;

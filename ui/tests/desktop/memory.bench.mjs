@@ -78,19 +78,23 @@ try {
   // process (which draws, and runs the page) over 10 s of the call.
   const delays = [];
   const arrivals = [];
+  const draws = [];
+  const added = [];
   for (let i = 0; i < 50; i++) {
-    const [d, a] = await session.execute(
-      `const c = document.querySelector(arguments[0]); return [c?.dataset.delayMs ?? null, c?.dataset.arriveMs ?? null];`,
+    const [d, a, w] = await session.execute(
+      `const c = document.querySelector(arguments[0]); const v = c?.dataset ?? {};
+       return [v.delayMs ?? null, v.arriveMs ?? null, v.drawMs ?? null];`,
       [remote],
     );
     if (d !== null) delays.push(Number(d));
     if (a !== null) arrivals.push(Number(a));
+    if (w !== null) draws.push(Number(w));
+    if (a !== null && w !== null) added.push(Number(a) + Number(w));
     await sleep(100);
   }
-  delays.sort((a, b) => a - b);
-  arrivals.sort((a, b) => a - b);
-  const pctOf = (v, p) => v[Math.min(v.length - 1, Math.floor((v.length * p) / 100))];
-  const pct = (p) => pctOf(delays, p);
+  const pct = (v, p) => [...v].sort((x, y) => x - y)[Math.min(v.length - 1, Math.floor((v.length * p) / 100))];
+  const spread = (v) => ({ p50: +pct(v, 50).toFixed(2), p95: +pct(v, 95).toFixed(2), samples: v.length });
+  const size = await session.execute(`const c = document.querySelector(arguments[0]); return [c.width, c.height, Number(c.dataset.frames)];`, [remote]);
   const pid = await appPid();
   const web = webProcesses(pid);
   const sample = () => ({
@@ -98,6 +102,7 @@ try {
     web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0),
     app: ticks(`/proc/${pid}/stat`),
     window: ticks(`/proc/${pid}/task/${pid}/stat`),
+    ipc: threadTicks(pid, "ReceiveQueue"),
   });
   /** CPU, in % of one core, over 10 s of the call as it is. */
   const cpu = async () => {
@@ -113,9 +118,17 @@ try {
       // The app's main thread shows what WebKit paints in the window; the whole app also
       // receives, decrypts and decodes the call.
       app_main_thread: over("window"),
+      // WebKit's thread in the app that receives the web process's messages (painted updates).
+      app_webkit_ipc: over("ipc"),
       app_process: over("app"),
     };
   };
+  /** Everything the pictures cost from the decoder on: the senders, the web process, and the
+   *  app's main and WebKit threads, less what the same call costs them without video. */
+  const framePath = (c, base) =>
+    +["picture_senders", "web_process", "app_main_thread", "app_webkit_ipc"]
+      .reduce((sum, k) => sum + c[k] - base[k], 0)
+      .toFixed(1);
   const tiles = async () =>
     session.execute(`return [...document.querySelectorAll(".tile canvas")].map((c) =>
       [c.closest(".tile").dataset.member === "self" ? "self" : "remote", c.dataset.renderer, c.width, c.height,
@@ -137,14 +150,22 @@ try {
   await sleep(3000);
   const noVideo = { tiles: await tiles(), ...(await cpu()) };
   const frame_path = {
-    delay_ms: { p50: pct(50), p95: pct(95), samples: delays.length },
-    // The part of it before the page had the picture (the channel), the rest is waiting for
-    // the next animation frame and drawing.
-    arrive_ms: { p50: pctOf(arrivals, 50), p95: pctOf(arrivals, 95), samples: arrivals.length },
+    // Decoded → drawn in the page.
+    delay_ms: spread(delays),
+    // What the path adds: getting the picture to the page, and drawing it. The rest of the
+    // delay is waiting for the next animation frame (the display's refresh), as any renderer does.
+    added_ms: spread(added),
+    arrive_ms: spread(arrivals),
+    draw_ms: spread(draws),
     // Each tile: who, renderer, picture size, size on screen in device pixels.
-    cpu_pct: { both_tiles: both, remote_tile_only: remoteOnly, no_video: noVideo },
+    cpu_pct: {
+      both_tiles: both,
+      remote_tile_only: remoteOnly,
+      no_video: noVideo,
+      frame_path_remote_tile: framePath(remoteOnly, noVideo),
+      frame_path_both_tiles: framePath(both, noVideo),
+    },
   };
-  const size = await session.execute(`const c = document.querySelector(arguments[0]); return [c.width, c.height, Number(c.dataset.frames)];`, [remote]);
   console.log(JSON.stringify({ idle, call, remote_video: size, frame_path, web_process: { idle: idleWeb, call: callWeb }, app_in_call: callApp }));
 } finally {
   joiner?.kill("SIGINT");
