@@ -779,6 +779,7 @@ impl Driver {
                 link,
                 frames_decoded: s.frames_decoded.load(Ordering::Relaxed),
                 decode_errors: s.decode_errors.load(Ordering::Relaxed),
+                media_dropped: s.dropped.load(Ordering::Relaxed),
                 audio_packets: s.audio_packets.load(Ordering::Relaxed),
                 audio_level: s.take_audio_level(),
                 width: (size >> 32) as u32,

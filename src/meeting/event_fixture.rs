@@ -79,6 +79,7 @@ fn peer() -> PeerStats {
         packet_loss_pct: 0.6,
         frames_decoded: 30,
         decode_errors: 0,
+        media_dropped: 0,
         audio_packets: 50,
         audio_level: 0.125,
         width: 1280,

@@ -7,7 +7,7 @@
 //! keyframe.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -60,6 +60,8 @@ pub struct IncomingStats {
     pub first_audio_us: AtomicU64,
     /// Last decoded picture size as (width << 32 | height).
     pub picture_size: AtomicU64,
+    /// Received items (audio or video) dropped because the decoder was behind.
+    pub dropped: AtomicU64,
     /// Glass-to-glass latencies (ms) read from pixel stamps since the last `take_latencies`.
     latencies: Mutex<Vec<f64>>,
     /// The loudest decoded audio frame's RMS since the last `take_audio_level`, as `f32` bits
@@ -101,6 +103,9 @@ pub struct Incoming {
     tx: SyncSender<Received>,
     /// Counters.
     pub stats: Arc<IncomingStats>,
+    /// A picture was dropped before the decoder saw it: the ones after it cannot decode cleanly
+    /// until a keyframe, so the decoder asks for one with the next picture it gets.
+    video_dropped: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -120,19 +125,27 @@ impl Incoming {
         let video = H264Decoder::new()?;
         let audio = OpusDecoder::new(1, FrameDuration::Ms20)?;
         let st = stats.clone();
+        let video_dropped = Arc::new(AtomicBool::new(false));
+        let dropped = video_dropped.clone();
         let thread = std::thread::Builder::new()
             .name("media in".into())
-            .spawn(move || decode_loop(rx, video, audio, sinks, keys, clock, st, need_keyframe))
+            .spawn(move || decode_loop(rx, video, audio, sinks, keys, clock, st, dropped, need_keyframe))
             .map_err(|e| MediaError::io("decode thread", e))?;
-        Ok(Self { tx, stats, thread: Some(thread) })
+        Ok(Self { tx, stats, video_dropped, thread: Some(thread) })
     }
 
     /// Hands over received media. Never blocks: when the decoder is behind, the newest item is
-    /// dropped (video then recovers at the next keyframe it asks for).
+    /// dropped and counted; after a dropped picture the decoder asks for a keyframe.
     pub fn push(&self, item: Received) {
         match self.tx.try_send(item) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
-            Err(TrySendError::Full(_)) => tracing::debug!("decoder behind; dropped received media"),
+            Err(TrySendError::Full(item)) => {
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                if matches!(item, Received::Video(_)) {
+                    self.video_dropped.store(true, Ordering::Relaxed);
+                }
+                tracing::debug!("decoder behind; dropped received media");
+            }
         }
     }
 }
@@ -191,6 +204,7 @@ fn decode_loop(
     keys: Arc<Mutex<MediaKeys>>,
     clock: SharedClock,
     stats: Arc<IncomingStats>,
+    video_dropped: Arc<AtomicBool>,
     need_keyframe: impl Fn(),
 ) {
     let mut crypt = H264Crypt::new();
@@ -210,6 +224,9 @@ fn decode_loop(
     for item in rx.iter() {
         match item {
             Received::Video(f) => {
+                if video_dropped.swap(false, Ordering::Relaxed) {
+                    need_keyframe();
+                }
                 stats.video_bytes.fetch_add(f.data.len() as u64, Ordering::Relaxed);
                 stats.keyframes.fetch_add(u64::from(f.keyframe), Ordering::Relaxed);
                 let now = clock.now_us();
@@ -314,6 +331,41 @@ fn decode_loop(
 mod tests {
     use super::*;
     use crate::media::VideoFrame;
+
+    #[test]
+    fn media_dropped_for_a_decoder_that_is_behind_is_counted_and_a_dropped_picture_asks_for_a_keyframe() {
+        let keys = Arc::new(Mutex::new(MediaKeys::default()));
+        let asked = Arc::new(AtomicU32::new(0));
+        let a = asked.clone();
+        let sinks = IncomingSinks { video: None, audio: None, record: None };
+        let incoming = Incoming::start(sinks, keys.clone(), crate::media::clock::SystemClock::shared(), move || {
+            a.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+        let picture = || {
+            Received::Video(AssembledFrame {
+                data: bytes::Bytes::from_static(b"not for us"),
+                rtp_timestamp: 0,
+                keyframe: false,
+                first_arrival_us: 0,
+            })
+        };
+        // The decoder waits on the keys while it holds the first picture: the queue fills.
+        let held = keys.lock().unwrap();
+        for _ in 0..100 {
+            incoming.push(picture());
+        }
+        let dropped = incoming.stats.dropped.load(Ordering::Relaxed);
+        assert!((100 - QUEUE as u64 - 1..=100 - QUEUE as u64).contains(&dropped), "{dropped} dropped");
+        assert_eq!(asked.load(Ordering::Relaxed), 0, "not before the decoder gets a picture");
+        drop(held);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while incoming.stats.undecryptable.load(Ordering::Relaxed) < 100 - dropped {
+            assert!(std::time::Instant::now() < deadline, "the decoder caught up");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(asked.load(Ordering::Relaxed), 1, "one keyframe request for the pictures lost");
+    }
 
     #[test]
     fn a_change_of_picture_size_starts_a_new_recording_file() {

@@ -187,6 +187,9 @@ pub struct PeerStats {
     pub frames_decoded: u64,
     /// Pictures that failed to decode.
     pub decode_errors: u64,
+    /// Received pictures and audio packets dropped because the decoder was behind (after a
+    /// dropped picture it asks for a keyframe).
+    pub media_dropped: u64,
     /// Audio packets decoded since the start.
     pub audio_packets: u64,
     /// How loud they were: the loudest 20 ms of their audio over the last second, RMS (0 to 1).

@@ -252,6 +252,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       packet_loss_pct: Math.max(0, 0.4 * Math.sin(t / 2)),
       frames_decoded: t * 30,
       decode_errors: 0,
+      media_dropped: 0,
       audio_packets: t * 50,
       audio_level: levelOverride[r.member] ?? 0.01,
       width: 1280,

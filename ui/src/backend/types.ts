@@ -29,6 +29,8 @@ export interface PeerStats {
   packet_loss_pct: number;
   frames_decoded: number;
   decode_errors: number;
+  /** Received pictures and audio packets dropped because the decoder was behind. */
+  media_dropped: number;
   audio_packets: number;
   /** The loudest 20 ms of their audio over the last second, RMS 0..1 (the active speaker). */
   audio_level: number;

@@ -118,6 +118,7 @@ const peerStats = obj<PeerStats>({
   packet_loss_pct: num,
   frames_decoded: num,
   decode_errors: num,
+  media_dropped: num,
   audio_packets: num,
   audio_level: num,
   width: num,

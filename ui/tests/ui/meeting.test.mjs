@@ -158,7 +158,7 @@ test("the quality indicator opens live graphs of bitrate, round-trip time and lo
   const before = Number(await page.getAttribute("#chart-rtt polyline", "data-points"));
   await page.waitForFunction((n) => Number(document.querySelector("#chart-rtt polyline")?.dataset.points) > n, before, { timeout: 5000 });
   const poor = { type: "stats", e2ee: { state: "end_to_end_encrypted", epoch: 1, security_code: null, frames_encrypted: 0, frames_decrypted: 0, dropped_auth_failed: 0, dropped_replay: 0, dropped_unknown_kid: 0, dropped_malformed: 0 },
-    peers: [{ member: "00000000000000b2", name: "K", state: "connected", link: { rtt_ms: 600, bytes_sent: 0, bytes_received: 0, packets_received: 0, packets_lost: 0, local_candidate: null, remote_candidate: null }, bitrate_in_kbps: 100, bitrate_out_kbps: 100, packet_loss_pct: 12, frames_decoded: 0, decode_errors: 0, audio_packets: 0, audio_level: 0, width: 0, height: 0, glass_to_glass_ms: null, glass_to_glass_samples_ms: [] }] };
+    peers: [{ member: "00000000000000b2", name: "K", state: "connected", link: { rtt_ms: 600, bytes_sent: 0, bytes_received: 0, packets_received: 0, packets_lost: 0, local_candidate: null, remote_candidate: null }, bitrate_in_kbps: 100, bitrate_out_kbps: 100, packet_loss_pct: 12, frames_decoded: 0, decode_errors: 0, media_dropped: 0, audio_packets: 0, audio_level: 0, width: 0, height: 0, glass_to_glass_ms: null, glass_to_glass_samples_ms: [] }] };
   await page.evaluate((e) => window.__fake.emit(e), poor);
   await page.waitForSelector("#quality[data-quality=poor]");
 });

@@ -17,6 +17,7 @@ function peer(loss: number, rtt: number | null, state: PeerStats["state"] = "con
     packet_loss_pct: loss,
     frames_decoded: 0,
     decode_errors: 0,
+    media_dropped: 0,
     audio_packets: 0,
     audio_level: 0,
     width: 0,
