@@ -1,7 +1,7 @@
 //! Cameras through nokhwa (V4L2 on Linux, AVFoundation on macOS, Media Foundation on Windows).
 //!
 //! nokhwa's own decoding is off: frames arrive as the camera sends them (MJPEG, YUYV, NV12, ...)
-//! and [`convert`](super::convert) turns them into I420 without going through RGB.
+//! and [`convert`] turns them into I420 without going through RGB.
 
 use nokhwa::Camera;
 use nokhwa::utils::{

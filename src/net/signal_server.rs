@@ -1,5 +1,5 @@
 //! The signalling server's runtime: WebSocket (or WebSocket over TLS) connections feeding the
-//! sans-I/O [`RoomServer`](crate::room::server::RoomServer).
+//! sans-I/O [`RoomServer`].
 //!
 //! One task owns the room server and is the only place its state changes; each connection's task
 //! turns frames into inputs for it and carries its outputs back out. Nothing is written to disk
