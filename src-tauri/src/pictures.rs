@@ -6,8 +6,9 @@
 //! that cost more of a core than drawing did. So on Linux WebKit loads Trygg's web extension
 //! (src-tauri/webext) into the web process, and the page asks through it instead: one
 //! `trygg-pull` user message with the watch id, answered here with the picture in one message
-//! whose bytes become the page's buffer without a copy. Same pull, same answers (a picture,
-//! nothing yet, gone), a cheaper road. Without the extension (another OS, a build that did not
+//! (WebKit copies it across; the extension copies it once more, into a buffer the page reuses).
+//! Same pull, same answers (a picture, nothing yet, gone), a cheaper road. Only the app's own
+//! page is answered ([`is_app_page`]). Without the extension (another OS, a build that did not
 //! make it) the page keeps fetching from the scheme.
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,16 @@ pub fn extension_to_load() -> Option<PathBuf> {
     extension_dir(&std::env::current_exe().ok()?)
 }
 
+/// Whether the web view shows the app's own page (`tauri://localhost/…`, or the Vite dev server
+/// `dev` of a development build), the only page whose pulls are answered.
+pub fn is_app_page(uri: &str, dev: Option<&str>) -> bool {
+    let under = |origin: &str| {
+        let origin = origin.trim_end_matches('/');
+        uri.strip_prefix(origin).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    under("tauri://localhost") || dev.is_some_and(under)
+}
+
 /// The answer's status, as the page reads it (ui/src/backend/tauri.ts): 0 a picture, 1 nothing
 /// yet (ask again), 2 the watch has stopped or never ran.
 pub fn status(pull: &Option<Pull>) -> u32 {
@@ -65,10 +76,20 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
     use tauri::Manager;
     use webkit2gtk::{UserMessageExt, WebViewExt};
 
+    // The dev server only where the page comes from it (a build without the embedded UI).
+    let dev = (!cfg!(feature = "custom-protocol"))
+        .then(|| app.config().build.dev_url.as_ref().map(|u| u.to_string()))
+        .flatten();
     let hooked = window.with_webview(move |webview| {
         let view: webkit2gtk::WebView = webview.inner();
-        view.connect_user_message_received(move |_, message| {
+        view.connect_user_message_received(move |view, message| {
             if message.name().as_deref() != Some(PULL) {
+                return false;
+            }
+            let uri = view.uri().map(|u| u.to_string()).unwrap_or_default();
+            if !is_app_page(&uri, dev.as_deref()) {
+                tracing::warn!("a picture pull from a page that is not the app's was refused: {uri}");
+                // Unanswered: the page gets an error, and no picture.
                 return false;
             }
             let id = message.parameters().and_then(|p| p.get::<u64>());
@@ -80,7 +101,10 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
                     watch.map(|w| w.pull(crate::video::PULL_WAIT))
                 })
                 .await;
-                let pull = waited.ok().flatten();
+                let pull = waited.unwrap_or_else(|e| {
+                    tracing::error!("a picture pull failed: {e}");
+                    None
+                });
                 let status = status(&pull);
                 let picture = glib::Variant::from_bytes::<Vec<u8>>(&glib::Bytes::from_owned(bytes(pull)));
                 let answer = glib::Variant::tuple_from_iter([status.to_variant(), picture]);
@@ -112,6 +136,28 @@ mod tests {
         std::fs::write(lib.join(LIBRARY), b"").unwrap();
         let found = extension_dir(&exe).unwrap();
         assert_eq!(found.canonicalize().unwrap(), lib.canonicalize().unwrap(), "the installed one first");
+    }
+
+    #[test]
+    fn only_the_apps_own_page_is_answered() {
+        let dev = Some("http://127.0.0.1:5173/");
+        for ours in
+            ["tauri://localhost", "tauri://localhost/", "tauri://localhost/index.html", "http://127.0.0.1:5173/"]
+        {
+            assert!(is_app_page(ours, dev), "{ours}");
+        }
+        for theirs in [
+            "",
+            "https://example.org/",
+            "tauri://localhost.example.org/",
+            "tauri://localhostx/",
+            "http://127.0.0.1:51730/",
+            "http://127.0.0.1:5173.evil/",
+            "about:blank",
+        ] {
+            assert!(!is_app_page(theirs, dev), "{theirs}");
+        }
+        assert!(!is_app_page("http://127.0.0.1:5173/", None), "no dev server in a release build");
     }
 
     #[test]

@@ -37,6 +37,8 @@ const UINT8: c_uint = 5;
 #[link(name = "webkit2gtk-4.1")]
 unsafe extern "C" {
     fn webkit_script_world_get_default() -> *mut Opaque;
+    fn webkit_web_page_get_id(page: *mut Opaque) -> u64;
+    fn webkit_web_extension_get_page(extension: *mut Opaque, page_id: u64) -> *mut Opaque;
     fn webkit_frame_is_main_frame(frame: *mut Opaque) -> gboolean;
     fn webkit_frame_get_js_context_for_script_world(frame: *mut Opaque, world: *mut Opaque) -> *mut Opaque;
     fn webkit_user_message_new(name: *const c_char, parameters: *mut GVariant) -> *mut Opaque;
@@ -79,16 +81,28 @@ unsafe extern "C" {
     fn jsc_value_typed_array_get_data(value: *mut Opaque, length: *mut usize) -> gpointer;
     fn jsc_value_typed_array_get_buffer(value: *mut Opaque) -> *mut Opaque;
     fn jsc_value_is_typed_array(value: *mut Opaque) -> gboolean;
+    fn jsc_value_is_function(value: *mut Opaque) -> gboolean;
+    fn jsc_value_typed_array_get_offset(value: *mut Opaque) -> usize;
+    fn jsc_context_get_current() -> *mut Opaque;
+    fn jsc_context_throw(context: *mut Opaque, message: *const c_char);
+    fn jsc_context_get_exception(context: *mut Opaque) -> *mut Opaque;
+    fn jsc_context_clear_exception(context: *mut Opaque);
+    fn jsc_exception_report(exception: *mut Opaque) -> *mut c_char;
     fn jsc_value_typed_array_get_type(value: *mut Opaque) -> c_uint;
     fn jsc_value_function_callv(value: *mut Opaque, n_parameters: c_uint, parameters: *mut *mut Opaque) -> *mut Opaque;
 }
+
+/// The extension object WebKit gave us: pages are looked up through it by id when the page calls,
+/// so no reference to a page is held.
+static EXTENSION: std::sync::atomic::AtomicPtr<Opaque> = std::sync::atomic::AtomicPtr::new(ptr::null_mut());
 
 /// WebKit calls this once when it loads the extension into a web process.
 ///
 /// # Safety
 /// Called by WebKit on the web process's main thread, with its extension object.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn webkit_web_extension_initialize(_extension: *mut Opaque) {
+pub unsafe extern "C" fn webkit_web_extension_initialize(extension: *mut Opaque) {
+    EXTENSION.store(extension, std::sync::atomic::Ordering::Relaxed);
     // SAFETY: the default world lives as long as the process; the handler has the signal's
     // signature (world, page, frame, user data).
     unsafe {
@@ -109,8 +123,8 @@ pub unsafe extern "C" fn webkit_web_extension_initialize(_extension: *mut Opaque
 
 /// A new page in the main frame: give it `__tryggPictures.pull`.
 unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque, frame: *mut Opaque, _: gpointer) {
-    // SAFETY: WebKit passes live objects; every reference taken here is given back, and the page
-    // reference the function keeps is released with the function (`g_object_unref`).
+    // SAFETY: WebKit passes live objects; every reference taken here is given back; the function
+    // keeps only the page's id, freed with it (`free_page_id`).
     unsafe {
         if webkit_frame_is_main_frame(frame) == 0 {
             return;
@@ -128,8 +142,8 @@ unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque
                 unsafe extern "C" fn(f64, *mut Opaque, *mut Opaque, gpointer),
                 unsafe extern "C" fn(),
             >(pull)),
-            gobject_sys::g_object_ref(page as *mut GObject) as gpointer,
-            Some(unref_object),
+            Box::into_raw(Box::new(webkit_web_page_get_id(page))) as gpointer,
+            Some(free_page_id),
             gobject_sys::G_TYPE_NONE,
             parameters.len() as c_uint,
             parameters.as_mut_ptr(),
@@ -143,9 +157,9 @@ unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque
     }
 }
 
-unsafe extern "C" fn unref_object(object: gpointer) {
-    // SAFETY: only ever given a GObject this extension holds a reference to.
-    unsafe { gobject_sys::g_object_unref(object as *mut GObject) }
+unsafe extern "C" fn free_page_id(id: gpointer) {
+    // SAFETY: only ever given the box made in `window_object_cleared`.
+    drop(unsafe { Box::from_raw(id as *mut u64) })
 }
 
 /// The bytes, copied once: into the page's `into` (a `Uint8Array`) when they fit, else into a
@@ -155,7 +169,12 @@ unsafe fn copied(context: *mut Opaque, data: *const u8, len: usize, into: *mut O
     // SAFETY: `data` holds `len` bytes; a typed array's data holds its length in bytes for a
     // `Uint8Array`, checked before the copy; `into` is kept alive by the reference of `Pending`.
     unsafe {
-        if !into.is_null() && jsc_value_is_typed_array(into) != 0 && jsc_value_typed_array_get_type(into) == UINT8 {
+        // Only a whole buffer's view: the page reads the picture from the buffer's start.
+        if !into.is_null()
+            && jsc_value_is_typed_array(into) != 0
+            && jsc_value_typed_array_get_type(into) == UINT8
+            && jsc_value_typed_array_get_offset(into) == 0
+        {
             let mut room = 0usize;
             let at = jsc_value_typed_array_get_data(into, &mut room) as *mut u8;
             if !at.is_null() && room >= len {
@@ -186,16 +205,31 @@ struct Pending {
     into: *mut Opaque,
 }
 
-/// `__tryggPictures.pull(id, into, callback)`: asks the app for the picture.
-unsafe extern "C" fn pull(id: f64, into: *mut Opaque, callback: *mut Opaque, page: gpointer) {
-    // SAFETY: `page` is the page reference the function holds; `into` and the callback are kept
-    // alive by our references until the answer comes (`answered` releases them).
+/// `__tryggPictures.pull(id, into, callback)`: asks the app for the picture. A callback that is
+/// not a function throws in the page; so does a call from a page that has gone.
+unsafe extern "C" fn pull(id: f64, into: *mut Opaque, callback: *mut Opaque, page_id: gpointer) {
+    // SAFETY: `page_id` is the box the function holds; the page is looked up by it and not kept;
+    // `into` and the callback are kept alive by our references until the answer comes
+    // (`answered` releases them).
     unsafe {
+        let context = jsc_context_get_current();
+        if jsc_value_is_function(callback) == 0 {
+            jsc_context_throw(context, c"__tryggPictures.pull: the callback must be a function".as_ptr());
+            return;
+        }
+        let page = webkit_web_extension_get_page(
+            EXTENSION.load(std::sync::atomic::Ordering::Relaxed),
+            *(page_id as *const u64),
+        );
+        if page.is_null() {
+            jsc_context_throw(context, c"__tryggPictures.pull: the page has gone".as_ptr());
+            return;
+        }
         let id = if id.is_finite() && id >= 0.0 { id as u64 } else { u64::MAX };
         let message = webkit_user_message_new(c"trygg-pull".as_ptr(), glib_sys::g_variant_new_uint64(id));
         let pending = Box::new(Pending {
             callback: gobject_sys::g_object_ref(callback as *mut GObject) as *mut Opaque,
-            into: if into.is_null() { into } else { gobject_sys::g_object_ref(into as *mut GObject) as *mut Opaque },
+            into: gobject_sys::g_object_ref(into as *mut GObject) as *mut Opaque,
         });
         webkit_web_page_send_message_to_view(
             page,
@@ -237,6 +271,21 @@ unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, pen
         };
         let mut arguments = [jsc_value_new_number(context, status), buffer, jsc_value_new_number(context, len as f64)];
         let returned = jsc_value_function_callv(callback, arguments.len() as c_uint, arguments.as_mut_ptr());
+        // An exception in the page's callback is the page's fault: reported to the log, not kept.
+        let exception = jsc_context_get_exception(context);
+        if !exception.is_null() {
+            let report = jsc_exception_report(exception);
+            if !report.is_null() {
+                glib_sys::g_log(
+                    c"trygg-webext".as_ptr(),
+                    glib_sys::G_LOG_LEVEL_WARNING,
+                    c"the page's picture callback threw: %s".as_ptr(),
+                    report,
+                );
+                glib_sys::g_free(report as gpointer);
+            }
+            jsc_context_clear_exception(context);
+        }
         for value in [returned, arguments[0], arguments[1], arguments[2]] {
             if !value.is_null() {
                 gobject_sys::g_object_unref(value as *mut GObject);
@@ -246,8 +295,6 @@ unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, pen
             gobject_sys::g_object_unref(reply as *mut GObject);
         }
         gobject_sys::g_object_unref(callback as *mut GObject);
-        if !into.is_null() {
-            gobject_sys::g_object_unref(into as *mut GObject);
-        }
+        gobject_sys::g_object_unref(into as *mut GObject);
     }
 }

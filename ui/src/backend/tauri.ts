@@ -24,12 +24,13 @@ interface PictureExtension {
   pull(id: number, into: Uint8Array | null, done: (status: number, buffer: ArrayBuffer | null, length: number) => void): void;
 }
 
-/** Set once the app did not serve a pull through the extension: fetch from then on. */
-let extensionFailed = false;
+/** Pulls in a row the app did not serve through the extension; at `GIVE_UP`, fetch from then on. */
+let extensionFailures = 0;
+const GIVE_UP = 3;
 
 function extension(): PictureExtension | null {
   const ext = (globalThis as { __tryggPictures?: PictureExtension }).__tryggPictures;
-  return ext && typeof ext.pull === "function" && !extensionFailed ? ext : null;
+  return ext && typeof ext.pull === "function" && extensionFailures < GIVE_UP ? ext : null;
 }
 
 /** How pictures reach this page, for the desktop tests and figures: "extension" or "scheme". */
@@ -38,16 +39,17 @@ export function pictureRoad(): "extension" | "scheme" {
 }
 
 /** One pull through the extension into `into` if the picture fits, or null when the app does
- *  not serve it that way. */
+ *  not serve it that way (this pull then goes through the scheme). The callback comes from the
+ *  extension, outside the page's own tasks; WebKit runs the awaiting code right after it. */
 function pullThroughExtension(ext: PictureExtension, id: number, into: ArrayBuffer | null): Promise<Pulled | null> {
   return new Promise((resolve) =>
     ext.pull(id, into && new Uint8Array(into), (status, buffer, length) => {
+      if (status !== 3) extensionFailures = 0;
       if (status === 0 && buffer) resolve({ buffer, length });
-      else if (status === 1) resolve("nothing");
+      else if (status === 0 || status === 1) resolve("nothing");
       else if (status === 2) resolve("gone");
       else {
-        extensionFailed = true;
-        console.warn("the app did not answer through the web extension; fetching pictures instead");
+        if (++extensionFailures === GIVE_UP) console.warn("the app does not answer through the web extension; fetching pictures instead");
         resolve(null);
       }
     }),
@@ -75,8 +77,9 @@ async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped:
   let turn = 0;
   let failures = 0;
   while (!stopped()) {
-    // Which road the last pull took, for the desktop tests and figures.
-    document.documentElement.dataset.pictures = pictureRoad();
+    // Which road pulls take, for the desktop tests and figures.
+    const road = pictureRoad();
+    if (document.documentElement.dataset.pictures !== road) document.documentElement.dataset.pictures = road;
     let got: Pulled;
     try {
       const ext = extension();
@@ -92,10 +95,14 @@ async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped:
     }
     if (got === "gone") return;
     if (got === "nothing") continue;
+    // The buffer is kept for reuse; the turn passes only to a picture handed on, so the other
+    // buffer keeps the picture that may still be waiting to be drawn.
     buffers[turn] = got.buffer;
-    turn ^= 1;
     const frame = stopped() ? null : decodeFrame(got.buffer, got.length);
-    if (frame) onFrame(frame);
+    if (frame) {
+      turn ^= 1;
+      onFrame(frame);
+    }
   }
 }
 

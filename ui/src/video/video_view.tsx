@@ -68,6 +68,7 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
     let arrivedMs: number | null = null;
     let raf = 0;
     let drawn = 0;
+    let drawTotalMs = 0;
     const paint = () => {
       raf = 0;
       if (!newest) return;
@@ -82,6 +83,9 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
       if (delayMs !== null) el.dataset.delayMs = delayMs.toFixed(2);
       if (arrivedMs !== null) el.dataset.arriveMs = arrivedMs.toFixed(2);
       el.dataset.drawMs = drawMs.toFixed(2);
+      // WebKit's clock counts in whole milliseconds; the mean over every draw is finer.
+      drawTotalMs += drawMs;
+      el.dataset.drawMeanMs = (drawTotalMs / drawn).toFixed(3);
       const size = `${newest.width}x${newest.height}`;
       if (el.dataset.size !== size) sized.current?.(newest.width, newest.height);
       el.dataset.size = size;
