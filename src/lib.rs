@@ -36,6 +36,7 @@
 pub mod bench;
 pub mod e2ee;
 pub mod links;
+pub mod logging;
 pub mod media;
 pub mod meeting;
 pub mod net;

@@ -75,13 +75,7 @@ macro_rules! commands {
 
 /// Runs the app.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,zbus=error")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    trygg::logging::init();
     renderer::choose();
     let launch = Launch::from_env();
 

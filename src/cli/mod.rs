@@ -107,13 +107,7 @@ pub(crate) fn started_us() -> u64 {
 
 pub(crate) fn main() -> ExitCode {
     started_us();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,zbus=error")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    trygg::logging::init();
     let cli = Cli::parse();
     match cli.command {
         Command::Devices(a) => devices::run(a),
