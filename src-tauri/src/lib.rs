@@ -99,6 +99,13 @@ pub fn run() {
         // Pictures for the page's video tiles, each request waiting for the next one.
         .register_asynchronous_uri_scheme_protocol(video::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();
+            // A request from another page (should one ever load) is refused, like a stopped watch.
+            let origin = request.headers().get("origin").and_then(|o| o.to_str().ok());
+            if let Some(origin) = origin.filter(|o| !pictures::is_app_page(o, pictures::dev_origin(&app).as_deref())) {
+                tracing::warn!("a picture request from a page that is not the app's was refused: {origin}");
+                responder.respond(video::response(None));
+                return;
+            }
             let id = video::watch_id(request.uri().path());
             tauri::async_runtime::spawn_blocking(move || {
                 let watch = id.and_then(|id| app.try_state::<Desktop>()?.watch(id));

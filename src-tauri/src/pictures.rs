@@ -40,14 +40,25 @@ pub fn extension_to_load() -> Option<PathBuf> {
     extension_dir(&std::env::current_exe().ok()?)
 }
 
-/// Whether the web view shows the app's own page (`tauri://localhost/…`, or the Vite dev server
-/// `dev` of a development build), the only page whose pulls are answered.
+/// Whether `uri` (a page's address, or a request's `Origin`) is the app's own page:
+/// `tauri://localhost/…` (Linux, macOS), `http(s)://tauri.localhost/…` (Windows), or the Vite dev
+/// server `dev` of a development build. Only that page's pulls are answered, through the extension
+/// or the `trygg-frames:` scheme.
 pub fn is_app_page(uri: &str, dev: Option<&str>) -> bool {
     let under = |origin: &str| {
         let origin = origin.trim_end_matches('/');
         uri.strip_prefix(origin).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    under("tauri://localhost") || dev.is_some_and(under)
+    ["tauri://localhost", "http://tauri.localhost", "https://tauri.localhost"].into_iter().any(under)
+        || dev.is_some_and(under)
+}
+
+/// The dev server's address where the page comes from it (a build without the embedded UI).
+pub fn dev_origin<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Option<String> {
+    if cfg!(feature = "custom-protocol") {
+        return None;
+    }
+    app.config().build.dev_url.as_ref().map(|u| u.to_string())
 }
 
 /// The answer's status, as the page reads it (ui/src/backend/tauri.ts): 0 a picture, 1 nothing
@@ -76,10 +87,7 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
     use tauri::Manager;
     use webkit2gtk::{UserMessageExt, WebViewExt};
 
-    // The dev server only where the page comes from it (a build without the embedded UI).
-    let dev = (!cfg!(feature = "custom-protocol"))
-        .then(|| app.config().build.dev_url.as_ref().map(|u| u.to_string()))
-        .flatten();
+    let dev = dev_origin(&app);
     let hooked = window.with_webview(move |webview| {
         let view: webkit2gtk::WebView = webview.inner();
         view.connect_user_message_received(move |view, message| {
@@ -141,9 +149,14 @@ mod tests {
     #[test]
     fn only_the_apps_own_page_is_answered() {
         let dev = Some("http://127.0.0.1:5173/");
-        for ours in
-            ["tauri://localhost", "tauri://localhost/", "tauri://localhost/index.html", "http://127.0.0.1:5173/"]
-        {
+        for ours in [
+            "tauri://localhost",
+            "tauri://localhost/",
+            "tauri://localhost/index.html",
+            "http://tauri.localhost",
+            "https://tauri.localhost/index.html",
+            "http://127.0.0.1:5173/",
+        ] {
             assert!(is_app_page(ours, dev), "{ours}");
         }
         for theirs in [
@@ -153,6 +166,8 @@ mod tests {
             "tauri://localhostx/",
             "http://127.0.0.1:51730/",
             "http://127.0.0.1:5173.evil/",
+            "http://tauri.localhost.evil/",
+            "null",
             "about:blank",
         ] {
             assert!(!is_app_page(theirs, dev), "{theirs}");
