@@ -101,7 +101,7 @@ pub fn run() {
             let app = ctx.app_handle().clone();
             // A request from another page (should one ever load) is refused, like a stopped watch.
             let origin = request.headers().get("origin").and_then(|o| o.to_str().ok());
-            if let Some(origin) = origin.filter(|o| !pictures::is_app_page(o, pictures::dev_origin(&app).as_deref())) {
+            if let Some(origin) = origin.filter(|o| !pictures::from_app_page(&app, o)) {
                 tracing::warn!("a picture request from a page that is not the app's was refused: {origin}");
                 responder.respond(video::response(None));
                 return;

@@ -19,7 +19,7 @@ use crate::video::Pull;
 pub const LIBRARY: &str = "libtrygg_webext.so";
 /// The user message the extension sends for a pull; its parameter is the watch id (`t`).
 pub const PULL: &str = "trygg-pull";
-/// The answer's name; its parameters are `(uay)`: [`status`] and the picture's bytes.
+/// The answer's name; its parameters are `(uay)`: the status and bytes of [`answer`].
 pub const ANSWER: &str = "trygg-picture";
 
 /// The folder WebKit should load the extension from: where the package installs it
@@ -54,29 +54,26 @@ pub fn is_app_page(uri: &str, dev: Option<&str>) -> bool {
 }
 
 /// The dev server's address where the page comes from it (a build without the embedded UI).
-pub fn dev_origin<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Option<String> {
+fn dev_origin<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Option<String> {
     if cfg!(feature = "custom-protocol") {
         return None;
     }
     app.config().build.dev_url.as_ref().map(|u| u.to_string())
 }
 
-/// The answer's status, as the page reads it (ui/src/backend/tauri.ts): 0 a picture, 1 nothing
-/// yet (ask again), 2 the watch has stopped or never ran.
-pub fn status(pull: &Option<Pull>) -> u32 {
+/// An answer's status and bytes, as the page reads them (ui/src/backend/tauri.ts): 0 and the
+/// picture, 1 nothing yet (ask again), 2 the watch has stopped or never ran.
+pub fn answer(pull: Option<Pull>) -> (u32, Vec<u8>) {
     match pull {
-        Some(Pull::Picture(_)) => 0,
-        Some(Pull::Nothing) => 1,
-        Some(Pull::Gone) | None => 2,
+        Some(Pull::Picture(b)) => (0, b),
+        Some(Pull::Nothing) => (1, Vec::new()),
+        Some(Pull::Gone) | None => (2, Vec::new()),
     }
 }
 
-/// The picture's bytes of an answer (none unless it is a picture).
-pub fn bytes(pull: Option<Pull>) -> Vec<u8> {
-    match pull {
-        Some(Pull::Picture(b)) => b,
-        _ => Vec::new(),
-    }
+/// Whether `uri` is the app's own page, for this build ([`is_app_page`] with its dev server).
+pub fn from_app_page<R: tauri::Runtime>(app: &tauri::AppHandle<R>, uri: &str) -> bool {
+    is_app_page(uri, dev_origin(app).as_deref())
 }
 
 /// Answers the extension's pulls for this window's page. A pull waits for the next picture on
@@ -87,7 +84,6 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
     use tauri::Manager;
     use webkit2gtk::{UserMessageExt, WebViewExt};
 
-    let dev = dev_origin(&app);
     let hooked = window.with_webview(move |webview| {
         let view: webkit2gtk::WebView = webview.inner();
         view.connect_user_message_received(move |view, message| {
@@ -95,7 +91,7 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
                 return false;
             }
             let uri = view.uri().map(|u| u.to_string()).unwrap_or_default();
-            if !is_app_page(&uri, dev.as_deref()) {
+            if !from_app_page(&app, &uri) {
                 tracing::warn!("a picture pull from a page that is not the app's was refused: {uri}");
                 // Unanswered: the page gets an error, and no picture.
                 return false;
@@ -113,8 +109,8 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
                     tracing::error!("a picture pull failed: {e}");
                     None
                 });
-                let status = status(&pull);
-                let picture = glib::Variant::from_bytes::<Vec<u8>>(&glib::Bytes::from_owned(bytes(pull)));
+                let (status, bytes) = answer(pull);
+                let picture = glib::Variant::from_bytes::<Vec<u8>>(&glib::Bytes::from_owned(bytes));
                 let answer = glib::Variant::tuple_from_iter([status.to_variant(), picture]);
                 message.send_reply(&webkit2gtk::UserMessage::new(ANSWER, Some(&answer)));
             });
@@ -177,12 +173,9 @@ mod tests {
 
     #[test]
     fn an_answer_says_picture_nothing_or_gone_and_carries_only_a_picture() {
-        assert_eq!(status(&Some(Pull::Picture(vec![1, 2]))), 0);
-        assert_eq!(status(&Some(Pull::Nothing)), 1);
-        assert_eq!(status(&Some(Pull::Gone)), 2);
-        assert_eq!(status(&None), 2, "a watch that does not run");
-        assert_eq!(bytes(Some(Pull::Picture(vec![1, 2]))), [1, 2]);
-        assert!(bytes(Some(Pull::Nothing)).is_empty());
-        assert!(bytes(None).is_empty());
+        assert_eq!(answer(Some(Pull::Picture(vec![1, 2]))), (0, vec![1, 2]));
+        assert_eq!(answer(Some(Pull::Nothing)), (1, vec![]));
+        assert_eq!(answer(Some(Pull::Gone)), (2, vec![]));
+        assert_eq!(answer(None), (2, vec![]), "a watch that does not run");
     }
 }

@@ -3,7 +3,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { VideoFrame } from "../backend/types";
 import { usePageVisible } from "./visibility";
-import { glKind } from "./renderer_choice";
 import { createRenderer } from "./yuv_renderer";
 
 /** Starts pictures; `width` is how many device pixels across they fill (the shell then sends
@@ -63,7 +62,6 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
       return;
     }
     el.dataset.renderer = renderer.kind;
-    el.dataset.gl = glKind();
     let newest: VideoFrame | null = null;
     let arrivedMs: number | null = null;
     let raf = 0;

@@ -37,7 +37,7 @@ const canvasStats = (css) =>
      let sum = 0, sq = 0, hash = 0; const n = d.length / 4;
      for (let i = 0; i < d.length; i += 4) { const l = (d[i] + d[i + 1] + d[i + 2]) / 3; sum += l; sq += l * l; }
      for (let i = 0; i < d.length; i += 97) hash = (hash * 31 + d[i]) | 0;
-     return { mean: sum / n, std: Math.sqrt(sq / n - (sum / n) ** 2), hash, renderer: c.dataset.renderer, gl: c.dataset.gl };`,
+     return { mean: sum / n, std: Math.sqrt(sq / n - (sum / n) ** 2), hash, renderer: c.dataset.renderer };`,
     [css],
   );
 

@@ -29,10 +29,11 @@ const comm = (p) => {
   }
 };
 
-/** Ticks of the threads of `pid` whose names start with `prefix`; there must be one. */
-function threadTicks(pid, prefix) {
+/** Ticks of the threads of `pid` whose names start with `prefix`; there must be one unless
+ *  `optional` (threads that come and go, like a watch's). */
+function threadTicks(pid, prefix, optional = false) {
   const threads = fs.readdirSync(`/proc/${pid}/task`).filter((t) => comm(`${pid}/task/${t}`).startsWith(prefix));
-  if (!threads.length) throw new Error(`no thread ${prefix}* in process ${pid}: the bench needs updating`);
+  if (!threads.length && !optional) throw new Error(`no thread ${prefix}* in process ${pid}: the bench needs updating`);
   return threads.reduce((s, t) => s + ticks(`/proc/${pid}/task/${t}/stat`), 0);
 }
 
@@ -102,9 +103,7 @@ try {
   const pid = await appPid();
   const web = webProcesses(pid);
   const sample = () => ({
-    watch: fs.readdirSync(`/proc/${pid}/task`).some((t) => comm(`${pid}/task/${t}`).startsWith("video-watch"))
-      ? threadTicks(pid, "video-watch")
-      : 0,
+    watch: threadTicks(pid, "video-watch", true),
     web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0),
     app: ticks(`/proc/${pid}/stat`),
     window: ticks(`/proc/${pid}/task/${pid}/stat`),
