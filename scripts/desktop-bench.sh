@@ -104,4 +104,33 @@ fi
 tauri-driver --port 4444 --native-port 4445 >"$tmp/driver.log" 2>&1 &
 driver=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:4444/status >/dev/null && break; sleep 0.1; done
-SETTLE_MS=$((${SETTLE:-5} * 1000)) node "$root/ui/tests/desktop/memory.bench.mjs" | sed 's/^/[bench] trygg memory: /'
+SETTLE_MS=$((${SETTLE:-5} * 1000)) node "$root/ui/tests/desktop/memory.bench.mjs" >"$tmp/call.json"
+sed 's/^/[bench] trygg memory: /' "$tmp/call.json"
+kill "$driver"; wait "$driver" 2>/dev/null || true; driver=
+
+# WebKit's own part of a video tile: the empty window with a canvas of the remote tile's size on
+# screen, repainted 30 times a second with ready-made pictures, next to the same window idle. The
+# difference is what WebKit costs to show any 30 fps tile of that size, before Trygg does anything
+# to get and convert its pictures. Same renderer as Trygg chose.
+tile=$(node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const t = j.frame_path.cpu_pct.remote_tile_only.tiles.find((t) => t.startsWith("remote"));
+  if (!t) throw new Error("no remote tile in the call");
+  const [, , , , w, h] = t.split(" "); console.log(`${w}x${h}`);' "$tmp/call.json")
+# repaint_run [VAR=VALUE…]: the minimal window with those variables, its CPU as JSON.
+repaint_run() {
+  env "$@" "$floor" 2>/dev/null &
+  app=$!
+  sleep "${SETTLE:-5}"
+  node "$root/ui/tests/desktop/repaint.bench.mjs" "$app"
+  kill "$app"; wait "$app" 2>/dev/null || true; app=
+}
+shm=()
+if ! ls /dev/dri/renderD* >/dev/null 2>&1 && [ -z "${WEBKIT_DISABLE_DMABUF_RENDERER:-}" ]; then
+  shm=(WEBKIT_DISABLE_DMABUF_RENDERER=1)
+fi
+repaint_run "${shm[@]}" >"$tmp/still.json"
+repaint_run "${shm[@]}" "MINIMAL_WINDOW_REPAINT=$tile" >"$tmp/repaint.json"
+node -e 'const fs = require("fs"); const [still, moving] = process.argv.slice(1, 3).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
+  if (moving.web_process <= still.web_process) throw new Error("the repainting window cost its web process nothing: it did not repaint");
+  console.log(JSON.stringify({ tile: process.argv[3], still, repainting: moving, webkit_per_tile: +(moving.total - still.total).toFixed(1) }));' \
+  "$tmp/still.json" "$tmp/repaint.json" "$tile" | sed 's/^/[bench] WebKit alone, one 30 fps tile (empty window, CPU %): /'

@@ -3,42 +3,12 @@
 // Not a test: scripts/desktop-bench.sh runs it and prints the figures. Needs APP, TRYGG_CLI.
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import fs from "node:fs";
-import { breakdown, memory, tree } from "./memory.mjs";
+import { cpuMedian, threadTicks, ticks, webkitTicks, webProcesses } from "./cpu.mjs";
+import { breakdown, memory } from "./memory.mjs";
 import { Session, sleep } from "./webdriver.mjs";
 
 const { APP, TRYGG_CLI, WEBDRIVER = "http://127.0.0.1:4444", SETTLE_MS = "5000" } = process.env;
 const run = promisify(execFile);
-
-/** User+system clock ticks in a /proc stat file. */
-function ticks(path) {
-  try {
-    const stat = fs.readFileSync(path, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
-}
-
-const comm = (p) => {
-  try {
-    return fs.readFileSync(`/proc/${p}/comm`, "utf8").trim();
-  } catch {
-    return "";
-  }
-};
-
-/** Ticks of the threads of `pid` whose names start with `prefix`; there must be one unless
- *  `optional` (threads that come and go, like a watch's). */
-function threadTicks(pid, prefix, optional = false) {
-  const threads = fs.readdirSync(`/proc/${pid}/task`).filter((t) => comm(`${pid}/task/${t}`).startsWith(prefix));
-  if (!threads.length && !optional) throw new Error(`no thread ${prefix}* in process ${pid}: the bench needs updating`);
-  return threads.reduce((s, t) => s + ticks(`/proc/${pid}/task/${t}/stat`), 0);
-}
-
-/** WebKit's web processes under the app `pid`. */
-const webProcesses = (pid) => tree(pid).filter((p) => comm(p).startsWith("WebKitWebProces"));
 
 async function appPid() {
   const { stdout } = await run("pgrep", ["-xn", "trygg-desktop"]);
@@ -101,38 +71,14 @@ try {
   const drawMean = Number(await session.execute(`return document.querySelector(arguments[0]).dataset.drawMeanMs`, [remote]));
   const size = await session.execute(`const c = document.querySelector(arguments[0]); return [c.width, c.height, Number(c.dataset.frames)];`, [remote]);
   const pid = await appPid();
-  const web = webProcesses(pid);
   const sample = () => ({
-    watch: threadTicks(pid, "video-watch", true),
-    web: web.reduce((s, p) => s + ticks(`/proc/${p}/stat`), 0),
-    app: ticks(`/proc/${pid}/stat`),
-    window: ticks(`/proc/${pid}/task/${pid}/stat`),
-    ipc: threadTicks(pid, "ReceiveQueue"),
+    picture_senders: threadTicks(pid, "video-watch", true),
+    ...webkitTicks(pid),
+    // The whole app also receives, decrypts and decodes the call.
+    app_process: ticks(`/proc/${pid}/stat`),
   });
   /** CPU, in % of one core, of the call as it is: the median of three 6 s windows. */
-  const cpu = async () => {
-    const windows = [];
-    for (let i = 0; i < 3; i++) {
-      const before = sample();
-      const t0 = Date.now();
-      await sleep(6000);
-      windows.push({ before, after: sample(), secs: (Date.now() - t0) / 1000 });
-    }
-    const over = (k) => {
-      const each = windows.map(({ before, after, secs }) => ((after[k] - before[k]) / 100 / secs) * 100).sort((a, b) => a - b);
-      return +each[1].toFixed(1);
-    };
-    return {
-      picture_senders: over("watch"),
-      web_process: over("web"),
-      // The app's main thread shows what WebKit paints in the window; the whole app also
-      // receives, decrypts and decodes the call.
-      app_main_thread: over("window"),
-      // WebKit's thread in the app that receives the web process's messages (painted updates).
-      app_webkit_ipc: over("ipc"),
-      app_process: over("app"),
-    };
-  };
+  const cpu = () => cpuMedian(sample);
   /** Everything the pictures cost from the decoder on: the senders, the web process, and the
    *  app's main and WebKit threads, less what the same call costs them without video. */
   const framePath = (c, base) =>
@@ -142,7 +88,7 @@ try {
   const tiles = async () =>
     session.execute(`return [...document.querySelectorAll(".tile canvas")].map((c) =>
       [c.closest(".tile").dataset.member === "self" ? "self" : "remote", c.dataset.renderer, c.width, c.height,
-       Math.round(c.clientWidth * devicePixelRatio), Math.round(c.clientHeight * devicePixelRatio)].join(" "));`);
+       Math.round(c.clientWidth * devicePixelRatio), Math.round(c.clientHeight * devicePixelRatio), c.dataset.format].join(" "));`);
   const both = { tiles: await tiles(), ...(await cpu()) };
   // The remote tile alone: our camera off, so no self view is drawn.
   await session.click("#toggle-camera");
@@ -169,7 +115,7 @@ try {
     draw_ms: spread(draws),
     // The draw's mean over every picture drawn (each draw is timed in whole milliseconds).
     draw_mean_ms: drawMean,
-    // Each tile: who, renderer, picture size, size on screen in device pixels.
+    // Each tile: who, renderer, picture size, size on screen in device pixels, picture format.
     // Which road pictures took ("extension" or "scheme"), so the figures say what they measured.
     pictures: road,
     // Raw figures per state, and the frame path's net of the call without video.
