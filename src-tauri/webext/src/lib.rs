@@ -6,18 +6,25 @@
 //! of a core than drawing the pictures did (`make bench-desktop`, README).
 //!
 //! WebKit loads this library into the web process (the app points it at the folder,
-//! src-tauri/src/pictures.rs). It gives the page one function, `__tryggPictures.pull(id, into,
-//! callback)`, that asks the app for watch `id`'s next picture with one user message
-//! (`trygg-pull`, the id as `t`). The app answers with `(uay)`: a status (0 a picture, 1 nothing
-//! yet, 2 the watch has stopped) and the picture's bytes. The bytes are copied once, into `into`
-//! (a `Uint8Array` the page reuses) when they fit, else into a new buffer, and
-//! `callback(status, buffer, length)` runs. Reusing the page's buffers spares the web process
-//! fresh memory, and its page faults, for every picture. When the app does not answer (an older
-//! app, a failure), the status is 3 and the page goes back to fetching.
+//! src-tauri/src/pictures.rs). It gives the page `__tryggPictures.pull(id, into, callback)`, which
+//! asks the app for watch `id`'s next picture with one user message (`trygg-pull`, the id as
+//! `t`). The app answers with `(uay)`: a status (0 a picture, 1 nothing yet, 2 the watch has
+//! stopped) and the picture's bytes. The bytes are copied once, into `into` (a `Uint8Array` the
+//! page reuses) when they fit, else into a new buffer, and `callback(status, buffer, length)`
+//! runs. Reusing the page's buffers spares the web process fresh memory, and its page faults,
+//! for every picture. When the app does not answer (an older app, a failure), the status is 3
+//! and the page goes back to fetching.
 //!
-//! Nothing here parses the picture: the page checks it (ui/src/backend/frames.ts), as it does a
-//! fetched one. The page can only ask; what it gets is decided in the app.
+//! `__tryggPictures.pullRgba` is the same for a page that draws on the CPU into a 2D canvas: a
+//! whole I420 picture is converted to RGBA on its way into `into` (src/rgba.rs), in a fraction of
+//! the time the page's JavaScript takes, and without the copy.
+//!
+//! Nothing here trusts the picture: the conversion takes only a whole picture of a sane size, and
+//! the page checks what it gets (ui/src/backend/frames.ts), as it does a fetched one. The page
+//! can only ask; what it gets is decided in the app.
 #![cfg(target_os = "linux")]
+
+mod rgba;
 
 use std::ffi::{c_char, c_uint, c_void};
 use std::ptr;
@@ -121,7 +128,7 @@ pub unsafe extern "C" fn webkit_web_extension_initialize(extension: *mut Opaque)
     }
 }
 
-/// A new page in the main frame: give it `__tryggPictures.pull`.
+/// A new page in the main frame: give it `__tryggPictures.pull` and `.pullRgba`.
 unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque, frame: *mut Opaque, _: gpointer) {
     // SAFETY: WebKit passes live objects; every reference taken here is given back; the function
     // keeps only the page's id, freed with it (`free_page_id`).
@@ -133,25 +140,24 @@ unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque
         if context.is_null() {
             return;
         }
-        let pull: unsafe extern "C" fn(f64, *mut Opaque, *mut Opaque, gpointer) = pull;
-        let mut parameters = [gobject_sys::G_TYPE_DOUBLE, jsc_value_get_type(), jsc_value_get_type()];
-        let function = jsc_value_new_functionv(
-            context,
-            c"pull".as_ptr(),
-            Some(std::mem::transmute::<
-                unsafe extern "C" fn(f64, *mut Opaque, *mut Opaque, gpointer),
-                unsafe extern "C" fn(),
-            >(pull)),
-            Box::into_raw(Box::new(webkit_web_page_get_id(page))) as gpointer,
-            Some(free_page_id),
-            gobject_sys::G_TYPE_NONE,
-            parameters.len() as c_uint,
-            parameters.as_mut_ptr(),
-        );
         let api = jsc_value_new_object(context, ptr::null_mut(), ptr::null_mut());
-        jsc_value_object_set_property(api, c"pull".as_ptr(), function);
+        type Pull = unsafe extern "C" fn(f64, *mut Opaque, *mut Opaque, gpointer);
+        for (name, pull) in [(c"pull", pull as Pull), (c"pullRgba", pull_rgba as Pull)] {
+            let mut parameters = [gobject_sys::G_TYPE_DOUBLE, jsc_value_get_type(), jsc_value_get_type()];
+            let function = jsc_value_new_functionv(
+                context,
+                name.as_ptr(),
+                Some(std::mem::transmute::<Pull, unsafe extern "C" fn()>(pull)),
+                Box::into_raw(Box::new(webkit_web_page_get_id(page))) as gpointer,
+                Some(free_page_id),
+                gobject_sys::G_TYPE_NONE,
+                parameters.len() as c_uint,
+                parameters.as_mut_ptr(),
+            );
+            jsc_value_object_set_property(api, name.as_ptr(), function);
+            gobject_sys::g_object_unref(function as *mut GObject);
+        }
         jsc_context_set_value(context, c"__tryggPictures".as_ptr(), api);
-        gobject_sys::g_object_unref(function as *mut GObject);
         gobject_sys::g_object_unref(api as *mut GObject);
         gobject_sys::g_object_unref(context as *mut GObject);
     }
@@ -162,12 +168,13 @@ unsafe extern "C" fn free_page_id(id: gpointer) {
     drop(unsafe { Box::from_raw(id as *mut u64) })
 }
 
-/// The bytes, copied once: into the page's `into` (a `Uint8Array`) when they fit, else into a
-/// new `ArrayBuffer` (WebKit's JavaScriptCore keeps array buffers in its own cage and cannot
-/// wrap the message's memory). Returns the buffer they are in, or null.
-unsafe fn copied(context: *mut Opaque, data: *const u8, len: usize, into: *mut Opaque) -> *mut Opaque {
-    // SAFETY: `data` holds `len` bytes; a typed array's data holds its length in bytes for a
-    // `Uint8Array`, checked before the copy; `into` is kept alive by the reference of `Pending`.
+/// Where `len` bytes go: the page's `into` (a `Uint8Array`) when they fit, else a new
+/// `ArrayBuffer` (WebKit's JavaScriptCore keeps array buffers in its own cage and cannot wrap the
+/// message's memory). Returns the place to write and the buffer it is in, or `None`.
+unsafe fn room(context: *mut Opaque, into: *mut Opaque, len: usize) -> Option<(*mut u8, *mut Opaque)> {
+    // SAFETY: a typed array's data holds its length in bytes for a `Uint8Array`, checked before
+    // it is handed out; `into` is kept alive by the reference of `Pending`, a new array by its
+    // buffer.
     unsafe {
         // Only a whole buffer's view: the page reads the picture from the buffer's start.
         if !into.is_null()
@@ -178,24 +185,39 @@ unsafe fn copied(context: *mut Opaque, data: *const u8, len: usize, into: *mut O
             let mut room = 0usize;
             let at = jsc_value_typed_array_get_data(into, &mut room) as *mut u8;
             if !at.is_null() && room >= len {
-                ptr::copy_nonoverlapping(data, at, len);
-                return jsc_value_typed_array_get_buffer(into);
+                return Some((at, jsc_value_typed_array_get_buffer(into)));
             }
         }
         let array = jsc_value_new_typed_array(context, UINT8, len);
         if array.is_null() {
-            return ptr::null_mut();
+            return None;
         }
         let mut room = 0usize;
         let at = jsc_value_typed_array_get_data(array, &mut room) as *mut u8;
-        let buffer = if !at.is_null() && room == len {
-            ptr::copy_nonoverlapping(data, at, len);
-            jsc_value_typed_array_get_buffer(array)
-        } else {
-            ptr::null_mut()
-        };
+        let place = (!at.is_null() && room == len).then(|| (at, jsc_value_typed_array_get_buffer(array)));
         gobject_sys::g_object_unref(array as *mut GObject);
-        buffer
+        place
+    }
+}
+
+/// The app's picture for the page, written once: converted to RGBA when the page asked for it
+/// and it is a whole I420 picture, else as it came. Returns the buffer and the length written.
+unsafe fn written(context: *mut Opaque, bytes: &[u8], rgba: bool, into: *mut Opaque) -> Option<(*mut Opaque, usize)> {
+    // SAFETY: `room` hands out exactly the bytes asked for.
+    unsafe {
+        match rgba.then(|| rgba::i420_size(bytes)).flatten() {
+            Some(size) => {
+                let len = rgba::rgba_len(size);
+                let (at, buffer) = room(context, into, len)?;
+                rgba::convert(bytes, size, std::slice::from_raw_parts_mut(at, len));
+                Some((buffer, len))
+            }
+            None => {
+                let (at, buffer) = room(context, into, bytes.len())?;
+                ptr::copy_nonoverlapping(bytes.as_ptr(), at, bytes.len());
+                Some((buffer, bytes.len()))
+            }
+        }
     }
 }
 
@@ -203,11 +225,26 @@ unsafe fn copied(context: *mut Opaque, data: *const u8, len: usize, into: *mut O
 struct Pending {
     callback: *mut Opaque,
     into: *mut Opaque,
+    /// Asked through `pullRgba`.
+    rgba: bool,
 }
 
 /// `__tryggPictures.pull(id, into, callback)`: asks the app for the picture. A callback that is
 /// not a function throws in the page; so does a call from a page that has gone.
 unsafe extern "C" fn pull(id: f64, into: *mut Opaque, callback: *mut Opaque, page_id: gpointer) {
+    // SAFETY: as `start`'s.
+    unsafe { start(id, into, callback, page_id, false) }
+}
+
+/// `__tryggPictures.pullRgba(id, into, callback)`: the same, with the picture converted to RGBA
+/// (`TRR1`, src/rgba.rs) for the page's 2D canvas.
+unsafe extern "C" fn pull_rgba(id: f64, into: *mut Opaque, callback: *mut Opaque, page_id: gpointer) {
+    // SAFETY: as `start`'s.
+    unsafe { start(id, into, callback, page_id, true) }
+}
+
+/// Sends one pull's message; [`answered`] takes the answer.
+unsafe fn start(id: f64, into: *mut Opaque, callback: *mut Opaque, page_id: gpointer, rgba: bool) {
     // SAFETY: `page_id` is the box the function holds; the page is looked up by it and not kept;
     // `into` and the callback are kept alive by our references until the answer comes
     // (`answered` releases them).
@@ -230,6 +267,7 @@ unsafe extern "C" fn pull(id: f64, into: *mut Opaque, callback: *mut Opaque, pag
         let pending = Box::new(Pending {
             callback: gobject_sys::g_object_ref(callback as *mut GObject) as *mut Opaque,
             into: gobject_sys::g_object_ref(into as *mut GObject) as *mut Opaque,
+            rgba,
         });
         webkit_web_page_send_message_to_view(
             page,
@@ -246,7 +284,7 @@ unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, pen
     // SAFETY: `pending` is the box made in `pull`, taken back here with its references, which
     // are released here; the answer's parameters are checked for their type before they are read.
     unsafe {
-        let Pending { callback, into } = *Box::from_raw(pending as *mut Pending);
+        let Pending { callback, into, rgba } = *Box::from_raw(pending as *mut Pending);
         let context = jsc_value_get_context(callback);
         let mut error: *mut GError = ptr::null_mut();
         let reply = webkit_web_page_send_message_to_view_finish(page as *mut Opaque, result, &mut error);
@@ -263,9 +301,16 @@ unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, pen
             let bytes = glib_sys::g_variant_get_child_value(parameters, 1);
             let mut len = 0usize;
             let data = glib_sys::g_variant_get_fixed_array(bytes, &mut len, 1) as *const u8;
-            let buffer = if len > 0 && !data.is_null() { copied(context, data, len, into) } else { ptr::null_mut() };
+            let out = if len > 0 && !data.is_null() {
+                written(context, std::slice::from_raw_parts(data, len), rgba, into)
+            } else {
+                None
+            };
             glib_sys::g_variant_unref(bytes);
-            (status, if buffer.is_null() { jsc_value_new_null(context) } else { buffer }, len)
+            match out {
+                Some((buffer, len)) => (status, buffer, len),
+                None => (status, jsc_value_new_null(context), 0),
+            }
         } else {
             (NOT_SERVED, jsc_value_new_null(context), 0)
         };

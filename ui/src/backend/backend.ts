@@ -52,8 +52,11 @@ export interface Backend {
   shareSources(): Promise<ShareSourceView[]>;
   /** Pictures of one participant ("self" for our own camera, "share:" + member for their screen share). */
   /** A picture's `data` may be reused for the picture after next of the same watch: draw it
-   *  (or copy it) before then, as the video surfaces do on the next animation frame. */
-  watchVideo(member: string, onFrame: (f: VideoFrame) => void, width?: number): Promise<Unsubscribe>;
+   *  (or copy it) before then, as the video surfaces do on the next animation frame. `width`:
+   *  the device pixels they fill (the shell sends them no larger than that needs). `rgba`: the
+   *  caller draws on the CPU and takes pictures already in RGBA where the shell can give them so
+   *  (`VideoFrame.format`); either format may come. */
+  watchVideo(member: string, onFrame: (f: VideoFrame) => void, width?: number, rgba?: boolean): Promise<Unsubscribe>;
   /** A moment the desktop figures time ("home": the home screen is on screen; "prejoin": a
    *  link's pre-join screen is). The shell notes it only when asked to (`TRYGG_MARKS`). */
   mark(moment: "home" | "prejoin"): Promise<void>;

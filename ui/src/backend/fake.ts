@@ -1,7 +1,9 @@
 // A backend that runs the whole UI in a browser: a scripted meeting with synthetic pictures.
 // Tests drive it through `window.__fake` (see `FakeControls`): knocks arrive, errors are
 // injected, participants share their screens, and every command the UI sent is recorded.
+import { i420ToRgba } from "../video/i420_rgba";
 import type { Backend, Preview, Unsubscribe } from "./backend";
+import { decodeFrame, encodeFrame, FRAME_HEADER, RGBA_MAGIC } from "./frames";
 import type {
   BackendError,
   DeviceList,
@@ -34,6 +36,18 @@ export function testPicture(width: number, height: number, seq: number, hue: [nu
   data.fill(hue[0], width * height, width * height + quarter);
   data.fill(hue[1], width * height + quarter);
   return { width, height, seq, data };
+}
+
+/** The picture in RGBA, as the desktop app's web extension hands it to a 2D canvas: through the
+ *  same `TRR1` format, read back by the page's own reader. */
+export function rgbaPicture(f: VideoFrame): VideoFrame {
+  const out = new ArrayBuffer(FRAME_HEADER + f.width * f.height * 4);
+  new Uint8Array(out).set(new Uint8Array(encodeFrame(f), 0, FRAME_HEADER));
+  new DataView(out).setUint32(0, RGBA_MAGIC, true);
+  i420ToRgba(f.data, f.width, f.height, new Uint32Array(out, FRAME_HEADER));
+  const back = decodeFrame(out);
+  if (!back) throw new Error("an RGBA picture that does not read back");
+  return back;
 }
 
 /** The still part of a shared slide: white, a dark title bar, and lines of grey "text". */
@@ -529,8 +543,9 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       if (shareAnswer && !Array.isArray(shareAnswer)) throw shareAnswer;
       return structuredClone(shareList());
     },
-    async watchVideo(member, onFrame): Promise<Unsubscribe> {
+    async watchVideo(member, give, _width, rgba): Promise<Unsubscribe> {
       await guard("watchVideo");
+      const onFrame = rgba ? (f: VideoFrame) => give(rgbaPicture(f)) : give;
       const r = remotes.get(member);
       const stop =
         member === "self"

@@ -7,9 +7,13 @@
 //                      decoded; for the self view, captured)
 //          16  u64 LE  sequence number
 //          24  I420 bytes: Y (w*h), U (w/2*h/2), V (w/2*h/2)
+//
+// "TRR1" is the same header followed by RGBA, four bytes a pixel: what Trygg's web extension makes
+// of a picture for a page that draws on the CPU (src-tauri/webext/src/rgba.rs).
 import type { VideoFrame } from "./types";
 
 export const FRAME_MAGIC = 0x31565254; // "TRV1" read as little-endian u32
+export const RGBA_MAGIC = 0x31525254; // "TRR1"
 export const FRAME_HEADER = 24;
 
 export function i420Length(width: number, height: number): number {
@@ -23,14 +27,17 @@ export function i420Length(width: number, height: number): number {
 export function decodeFrame(buffer: ArrayBuffer, length = buffer.byteLength): VideoFrame | null {
   if (length < FRAME_HEADER || length > buffer.byteLength) return null;
   const view = new DataView(buffer);
-  if (view.getUint32(0, true) !== FRAME_MAGIC) return null;
+  const magic = view.getUint32(0, true);
+  if (magic !== FRAME_MAGIC && magic !== RGBA_MAGIC) return null;
   const width = view.getUint32(4, true);
   const height = view.getUint32(8, true);
   if (width < 2 || height < 2 || width % 2 || height % 2 || width > 7680 || height > 4320) return null;
-  if (length !== FRAME_HEADER + i420Length(width, height)) return null;
+  const rgba = magic === RGBA_MAGIC;
+  if (length !== FRAME_HEADER + (rgba ? width * height * 4 : i420Length(width, height))) return null;
   const seq = Number(view.getBigUint64(16, true));
   const timeUs = view.getUint32(12, true);
-  return { width, height, seq, timeUs, data: new Uint8Array(buffer, FRAME_HEADER, length - FRAME_HEADER) };
+  const data = new Uint8Array(buffer, FRAME_HEADER, length - FRAME_HEADER);
+  return rgba ? { width, height, seq, timeUs, format: "rgba", data } : { width, height, seq, timeUs, data };
 }
 
 /** The inverse of `decodeFrame` (the fake backend and tests). */

@@ -20,8 +20,11 @@ type Pulled = { buffer: ArrayBuffer; length: number } | "nothing" | "gone";
 /** Trygg's web extension in WebKitGTK (src-tauri/webext): one message per picture, answered with
  *  a status (0 picture, 1 nothing yet, 2 gone, 3 not served) and the picture, copied into `into`
  *  when it fits (the buffer given back is then `into`'s), else into a new buffer. */
+type Pull = (id: number, into: Uint8Array | null, done: (status: number, buffer: ArrayBuffer | null, length: number) => void) => void;
 interface PictureExtension {
-  pull(id: number, into: Uint8Array | null, done: (status: number, buffer: ArrayBuffer | null, length: number) => void): void;
+  pull: Pull;
+  /** The same, the picture converted to RGBA on its way (frames.ts, "TRR1"). */
+  pullRgba?: Pull;
 }
 
 /** Pulls in a row the app did not serve through the extension; at `GIVE_UP`, fetch from then on. */
@@ -33,17 +36,13 @@ function extension(): PictureExtension | null {
   return ext && typeof ext.pull === "function" && extensionFailures < GIVE_UP ? ext : null;
 }
 
-/** How pictures reach this page, for the desktop tests and figures: "extension" or "scheme". */
-export function pictureRoad(): "extension" | "scheme" {
-  return extension() ? "extension" : "scheme";
-}
-
 /** One pull through the extension into `into` if the picture fits, or null when the app does
  *  not serve it that way (this pull then goes through the scheme). The callback comes from the
  *  extension, outside the page's own tasks; WebKit runs the awaiting code right after it. */
-function pullThroughExtension(ext: PictureExtension, id: number, into: ArrayBuffer | null): Promise<Pulled | null> {
+function pullThroughExtension(ext: PictureExtension, id: number, into: ArrayBuffer | null, rgba: boolean): Promise<Pulled | null> {
+  const pull = rgba && typeof ext.pullRgba === "function" ? ext.pullRgba : ext.pull;
   return new Promise((resolve) =>
-    ext.pull(id, into && new Uint8Array(into), (status, buffer, length) => {
+    pull(id, into && new Uint8Array(into), (status, buffer, length) => {
       if (status !== 3) extensionFailures = 0;
       if (status === 0 && buffer) resolve({ buffer, length });
       else if (status === 0 || status === 1) resolve("nothing");
@@ -68,7 +67,7 @@ async function pullThroughScheme(url: string): Promise<Pulled> {
  *  the next goes out once this one is in, so the page is never sent more than it takes. On
  *  Linux the pulls go through Trygg's web extension, one message per picture
  *  (src-tauri/src/pictures.rs); elsewhere, or without it, through the `trygg-frames:` scheme. */
-async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped: () => boolean): Promise<void> {
+async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped: () => boolean, rgba = false): Promise<void> {
   const url = convertFileSrc(String(id), "trygg-frames");
   // Two buffers, taken in turn, for the extension to fill: a picture is drawn (copied out of its
   // buffer) before the pull after next reuses that buffer, and the page gets no new memory for
@@ -78,12 +77,12 @@ async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped:
   let failures = 0;
   while (!stopped()) {
     // Which road pulls take, for the desktop tests and figures.
-    const road = pictureRoad();
+    const ext = extension();
+    const road = ext ? "extension" : "scheme";
     if (document.documentElement.dataset.pictures !== road) document.documentElement.dataset.pictures = road;
     let got: Pulled;
     try {
-      const ext = extension();
-      got = (ext && (await pullThroughExtension(ext, id, buffers[turn]))) || (await pullThroughScheme(url));
+      got = (ext && (await pullThroughExtension(ext, id, buffers[turn], rgba))) || (await pullThroughScheme(url));
       failures = 0;
     } catch (e) {
       if (++failures >= 10) {
@@ -141,10 +140,10 @@ export const tauriBackend: Backend = {
     if (wrong.length) throw { code: "shell.malformed", message: wrong.slice(0, 3).join("; ") } satisfies BackendError;
     return sources as ShareSourceView[];
   },
-  async watchVideo(member, onFrame, width): Promise<Unsubscribe> {
+  async watchVideo(member, onFrame, width, rgba): Promise<Unsubscribe> {
     const id = await call<number>("watch_video", { member, width: width ?? null });
     let stopped = false;
-    void pullFrames(id, onFrame, () => stopped);
+    void pullFrames(id, onFrame, () => stopped, rgba ?? false);
     return () => {
       stopped = true;
       void call("unwatch_video", { id }).catch(() => undefined);

@@ -279,5 +279,7 @@ export interface VideoFrame {
   seq: number;
   /** When the picture was decoded (or captured), µs since the Unix epoch, low 32 bits. */
   timeUs?: number;
+  /** "rgba": `data` holds four bytes a pixel, R first (what the 2D canvas draws); otherwise I420. */
+  format?: "rgba";
   data: Uint8Array;
 }

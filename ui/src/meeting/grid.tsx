@@ -57,7 +57,7 @@ function Tile({ member, name, video, speaking, hand, muted, away, mirror }: Tile
   const { t } = useI18n();
   const backend = useBackend();
   const subscribe = useCallback(
-    (onFrame: (f: VideoFrame) => void, width?: number) => backend.watchVideo(member, onFrame, width),
+    (onFrame: (f: VideoFrame) => void, width?: number, rgba?: boolean) => backend.watchVideo(member, onFrame, width, rgba),
     [backend, member],
   );
   const state = [speaking && t("meeting.speaking"), hand && t("meeting.hand"), away && t("meeting.away")].filter(Boolean).join(", ");

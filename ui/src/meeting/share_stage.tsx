@@ -22,7 +22,10 @@ export function ShareStage({ member, name, available }: Props) {
   const backend = useBackend();
   const [zoom, setZoom] = useState<Zoom>("fit");
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
-  const subscribe = useCallback((onFrame: (f: VideoFrame) => void) => backend.watchVideo(`share:${member}`, onFrame), [backend, member]);
+  const subscribe = useCallback(
+    (onFrame: (f: VideoFrame) => void, _width?: number, rgba?: boolean) => backend.watchVideo(`share:${member}`, onFrame, undefined, rgba),
+    [backend, member],
+  );
   const onSize = useCallback((width: number, height: number) => setSize({ width, height }), []);
   // 100 %: the canvas's CSS size is the picture's size in device pixels.
   const dpr = window.devicePixelRatio || 1;

@@ -6,8 +6,9 @@ import { usePageVisible } from "./visibility";
 import { createRenderer } from "./yuv_renderer";
 
 /** Starts pictures; `width` is how many device pixels across they fill (the shell then sends
- *  them no larger than that needs), for subscribers that want it. */
-export type Subscribe = (onFrame: (f: VideoFrame) => void, width?: number) => Promise<() => void> | (() => void);
+ *  them no larger than that needs), for subscribers that want it; `rgba` asks for pictures in
+ *  RGBA where they can come so (the 2D canvas draws them without converting). */
+export type Subscribe = (onFrame: (f: VideoFrame) => void, width?: number, rgba?: boolean) => Promise<() => void> | (() => void);
 
 /** The width asked for, in steps of 160 device pixels so that small resizes do not resubscribe. */
 function wanted(el: HTMLElement): number {
@@ -84,6 +85,7 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
       // WebKit's clock counts in whole milliseconds; the mean over every draw is finer.
       drawTotalMs += drawMs;
       el.dataset.drawMeanMs = (drawTotalMs / drawn).toFixed(3);
+      el.dataset.format = newest.format ?? "i420";
       const size = `${newest.width}x${newest.height}`;
       if (el.dataset.size !== size) sized.current?.(newest.width, newest.height);
       el.dataset.size = size;
@@ -96,7 +98,7 @@ export function VideoView({ subscribe, label, mirror, class: extra, style, onSiz
         newest = f;
         arrivedMs = sinceMs(f.timeUs);
         if (!raf) raf = requestAnimationFrame(paint);
-      }, width),
+      }, width, renderer.kind === "2d"),
     ).then((u) => (gone ? u() : (unsubscribe = u)));
     return () => {
       gone = true;

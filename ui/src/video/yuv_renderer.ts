@@ -1,6 +1,7 @@
-// Draws I420 pictures on a canvas: with WebGL, three one-channel textures and a BT.601
-// limited-range YUV→RGB shader, so the CPU only copies planes; or converted on the CPU into a 2D
-// canvas, where WebGL has no GPU (renderer_choice.ts) or fails.
+// Draws pictures on a canvas: with WebGL, I420 in three one-channel textures and a BT.601
+// limited-range YUV→RGB shader, so the CPU only copies planes; or, where WebGL has no GPU
+// (renderer_choice.ts) or fails, into a 2D canvas: RGBA pictures (the desktop app's web extension
+// converts them, backend/frames.ts) as they are, I420 ones converted here on the CPU.
 import type { VideoFrame } from "../backend/types";
 import { i420ToRgba } from "./i420_rgba";
 import { chooseRenderer } from "./renderer_choice";
@@ -76,6 +77,8 @@ class WebGlRenderer implements Renderer {
   }
 
   draw(f: VideoFrame): void {
+    // Never asked for (pictures come in RGBA only to a 2D canvas, video_view.tsx).
+    if (f.format === "rgba") return;
     const { gl, canvas } = this;
     if (canvas.width !== f.width || canvas.height !== f.height) {
       canvas.width = f.width;
@@ -113,6 +116,9 @@ class CanvasRenderer implements Renderer {
   /** Reused while the size stays: no new memory for each picture. */
   private image: ImageData | null = null;
   private words: Uint32Array | null = null;
+  /** Pictures that came in RGBA, by the memory they are in: the page reuses two buffers in
+   *  turn (backend/tauri.ts), so each gets its ImageData once, over its own bytes. */
+  private views = new WeakMap<ArrayBuffer, ImageData>();
 
   constructor(
     private canvas: HTMLCanvasElement,
@@ -125,6 +131,10 @@ class CanvasRenderer implements Renderer {
       canvas.width = f.width;
       canvas.height = f.height;
     }
+    if (f.format === "rgba") {
+      ctx.putImageData(this.over(f), 0, 0);
+      return;
+    }
     if (!this.image || !this.words || this.image.width !== f.width || this.image.height !== f.height) {
       this.image = ctx.createImageData(f.width, f.height);
       this.words = new Uint32Array(this.image.data.buffer);
@@ -133,9 +143,20 @@ class CanvasRenderer implements Renderer {
     ctx.putImageData(this.image, 0, 0);
   }
 
+  /** An ImageData over an RGBA picture's own bytes, without a copy. */
+  private over(f: VideoFrame): ImageData {
+    const buffer = f.data.buffer as ArrayBuffer;
+    const known = this.views.get(buffer);
+    if (known && known.width === f.width && known.height === f.height && known.data.byteOffset === f.data.byteOffset) return known;
+    const image = new ImageData(new Uint8ClampedArray(buffer, f.data.byteOffset, f.width * f.height * 4), f.width, f.height);
+    this.views.set(buffer, image);
+    return image;
+  }
+
   dispose(): void {
     this.image = null;
     this.words = null;
+    this.views = new WeakMap();
   }
 }
 

@@ -37,13 +37,14 @@ const canvasStats = (css) =>
      let sum = 0, sq = 0, hash = 0; const n = d.length / 4;
      for (let i = 0; i < d.length; i += 4) { const l = (d[i] + d[i + 1] + d[i + 2]) / 3; sum += l; sq += l * l; }
      for (let i = 0; i < d.length; i += 97) hash = (hash * 31 + d[i]) | 0;
-     return { mean: sum / n, std: Math.sqrt(sq / n - (sum / n) ** 2), hash, renderer: c.dataset.renderer };`,
+     return { mean: sum / n, std: Math.sqrt(sq / n - (sum / n) ** 2), hash, renderer: c.dataset.renderer, format: c.dataset.format };`,
     [css],
   );
 
 /** The web extension itself, with what a page could hand it: a callback that is not a function,
  *  a watch that does not run, a buffer too small, one large enough (reused), and a view into the
- *  middle of one (not written into). Needs the self view running. */
+ *  middle of one (not written into); then the same picture in RGBA (`pullRgba`): a new buffer of
+ *  exactly the RGBA picture, then the page's own. Needs the self view running. */
 async function probeExtension() {
   await session.execute(`
     const ext = window.__tryggPictures;
@@ -59,12 +60,26 @@ async function probeExtension() {
           out.reused = [s2, b2 === big.buffer, n2 === n, magic(b2)];
           ext.pull(id, big.subarray(8), (s3, b3, n3) => {
             out.view = [s3, b3 === big.buffer, n3 === n, magic(b3)];
-            window.__TAURI_INTERNALS__.invoke("unwatch_video", { id });
+            try { ext.pullRgba(id, null, "x"); out.rgbaNotFunction = "no throw"; } catch (e) { out.rgbaNotFunction = String(e); }
+            ext.pullRgba(987654321, null, (s, b, n) => (out.rgbaUnknown = [s, b, n]));
+            ext.pullRgba(id, null, (s4, b4, n4) => {
+              const d = b4 && new DataView(b4);
+              const [w, h] = d ? [d.getUint32(4, true), d.getUint32(8, true)] : [0, 0];
+              const px = b4 ? new Uint8Array(b4, 24) : new Uint8Array(0);
+              let opaque = true, sum = 0;
+              for (let i = 0; i < px.length; i += 4) { opaque &&= px[i + 3] === 255; sum += px[i] + px[i + 1] + px[i + 2]; }
+              out.rgba = [s4, magic(b4), n4, b4 && b4.byteLength, 24 + w * h * 4, opaque, sum / (3 * w * h)];
+              const room = new Uint8Array(n4 + 64);
+              ext.pullRgba(id, room, (s5, b5, n5) => {
+                out.rgbaReused = [s5, b5 === room.buffer, n5 === n4, magic(b5)];
+                window.__TAURI_INTERNALS__.invoke("unwatch_video", { id });
+              });
+            });
           });
         });
       });
     });`);
-  await session.until(`return !!(window.__probe.view && window.__probe.unknown)`, 20000);
+  await session.until(`return !!(window.__probe.rgbaReused && window.__probe.unknown && window.__probe.rgbaUnknown)`, 20000);
   const p = await session.execute(`return window.__probe`);
   const TRV1 = 0x31565254;
   assert.match(p.notFunction, /callback must be a function/, JSON.stringify(p));
@@ -74,6 +89,13 @@ async function probeExtension() {
   assert.equal(p.small[3], TRV1, "a whole picture");
   assert.deepEqual(p.reused, [0, true, true, TRV1], "large enough: the page's own buffer");
   assert.deepEqual(p.view, [0, false, true, TRV1], "a view into the middle: a new buffer");
+  const TRR1 = 0x31525254;
+  assert.match(p.rgbaNotFunction, /callback must be a function/, JSON.stringify(p));
+  assert.deepEqual(p.rgbaUnknown, [2, null, 0], "RGBA: a watch that does not run is gone");
+  const [status, magic, length, bufferLength, rgbaLength, opaque, mean] = p.rgba;
+  assert.deepEqual([status, magic, length, bufferLength], [0, TRR1, rgbaLength, rgbaLength], `RGBA: a new buffer, exactly the picture: ${JSON.stringify(p.rgba)}`);
+  assert.ok(opaque && mean > 20, `RGBA: opaque and not black: ${JSON.stringify(p.rgba)}`);
+  assert.deepEqual(p.rgbaReused, [0, true, true, TRR1], "RGBA: large enough, the page's own buffer");
 }
 
 /** The joiner's JSON lines, as they come. */
@@ -141,6 +163,9 @@ test("host, knock, admit, moving remote video, camera off reaches the joiner, le
   // the script runs this test again without it (PICTURES=scheme), the road of other systems.
   const road = process.env.PICTURES ?? "extension";
   assert.equal(await session.execute(`return document.documentElement.dataset.pictures`), road);
+  // The 2D canvas takes its pictures in RGBA where the extension converts them; the scheme, and
+  // the WebGL shader, take I420.
+  assert.equal(a.format, road === "extension" && a.renderer === "2d" ? "rgba" : "i420", JSON.stringify(a));
   if (road === "extension") await probeExtension();
   assert.ok(a.mean > 20 && a.std > 10, `the remote video is not black: ${JSON.stringify(a)}`);
   assert.notEqual(a.hash, b.hash, "the remote video changes");

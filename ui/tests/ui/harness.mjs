@@ -113,6 +113,6 @@ export function canvasStats(page, selector) {
     const mean = sum / n;
     let hash = 0;
     for (let i = 0; i < d.length; i += 97) hash = (hash * 31 + d[i]) | 0;
-    return { mean, std: Math.sqrt(sq / n - mean * mean), hash, renderer: c.dataset.renderer, frames: Number(c.dataset.frames ?? 0) };
+    return { mean, std: Math.sqrt(sq / n - mean * mean), hash, renderer: c.dataset.renderer, format: c.dataset.format, frames: Number(c.dataset.frames ?? 0) };
   });
 }

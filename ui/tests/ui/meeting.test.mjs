@@ -31,6 +31,7 @@ test("the host admits a knock and sees the guest's moving, non-black video", asy
   await page.waitForFunction(([s, n]) => Number(document.querySelector(s)?.dataset.frames) > n, [tile, a.frames]);
   const b = await canvasStats(page, tile);
   assert.equal(a.renderer, "2d", "SwiftShader is a CPU rasteriser");
+  assert.equal(a.format, "rgba", "the 2D canvas asks for pictures in RGBA and draws them as they come");
   assert.ok(a.mean > 30 && a.std > 20, JSON.stringify(a));
   assert.notEqual(a.hash, b.hash);
   assert.equal(await page.$$eval(".people .participant", (l) => l.length), 1);

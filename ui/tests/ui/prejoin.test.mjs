@@ -24,6 +24,7 @@ for (const [query, renderer] of [["?renderer=webgl", "webgl"], ["", "2d"]]) {
     await page.waitForFunction((n) => Number(document.querySelector(".preview canvas")?.dataset.frames) > n, a.frames);
     const b = await canvasStats(page, ".preview canvas");
     assert.equal(a.renderer, renderer);
+    assert.equal(a.format, "i420", "the preview comes in I420 for either renderer");
     assert.ok(a.mean > 30 && a.std > 20, `not black, not flat: ${JSON.stringify(a)}`);
     assert.notEqual(a.hash, b.hash, "the picture changes");
     assert.deepEqual(errors, []);

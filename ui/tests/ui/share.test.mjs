@@ -159,6 +159,7 @@ test("someone else's share fills the stage beside a filmstrip, and 100 % shows i
   await page.waitForFunction((s) => Number(document.querySelector(s)?.dataset.frames) > 1, canvas);
   const picture = await canvasStats(page, canvas);
   assert.equal(picture.renderer, "2d", "SwiftShader is a CPU rasteriser");
+  assert.equal(picture.format, "rgba");
   assert.ok(picture.mean > 120 && picture.std > 20, `a light slide with text: ${JSON.stringify(picture)}`);
   assert.equal(await page.getAttribute(canvas, "data-size"), "1600x900");
   assert.equal(await page.textContent("#share-size"), "1600 × 900");
