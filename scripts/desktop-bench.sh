@@ -4,7 +4,9 @@
 #   * link click with the app running: from launching `trygg-desktop LINK` (what a click does) to
 #     the link's pre-join screen painted in the running window (RUNS times);
 #   * memory: PSS summed over every process of the app, idle and in a 1:1 720p call, next to an
-#     empty Tauri 2 window of the same crate versions (benches/minimal-window), in the same run.
+#     empty Tauri 2 window of the same crate versions (benches/minimal-window), in the same run;
+#   * the frame path in that call: its time, and its CPU per tile, next to WebKit's own CPU for a
+#     30 fps canvas of the tile's size in the empty window.
 #
 #   make bench-desktop     # builds what it needs, then runs this
 set -euo pipefail
