@@ -33,6 +33,8 @@ pub mod event;
 pub mod hosting;
 pub mod marks;
 pub mod opened;
+#[cfg(target_os = "linux")]
+pub mod picture_memory;
 pub mod pictures;
 pub mod preview;
 pub mod renderer;

@@ -5,11 +5,13 @@
 //! as its own message: about 43 for a 640x360 picture, 1,300 a second for one 30 fps tile, and
 //! that cost more of a core than drawing did. So on Linux WebKit loads Trygg's web extension
 //! (src-tauri/webext) into the web process, and the page asks through it instead: one
-//! `trygg-pull` user message with the watch id, answered here with the picture in one message
-//! (WebKit copies it across; the extension copies it once more, into a buffer the page reuses).
-//! Same pull, same answers (a picture, nothing yet, gone), a cheaper road. Only the app's own
-//! page is answered ([`is_app_page`]). Without the extension (another OS, a build that did not
-//! make it) the page keeps fetching from the scheme.
+//! `trygg-pull` user message with the watch id. The picture goes into memory the watch shares
+//! with the extension ([`crate::picture_memory`]), and the answer carries only its length (and the
+//! region's descriptor, the first time); where that memory cannot be made, the answer carries the
+//! picture itself. The extension writes it once, into a buffer the page reuses. Same pull, same
+//! answers (a picture, nothing yet, gone), a cheaper road. Only the app's own page is answered
+//! ([`is_app_page`]). Without the extension (another OS, a build that did not make it) the page
+//! keeps fetching from the scheme.
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +21,9 @@ use crate::video::Pull;
 pub const LIBRARY: &str = "libtrygg_webext.so";
 /// The user message the extension sends for a pull; its parameter is the watch id (`t`).
 pub const PULL: &str = "trygg-pull";
-/// The answer's name; its parameters are `(uay)`: the status and bytes of [`answer`].
+/// The answer's name. Its parameters are `(ut)`, the status of [`answer`] and the length of the
+/// picture in the watch's shared memory (whose descriptor comes in the message's descriptor list
+/// when it is new), or `(uay)`, the status and bytes of [`answer`].
 pub const ANSWER: &str = "trygg-picture";
 
 /// The folder WebKit should load the extension from: where the package installs it
@@ -80,7 +84,6 @@ pub fn from_app_page<R: tauri::Runtime>(app: &tauri::AppHandle<R>, uri: &str) ->
 /// a blocking thread; the answer goes out from the main thread, where WebKit wants it.
 #[cfg(target_os = "linux")]
 pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::AppHandle<R>) {
-    use glib::prelude::*;
     use tauri::Manager;
     use webkit2gtk::{UserMessageExt, WebViewExt};
 
@@ -102,23 +105,61 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
             glib::MainContext::default().spawn_local(async move {
                 let waited = tauri::async_runtime::spawn_blocking(move || {
                     let watch = id.and_then(|id| app.try_state::<crate::desktop::Desktop>()?.watch(id));
-                    watch.map(|w| w.pull(crate::video::PULL_WAIT))
+                    let pull = watch.as_ref().map(|w| w.pull(crate::video::PULL_WAIT));
+                    match (pull, watch) {
+                        (Some(Pull::Picture(picture)), Some(watch)) => {
+                            let mut slot = watch.shared.lock().unwrap_or_else(|p| p.into_inner());
+                            match crate::picture_memory::share(&mut slot, &picture) {
+                                Ok(shared) => Reply::Shared(shared),
+                                Err(e) => {
+                                    tracing::warn!("pictures go inside the messages: no shared memory ({e})");
+                                    Reply::Inline(answer(Some(Pull::Picture(picture))))
+                                }
+                            }
+                        }
+                        (pull, _) => Reply::Inline(answer(pull)),
+                    }
                 })
                 .await;
-                let pull = waited.unwrap_or_else(|e| {
+                let reply = waited.unwrap_or_else(|e| {
                     tracing::error!("a picture pull failed: {e}");
-                    None
+                    Reply::Inline(answer(None))
                 });
-                let (status, bytes) = answer(pull);
-                let picture = glib::Variant::from_bytes::<Vec<u8>>(&glib::Bytes::from_owned(bytes));
-                let answer = glib::Variant::tuple_from_iter([status.to_variant(), picture]);
-                message.send_reply(&webkit2gtk::UserMessage::new(ANSWER, Some(&answer)));
+                message.send_reply(&reply.message());
             });
             true
         });
     });
     if let Err(e) = hooked {
         tracing::warn!("pictures go through the trygg-frames: scheme: {e}");
+    }
+}
+
+/// What a pull is answered with.
+#[cfg(target_os = "linux")]
+enum Reply {
+    /// Status and bytes in the message: no picture, or no shared memory for it.
+    Inline((u32, Vec<u8>)),
+    /// A picture in the watch's shared memory.
+    Shared(crate::picture_memory::Shared),
+}
+
+#[cfg(target_os = "linux")]
+impl Reply {
+    fn message(self) -> webkit2gtk::UserMessage {
+        use glib::prelude::*;
+        match self {
+            Reply::Inline((status, bytes)) => {
+                let picture = glib::Variant::from_bytes::<Vec<u8>>(&glib::Bytes::from_owned(bytes));
+                let answer = glib::Variant::tuple_from_iter([status.to_variant(), picture]);
+                webkit2gtk::UserMessage::new(ANSWER, Some(&answer))
+            }
+            Reply::Shared(shared) => {
+                let answer = (0u32, shared.len as u64).to_variant();
+                let fds = shared.new_region.map(|fd| webkit2gtk::gio::UnixFDList::from_array([fd]));
+                webkit2gtk::UserMessage::with_fd_list(ANSWER, Some(&answer), fds.as_ref())
+            }
+        }
     }
 }
 

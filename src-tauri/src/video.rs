@@ -92,6 +92,10 @@ struct Newest {
 pub struct Watch {
     newest: Mutex<Newest>,
     ready: Condvar,
+    /// The memory its pictures are shared through with the web extension (crate::pictures),
+    /// freed with the watch.
+    #[cfg(target_os = "linux")]
+    pub shared: Mutex<Option<crate::picture_memory::SharedPictures>>,
 }
 
 /// What a pull gets.
@@ -107,7 +111,12 @@ pub enum Pull {
 
 impl Watch {
     fn new() -> Self {
-        Self { newest: Mutex::new(Newest::default()), ready: Condvar::new() }
+        Self {
+            newest: Mutex::new(Newest::default()),
+            ready: Condvar::new(),
+            #[cfg(target_os = "linux")]
+            shared: Mutex::new(None),
+        }
     }
 
     fn with(&self, f: impl FnOnce(&mut Newest)) {

@@ -8,12 +8,15 @@
 //! WebKit loads this library into the web process (the app points it at the folder,
 //! src-tauri/src/pictures.rs). It gives the page `__tryggPictures.pull(id, into, callback)`, which
 //! asks the app for watch `id`'s next picture with one user message (`trygg-pull`, the id as
-//! `t`). The app answers with `(uay)`: a status (0 a picture, 1 nothing yet, 2 the watch has
-//! stopped) and the picture's bytes. The bytes are copied once, into `into` (a `Uint8Array` the
-//! page reuses) when they fit, else into a new buffer, and `callback(status, buffer, length)`
-//! runs. Reusing the page's buffers spares the web process fresh memory, and its page faults,
-//! for every picture. When the app does not answer (an older app, a failure), the status is 3
-//! and the page goes back to fetching.
+//! `t`). The app answers with a status (0 a picture, 1 nothing yet, 2 the watch has stopped) and
+//! the picture: `(ut)`, its length in memory the watch shares with this process (a sealed region,
+//! mapped read-only when an answer brings its descriptor, kept until a new one replaces it or the
+//! watch is gone), or `(uay)`, the bytes themselves. The bytes are copied once, into `into` (a
+//! `Uint8Array` the page reuses) when they fit, else into a new buffer, and `callback(status,
+//! buffer, length)` runs. The shared region spares WebKit fresh shared memory for each picture
+//! message, and reusing the page's buffers spares the web process fresh memory, and its page
+//! faults, for every picture. When the app does not answer (an older app, a failure), the status
+//! is 3 and the page goes back to fetching.
 //!
 //! `__tryggPictures.pullRgba` is the same for a page that draws on the CPU into a 2D canvas: a
 //! whole I420 picture is converted to RGBA on its way into `into` (src/rgba.rs), in a fraction of
@@ -50,6 +53,7 @@ unsafe extern "C" {
     fn webkit_frame_get_js_context_for_script_world(frame: *mut Opaque, world: *mut Opaque) -> *mut Opaque;
     fn webkit_user_message_new(name: *const c_char, parameters: *mut GVariant) -> *mut Opaque;
     fn webkit_user_message_get_parameters(message: *mut Opaque) -> *mut GVariant;
+    fn webkit_user_message_get_fd_list(message: *mut Opaque) -> *mut gio_sys::GUnixFDList;
     fn webkit_web_page_send_message_to_view(
         page: *mut Opaque,
         message: *mut Opaque,
@@ -221,12 +225,129 @@ unsafe fn written(context: *mut Opaque, bytes: &[u8], rgba: bool, into: *mut Opa
     }
 }
 
+/// A watch's pictures, shared by the app (src-tauri/src/picture_memory.rs): mapped read-only
+/// when an answer brings the region, unmapped when a new one replaces it or the watch is gone.
+struct Region {
+    map: *const u8,
+    len: usize,
+}
+
+impl Region {
+    /// Maps the region of descriptor `fd`, which this takes and closes.
+    unsafe fn map(fd: libc::c_int) -> Option<Region> {
+        // SAFETY: `fd` is ours to close; the mapping is read-only, of the region's own size.
+        unsafe {
+            let mut stat: libc::stat = std::mem::zeroed();
+            let sized = libc::fstat(fd, &mut stat) == 0 && stat.st_size > 0;
+            let len = stat.st_size as usize;
+            let map = if sized {
+                libc::mmap(ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, fd, 0)
+            } else {
+                libc::MAP_FAILED
+            };
+            libc::close(fd);
+            (map != libc::MAP_FAILED).then(|| Region { map: map as *const u8, len })
+        }
+    }
+
+    /// The first `len` bytes, if the region holds that many.
+    ///
+    /// The app writes a watch's next picture only once the page asks for it, after this one is
+    /// converted; a page that pulled one watch twice at once could see a picture half
+    /// overwritten, never memory outside the region.
+    fn picture(&self, len: usize) -> Option<&[u8]> {
+        // SAFETY: the mapping holds `self.len` bytes while `self` lives.
+        (len <= self.len).then(|| unsafe { std::slice::from_raw_parts(self.map, len) })
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `map`, unmapped once.
+        unsafe { libc::munmap(self.map as *mut c_void, self.len) };
+    }
+}
+
+thread_local! {
+    /// The shared regions by watch id. Pulls are answered on the web process's main thread.
+    static REGIONS: std::cell::RefCell<std::collections::HashMap<u64, Region>> = Default::default();
+}
+
+/// The answer's picture, from the message `(uay)` or from the watch's shared region `(ut)`
+/// (mapped first when the answer brings it), written for the page. Returns the status, the
+/// buffer and its length; status 3 for an answer this does not understand.
+unsafe fn picture_of(
+    context: *mut Opaque,
+    reply: *mut Opaque,
+    id: u64,
+    rgba: bool,
+    into: *mut Opaque,
+) -> (f64, Option<(*mut Opaque, usize)>) {
+    // SAFETY: the parameters' types are checked before they are read; the descriptor list is the
+    // message's, and `g_unix_fd_list_get` gives a descriptor of our own.
+    unsafe {
+        let parameters = if reply.is_null() { ptr::null_mut() } else { webkit_user_message_get_parameters(reply) };
+        if parameters.is_null() {
+            return (NOT_SERVED, None);
+        }
+        let status_of = |parameters| {
+            let first = glib_sys::g_variant_get_child_value(parameters, 0);
+            let status = glib_sys::g_variant_get_uint32(first);
+            glib_sys::g_variant_unref(first);
+            status
+        };
+        if glib_sys::g_variant_is_of_type(parameters, c"(uay)".as_ptr() as *const GVariantType) != 0 {
+            let status = status_of(parameters);
+            let bytes = glib_sys::g_variant_get_child_value(parameters, 1);
+            let mut len = 0usize;
+            let data = glib_sys::g_variant_get_fixed_array(bytes, &mut len, 1) as *const u8;
+            let out = if len > 0 && !data.is_null() {
+                written(context, std::slice::from_raw_parts(data, len), rgba, into)
+            } else {
+                None
+            };
+            glib_sys::g_variant_unref(bytes);
+            return (f64::from(status), out);
+        }
+        if glib_sys::g_variant_is_of_type(parameters, c"(ut)".as_ptr() as *const GVariantType) == 0 {
+            return (NOT_SERVED, None);
+        }
+        let status = status_of(parameters);
+        let second = glib_sys::g_variant_get_child_value(parameters, 1);
+        let len = glib_sys::g_variant_get_uint64(second) as usize;
+        glib_sys::g_variant_unref(second);
+        let fds = webkit_user_message_get_fd_list(reply);
+        if !fds.is_null() && gio_sys::g_unix_fd_list_get_length(fds) > 0 {
+            let fd = gio_sys::g_unix_fd_list_get(fds, 0, ptr::null_mut());
+            let region = if fd >= 0 { Region::map(fd) } else { None };
+            REGIONS.with_borrow_mut(|r| match region {
+                Some(region) => r.insert(id, region),
+                None => r.remove(&id),
+            });
+        }
+        match status {
+            0 => REGIONS.with_borrow(|r| match r.get(&id).and_then(|region| region.picture(len)) {
+                Some(bytes) => (0.0, written(context, bytes, rgba, into)),
+                // A length past the region, or no region: not a picture this can read.
+                None => (NOT_SERVED, None),
+            }),
+            2 => {
+                REGIONS.with_borrow_mut(|r| r.remove(&id));
+                (2.0, None)
+            }
+            other => (f64::from(other), None),
+        }
+    }
+}
+
 /// What a pull keeps until its answer: the page's callback and the buffer it offered.
 struct Pending {
     callback: *mut Opaque,
     into: *mut Opaque,
     /// Asked through `pullRgba`.
     rgba: bool,
+    /// The watch.
+    id: u64,
 }
 
 /// `__tryggPictures.pull(id, into, callback)`: asks the app for the picture. A callback that is
@@ -268,6 +389,7 @@ unsafe fn start(id: f64, into: *mut Opaque, callback: *mut Opaque, page_id: gpoi
             callback: gobject_sys::g_object_ref(callback as *mut GObject) as *mut Opaque,
             into: gobject_sys::g_object_ref(into as *mut GObject) as *mut Opaque,
             rgba,
+            id,
         });
         webkit_web_page_send_message_to_view(
             page,
@@ -284,36 +406,15 @@ unsafe extern "C" fn answered(page: *mut GObject, result: *mut GAsyncResult, pen
     // SAFETY: `pending` is the box made in `pull`, taken back here with its references, which
     // are released here; the answer's parameters are checked for their type before they are read.
     unsafe {
-        let Pending { callback, into, rgba } = *Box::from_raw(pending as *mut Pending);
+        let Pending { callback, into, rgba, id } = *Box::from_raw(pending as *mut Pending);
         let context = jsc_value_get_context(callback);
         let mut error: *mut GError = ptr::null_mut();
         let reply = webkit_web_page_send_message_to_view_finish(page as *mut Opaque, result, &mut error);
         if !error.is_null() {
             glib_sys::g_error_free(error);
         }
-        let parameters = if reply.is_null() { ptr::null_mut() } else { webkit_user_message_get_parameters(reply) };
-        let (status, buffer, len) = if !parameters.is_null()
-            && glib_sys::g_variant_is_of_type(parameters, c"(uay)".as_ptr() as *const GVariantType) != 0
-        {
-            let first = glib_sys::g_variant_get_child_value(parameters, 0);
-            let status = glib_sys::g_variant_get_uint32(first) as f64;
-            glib_sys::g_variant_unref(first);
-            let bytes = glib_sys::g_variant_get_child_value(parameters, 1);
-            let mut len = 0usize;
-            let data = glib_sys::g_variant_get_fixed_array(bytes, &mut len, 1) as *const u8;
-            let out = if len > 0 && !data.is_null() {
-                written(context, std::slice::from_raw_parts(data, len), rgba, into)
-            } else {
-                None
-            };
-            glib_sys::g_variant_unref(bytes);
-            match out {
-                Some((buffer, len)) => (status, buffer, len),
-                None => (status, jsc_value_new_null(context), 0),
-            }
-        } else {
-            (NOT_SERVED, jsc_value_new_null(context), 0)
-        };
+        let (status, out) = picture_of(context, reply, id, rgba, into);
+        let (buffer, len) = out.unwrap_or_else(|| (jsc_value_new_null(context), 0));
         let mut arguments = [jsc_value_new_number(context, status), buffer, jsc_value_new_number(context, len as f64)];
         let returned = jsc_value_function_callv(callback, arguments.len() as c_uint, arguments.as_mut_ptr());
         // An exception in the page's callback is the page's fault: reported to the log, not kept.
