@@ -82,12 +82,19 @@ done
 echo "[bench] link click → pre-join screen (app running): $(stats <"$tmp/link.txt"); every click: $(tr '\n' ' ' <"$tmp/link.txt")"
 kill "$app"; wait "$app" 2>/dev/null || true; app=
 
-# The floor: an empty Tauri 2 window, three times, with WebKit's default renderer. Without a GPU
-# render node Trygg switches WebKit to its shared-memory renderer (src-tauri/src/renderer.rs), so
-# there the floor is measured that way too, for a like-for-like comparison.
-floor_runs() {
+# Without a GPU render node, and without a choice of the user's, Trygg switches WebKit to its
+# shared-memory renderer (src-tauri/src/renderer.rs); the empty window is then measured that way
+# too, for a like-for-like comparison.
+shm=()
+if ! ls /dev/dri/renderD* >/dev/null 2>&1 && [ -z "${WEBKIT_DISABLE_DMABUF_RENDERER:-}" ]; then
+  shm=(WEBKIT_DISABLE_DMABUF_RENDERER=1)
+fi
+
+# The floor: an empty Tauri 2 window, three times, with WebKit's default renderer, then with
+# Trygg's where that differs.
+floor_runs() { # [VAR=VALUE…]
   for _ in 1 2 3; do
-    "$floor" 2>/dev/null &
+    env "$@" "$floor" 2>/dev/null &
     app=$!
     sleep "${SETTLE:-5}"
     node "$root/ui/tests/desktop/memory.mjs" "$app"
@@ -96,8 +103,8 @@ floor_runs() {
 }
 floor_runs >"$tmp/floor.json"
 sed 's/^/[bench] empty Tauri 2 window memory (WebKit default renderer): /' "$tmp/floor.json"
-if ! ls /dev/dri/renderD* >/dev/null 2>&1 && [ -z "${WEBKIT_DISABLE_DMABUF_RENDERER:-}" ]; then
-  WEBKIT_DISABLE_DMABUF_RENDERER=1 floor_runs >"$tmp/floor-shm.json"
+if [ "${#shm[@]}" -gt 0 ]; then
+  floor_runs "${shm[@]}" >"$tmp/floor-shm.json"
   sed 's/^/[bench] empty Tauri 2 window memory (shared-memory renderer, as Trygg picks without a GPU): /' \
     "$tmp/floor-shm.json"
 fi
@@ -126,10 +133,6 @@ repaint_run() {
   node "$root/ui/tests/desktop/repaint.bench.mjs" "$app"
   kill "$app"; wait "$app" 2>/dev/null || true; app=
 }
-shm=()
-if ! ls /dev/dri/renderD* >/dev/null 2>&1 && [ -z "${WEBKIT_DISABLE_DMABUF_RENDERER:-}" ]; then
-  shm=(WEBKIT_DISABLE_DMABUF_RENDERER=1)
-fi
 repaint_run "${shm[@]}" >"$tmp/still.json"
 repaint_run "${shm[@]}" "MINIMAL_WINDOW_REPAINT=$tile" >"$tmp/repaint.json"
 node -e 'const fs = require("fs"); const [still, moving] = process.argv.slice(1, 3).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
