@@ -94,7 +94,7 @@ fi
 # Trygg's where that differs.
 floor_runs() { # [VAR=VALUE…]
   for _ in 1 2 3; do
-    env "$@" "$floor" 2>/dev/null &
+    env "$@" "$floor" >/dev/null 2>>"$tmp/floor.log" &
     app=$!
     sleep "${SETTLE:-5}"
     node "$root/ui/tests/desktop/memory.mjs" "$app"
@@ -104,7 +104,7 @@ floor_runs() { # [VAR=VALUE…]
 floor_runs >"$tmp/floor.json"
 sed 's/^/[bench] empty Tauri 2 window memory (WebKit default renderer): /' "$tmp/floor.json"
 if [ "${#shm[@]}" -gt 0 ]; then
-  floor_runs "${shm[@]}" >"$tmp/floor-shm.json"
+  floor_runs ${shm[@]+"${shm[@]}"} >"$tmp/floor-shm.json"
   sed 's/^/[bench] empty Tauri 2 window memory (shared-memory renderer, as Trygg picks without a GPU): /' \
     "$tmp/floor-shm.json"
 fi
@@ -120,21 +120,22 @@ kill "$driver"; wait "$driver" 2>/dev/null || true; driver=
 # WebKit's own part of a video tile: the empty window with a canvas of the remote tile's size on
 # screen, repainted 30 times a second with ready-made pictures, next to the same window idle. The
 # difference is what WebKit costs to show any 30 fps tile of that size, before Trygg does anything
-# to get and convert its pictures. Same renderer as Trygg chose.
+# to get and convert its pictures: the same WebKit renderer as Trygg's, and a 2D canvas, which is
+# what Trygg draws video with where WebGL has no GPU. The size is in device pixels.
 tile=$(node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const t = j.frame_path.cpu_pct.remote_tile_only.tiles.find((t) => t.startsWith("remote"));
   if (!t) throw new Error("no remote tile in the call");
   const [, , , , w, h] = t.split(" "); console.log(`${w}x${h}`);' "$tmp/call.json")
 # repaint_run [VAR=VALUE…]: the minimal window with those variables, its CPU as JSON.
 repaint_run() {
-  env "$@" "$floor" 2>/dev/null &
+  env "$@" "$floor" >/dev/null 2>>"$tmp/floor.log" &
   app=$!
   sleep "${SETTLE:-5}"
-  node "$root/ui/tests/desktop/repaint.bench.mjs" "$app"
+  node "$root/ui/tests/desktop/repaint.bench.mjs" "$app" || { tail -5 "$tmp/floor.log" >&2; return 1; }
   kill "$app"; wait "$app" 2>/dev/null || true; app=
 }
-repaint_run "${shm[@]}" >"$tmp/still.json"
-repaint_run "${shm[@]}" "MINIMAL_WINDOW_REPAINT=$tile" >"$tmp/repaint.json"
+repaint_run ${shm[@]+"${shm[@]}"} >"$tmp/still.json"
+repaint_run ${shm[@]+"${shm[@]}"} "MINIMAL_WINDOW_REPAINT=$tile" >"$tmp/repaint.json"
 node -e 'const fs = require("fs"); const [still, moving] = process.argv.slice(1, 3).map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
   if (moving.web_process <= still.web_process) throw new Error("the repainting window cost its web process nothing: it did not repaint");
   console.log(JSON.stringify({ tile: process.argv[3], still, repainting: moving, webkit_per_tile: +(moving.total - still.total).toFixed(1) }));' \

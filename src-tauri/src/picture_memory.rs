@@ -4,9 +4,10 @@
 //! allocates, fills and maps fresh shared memory for every one of them, 30 times a second per
 //! tile, in both processes. Here a watch keeps one sealed `memfd` region instead: the app writes
 //! each picture into it and answers the pull with its length only; the extension maps the region
-//! once, when its first answer brings it, and converts each picture from there into the page's
-//! buffer (src-tauri/webext). One pull is in flight per watch at a time (the page asks for the
-//! next picture once it has the last), so one region suffices.
+//! once, when an answer brings it (the first, or any after the extension said it holds none), and
+//! converts each picture from there into the page's buffer (src-tauri/webext). The page asks for a
+//! watch's next picture once it has the last, so one region suffices; a page that pulled one watch
+//! twice at once could get a picture half overwritten, never memory outside the region.
 //!
 //! The web process gets the region read-only. It is sealed against shrinking, so nothing another
 //! process does with it can make the app's writes fault. The app never reads it back.
@@ -90,24 +91,25 @@ impl Drop for SharedPictures {
     }
 }
 
-/// A watch's region: the picture written into it, and the region's descriptor when it is new
-/// (the extension maps it then, and keeps it until a new one comes or the watch is gone).
+/// A watch's region: the picture written into it, and a descriptor of the region when the
+/// extension needs one (it maps it then, and keeps it until another comes or the watch is gone).
 pub struct Shared {
     pub len: usize,
-    pub new_region: Option<OwnedFd>,
+    pub region: Option<OwnedFd>,
 }
 
-/// Writes `picture` into `slot`'s region, making a larger one first when it does not fit.
-pub fn share(slot: &mut Option<SharedPictures>, picture: &[u8]) -> io::Result<Shared> {
-    let mut new_region = None;
-    if slot.as_ref().is_none_or(|r| r.capacity() < picture.len()) {
-        let region = SharedPictures::new(picture.len())?;
-        new_region = Some(region.read_only()?);
-        *slot = Some(region);
+/// Writes `picture` into `slot`'s region, making a larger one first when it does not fit. The
+/// region's descriptor comes back when the region is new or `mapped` is false (the extension
+/// holds no mapping of it: its first pull, or a mapping that failed).
+pub fn share(slot: &mut Option<SharedPictures>, picture: &[u8], mapped: bool) -> io::Result<Shared> {
+    let fresh = slot.as_ref().is_none_or(|r| r.capacity() < picture.len());
+    if fresh {
+        *slot = Some(SharedPictures::new(picture.len())?);
     }
     let region = slot.as_mut().expect("made above");
     region.write(picture);
-    Ok(Shared { len: picture.len(), new_region })
+    let region = if fresh || !mapped { Some(region.read_only()?) } else { None };
+    Ok(Shared { len: picture.len(), region })
 }
 
 #[cfg(test)]
@@ -130,24 +132,28 @@ mod tests {
     #[test]
     fn a_picture_written_is_read_by_the_other_side_and_a_larger_one_brings_a_new_region() {
         let mut slot = None;
-        let first = share(&mut slot, &[1, 2, 3]).unwrap();
+        let first = share(&mut slot, &[1, 2, 3], false).unwrap();
         assert_eq!(first.len, 3);
-        let fd = first.new_region.expect("the first picture brings its region");
+        let fd = first.region.expect("the first picture brings its region");
         assert_eq!(seen(&fd, 3), [1, 2, 3]);
-        let second = share(&mut slot, &[4, 5]).unwrap();
-        assert!(second.new_region.is_none(), "the same region while pictures fit");
+        let second = share(&mut slot, &[4, 5], true).unwrap();
+        assert!(second.region.is_none(), "the same region while pictures fit and the extension maps it");
         assert_eq!(seen(&fd, 2), [4, 5], "written in place, seen through the mapping sent before");
+        let again = share(&mut slot, &[6, 7], false).unwrap();
+        let fd_again = again.region.expect("an extension that holds no mapping gets the region again");
+        assert_eq!(seen(&fd_again, 2), [6, 7]);
+        assert_eq!(seen(&fd, 2), [6, 7], "the same region, not a new one");
         let big = vec![9u8; 10_000];
-        let third = share(&mut slot, &big).unwrap();
-        let fd2 = third.new_region.expect("a larger picture brings a larger region");
+        let third = share(&mut slot, &big, true).unwrap();
+        let fd2 = third.region.expect("a larger picture brings a larger region");
         assert_eq!(seen(&fd2, 10_000), big);
-        assert_eq!(seen(&fd, 2), [4, 5], "the old region stays as it was for whoever still maps it");
+        assert_eq!(seen(&fd, 2), [6, 7], "the old region stays as it was for whoever still maps it");
     }
 
     #[test]
     fn the_web_process_gets_the_region_read_only_and_sealed_against_resizing() {
         let mut slot = None;
-        let fd = share(&mut slot, &[7; 100]).unwrap().new_region.unwrap();
+        let fd = share(&mut slot, &[7; 100], false).unwrap().region.unwrap();
         // SAFETY: plain system calls on descriptors the test owns.
         unsafe {
             let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);

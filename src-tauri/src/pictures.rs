@@ -19,7 +19,8 @@ use crate::video::Pull;
 
 /// The web extension's file.
 pub const LIBRARY: &str = "libtrygg_webext.so";
-/// The user message the extension sends for a pull; its parameter is the watch id (`t`).
+/// The user message the extension sends for a pull; its parameters are `(tb)`: the watch id, and
+/// whether the extension holds a mapping of the watch's shared memory.
 pub const PULL: &str = "trygg-pull";
 /// The answer's name. Its parameters are `(ut)`, the status of [`answer`] and the length of the
 /// picture in the watch's shared memory (whose descriptor comes in the message's descriptor list
@@ -84,6 +85,7 @@ pub fn from_app_page<R: tauri::Runtime>(app: &tauri::AppHandle<R>, uri: &str) ->
 /// a blocking thread; the answer goes out from the main thread, where WebKit wants it.
 #[cfg(target_os = "linux")]
 pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::AppHandle<R>) {
+    use std::sync::atomic::Ordering;
     use tauri::Manager;
     use webkit2gtk::{UserMessageExt, WebViewExt};
 
@@ -99,7 +101,8 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
                 // Unanswered: the page gets an error, and no picture.
                 return false;
             }
-            let id = message.parameters().and_then(|p| p.get::<u64>());
+            let pulled = message.parameters().and_then(|p| p.get::<(u64, bool)>());
+            let (id, mapped) = (pulled.map(|(id, _)| id), pulled.is_some_and(|(_, mapped)| mapped));
             let app = app.clone();
             let message = message.clone();
             glib::MainContext::default().spawn_local(async move {
@@ -107,12 +110,15 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
                     let watch = id.and_then(|id| app.try_state::<crate::desktop::Desktop>()?.watch(id));
                     let pull = watch.as_ref().map(|w| w.pull(crate::video::PULL_WAIT));
                     match (pull, watch) {
-                        (Some(Pull::Picture(picture)), Some(watch)) => {
+                        (Some(Pull::Picture(picture)), Some(watch)) if !NO_SHARED_MEMORY.load(Ordering::Relaxed) => {
                             let mut slot = watch.shared.lock().unwrap_or_else(|p| p.into_inner());
-                            match crate::picture_memory::share(&mut slot, &picture) {
+                            match crate::picture_memory::share(&mut slot, &picture, mapped) {
                                 Ok(shared) => Reply::Shared(shared),
                                 Err(e) => {
-                                    tracing::warn!("pictures go inside the messages: no shared memory ({e})");
+                                    // Once: the next pictures go inline without trying again.
+                                    if !NO_SHARED_MEMORY.swap(true, Ordering::Relaxed) {
+                                        tracing::warn!("pictures go inside the messages: no shared memory ({e})");
+                                    }
                                     Reply::Inline(answer(Some(Pull::Picture(picture))))
                                 }
                             }
@@ -135,6 +141,11 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
     }
 }
 
+/// Set once shared memory could not be made here (no `/proc`, a sandbox): pictures then go inside
+/// the answers, and nobody tries again 30 times a second.
+#[cfg(target_os = "linux")]
+static NO_SHARED_MEMORY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// What a pull is answered with.
 #[cfg(target_os = "linux")]
 enum Reply {
@@ -156,7 +167,7 @@ impl Reply {
             }
             Reply::Shared(shared) => {
                 let answer = (0u32, shared.len as u64).to_variant();
-                let fds = shared.new_region.map(|fd| webkit2gtk::gio::UnixFDList::from_array([fd]));
+                let fds = shared.region.map(|fd| webkit2gtk::gio::UnixFDList::from_array([fd]));
                 webkit2gtk::UserMessage::with_fd_list(ANSWER, Some(&answer), fds.as_ref())
             }
         }

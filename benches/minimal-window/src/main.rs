@@ -1,7 +1,7 @@
 //! An empty Tauri 2 window: the floor Trygg's desktop figures are measured against
 //! (`scripts/desktop-bench.sh`). Same Tauri and WebKitGTK as the app, nothing else.
 //!
-//! With `MINIMAL_WINDOW_REPAINT=WxH` the window also shows a 640x360 canvas at W×H CSS pixels and
+//! With `MINIMAL_WINDOW_REPAINT=WxH` the window also shows a 640x360 canvas at W×H device pixels and
 //! puts a new picture into it 30 times a second, ready-made (`repaint.js`): what WebKit itself
 //! costs to show a 30 fps video tile of that size, whatever the page does to get the pictures.
 
@@ -10,7 +10,7 @@ use tauri::{WebviewWindowBuilder, Wry};
 /// The variable that turns the repainting canvas on.
 const REPAINT: &str = "MINIMAL_WINDOW_REPAINT";
 
-/// `WxH` as two sizes in CSS pixels, each 16..=4096.
+/// `WxH` as two sizes in device pixels, each 16..=4096.
 fn size(v: &str) -> Option<(u32, u32)> {
     let (w, h) = v.split_once('x')?;
     let (w, h) = (w.parse().ok()?, h.parse().ok()?);
@@ -23,7 +23,7 @@ fn main() {
         Ok(v) => match size(&v) {
             Some(s) => Some(s),
             None => {
-                eprintln!("{REPAINT}={v}: expected WIDTHxHEIGHT in CSS pixels, such as 575x323");
+                eprintln!("{REPAINT}={v}: expected WIDTHxHEIGHT in device pixels, such as 575x323");
                 std::process::exit(2);
             }
         },

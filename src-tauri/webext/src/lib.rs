@@ -7,11 +7,13 @@
 //!
 //! WebKit loads this library into the web process (the app points it at the folder,
 //! src-tauri/src/pictures.rs). It gives the page `__tryggPictures.pull(id, into, callback)`, which
-//! asks the app for watch `id`'s next picture with one user message (`trygg-pull`, the id as
-//! `t`). The app answers with a status (0 a picture, 1 nothing yet, 2 the watch has stopped) and
-//! the picture: `(ut)`, its length in memory the watch shares with this process (a sealed region,
-//! mapped read-only when an answer brings its descriptor, kept until a new one replaces it or the
-//! watch is gone), or `(uay)`, the bytes themselves. The bytes are copied once, into `into` (a
+//! asks the app for watch `id`'s next picture with one user message (`trygg-pull`, `(tb)`: the id,
+//! and whether this process holds the watch's shared memory). The app answers with a status (0 a
+//! picture, 1 nothing yet, 2 the watch has stopped) and the picture: `(ut)`, its length in memory
+//! the watch shares with this process (a sealed region, mapped read-only when an answer brings its
+//! descriptor), or `(uay)`, the bytes themselves. A mapping is let go when another replaces it,
+//! when the watch is gone, and when the page says it has stopped pulling
+//! (`__tryggPictures.release(id)`). The bytes are copied once, into `into` (a
 //! `Uint8Array` the page reuses) when they fit, else into a new buffer, and `callback(status,
 //! buffer, length)` runs. The shared region spares WebKit fresh shared memory for each picture
 //! message, and reusing the page's buffers spares the web process fresh memory, and its page
@@ -132,7 +134,7 @@ pub unsafe extern "C" fn webkit_web_extension_initialize(extension: *mut Opaque)
     }
 }
 
-/// A new page in the main frame: give it `__tryggPictures.pull` and `.pullRgba`.
+/// A new page in the main frame: give it `__tryggPictures.pull`, `.pullRgba` and `.release`.
 unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque, frame: *mut Opaque, _: gpointer) {
     // SAFETY: WebKit passes live objects; every reference taken here is given back; the function
     // keeps only the page's id, freed with it (`free_page_id`).
@@ -161,6 +163,20 @@ unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque
             jsc_value_object_set_property(api, name.as_ptr(), function);
             gobject_sys::g_object_unref(function as *mut GObject);
         }
+        let release: unsafe extern "C" fn(f64, gpointer) = release;
+        let mut parameters = [gobject_sys::G_TYPE_DOUBLE];
+        let function = jsc_value_new_functionv(
+            context,
+            c"release".as_ptr(),
+            Some(std::mem::transmute::<unsafe extern "C" fn(f64, gpointer), unsafe extern "C" fn()>(release)),
+            ptr::null_mut(),
+            None,
+            gobject_sys::G_TYPE_NONE,
+            parameters.len() as c_uint,
+            parameters.as_mut_ptr(),
+        );
+        jsc_value_object_set_property(api, c"release".as_ptr(), function);
+        gobject_sys::g_object_unref(function as *mut GObject);
         jsc_context_set_value(context, c"__tryggPictures".as_ptr(), api);
         gobject_sys::g_object_unref(api as *mut GObject);
         gobject_sys::g_object_unref(context as *mut GObject);
@@ -186,21 +202,33 @@ unsafe fn room(context: *mut Opaque, into: *mut Opaque, len: usize) -> Option<(*
             && jsc_value_typed_array_get_type(into) == UINT8
             && jsc_value_typed_array_get_offset(into) == 0
         {
+            // The buffer first: the data's address is taken last, right before it is written.
+            let buffer = jsc_value_typed_array_get_buffer(into);
             let mut room = 0usize;
             let at = jsc_value_typed_array_get_data(into, &mut room) as *mut u8;
             if !at.is_null() && room >= len {
-                return Some((at, jsc_value_typed_array_get_buffer(into)));
+                return Some((at, buffer));
+            }
+            if !buffer.is_null() {
+                gobject_sys::g_object_unref(buffer as *mut GObject);
             }
         }
         let array = jsc_value_new_typed_array(context, UINT8, len);
         if array.is_null() {
             return None;
         }
+        let buffer = jsc_value_typed_array_get_buffer(array);
         let mut room = 0usize;
         let at = jsc_value_typed_array_get_data(array, &mut room) as *mut u8;
-        let place = (!at.is_null() && room == len).then(|| (at, jsc_value_typed_array_get_buffer(array)));
         gobject_sys::g_object_unref(array as *mut GObject);
-        place
+        if !at.is_null() && !buffer.is_null() && room == len {
+            Some((at, buffer))
+        } else {
+            if !buffer.is_null() {
+                gobject_sys::g_object_unref(buffer as *mut GObject);
+            }
+            None
+        }
     }
 }
 
@@ -273,6 +301,13 @@ thread_local! {
     static REGIONS: std::cell::RefCell<std::collections::HashMap<u64, Region>> = Default::default();
 }
 
+/// `__tryggPictures.release(id)`: the page has stopped pulling watch `id`; its mapping goes.
+unsafe extern "C" fn release(id: f64, _: gpointer) {
+    if id.is_finite() && id >= 0.0 {
+        REGIONS.with_borrow_mut(|r| r.remove(&(id as u64)));
+    }
+}
+
 /// The answer's picture, from the message `(uay)` or from the watch's shared region `(ut)`
 /// (mapped first when the answer brings it), written for the page. Returns the status, the
 /// buffer and its length; status 3 for an answer this does not understand.
@@ -307,6 +342,9 @@ unsafe fn picture_of(
                 None
             };
             glib_sys::g_variant_unref(bytes);
+            if status == 2 {
+                REGIONS.with_borrow_mut(|r| r.remove(&id));
+            }
             return (f64::from(status), out);
         }
         if glib_sys::g_variant_is_of_type(parameters, c"(ut)".as_ptr() as *const GVariantType) == 0 {
@@ -384,7 +422,10 @@ unsafe fn start(id: f64, into: *mut Opaque, callback: *mut Opaque, page_id: gpoi
             return;
         }
         let id = if id.is_finite() && id >= 0.0 { id as u64 } else { u64::MAX };
-        let message = webkit_user_message_new(c"trygg-pull".as_ptr(), glib_sys::g_variant_new_uint64(id));
+        let mapped = REGIONS.with_borrow(|r| r.contains_key(&id));
+        let mut pair = [glib_sys::g_variant_new_uint64(id), glib_sys::g_variant_new_boolean(mapped.into())];
+        let message =
+            webkit_user_message_new(c"trygg-pull".as_ptr(), glib_sys::g_variant_new_tuple(pair.as_mut_ptr(), 2));
         let pending = Box::new(Pending {
             callback: gobject_sys::g_object_ref(callback as *mut GObject) as *mut Opaque,
             into: gobject_sys::g_object_ref(into as *mut GObject) as *mut Opaque,

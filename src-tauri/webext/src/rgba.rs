@@ -1,7 +1,8 @@
 //! A picture from the app (`TRV1`: a 24-byte header, then I420) as the page's 2D canvas takes it
 //! (`TRR1`: the same header, then RGBA), converted once in the web process, straight into the
 //! page's buffer. Converting here instead of in the page's JavaScript takes a fraction of the
-//! time and spares a copy: the I420 bytes are read from the app's message where they are.
+//! time and spares a copy: the I420 bytes are read where the app put them (the watch's shared
+//! memory, or its message).
 //!
 //! BT.601, limited range, the matrix of the page's WebGL shader and of its own CPU conversion
 //! (ui/src/video/i420_rgba.ts), within one step of either.
@@ -37,7 +38,10 @@ pub fn convert(from: &[u8], size: (usize, usize), out: &mut [u8]) {
     let (w, h) = size;
     assert_eq!(out.len(), rgba_len(size), "the output is sized for the picture");
     out[..4].copy_from_slice(&RGBA_MAGIC);
-    out[4..HEADER].copy_from_slice(&from[4..HEADER]);
+    // The size as checked, not read again; then the picture's time and sequence number.
+    out[4..8].copy_from_slice(&(w as u32).to_le_bytes());
+    out[8..12].copy_from_slice(&(h as u32).to_le_bytes());
+    out[12..HEADER].copy_from_slice(&from[12..HEADER]);
     let (luma, chroma) = from[HEADER..].split_at(w * h);
     let (u_plane, v_plane) = chroma.split_at(w * h / 4);
     let half = w / 2;

@@ -25,6 +25,8 @@ interface PictureExtension {
   pull: Pull;
   /** The same, the picture converted to RGBA on its way (frames.ts, "TRR1"). */
   pullRgba?: Pull;
+  /** This page has stopped pulling the watch: the extension lets go of its shared memory. */
+  release?: (id: number) => void;
 }
 
 /** Pulls in a row the app did not serve through the extension; at `GIVE_UP`, fetch from then on. */
@@ -68,6 +70,16 @@ async function pullThroughScheme(url: string): Promise<Pulled> {
  *  Linux the pulls go through Trygg's web extension, one message per picture
  *  (src-tauri/src/pictures.rs); elsewhere, or without it, through the `trygg-frames:` scheme. */
 async function pullFrames(id: number, onFrame: (f: VideoFrame) => void, stopped: () => boolean, rgba = false): Promise<void> {
+  try {
+    await pullEach(id, onFrame, stopped, rgba);
+  } finally {
+    // After the last answer: nothing of this watch is in flight that could map its memory again.
+    (globalThis as { __tryggPictures?: PictureExtension }).__tryggPictures?.release?.(id);
+  }
+}
+
+/** The pulls of `pullFrames`, until the watch is gone or stopped. */
+async function pullEach(id: number, onFrame: (f: VideoFrame) => void, stopped: () => boolean, rgba: boolean): Promise<void> {
   const url = convertFileSrc(String(id), "trygg-frames");
   // Two buffers, taken in turn, for the extension to fill: a picture is drawn (copied out of its
   // buffer) before the pull after next reuses that buffer, and the page gets no new memory for

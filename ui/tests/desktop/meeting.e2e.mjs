@@ -10,6 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
 import { promisify } from "node:util";
+import { comm } from "./cpu.mjs";
+import { tree } from "./memory.mjs";
 import { Session, sleep } from "./webdriver.mjs";
 
 const { APP, TRYGG_CLI, WEBDRIVER = "http://127.0.0.1:4444", SCREENSHOTS } = process.env;
@@ -73,6 +75,7 @@ async function probeExtension() {
               ext.pullRgba(id, room, (s5, b5, n5) => {
                 out.rgbaReused = [s5, b5 === room.buffer, n5 === n4, magic(b5)];
                 window.__TAURI_INTERNALS__.invoke("unwatch_video", { id });
+                ext.release(id);
               });
             });
           });
@@ -96,6 +99,19 @@ async function probeExtension() {
   assert.deepEqual([status, magic, length, bufferLength], [0, TRR1, rgbaLength, rgbaLength], `RGBA: a new buffer, exactly the picture: ${JSON.stringify(p.rgba)}`);
   assert.ok(opaque && mean > 20, `RGBA: opaque and not black: ${JSON.stringify(p.rgba)}`);
   assert.deepEqual(p.rgbaReused, [0, true, true, TRR1], "RGBA: large enough, the page's own buffer");
+}
+
+/** How many regions of pictures' shared memory (src-tauri/src/picture_memory.rs) the app's web
+ *  process maps now. */
+async function sharedRegions() {
+  const { stdout } = await run("pgrep", ["-xn", "trygg-desktop"]);
+  const regions = new Set();
+  for (const p of tree(Number(stdout.trim())).filter((p) => comm(p).startsWith("WebKitWebProces"))) {
+    for (const line of fs.readFileSync(`/proc/${p}/maps`, "utf8").split("\n")) {
+      if (line.includes("memfd:trygg-pictures")) regions.add(`${p} ${line.split(/\s+/)[4]}`);
+    }
+  }
+  return regions.size;
 }
 
 /** The joiner's JSON lines, as they come. */
@@ -167,6 +183,9 @@ test("host, knock, admit, moving remote video, camera off reaches the joiner, le
   // the WebGL shader, take I420.
   assert.equal(a.format, road === "extension" && a.renderer === "2d" ? "rgba" : "i420", JSON.stringify(a));
   if (road === "extension") await probeExtension();
+  // Through the extension the pictures come in memory the watches share with the web process.
+  const mapped = await sharedRegions();
+  assert.ok(road === "extension" ? mapped >= 1 : mapped === 0, `${mapped} shared picture regions on the ${road} road`);
   assert.ok(a.mean > 20 && a.std > 10, `the remote video is not black: ${JSON.stringify(a)}`);
   assert.notEqual(a.hash, b.hash, "the remote video changes");
   await session.click("#toggle-people");
@@ -230,6 +249,10 @@ test("host, knock, admit, moving remote video, camera off reaches the joiner, le
   await session.click("#confirm-leave");
   await session.waitFor("#go-home", 15000);
   await shot("ended");
+  // No picture is watched any more: the web process lets go of every shared region.
+  const released = Date.now() + 10000;
+  while ((await sharedRegions()) > 0 && Date.now() < released) await sleep(250);
+  assert.equal(await sharedRegions(), 0, "the shared picture regions are unmapped once nothing is watched");
   const end = Date.now() + 15000;
   while (!joiner.lines.some((l) => ["participant_left", "ended", "role_changed"].includes(l.type)) && Date.now() < end) await sleep(250);
   assert.ok(joiner.lines.some((l) => ["participant_left", "ended", "role_changed"].includes(l.type)), "the joiner saw the host go");
