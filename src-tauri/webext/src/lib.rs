@@ -149,37 +149,45 @@ unsafe extern "C" fn window_object_cleared(world: *mut Opaque, page: *mut Opaque
         let api = jsc_value_new_object(context, ptr::null_mut(), ptr::null_mut());
         type Pull = unsafe extern "C" fn(f64, *mut Opaque, *mut Opaque, gpointer);
         for (name, pull) in [(c"pull", pull as Pull), (c"pullRgba", pull_rgba as Pull)] {
+            let page_id = Box::into_raw(Box::new(webkit_web_page_get_id(page))) as gpointer;
             let mut parameters = [gobject_sys::G_TYPE_DOUBLE, jsc_value_get_type(), jsc_value_get_type()];
-            let function = jsc_value_new_functionv(
-                context,
-                name.as_ptr(),
-                Some(std::mem::transmute::<Pull, unsafe extern "C" fn()>(pull)),
-                Box::into_raw(Box::new(webkit_web_page_get_id(page))) as gpointer,
-                Some(free_page_id),
-                gobject_sys::G_TYPE_NONE,
-                parameters.len() as c_uint,
-                parameters.as_mut_ptr(),
-            );
-            jsc_value_object_set_property(api, name.as_ptr(), function);
-            gobject_sys::g_object_unref(function as *mut GObject);
+            let callback = std::mem::transmute::<Pull, unsafe extern "C" fn()>(pull);
+            method(context, api, name, callback, &mut parameters, page_id, Some(free_page_id));
         }
-        let release: unsafe extern "C" fn(f64, gpointer) = release;
-        let mut parameters = [gobject_sys::G_TYPE_DOUBLE];
+        let release = std::mem::transmute::<unsafe extern "C" fn(f64, gpointer), unsafe extern "C" fn()>(release);
+        method(context, api, c"release", release, &mut [gobject_sys::G_TYPE_DOUBLE], ptr::null_mut(), None);
+        jsc_context_set_value(context, c"__tryggPictures".as_ptr(), api);
+        gobject_sys::g_object_unref(api as *mut GObject);
+        gobject_sys::g_object_unref(context as *mut GObject);
+    }
+}
+
+/// Adds function `name` to the page's object `api`: `callback` takes `parameters` and then
+/// `user_data`, which `destroy` frees with the function.
+unsafe fn method(
+    context: *mut Opaque,
+    api: *mut Opaque,
+    name: &std::ffi::CStr,
+    callback: unsafe extern "C" fn(),
+    parameters: &mut [GType],
+    user_data: gpointer,
+    destroy: GDestroyNotify,
+) {
+    // SAFETY: `callback` has the signature `parameters` describe; the function's reference is
+    // given back once the object holds it.
+    unsafe {
         let function = jsc_value_new_functionv(
             context,
-            c"release".as_ptr(),
-            Some(std::mem::transmute::<unsafe extern "C" fn(f64, gpointer), unsafe extern "C" fn()>(release)),
-            ptr::null_mut(),
-            None,
+            name.as_ptr(),
+            Some(callback),
+            user_data,
+            destroy,
             gobject_sys::G_TYPE_NONE,
             parameters.len() as c_uint,
             parameters.as_mut_ptr(),
         );
-        jsc_value_object_set_property(api, c"release".as_ptr(), function);
+        jsc_value_object_set_property(api, name.as_ptr(), function);
         gobject_sys::g_object_unref(function as *mut GObject);
-        jsc_context_set_value(context, c"__tryggPictures".as_ptr(), api);
-        gobject_sys::g_object_unref(api as *mut GObject);
-        gobject_sys::g_object_unref(context as *mut GObject);
     }
 }
 
@@ -325,33 +333,31 @@ unsafe fn picture_of(
         if parameters.is_null() {
             return (NOT_SERVED, None);
         }
-        let status_of = |parameters| {
-            let first = glib_sys::g_variant_get_child_value(parameters, 0);
-            let status = glib_sys::g_variant_get_uint32(first);
-            glib_sys::g_variant_unref(first);
-            status
-        };
-        if glib_sys::g_variant_is_of_type(parameters, c"(uay)".as_ptr() as *const GVariantType) != 0 {
-            let status = status_of(parameters);
-            let bytes = glib_sys::g_variant_get_child_value(parameters, 1);
+        let inline = glib_sys::g_variant_is_of_type(parameters, c"(uay)".as_ptr() as *const GVariantType) != 0;
+        let shared = glib_sys::g_variant_is_of_type(parameters, c"(ut)".as_ptr() as *const GVariantType) != 0;
+        if !inline && !shared {
+            return (NOT_SERVED, None);
+        }
+        let first = glib_sys::g_variant_get_child_value(parameters, 0);
+        let status = glib_sys::g_variant_get_uint32(first);
+        glib_sys::g_variant_unref(first);
+        if status == 2 {
+            // The watch is gone: so is its shared memory.
+            REGIONS.with_borrow_mut(|r| r.remove(&id));
+            return (2.0, None);
+        }
+        let second = glib_sys::g_variant_get_child_value(parameters, 1);
+        if inline {
             let mut len = 0usize;
-            let data = glib_sys::g_variant_get_fixed_array(bytes, &mut len, 1) as *const u8;
+            let data = glib_sys::g_variant_get_fixed_array(second, &mut len, 1) as *const u8;
             let out = if len > 0 && !data.is_null() {
                 written(context, std::slice::from_raw_parts(data, len), rgba, into)
             } else {
                 None
             };
-            glib_sys::g_variant_unref(bytes);
-            if status == 2 {
-                REGIONS.with_borrow_mut(|r| r.remove(&id));
-            }
+            glib_sys::g_variant_unref(second);
             return (f64::from(status), out);
         }
-        if glib_sys::g_variant_is_of_type(parameters, c"(ut)".as_ptr() as *const GVariantType) == 0 {
-            return (NOT_SERVED, None);
-        }
-        let status = status_of(parameters);
-        let second = glib_sys::g_variant_get_child_value(parameters, 1);
         let len = glib_sys::g_variant_get_uint64(second) as usize;
         glib_sys::g_variant_unref(second);
         let fds = webkit_user_message_get_fd_list(reply);
@@ -369,10 +375,6 @@ unsafe fn picture_of(
                 // A length past the region, or no region: not a picture this can read.
                 None => (NOT_SERVED, None),
             }),
-            2 => {
-                REGIONS.with_borrow_mut(|r| r.remove(&id));
-                (2.0, None)
-            }
             other => (f64::from(other), None),
         }
     }
