@@ -85,7 +85,6 @@ pub fn from_app_page<R: tauri::Runtime>(app: &tauri::AppHandle<R>, uri: &str) ->
 /// a blocking thread; the answer goes out from the main thread, where WebKit wants it.
 #[cfg(target_os = "linux")]
 pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::AppHandle<R>) {
-    use std::sync::atomic::Ordering;
     use tauri::Manager;
     use webkit2gtk::{UserMessageExt, WebViewExt};
 
@@ -108,23 +107,7 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
             glib::MainContext::default().spawn_local(async move {
                 let waited = tauri::async_runtime::spawn_blocking(move || {
                     let watch = id.and_then(|id| app.try_state::<crate::desktop::Desktop>()?.watch(id));
-                    let pull = watch.as_ref().map(|w| w.pull(crate::video::PULL_WAIT));
-                    match (pull, watch) {
-                        (Some(Pull::Picture(picture)), Some(watch)) if !NO_SHARED_MEMORY.load(Ordering::Relaxed) => {
-                            let mut slot = watch.shared.lock().unwrap_or_else(|p| p.into_inner());
-                            match crate::picture_memory::share(&mut slot, &picture, mapped) {
-                                Ok(shared) => Reply::Shared(shared),
-                                Err(e) => {
-                                    // Once: the next pictures go inline without trying again.
-                                    if !NO_SHARED_MEMORY.swap(true, Ordering::Relaxed) {
-                                        tracing::warn!("pictures go inside the messages: no shared memory ({e})");
-                                    }
-                                    Reply::Inline(answer(Some(Pull::Picture(picture))))
-                                }
-                            }
-                        }
-                        (pull, _) => Reply::Inline(answer(pull)),
-                    }
+                    reply_to(watch.as_deref(), mapped)
                 })
                 .await;
                 let reply = waited.unwrap_or_else(|e| {
@@ -145,6 +128,29 @@ pub fn serve<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>, app: tauri::Ap
 /// the answers, and nobody tries again 30 times a second.
 #[cfg(target_os = "linux")]
 static NO_SHARED_MEMORY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Waits for `watch`'s next picture and answers with it: in the watch's shared memory (its
+/// descriptor too when the extension has not `mapped` it), else inline.
+#[cfg(target_os = "linux")]
+fn reply_to(watch: Option<&crate::video::Watch>, mapped: bool) -> Reply {
+    use std::sync::atomic::Ordering;
+    let Some(watch) = watch else { return Reply::Inline(answer(None)) };
+    let picture = match watch.pull(crate::video::PULL_WAIT) {
+        Pull::Picture(picture) if !NO_SHARED_MEMORY.load(Ordering::Relaxed) => picture,
+        pull => return Reply::Inline(answer(Some(pull))),
+    };
+    let mut slot = watch.shared.lock().unwrap_or_else(|p| p.into_inner());
+    match crate::picture_memory::share(&mut slot, &picture, mapped) {
+        Ok(shared) => Reply::Shared(shared),
+        Err(e) => {
+            // Once: the next pictures go inline without trying again.
+            if !NO_SHARED_MEMORY.swap(true, Ordering::Relaxed) {
+                tracing::warn!("pictures go inside the messages: no shared memory ({e})");
+            }
+            Reply::Inline(answer(Some(Pull::Picture(picture))))
+        }
+    }
+}
 
 /// What a pull is answered with.
 #[cfg(target_os = "linux")]
