@@ -57,6 +57,9 @@ if [ "$want" = test ]; then
   # window too: Xvfb, WebKitGTK's WebDriver (driven through tauri-driver, below), xclip to read
   # the invite link the app puts on the clipboard.
   packages+=(xvfb xauth webkit2gtk-driver xclip curl)
+  # The package test unpacks the .deb and opens links with it as the desktop would:
+  # update-desktop-database (desktop-file-utils), gio (libglib2.0-bin), pgrep (procps).
+  packages+=(desktop-file-utils libglib2.0-bin procps)
   # Screen sharing on Wayland is tested through the real portal: a headless sway showing a known
   # slide, PipeWire and WirePlumber, xdg-desktop-portal with its wlroots backend
   # (tests/wayland/portal-stack.sh starts them on a private bus).
