@@ -26,6 +26,8 @@ package: ## build the desktop app's .deb (trygg:// links and .ics files open in 
 
 test: ## formatting, lints, every test
 	@scripts/setup.sh test
+	@# Seconds, before the long build: every command the tests run comes from setup.sh or Debian's base.
+	@scripts/check-commands.pl
 	@# The desktop crate embeds the built UI, so it is built first.
 	cd ui && npm run build
 	$(CARGO) fmt --all -- --check

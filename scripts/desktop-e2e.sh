@@ -30,7 +30,28 @@ mkdir -p "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME/no.trygg.desktop"
 cat >"$XDG_CONFIG_HOME/no.trygg.desktop/settings.json" <<'JSON'
 { "camera": "synthetic", "microphone": "synthetic", "speaker": "none", "name": "Hanne Host" }
 JSON
-export TRYGG_LISTEN=127.0.0.1:0 TRYGG_MEDIA_BIND=127.0.0.1 TRYGG_IDENTITY=ephemeral TRYGG_NO_REGISTER=1 NO_AT_BRIDGE=1
+export TRYGG_LISTEN=127.0.0.1:0 TRYGG_MEDIA_BIND=127.0.0.1 TRYGG_NO_REGISTER=1 NO_AT_BRIDGE=1
+unset TRYGG_IDENTITY
+
+# The app keeps its device key where a user's does: the OS keychain, here a real gnome-keyring,
+# unlocked, on this run's private session bus (its files in $tmp). The headless peers have a
+# keychain of their own on a second private bus (one device, one identity each).
+keyring_on() { # keyring_on DIR: an unlocked gnome-keyring on the bus in $DBUS_SESSION_BUS_ADDRESS
+  mkdir -p "$1/run" "$1/data" && chmod 700 "$1/run"
+  printf pw | XDG_RUNTIME_DIR=$1/run XDG_DATA_HOME=$1/data gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  for _ in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true' && return 0
+    sleep 0.1
+  done
+  echo "[e2e] gnome-keyring did not come up on the session bus" >&2
+  return 1
+}
+keyring_on "$tmp/keychain"
+peer_bus=$(dbus-daemon --session --fork --print-address=1 --print-pid=3 3>"$tmp/peer-bus.pid")
+trap 'kill "${driver:-}" "$(cat "$tmp/peer-bus.pid")" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+DBUS_SESSION_BUS_ADDRESS=$peer_bus keyring_on "$tmp/peer-keychain"
+export PEER_BUS=$peer_bus
 
 start_driver() {
   tauri-driver --port 4444 --native-port 4445 >"$tmp/driver.log" 2>&1 &
@@ -60,4 +81,10 @@ run_test "$root/ui/tests/desktop/meeting.e2e.mjs"
 export TRYGG_NO_WEBEXT=1 PICTURES=scheme
 run_test "$root/ui/tests/desktop/meeting.e2e.mjs"
 unset TRYGG_NO_WEBEXT PICTURES
+# A new user's first start: the test removes the settings file (the system's devices, no name).
 run_test "$root/ui/tests/desktop/lobby.e2e.mjs"
+
+# The meetings above ran with the app's device key from the keychain, and only there.
+secret-tool search --all service trygg username device-identity 2>&1 | grep -q '^label = Trygg: device-identity$' ||
+  { echo "[e2e] FAIL: the app's device key is not in the OS keychain" >&2; exit 1; }
+echo "[e2e] the app's device key is in the OS keychain (gnome-keyring on the private bus)"

@@ -51,7 +51,7 @@ update-desktop-database "$tmp/root/usr/share/applications"
 export XDG_DATA_DIRS="$tmp/root/usr/share:${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"
 export XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache
 export PATH="$tmp/root/usr/bin:$PATH"
-export TRYGG_NO_REGISTER=1 TRYGG_IDENTITY=ephemeral NO_AT_BRIDGE=1 RUST_LOG=trygg_desktop=info
+export TRYGG_NO_REGISTER=1 NO_AT_BRIDGE=1 RUST_LOG=trygg_desktop=info
 mkdir -p "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME/no.trygg.desktop"
 echo '{ "camera": "synthetic", "microphone": "synthetic", "speaker": "none", "name": "Pia Package" }' \
   >"$XDG_CONFIG_HOME/no.trygg.desktop/settings.json"

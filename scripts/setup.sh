@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs what Trygg needs, and only what is missing, saying what it does.
 #
-#   scripts/setup.sh build   # to build and run Trygg
-#   scripts/setup.sh test    # to build and run every test as well
+#   scripts/setup.sh build           # to build and run Trygg
+#   scripts/setup.sh test            # to build and run every test as well
+#   scripts/setup.sh packages test   # only print the Debian packages `test` installs
+#                                    # (scripts/check-commands.pl reads them)
 #
 # Debian 12 and Ubuntu (22.04 and later) only; elsewhere it stops and points at README.md.
 set -euo pipefail
 
+list_only=
+if [ "${1:-}" = packages ]; then list_only=1; shift; fi
 want="${1:-build}"
-case "$want" in build | test) ;; *) echo "usage: $0 build|test" >&2; exit 2 ;; esac
+case "$want" in build | test) ;; *) echo "usage: $0 [packages] build|test" >&2; exit 2 ;; esac
 
 say() { printf '[setup] %s\n' "$*"; }
 
@@ -40,7 +44,7 @@ packages+=(libpipewire-0.3-dev)
 # The desktop app (Tauri 2): WebKitGTK and GTK 3, and what Tauri documents for menus, the tray and
 # icons. Node.js and npm build its UI (ui/).
 packages+=(libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev)
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+if [ -n "$list_only" ] || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [ "$want" = test ]; then
@@ -60,6 +64,9 @@ if [ "$want" = test ]; then
   # The package test unpacks the .deb and opens links with it as the desktop would:
   # update-desktop-database (desktop-file-utils), gio (libglib2.0-bin), pgrep (procps).
   packages+=(desktop-file-utils libglib2.0-bin procps)
+  # The meeting with every default runs in a network namespace of its own (unshare, from
+  # util-linux), with a LAN made of a veth pair (ip, from iproute2).
+  packages+=(iproute2)
   # Screen sharing on Wayland is tested through the real portal: a headless sway showing a known
   # slide, PipeWire and WirePlumber, xdg-desktop-portal with its wlroots backend
   # (tests/wayland/portal-stack.sh starts them on a private bus).
@@ -67,6 +74,11 @@ if [ "$want" = test ]; then
   # The Windows build is type-checked here (make check-platforms): MinGW compiles the C codecs'
   # build scripts for the Windows target.
   packages+=(gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix)
+fi
+
+if [ -n "$list_only" ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
 fi
 
 missing=()

@@ -8,10 +8,14 @@
 //!
 //! Needs the Debian packages `dbus`, `gnome-keyring` (and `libsecret-tools` for `secret-tool`).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::process::Proc;
+use private_keychain::PrivateKeychain;
 use rand_core_06::SeedableRng;
 use trygg::e2ee::identity::DeviceIdentity;
 use trygg::secrets::keychain::OsKeychain;
@@ -224,4 +228,58 @@ fn list_files(dir: &Path) -> Vec<(String, u64)> {
     }
     v.sort();
     v
+}
+
+/// `trygg identity show --json` on the keychain's bus: the fingerprint (an `existing` one).
+fn fingerprint_in(keychain: &PrivateKeychain) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_trygg"))
+        .args(["identity", "show", "--json"])
+        .envs(keychain.env())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert!(out.status.success(), "identity show: {doc} {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(doc["status"], "existing", "the meeting made the key: {doc}");
+    doc["fingerprint"].as_str().expect("a fingerprint").to_owned()
+}
+
+/// The default path of a meeting: `trygg host` and `trygg join` with no `--identity`, each
+/// with its device key in its own OS keychain (a real gnome-keyring), inside the CLI's tokio
+/// runtime. Each sees the other's key, the one the keychain holds; a second meeting of the same
+/// device shows the same key.
+#[test]
+fn a_meeting_uses_the_device_keys_in_the_os_keychains() {
+    let (host_keychain, guest_keychain) = (PrivateKeychain::start(), PrivateKeychain::start());
+    let media = ["--video", "synthetic", "--audio", "synthetic", "--width", "320", "--height", "180"];
+    let meet = |host_keychain: PrivateKeychain, guest_keychain: PrivateKeychain| {
+        let host_args = [
+            &["host", "--listen", "127.0.0.1:0", "--auto-admit", "--json", "--bind", "127.0.0.1"][..],
+            &media,
+            &["--name", "Hanne", "--seconds", "30"],
+        ]
+        .concat();
+        let mut host = Proc::start_in("host", &host_args, host_keychain);
+        let link = host.wait(15.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
+        let guest_args =
+            [&["join", &link, "--json", "--bind", "127.0.0.1"][..], &media, &["--name", "Gard", "--seconds", "30"]]
+                .concat();
+        let mut guest = Proc::start_in("guest", &guest_args, guest_keychain);
+        let seen_by_guest =
+            guest.wait(20.0, "Hanne's identity", |v| v["type"] == "peer_identity" && v["name"] == "Hanne");
+        let seen_by_host = host.wait(20.0, "Gard's identity", |v| v["type"] == "peer_identity" && v["name"] == "Gard");
+        let fingerprints = (
+            seen_by_guest["fingerprint"].as_str().unwrap().to_owned(),
+            seen_by_host["fingerprint"].as_str().unwrap().to_owned(),
+        );
+        (fingerprints, host.into_keychain().unwrap(), guest.into_keychain().unwrap())
+    };
+    // New keychains: each device key is made, and stored, inside the meeting's runtime.
+    let ((hanne, gard), host_keychain, guest_keychain) = meet(host_keychain, guest_keychain);
+    let (host_fp, guest_fp) = (fingerprint_in(&host_keychain), fingerprint_in(&guest_keychain));
+    assert_ne!(host_fp, guest_fp, "two devices, two keys");
+    assert_eq!((hanne.as_str(), gard.as_str()), (host_fp.as_str(), guest_fp.as_str()));
+    let ((hanne_again, _), host_keychain, _) = meet(host_keychain, guest_keychain);
+    assert_eq!(hanne_again, host_fp, "the device keeps its key from one meeting to the next");
+    assert_eq!(fingerprint_in(&host_keychain), host_fp);
 }

@@ -28,13 +28,13 @@ pub fn save_settings(desktop: State<'_, Desktop>, settings: Settings) -> Result<
 }
 
 #[tauri::command]
-pub fn identity(desktop: State<'_, Desktop>) -> Result<IdentityView> {
-    desktop.identity()
+pub async fn identity(desktop: State<'_, Desktop>) -> Result<IdentityView> {
+    desktop.identity().await
 }
 
 #[tauri::command]
-pub fn set_turn_password(desktop: State<'_, Desktop>, password: String) -> Result<()> {
-    desktop.set_turn_password(password)
+pub async fn set_turn_password(desktop: State<'_, Desktop>, password: String) -> Result<()> {
+    desktop.set_turn_password(password).await
 }
 
 #[tauri::command]
@@ -79,7 +79,7 @@ pub async fn join<R: Runtime>(
     link: u64,
     options: JoinOptions,
 ) -> Result<()> {
-    desktop.join(app, link, options)
+    desktop.join(app, link, options).await
 }
 
 #[tauri::command]

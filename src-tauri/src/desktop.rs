@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime};
 use tokio::sync::mpsc::UnboundedReceiver;
+use trygg::e2ee::identity::DeviceIdentity;
 use trygg::links::JoinLink;
 use trygg::media::sink::{VideoReceiver, video_channel};
 use trygg::meeting::{Entry, Meeting, MeetingCommand, MeetingEvent, MeetingTarget};
@@ -143,28 +144,47 @@ impl Desktop {
         self.save_settings(s)
     }
 
-    fn keychain(&self) -> Result<Option<OsKeychain>, UiError> {
-        if self.launch.ephemeral_identity { Ok(None) } else { Ok(Some(OsKeychain::open()?)) }
+    /// Runs `work` with the OS keychain (none with `TRYGG_IDENTITY=ephemeral`), on a blocking
+    /// thread: the keychain's calls block, and must never run on a runtime worker.
+    async fn with_keychain<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(Option<&OsKeychain>) -> Result<T, UiError> + Send + 'static,
+    ) -> Result<T, UiError> {
+        if self.launch.ephemeral_identity {
+            return work(None);
+        }
+        OsKeychain::open_async(move |keychain| work(Some(keychain))).await
     }
 
     /// This device's identity fingerprint.
-    pub fn identity(&self) -> Result<IdentityView, UiError> {
-        let keychain = self.keychain()?;
-        let id = config::identity(keychain.as_ref().map(|k| k as &dyn SecretStore))?;
+    pub async fn identity(&self) -> Result<IdentityView, UiError> {
+        let id = self.with_keychain(|k| config::identity(k.map(|k| k as &dyn SecretStore))).await?;
         Ok(IdentityView { fingerprint: id.fingerprint().to_hex() })
     }
 
     /// Stores the TURN password in the keychain (it never comes back to the UI).
-    pub fn set_turn_password(&self, password: String) -> Result<(), UiError> {
-        let keychain =
-            self.keychain()?.ok_or_else(|| UiError::new("secrets.no_keychain", "this run has no keychain"))?;
+    pub async fn set_turn_password(&self, password: String) -> Result<(), UiError> {
         let secret = trygg::secrets::Sensitive::new(password.into_bytes());
-        Ok(keychain.set(TURN_PASSWORD, &secret)?)
+        self.with_keychain(move |keychain| {
+            let keychain = keychain.ok_or_else(|| UiError::new("secrets.no_keychain", "this run has no keychain"))?;
+            Ok(keychain.set(TURN_PASSWORD, &secret)?)
+        })
+        .await
     }
 
-    fn turn_password(keychain: Option<&OsKeychain>) -> Result<String, UiError> {
-        let Some(k) = keychain else { return Ok(String::new()) };
-        Ok(k.get(TURN_PASSWORD)?.map(|s| String::from_utf8_lossy(s.expose()).into_owned()).unwrap_or_default())
+    /// The device identity and the TURN password, read from the keychain in one visit.
+    async fn meeting_secrets(&self) -> Result<(DeviceIdentity, String), UiError> {
+        self.with_keychain(|keychain| {
+            let identity = config::identity(keychain.map(|k| k as &dyn SecretStore))?;
+            let turn_password = match keychain {
+                Some(k) => {
+                    k.get(TURN_PASSWORD)?.map(|s| String::from_utf8_lossy(s.expose()).into_owned()).unwrap_or_default()
+                }
+                None => String::new(),
+            };
+            Ok((identity, turn_password))
+        })
+        .await
     }
 
     /// Reads what the user pasted.
@@ -226,17 +246,19 @@ impl Desktop {
     pub async fn host<R: Runtime>(&self, app: AppHandle<R>, options: JoinOptions) -> Result<HostedMeeting, UiError> {
         self.refuse_second_meeting()?;
         let server = self.settings().server;
+        let secrets = self.meeting_secrets().await?;
         let new = hosting::new_meeting(&server, self.launch.listen).await?;
         let view = new.link.server_view();
-        self.start(app, Entry::Host, new.link, options, new.server)?;
+        self.start(app, Entry::Host, new.link, options, secrets, new.server)?;
         Ok(HostedMeeting { server: view })
     }
 
     /// Knocks on the meeting of an opened link.
-    pub fn join<R: Runtime>(&self, app: AppHandle<R>, link: u64, options: JoinOptions) -> Result<(), UiError> {
+    pub async fn join<R: Runtime>(&self, app: AppHandle<R>, link: u64, options: JoinOptions) -> Result<(), UiError> {
         self.refuse_second_meeting()?;
         let link = lock(&self.links).joinable(link)?;
-        self.start(app, Entry::Join, link, options, None)
+        let secrets = self.meeting_secrets().await?;
+        self.start(app, Entry::Join, link, options, secrets, None)
     }
 
     fn refuse_second_meeting(&self) -> Result<(), UiError> {
@@ -254,9 +276,10 @@ impl Desktop {
         entry: Entry,
         link: JoinLink,
         options: JoinOptions,
+        secrets: (DeviceIdentity, String),
         server: Option<SignalServer>,
     ) -> Result<(), UiError> {
-        match self.start_meeting(entry, link, options) {
+        match self.start_meeting(entry, link, options, secrets) {
             Ok((events, videos)) => {
                 let closing = Closing { session: self.session.clone(), watches: self.watches.clone(), server };
                 tauri::async_runtime::spawn(forward(app, events, videos, closing));
@@ -276,12 +299,10 @@ impl Desktop {
         entry: Entry,
         link: JoinLink,
         options: JoinOptions,
+        (identity, turn_password): (DeviceIdentity, String),
     ) -> Result<(UnboundedReceiver<MeetingEvent>, Videos), UiError> {
         // The preview holds the camera and microphone the meeting is about to open.
         lock(&self.previews).stop_all();
-        let keychain = self.keychain()?;
-        let identity = config::identity(keychain.as_ref().map(|k| k as &dyn SecretStore))?;
-        let turn_password = Self::turn_password(keychain.as_ref())?;
         let (self_view, self_rx) = video_channel(2);
         let target = MeetingTarget::from_link(&link)?;
         let token = link.token().map(|t| t.encode());

@@ -26,8 +26,12 @@ struct Instance {
 }
 
 fn instance() -> Instance {
+    instance_with(Launch::loopback())
+}
+
+fn instance_with(launch: Launch) -> Instance {
     let dir = tempfile::tempdir().unwrap();
-    let desktop = Desktop::new(SettingsFile::in_dir(dir.path()), Launch::loopback());
+    let desktop = Desktop::new(SettingsFile::in_dir(dir.path()), launch);
     let app = mock_builder()
         .manage(desktop)
         .invoke_handler(trygg_desktop::commands!())
@@ -135,10 +139,35 @@ fn commands_answer_with_codes_the_ui_can_read() {
     assert_eq!(none["code"], "shell.unknown_link");
 }
 
+/// Set in the copy of this test binary that runs inside a private keychain session.
+const CHILD: &str = "TRYGG_SHELL_KEYCHAIN_CHILD";
+
+/// The host's app keeps its device key where a user's does: the OS keychain (a real
+/// gnome-keyring on a private session bus). The test runs again in a process whose session
+/// bus is that one; the joiner, in the same process, has an identity for this run only (two
+/// devices cannot share one keychain).
 #[test]
 fn host_admits_a_joiner_and_each_sees_the_others_moving_pictures() {
-    let host = instance();
+    const NAME: &str = "host_admits_a_joiner_and_each_sees_the_others_moving_pictures";
+    if std::env::var_os(CHILD).is_none() {
+        let keychain = private_keychain::PrivateKeychain::start();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
+            .envs(keychain.env())
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && text.contains("CHILD OK"), "{text}");
+        return;
+    }
+    let host = instance_with(Launch { ephemeral_identity: false, ..Launch::loopback() });
     let rt = tauri::async_runtime::handle();
+    // The settings screen's fingerprint: the key is made in the keychain on first use, then kept.
+    let fingerprint = host.invoke("identity", serde_json::json!({})).unwrap()["fingerprint"].clone();
+    assert_eq!(fingerprint.as_str().map(str::len), Some(64), "{fingerprint}");
+    // The TURN password goes to the same keychain; the meeting reads it back with the key.
+    host.invoke("set_turn_password", serde_json::json!({ "password": "turn secret" })).unwrap();
     let hosted = rt.block_on(host.desktop().host(host.app.handle().clone(), options("Hanne Host"))).unwrap();
     assert_eq!(hosted.server.host, "127.0.0.1");
     host.wait_for("joined", Duration::from_secs(10));
@@ -184,4 +213,6 @@ fn host_admits_a_joiner_and_each_sees_the_others_moving_pictures() {
         host.invoke("command", serde_json::json!({ "command": UiCommand::Leave })).unwrap_err()["code"],
         "shell.no_meeting"
     );
+    assert_eq!(host.invoke("identity", serde_json::json!({})).unwrap()["fingerprint"], fingerprint);
+    println!("CHILD OK");
 }

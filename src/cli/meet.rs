@@ -148,13 +148,18 @@ fn speaker(name: &str) -> anyhow::Result<Option<Box<dyn AudioSink>>> {
     anyhow::bail!("this build has no audio device support (feature \"audio-devices\")")
 }
 
-fn identity(which: &str) -> anyhow::Result<trygg::e2ee::identity::DeviceIdentity> {
-    use trygg::e2ee::identity::DeviceIdentity;
+/// This device's identity: from the OS keychain (the default), or a new one for this run
+/// (`--identity ephemeral`). The keychain is reached on a blocking thread, never on the
+/// runtime's workers.
+async fn identity(which: &str) -> anyhow::Result<trygg::e2ee::identity::DeviceIdentity> {
+    use trygg::e2ee::{E2eeError, identity::DeviceIdentity};
     if which == "ephemeral" {
         return Ok(DeviceIdentity::generate(&mut rand_core_06::OsRng));
     }
-    let keychain = trygg::secrets::keychain::OsKeychain::open().map_err(trygg::e2ee::E2eeError::from)?;
-    Ok(DeviceIdentity::load_or_create(&keychain, &mut rand_core_06::OsRng)?.0)
+    let load = |keychain: &trygg::secrets::keychain::OsKeychain| {
+        DeviceIdentity::load_or_create(keychain, &mut rand_core_06::OsRng).map(|(id, _)| id)
+    };
+    Ok(trygg::secrets::keychain::OsKeychain::open_async::<_, E2eeError>(load).await?)
 }
 
 fn config(
@@ -163,6 +168,7 @@ fn config(
     entry: Entry,
     auto_admit: bool,
     invite_token: Option<String>,
+    identity: trygg::e2ee::identity::DeviceIdentity,
 ) -> anyhow::Result<MeetingConfig> {
     let clock = SystemClock::shared();
     let shape = VideoShape { width: media.width, height: media.height, fps: media.fps };
@@ -186,7 +192,7 @@ fn config(
         target,
         entry,
         name: media.name.clone(),
-        identity: identity(&media.identity)?,
+        identity,
         invite_token,
         video,
         audio,
@@ -387,10 +393,12 @@ pub fn host(args: HostArgs) -> ExitCode {
             Ok(l) => l,
             Err(e) => return super::fail(json, super::code_of(&e), &e),
         };
-        let code = match MeetingTarget::from_link(&link)
-            .map_err(anyhow::Error::from)
-            .and_then(|target| config(&args.media, target, Entry::Host, args.auto_admit, None))
-        {
+        let cfg = match (MeetingTarget::from_link(&link), identity(&args.media.identity).await) {
+            (Ok(target), Ok(id)) => config(&args.media, target, Entry::Host, args.auto_admit, None, id),
+            (Err(e), _) => Err(e.into()),
+            (_, Err(e)) => Err(e),
+        };
+        let code = match cfg {
             Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds, Some(&link), args.media.share.clone()).await,
             Err(e) => super::fail(json, super::code_of(&e), &e),
         };
@@ -405,11 +413,13 @@ pub fn join(args: JoinArgs) -> ExitCode {
     let json = args.media.json;
     in_runtime(json, async move {
         let printer = Printer { json };
-        let cfg = JoinLink::parse(&args.link).map_err(anyhow::Error::from).and_then(|link| {
+        let cfg = async {
+            let link = JoinLink::parse(&args.link)?;
             let target = MeetingTarget::from_link(&link)?;
             let token = link.token().map(|t| t.encode());
-            config(&args.media, target, Entry::Join, false, token)
-        });
+            config(&args.media, target, Entry::Join, false, token, identity(&args.media.identity).await?)
+        }
+        .await;
         match cfg {
             Ok(cfg) => run_meeting(cfg, &printer, args.media.seconds, None, args.media.share.clone()).await,
             Err(e) => super::fail(json, super::code_of(&e), &e),

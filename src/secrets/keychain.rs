@@ -18,9 +18,22 @@
 //! collection that needs a prompt, a refused prompt) is [`SecretsError::KeychainLocked`]; no
 //! Secret Service on the bus (or no bus) at connect time is [`SecretsError::NoKeychain`]. Nothing
 //! ever falls back to a file.
+//!
+//! # The keychain's own thread
+//!
+//! The store crates are blocking APIs, and the Linux one blocks by running its own async
+//! runtime (zbus's `block_on`). Called from a thread that is inside a tokio runtime (the CLI's
+//! meeting, every async Tauri command, `spawn_blocking` too) that panics: "Cannot start a runtime
+//! from within a runtime". So an [`OsKeychain`] owns one plain OS thread, started by
+//! [`OsKeychain::open`] and outside any runtime, that creates the store and makes every call to
+//! it; the methods send the call there and wait for its answer. That makes the keychain safe to
+//! use from any thread, with the same structure on every OS. Async code still calls it through
+//! `spawn_blocking` (see [`OsKeychain::open_async`]), so that a slow keychain (a prompt, a
+//! D-Bus timeout) never stalls a runtime worker. The thread ends when the `OsKeychain` is dropped.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::mpsc;
 
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
 
@@ -29,9 +42,12 @@ use super::{SecretStore, SecretsError, Sensitive};
 /// The keychain "service" Trygg's items are stored under.
 pub const SERVICE: &str = "trygg";
 
-/// The OS keychain.
+/// One call, run on the keychain's thread with its store.
+type Call = Box<dyn FnOnce(&Arc<CredentialStore>) + Send>;
+
+/// The OS keychain. Every call runs on the keychain's own thread (see the module's docs).
 pub struct OsKeychain {
-    store: Arc<CredentialStore>,
+    calls: mpsc::Sender<Call>,
     service: String,
 }
 
@@ -50,14 +66,67 @@ impl OsKeychain {
     /// Connects with items under another service name (tests use their own, so that they never
     /// touch a developer's real Trygg items).
     pub fn open_for_service(service: &str) -> Result<Self, SecretsError> {
-        Ok(Self { store: platform_store()?, service: service.to_owned() })
+        let (calls, queue) = mpsc::channel::<Call>();
+        let (opened_tx, opened) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("trygg-keychain".into())
+            .spawn(move || {
+                let store = match platform_store() {
+                    Ok(store) => {
+                        let _ = opened_tx.send(Ok(()));
+                        store
+                    }
+                    Err(e) => {
+                        let _ = opened_tx.send(Err(e));
+                        return;
+                    }
+                };
+                // Ends when the OsKeychain (the only sender) is dropped.
+                for call in queue {
+                    call(&store);
+                }
+            })
+            .map_err(|e| SecretsError::Keychain { detail: format!("cannot start the keychain's thread: {e}") })?;
+        opened.recv().map_err(|_| gone())??;
+        Ok(Self { calls, service: service.to_owned() })
     }
 
-    fn entry(&self, name: &str) -> Result<Entry, SecretsError> {
-        let label = format!("Trygg: {name}");
-        let modifiers = HashMap::from([("label", label.as_str())]);
-        Entry::new_in_store_with_modifiers(&self.store, &self.service, name, &modifiers).map_err(map_error)
+    /// [`OsKeychain::open`] for async code: connects, then runs `work` with the keychain, both
+    /// on a blocking thread, so that no runtime worker waits for the OS.
+    pub async fn open_async<T, E>(work: impl FnOnce(&Self) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<SecretsError> + Send + 'static,
+    {
+        tokio::task::spawn_blocking(move || work(&Self::open()?)).await.unwrap_or_else(|e| {
+            Err(SecretsError::Keychain { detail: format!("the keychain's task failed: {e}") }.into())
+        })
     }
+
+    /// Runs `call` on the keychain's thread with an entry for `name`, and waits for its answer.
+    fn with_entry<T: Send + 'static>(
+        &self,
+        name: &str,
+        call: impl FnOnce(Entry) -> Result<T, SecretsError> + Send + 'static,
+    ) -> Result<T, SecretsError> {
+        let (service, name) = (self.service.clone(), name.to_owned());
+        let (answer_tx, answer) = mpsc::channel();
+        let job: Call = Box::new(move |store| {
+            let label = format!("Trygg: {name}");
+            let modifiers = HashMap::from([("label", label.as_str())]);
+            let result = Entry::new_in_store_with_modifiers(store, &service, &name, &modifiers)
+                .map_err(map_error)
+                .and_then(call);
+            let _ = answer_tx.send(result);
+        });
+        self.calls.send(job).map_err(|_| gone())?;
+        answer.recv().map_err(|_| gone())?
+    }
+}
+
+/// The keychain's thread ended without an answer (its store call panicked).
+fn gone() -> SecretsError {
+    SecretsError::Keychain { detail: "the keychain's thread ended".into() }
 }
 
 #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
@@ -101,21 +170,22 @@ fn map_error(e: KeyringError) -> SecretsError {
 
 impl SecretStore for OsKeychain {
     fn get(&self, name: &str) -> Result<Option<Sensitive<Vec<u8>>>, SecretsError> {
-        match self.entry(name)?.get_secret() {
+        self.with_entry(name, |entry| match entry.get_secret() {
             Ok(secret) => Ok(Some(Sensitive::new(secret))),
             Err(KeyringError::NoEntry) => Ok(None),
             Err(e) => Err(map_error(e)),
-        }
+        })
     }
 
     fn set(&self, name: &str, secret: &Sensitive<Vec<u8>>) -> Result<(), SecretsError> {
-        self.entry(name)?.set_secret(secret.expose()).map_err(map_error)
+        let secret = Sensitive::new(secret.expose().to_vec());
+        self.with_entry(name, move |entry| entry.set_secret(secret.expose()).map_err(map_error))
     }
 
     fn delete(&self, name: &str) -> Result<(), SecretsError> {
-        match self.entry(name)?.delete_credential() {
+        self.with_entry(name, |entry| match entry.delete_credential() {
             Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
             Err(e) => Err(map_error(e)),
-        }
+        })
     }
 }

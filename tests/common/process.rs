@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+use private_keychain::PrivateKeychain;
 use serde_json::Value;
 
 /// A running `trygg` with its JSON lines.
@@ -13,7 +14,12 @@ pub struct Proc {
     pub child: Child,
     lines: Receiver<Value>,
     pub seen: Vec<Value>,
+    /// The participant's own OS keychain (dropped after the process).
+    keychain: Option<PrivateKeychain>,
 }
+
+/// The commands that run a meeting, and so need a device identity.
+const MEETS: [&str; 3] = ["host", "join", "open"];
 
 impl Proc {
     /// Starts `trygg ARGS` (stdout: JSON lines; stderr: inherited for failures).
@@ -21,33 +27,50 @@ impl Proc {
         Self::start_with_env(name, args, &[])
     }
 
-    /// `trygg host` of a meeting on loopback (embedded server, ephemeral identity, JSON out,
-    /// everyone admitted), with `extra` arguments and `env` set.
+    /// `trygg host` of a meeting on loopback (embedded server, JSON out, everyone admitted),
+    /// with `extra` arguments and `env` set.
     pub fn host(name: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        let base = [
-            "host",
-            "--listen",
-            "127.0.0.1:0",
-            "--auto-admit",
-            "--identity",
-            "ephemeral",
-            "--json",
-            "--bind",
-            "127.0.0.1",
-        ];
+        let base = ["host", "--listen", "127.0.0.1:0", "--auto-admit", "--json", "--bind", "127.0.0.1"];
         Self::start_with_env(name, &[&base[..], extra].concat(), env)
     }
 
-    /// `trygg join LINK` on loopback (ephemeral identity, JSON out), with `extra` arguments.
+    /// `trygg join LINK` on loopback (JSON out), with `extra` arguments.
     pub fn join(name: &str, link: &str, extra: &[&str]) -> Self {
-        let base = ["join", link, "--identity", "ephemeral", "--json", "--bind", "127.0.0.1"];
+        let base = ["join", link, "--json", "--bind", "127.0.0.1"];
         Self::start(name, &[&base[..], extra].concat())
     }
 
     /// Like [`Proc::start`], with these environment variables set.
+    ///
+    /// A participant (`host`, `join`, `open`) runs as a user's would: its device key in the OS
+    /// keychain, a real gnome-keyring of its own ([`PrivateKeychain`]), never an ephemeral
+    /// identity.
     pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        // A test with a session bus of its own (the Wayland portal's) gets the keyring there.
+        let bus = env.iter().find(|(k, _)| *k == "DBUS_SESSION_BUS_ADDRESS").map(|(_, v)| *v);
+        let keychain = args
+            .first()
+            .is_some_and(|cmd| MEETS.contains(cmd))
+            .then(|| bus.map_or_else(PrivateKeychain::start, PrivateKeychain::on_bus));
+        Self::spawn(name, args, env, keychain)
+    }
+
+    /// Like [`Proc::start`], with this keychain (a device that meets more than once).
+    pub fn start_in(name: &str, args: &[&str], keychain: PrivateKeychain) -> Self {
+        Self::spawn(name, args, &[], Some(keychain))
+    }
+
+    /// Takes the participant's keychain back (the process is ended first).
+    pub fn into_keychain(mut self) -> Option<PrivateKeychain> {
+        self.kill();
+        self.keychain.take()
+    }
+
+    fn spawn(name: &str, args: &[&str], env: &[(&str, &str)], keychain: Option<PrivateKeychain>) -> Self {
+        assert!(!args.contains(&"ephemeral"), "{name}: meeting tests run with the OS keychain, as users do");
         let mut child = super::trygg()
             .args(args)
+            .envs(keychain.iter().flat_map(PrivateKeychain::env))
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -65,7 +88,7 @@ impl Proc {
                 }
             }
         });
-        Self { name: name.into(), child, lines, seen: vec![] }
+        Self { name: name.into(), child, lines, seen: vec![], keychain }
     }
 
     /// The first line of `type` kind satisfying `want`, within `secs`.
@@ -132,24 +155,10 @@ pub fn free_port() -> u16 {
 
 /// The common options of a small headless participant.
 pub fn small(name: &str) -> Vec<String> {
-    [
-        "--json",
-        "--identity",
-        "ephemeral",
-        "--width",
-        "320",
-        "--height",
-        "180",
-        "--video-kbps",
-        "250",
-        "--bind",
-        "127.0.0.1",
-        "--name",
-        name,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    ["--json", "--width", "320", "--height", "180", "--video-kbps", "250", "--bind", "127.0.0.1", "--name", name]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// `Command` for arbitrary use.

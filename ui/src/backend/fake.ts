@@ -147,8 +147,9 @@ function fingerprintOf(member: string): string {
 
 function defaultSettings(): Settings {
   return {
-    camera: "camera:fake-front",
-    microphone: "mic:fake-mic",
+    // The shell's defaults (src-tauri/src/settings.rs): the system's devices.
+    camera: "camera",
+    microphone: "mic",
     speaker: "default",
     name: "",
     server: "",
@@ -192,8 +193,12 @@ export interface FakeControls {
   watching(): number;
   /** Calls of the other methods, by name. */
   calls: string[];
+  /** The options of each `host` and `join`, in order. */
+  joinOptions: JoinOptions[];
   /** The next call of `method` fails with this error. */
   failNext(method: string, error: BackendError): void;
+  /** What `devices` answers from now on (null: the usual two of each). */
+  devices(list: DeviceList | null): void;
   /** Someone knocks (host side). */
   knock(member: string, name: string): void;
   /** Our knock is answered (joiner side). */
@@ -220,6 +225,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
   let settings = defaultSettings();
   const listeners = new Set<(e: UiEvent) => void>();
   const failures = new Map<string, BackendError>();
+  let devices: DeviceList | null = null;
   const remotes = new Map<string, Remote>();
   const knocks = new Map<string, string>();
   let me = "";
@@ -229,6 +235,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
   let statsTimer: number | undefined;
   const commands: MeetingCommand[] = [];
   const calls: string[] = [];
+  const joinOptions: JoinOptions[] = [];
   let linkIds = 0;
   let levelOverride: Record<string, number> = {};
   let statsTick: () => void = () => undefined;
@@ -423,7 +430,9 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     commands,
     watching: () => watching,
     calls,
+    joinOptions,
     failNext: (method, error) => void failures.set(method, error),
+    devices: (list) => void (devices = list),
     knock(member, name) {
       knocks.set(member, name);
       emit({ type: "knock_received", member, name });
@@ -465,7 +474,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     controls,
     async devices() {
       await guard("devices");
-      return structuredClone(DEVICES);
+      return structuredClone(devices ?? DEVICES);
     },
     async settings() {
       await guard("settings");
@@ -517,6 +526,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     },
     async host(options: JoinOptions) {
       await guard("host");
+      joinOptions.push(structuredClone(options));
       running = true;
       cameraOff = options.camera_off;
       later(() => enter("host"));
@@ -524,6 +534,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     },
     async join(_link, options) {
       await guard("join");
+      joinOptions.push(structuredClone(options));
       running = true;
       cameraOff = options.camera_off;
       later(() => emit({ type: "knock" }));

@@ -37,6 +37,9 @@ export const en = {
   "prejoin.join": "Ask to join",
   "prejoin.back": "Back",
   "prejoin.name_required": "Enter your name first.",
+  "prejoin.missing_camera": "No camera found: you join without video.",
+  "prejoin.missing_microphone": "No microphone found: you join muted.",
+  "prejoin.missing_speaker": "No speaker found: you will not hear the others.",
 
   "lobby.starting": "Starting the meeting…",
   "lobby.heading": "Waiting to be let in",

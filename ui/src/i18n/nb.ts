@@ -39,6 +39,9 @@ export const nb: Record<Key, string> = {
   "prejoin.join": "Be om å bli med",
   "prejoin.back": "Tilbake",
   "prejoin.name_required": "Skriv inn navnet ditt først.",
+  "prejoin.missing_camera": "Fant ikke noe kamera: du blir med uten video.",
+  "prejoin.missing_microphone": "Fant ingen mikrofon: du blir med med lyden av.",
+  "prejoin.missing_speaker": "Fant ingen høyttaler: du vil ikke høre de andre.",
 
   "lobby.starting": "Starter møtet…",
   "lobby.heading": "Venter på å bli sluppet inn",

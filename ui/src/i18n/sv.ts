@@ -39,6 +39,9 @@ export const sv: Record<Key, string> = {
   "prejoin.join": "Be att få gå med",
   "prejoin.back": "Tillbaka",
   "prejoin.name_required": "Skriv ditt namn först.",
+  "prejoin.missing_camera": "Ingen kamera hittades: du går med utan video.",
+  "prejoin.missing_microphone": "Ingen mikrofon hittades: du går med avstängd mikrofon.",
+  "prejoin.missing_speaker": "Ingen högtalare hittades: du kommer inte att höra de andra.",
 
   "lobby.starting": "Startar mötet…",
   "lobby.heading": "Väntar på att bli insläppt",

@@ -4,6 +4,7 @@ import type { BackendError, DeviceList, JoinOptions, ServerView, Settings } from
 import { toBackendError } from "../backend/errors";
 import { useBackend } from "../components/context";
 import { ErrorNotice } from "../components/error_notice";
+import { type DeviceKind, fitChoices } from "../devices";
 import { useI18n } from "../i18n/i18n";
 import { FrameHub } from "../video/frame_hub";
 import { VideoView } from "../video/video_view";
@@ -27,6 +28,7 @@ export function PreJoin({ entry, server, settings, onSubmit, onBack }: Props) {
   const [name, setName] = useState(settings.name);
   const [cameraOff, setCameraOff] = useState(false);
   const [micOff, setMicOff] = useState(false);
+  const [missing, setMissing] = useState<DeviceKind[]>([]);
   const [level, setLevel] = useState(0);
   const [previewError, setPreviewError] = useState<BackendError | null>(null);
   const [error, setError] = useState<BackendError | null>(null);
@@ -48,7 +50,15 @@ export function PreJoin({ entry, server, settings, onSubmit, onBack }: Props) {
   }, [backend]);
 
   useEffect(() => {
-    backend.devices().then(setDevices, (e) => setPreviewError(toBackendError(e)));
+    backend.devices().then((list) => {
+      setDevices(list);
+      // The settings' devices (for a new user: the system's) may not be on this computer.
+      const fitted = fitChoices({ camera, microphone, speaker }, list);
+      setCamera(fitted.camera);
+      setMicrophone(fitted.microphone);
+      setSpeaker(fitted.speaker);
+      setMissing(fitted.missing);
+    }, (e) => setPreviewError(toBackendError(e)));
   }, [backend]);
 
   useEffect(() => {
@@ -111,16 +121,25 @@ export function PreJoin({ entry, server, settings, onSubmit, onBack }: Props) {
             <div class="meter-fill" style={{ width: `${Math.round(level * 100)}%` }} />
           </div>
           {previewError && <ErrorNotice error={previewError} onRetry={() => setAttempt((n) => n + 1)} />}
+          {missing.length > 0 && (
+            <ul id="devices-missing" class="hint">
+              {missing.map((kind) => (
+                <li data-kind={kind}>{t(`prejoin.missing_${kind}`)}</li>
+              ))}
+            </ul>
+          )}
         </section>
         <form class="options" onSubmit={submit}>
           <label for="camera">{t("prejoin.camera")}</label>
           <select id="camera" value={camera} onChange={(e) => setCamera(e.currentTarget.value)}>
+            {!!devices?.cameras.length && <option value="camera">{t("prejoin.default")}</option>}
             {devices?.cameras.map((c) => <option value={`camera:${c.id}`}>{c.name}</option>)}
             <option value="synthetic">{t("prejoin.test_pattern")}</option>
             <option value="none">{t("prejoin.none")}</option>
           </select>
           <label for="microphone">{t("prejoin.microphone")}</label>
           <select id="microphone" value={microphone} onChange={(e) => setMicrophone(e.currentTarget.value)}>
+            {!!devices?.microphones.length && <option value="mic">{t("prejoin.default")}</option>}
             {devices?.microphones.map((m) => <option value={`mic:${m.id}`}>{m.name}</option>)}
             <option value="synthetic">{t("prejoin.test_tone")}</option>
             <option value="none">{t("prejoin.none")}</option>

@@ -70,12 +70,14 @@ export function SettingsScreen({ settings, onSaved, onBack }: Props) {
           <legend>{t("settings.devices")}</legend>
           <label for="s-camera">{t("prejoin.camera")}</label>
           <select id="s-camera" value={draft.camera} onChange={(e) => set("camera", e.currentTarget.value)}>
+            <option value="camera">{t("prejoin.default")}</option>
             {devices?.cameras.map((c) => <option value={`camera:${c.id}`}>{c.name}</option>)}
             <option value="synthetic">{t("prejoin.test_pattern")}</option>
             <option value="none">{t("prejoin.none")}</option>
           </select>
           <label for="s-microphone">{t("prejoin.microphone")}</label>
           <select id="s-microphone" value={draft.microphone} onChange={(e) => set("microphone", e.currentTarget.value)}>
+            <option value="mic">{t("prejoin.default")}</option>
             {devices?.microphones.map((m) => <option value={`mic:${m.id}`}>{m.name}</option>)}
             <option value="synthetic">{t("prejoin.test_tone")}</option>
             <option value="none">{t("prejoin.none")}</option>

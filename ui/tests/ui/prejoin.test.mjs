@@ -47,8 +47,12 @@ test("device pickers list cameras, microphones and speakers, with none and test 
   const { page } = await prejoin();
   await page.waitForSelector("#camera option[value='camera:fake-usb']", { state: "attached" });
   const options = (sel) => page.$$eval(`${sel} option`, (os) => os.map((o) => o.value));
-  assert.deepEqual(await options("#camera"), ["camera:fake-front", "camera:fake-usb", "synthetic", "none"]);
-  assert.deepEqual(await options("#microphone"), ["mic:fake-mic", "mic:fake-headset", "synthetic", "none"]);
+  assert.deepEqual(await options("#camera"), ["camera", "camera:fake-front", "camera:fake-usb", "synthetic", "none"]);
+  assert.deepEqual(await options("#microphone"), ["mic", "mic:fake-mic", "mic:fake-headset", "synthetic", "none"]);
+  // A new user's settings: the system's devices, shown as such.
+  assert.equal(await page.inputValue("#camera"), "camera");
+  assert.equal(await page.inputValue("#microphone"), "mic");
+  assert.equal(await page.$("#devices-missing"), null);
   assert.deepEqual(await options("#speaker"), ["default", "fake-speakers", "fake-headphones", "none"]);
   await page.selectOption("#camera", "none");
   await page.waitForSelector(".preview .placeholder");
@@ -110,4 +114,27 @@ test("the devices and name chosen on pre-join are remembered", async () => {
   assert.equal(await page.inputValue("#name"), "Kari");
   assert.equal(await page.inputValue("#camera"), "camera:fake-usb");
   assert.equal(await page.inputValue("#speaker"), "fake-headphones");
+});
+
+test("with no camera, microphone or speaker on the computer, a new user joins without them and is told", async () => {
+  const opened = await app.open("");
+  await opened.page.evaluate(() =>
+    window.__fake.devices({ cameras: [], microphones: [], speakers: [], problems: ["no sound card"] }),
+  );
+  await opened.page.click("#new-meeting");
+  const { page } = opened;
+  await page.waitForSelector("#devices-missing");
+  const kinds = await page.$$eval("#devices-missing li", (li) => li.map((l) => l.dataset.kind));
+  assert.deepEqual(kinds, ["camera", "microphone", "speaker"]);
+  assert.match(await page.textContent("#devices-missing"), /No camera found: you join without video/);
+  assert.equal(await page.inputValue("#camera"), "none");
+  assert.equal(await page.inputValue("#microphone"), "none");
+  assert.equal(await page.inputValue("#speaker"), "none");
+  await page.waitForSelector(".preview .placeholder");
+  await page.fill("#name", "Nora New");
+  await page.click("#enter-meeting");
+  await page.waitForSelector(".screen.meeting");
+  const options = await page.evaluate(() => window.__fake.joinOptions);
+  assert.equal(options.length, 1);
+  assert.deepEqual([options[0].camera, options[0].microphone, options[0].speaker], ["none", "none", "none"]);
 });
