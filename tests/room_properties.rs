@@ -8,6 +8,9 @@
 //! 4. An empty meeting leaves no state behind; once everyone is gone and the timers ran, the
 //!    server holds nothing at all.
 //!
+//! 5. When the host is gone, the server's new host is the one the clients compute from the
+//!    roster they are told (`roles::successor`).
+//!
 //! Plus: every meeting with members has exactly one host, and every output is a valid message.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +20,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use trygg::room::limits::ServerConfig;
 use trygg::room::proto::{self, ClientMsg, ServerMsg, Signal};
+use trygg::room::roles::{self, Standing};
 use trygg::room::server::{RoomServer, RoomSnapshot, ServerOutput};
 use trygg::room::{Blob, ConnId, MemberId, ResumeToken, Role, RoomId, RoomProof};
 
@@ -356,6 +360,26 @@ fn check_step(world: &mut World, op: &Op, before: &[Option<RoomSnapshot>; 2], ac
         }
         if a.members.iter().filter(|m| m.role == Role::Host).count() != 1 {
             world.violations.push(format!("room {r} has not exactly one host: {:?}", a.members));
+        }
+        // 5: when the host is gone, the new host is the one every client computes from the
+        // roster it is told (`roles::successor`, the rule the client's recreate order and the
+        // meeting's MLS hand-over use too).
+        let host = |s: &RoomSnapshot| s.members.iter().find(|m| m.role == Role::Host).map(|m| m.id);
+        if let Some(old_host) = b.as_ref().and_then(host)
+            && !a.members.iter().any(|m| m.id == old_host)
+            && let Some(new_host) = host(a)
+        {
+            let was = |id: MemberId| b.as_ref().and_then(|b| b.members.iter().find(|m| m.id == id)).map(|m| m.role);
+            let roster = a.members.iter().map(|m| Standing {
+                role: if m.id == new_host { was(m.id).unwrap_or(m.role) } else { m.role },
+                ..m.standing()
+            });
+            let computed = roles::successor(roster, Some(old_host));
+            if computed != Some(new_host) {
+                world
+                    .violations
+                    .push(format!("room {r}: the server made {new_host} host, the clients compute {computed:?}"));
+            }
         }
         let old: BTreeSet<MemberId> = b.iter().flat_map(|s| s.members.iter().map(|m| m.id)).collect();
         let new: Vec<MemberId> = a.members.iter().map(|m| m.id).filter(|id| !old.contains(id)).collect();

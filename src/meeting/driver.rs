@@ -27,7 +27,6 @@ use crate::room::ids::Blob;
 use crate::room::ids::MemberId;
 use crate::room::limits::ClientConfig;
 use crate::room::proto::{SdpType, Signal};
-use crate::room::roles::Role;
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCSdpType, RTCSessionDescription};
 
 /// Longest wait between reconnection attempts.
@@ -392,12 +391,10 @@ impl Driver {
         }
     }
 
-    /// The member the room makes host when we leave: the longest-present co-host, else the
-    /// longest-present participant (the room's own rule).
+    /// The member the room makes host when we leave ([`crate::room::roles::successor`], the
+    /// room's own rule).
     fn successor(&self) -> Option<MemberId> {
-        let me = self.room.me();
-        let present: Vec<_> = self.room.members().iter().filter(|m| m.present && Some(m.id) != me).collect();
-        present.iter().find(|m| m.role == Role::CoHost).or_else(|| present.first()).map(|m| m.id)
+        crate::room::roles::successor(self.room.members().iter().map(|m| m.standing()), self.room.me())
     }
 
     async fn room_event(&mut self, e: RoomEvent) {

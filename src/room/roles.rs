@@ -16,6 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::MemberId;
+
 /// A member's role in a meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,9 +73,68 @@ impl Role {
     }
 }
 
+/// A member as host succession sees them: who, their role, and whether they are connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// The member.
+    pub id: MemberId,
+    /// Their role.
+    pub role: Role,
+    /// False while their connection is gone.
+    pub present: bool,
+}
+
+/// The one succession rule, used by the server (who becomes host when the host is gone), by the
+/// client (who recreates a restarted server's room first) and by the meeting (to whom a leaving
+/// host hands the group's host role): the host, then co-hosts, then participants; connected
+/// members before away ones; join order among equals. `members` are in join order.
+pub fn succession(members: impl IntoIterator<Item = Standing>) -> Vec<MemberId> {
+    let rank = |r: Role| match r {
+        Role::Host => 0,
+        Role::CoHost => 1,
+        Role::Participant => 2,
+    };
+    let mut order: Vec<Standing> = members.into_iter().collect();
+    // A stable sort keeps join order among equals.
+    order.sort_by_key(|m| (!m.present, rank(m.role)));
+    order.into_iter().map(|m| m.id).collect()
+}
+
+/// Who becomes host when `leaving` (the host, or nobody any more) goes: the first in
+/// [`succession`] of everyone else.
+pub fn successor(members: impl IntoIterator<Item = Standing>, leaving: Option<MemberId>) -> Option<MemberId> {
+    succession(members.into_iter().filter(|m| Some(m.id) != leaving)).into_iter().next()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn standing(n: u8, role: Role, present: bool) -> Standing {
+        Standing { id: MemberId::from_bytes([n; 8]), role, present }
+    }
+
+    #[test]
+    fn succession_is_host_co_hosts_participants_connected_first_in_join_order() {
+        let members = [
+            standing(1, Role::Participant, true),
+            standing(2, Role::CoHost, false),
+            standing(3, Role::Host, true),
+            standing(4, Role::CoHost, true),
+            standing(5, Role::Participant, true),
+            standing(6, Role::Host, false),
+        ];
+        let ids: Vec<u8> = succession(members).iter().map(|m| m.to_bytes()[0]).collect();
+        assert_eq!(ids, [3, 4, 1, 5, 6, 2]);
+        let next = |leaving: u8| successor(members, Some(MemberId::from_bytes([leaving; 8]))).map(|m| m.to_bytes()[0]);
+        assert_eq!(next(3), Some(4), "the host leaves: the connected co-host");
+        assert_eq!(next(9), Some(3));
+        assert_eq!(successor([standing(1, Role::Host, true)], Some(MemberId::from_bytes([1; 8]))), None);
+        // Everyone else away: an away co-host still follows (the room never stays without a host).
+        let away =
+            [standing(1, Role::Host, true), standing(2, Role::Participant, false), standing(3, Role::CoHost, false)];
+        assert_eq!(successor(away, Some(MemberId::from_bytes([1; 8]))), Some(MemberId::from_bytes([3; 8])));
+    }
 
     #[test]
     fn host_may_everything_but_moderate_a_host() {

@@ -73,18 +73,11 @@ impl RoomClient {
     }
 }
 
-/// Our place in the succession (0 = recreate at once). A member missing from the roster ranks
-/// last.
+/// Our place in the succession ([`crate::room::roles::succession`]; 0 = recreate at once). A
+/// member missing from the roster ranks last.
 pub(super) fn succession_rank(members: &[MemberInfo], me: MemberId) -> u32 {
-    let mut order: Vec<&MemberInfo> = members.iter().collect();
-    let role_rank = |r: Role| match r {
-        Role::Host => 0,
-        Role::CoHost => 1,
-        Role::Participant => 2,
-    };
-    // A stable sort keeps join order among equals.
-    order.sort_by_key(|m| (!m.present, role_rank(m.role)));
-    let rank = order.iter().position(|m| m.id == me).unwrap_or(order.len());
+    let order = crate::room::roles::succession(members.iter().map(MemberInfo::standing));
+    let rank = order.iter().position(|&m| m == me).unwrap_or(order.len());
     u32::try_from(rank).unwrap_or(u32::MAX)
 }
 

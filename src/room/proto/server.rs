@@ -162,6 +162,13 @@ pub struct MemberInfo {
     pub present: bool,
 }
 
+impl MemberInfo {
+    /// This member as host succession sees them.
+    pub fn standing(&self) -> crate::room::roles::Standing {
+        crate::room::roles::Standing { id: self.id, role: self.role, present: self.present }
+    }
+}
+
 /// Why a knock left the lobby.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,7 +9,7 @@ use rand_core::RngCore;
 
 use crate::room::ids::{Blob, ConnId, MemberId, ResumeToken, RoomProof};
 use crate::room::proto::MemberInfo;
-use crate::room::roles::Role;
+use crate::room::roles::{self, Role, Standing};
 
 /// Where a member's connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,12 +104,14 @@ impl Room {
         }
     }
 
-    /// The member who becomes host when there is none: the longest-present co-host, else the
-    /// longest-present participant; connected members before away ones.
+    /// The member who becomes host when there is none ([`roles::successor`]).
     pub fn successor(&self) -> Option<MemberId> {
-        let rank = |m: &Member| (m.conn().is_none(), m.role != Role::CoHost);
-        // min_by_key keeps the first of equals, so join order breaks ties.
-        self.members.iter().min_by_key(|m| rank(m)).map(|m| m.id)
+        roles::successor(self.standings(), None)
+    }
+
+    /// The members as host succession sees them, in join order.
+    pub fn standings(&self) -> impl Iterator<Item = Standing> + '_ {
+        self.members.iter().map(|m| Standing { id: m.id, role: m.role, present: m.conn().is_some() })
     }
 }
 
