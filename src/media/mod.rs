@@ -22,7 +22,7 @@
 //! pipeline keeps working without them.
 
 pub mod analysis;
-pub mod annexb;
+pub use trygg_core::media::annexb;
 #[cfg(feature = "audio-devices")]
 pub mod audio_device;
 #[cfg(feature = "camera")]

@@ -1,6 +1,6 @@
 //! The network runtime: WebRTC peer connections and the frames they carry.
 
-pub mod assembler;
+pub use trygg_core::rtp::assembler;
 mod keyframe_requests;
 pub mod link_stats;
 pub mod peer;

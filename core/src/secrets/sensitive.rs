@@ -10,7 +10,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// [`Sensitive::expose`], so every use of a secret is visible in the code.
 ///
 /// ```
-/// use trygg::secrets::Sensitive;
+/// use trygg_core::secrets::Sensitive;
 /// let key = Sensitive::new(vec![1u8, 2, 3]);
 /// assert_eq!(format!("{key:?}"), "<redacted>");
 /// assert_eq!(key.expose(), &[1, 2, 3]);
@@ -19,7 +19,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// Serializing one does not compile:
 ///
 /// ```compile_fail
-/// use trygg::secrets::Sensitive;
+/// use trygg_core::secrets::Sensitive;
 /// let key = Sensitive::new(vec![1u8, 2, 3]);
 /// serde_json::to_string(&key).unwrap();
 /// ```

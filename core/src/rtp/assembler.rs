@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use bytes::{Bytes, BytesMut};
-use rtc::rtp::codec::h264::H264Packet;
-use rtc::rtp::packetizer::Depacketizer;
+use rtc_rtp::codec::h264::H264Packet;
+use rtc_rtp::packetizer::Depacketizer;
 
 use crate::media::annexb;
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::key::{ctr_hmac_seal, derive};
 use super::*;
 
-const VECTORS: &str = include_str!("../../../tests/data/sframe/rfc9605-test-vectors.json");
+const VECTORS: &str = include_str!("../../../../tests/data/sframe/rfc9605-test-vectors.json");
 
 fn hex(v: &Value) -> Vec<u8> {
     let s = v.as_str().expect("hex strings in the vector file");

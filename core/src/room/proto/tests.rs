@@ -122,7 +122,7 @@ fn unknown_types_and_bad_fields_are_bad_messages_without_echoing_input() {
 /// message type must have an example.
 #[test]
 fn every_example_in_protocol_md_decodes() {
-    let doc = include_str!("../../../docs/protocol.md");
+    let doc = include_str!("../../../../docs/protocol.md");
     let mut client_types = std::collections::BTreeSet::new();
     let mut server_types = std::collections::BTreeSet::new();
     let mut lines = doc.lines();

@@ -5,9 +5,9 @@ use crate::room::proto::{KnockEnd, LeaveReason, MemberInfo, Signal};
 use crate::room::roles::Role;
 
 /// One thing that happened in the meeting, from this participant's point of view. Drain with
-/// `RoomClient::poll_event` after every input.
+/// `RoomClient::poll_event` after every input. Not `non_exhaustive`: the meeting matches every
+/// event, so a new one is a compile error there until it is handled.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub enum RoomEvent {
     /// We started the meeting and are its host.
     Created {

@@ -61,7 +61,8 @@ pub enum E2eeError {
 }
 
 impl E2eeError {
-    pub(crate) fn malformed(what: &'static str, why: impl Into<String>) -> Self {
+    /// Input that is not what it claims to be: `what` names it, `why` says what is wrong.
+    pub fn malformed(what: &'static str, why: impl Into<String>) -> Self {
         Self::Malformed { what, why: why.into() }
     }
 

@@ -10,7 +10,7 @@
 //! of secrets. Time zones come from the tz database compiled into the binary.
 //!
 //! ```
-//! use trygg::links::{Action, Input, JoinLink, LinkForm, LinkSecret, plan};
+//! use trygg_core::links::{Action, Input, JoinLink, LinkForm, LinkSecret, plan};
 //!
 //! // The host makes a meeting (the CLI fills the 32 bytes from the OS's random source).
 //! let link = JoinLink::new(LinkForm::Https, "meet.example.org", None, LinkSecret::from_random([7; 32]))?;
@@ -20,7 +20,7 @@
 //! let p = plan(Input::Url(&url), None, None)?;
 //! let Action::JoinTrygg { server, .. } = &p.action else { unreachable!() };
 //! assert_eq!(server.room, link.room()); // the server only ever learns the room id
-//! # Ok::<(), trygg::links::LinkError>(())
+//! # Ok::<(), trygg_core::links::LinkError>(())
 //! ```
 //!
 //! ## Trygg's link format ([`join`])
@@ -122,7 +122,7 @@ pub mod extract;
 mod html;
 pub mod ics;
 pub mod ics_time;
-pub(crate) mod ics_write;
+pub mod ics_write;
 pub mod invite_out;
 pub mod invite_token;
 pub mod join;

@@ -1,0 +1,26 @@
+//! # Trygg's core
+//!
+//! The sans-I/O ring of Trygg: pure state machines and codecs of bytes. No sockets, no clocks,
+//! no OS randomness, no threads, no files: time and randomness come in as arguments (or injected
+//! providers), callers feed inputs and drain outputs. Everything here is tested on a virtual
+//! clock, in memory. (openmls draws its own randomness through the crypto provider passed to it.)
+//!
+//! - [`room`]: the meeting protocol: lobby, roles, lock and relays, for server and client.
+//! - [`e2ee`]: device identities, the MLS group of a meeting, SFrame, sealed knocks and signals,
+//!   the security code and remembered peers.
+//! - [`links`]: join links and invites in and out, with anti-phishing checks.
+//! - [`rtp`]: reassembly of RTP packets into whole access units and audio frames.
+//! - [`secrets`]: where secrets are kept (the trait; the OS keychain is the runtime's) and the
+//!   [`secrets::Sensitive`] wrapper.
+//! - [`media`]: the byte-level parts of media the core needs (H.264 Annex B).
+//!
+//! The `trygg` crate re-exports every module here under the same path (`trygg::room`, …).
+
+#![warn(missing_docs)]
+
+pub mod e2ee;
+pub mod links;
+pub mod media;
+pub mod room;
+pub mod rtp;
+pub mod secrets;

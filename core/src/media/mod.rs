@@ -1,0 +1,4 @@
+//! The byte-level parts of media the core needs; codecs and devices are the runtime's
+//! (`trygg::media`).
+
+pub mod annexb;
