@@ -16,9 +16,9 @@ use super::incoming::{Incoming, IncomingSinks, Received};
 use super::mixer::{Mixer, MixerInput};
 use super::outgoing::{EncodedFrame, Outgoing};
 use super::profile::room_proof;
-use super::secure::{Outbox, Secure, SecureEvent};
 use super::signalling::{Connection, WsEvent};
 use super::{E2eeStatus, Entry, MeetingCommand, MeetingConfig, MeetingError, MeetingEvent, MeetingTarget, PeerStats};
+use crate::e2ee::session::{Session, SessionEvent};
 use crate::media::clock::SharedClock;
 use crate::media::sink::video_channel;
 use crate::net::peer::{LinkState, LocalMedia, PeerConfig, PeerEvent, PeerLink, PeerSignal};
@@ -70,7 +70,7 @@ struct Driver {
     peer_tx: mpsc::UnboundedSender<(MemberId, PeerEvent)>,
     outgoing: Outgoing,
     mixer: Option<Mixer>,
-    secure: Secure,
+    secure: Session,
     trust: super::trust::Trust,
     signal_key: crate::e2ee::sealed_signal::SignalKey,
     /// Our screen share.
@@ -90,7 +90,13 @@ pub(super) fn spawn(
     events: mpsc::UnboundedSender<MeetingEvent>,
 ) -> Result<(), MeetingError> {
     let local = LocalMedia { audio: config.audio.is_some(), video: config.video.is_some() };
-    let secure = Secure::new(&config.target.secret, config.identity, &config.name, config.invite_token.clone())?;
+    let secure = Session::new(
+        &config.target.secret,
+        config.identity,
+        &config.name,
+        config.invite_token.clone(),
+        &mut rand_core_06::OsRng,
+    )?;
     let outgoing = Outgoing::start(
         config.video.take(),
         config.audio.take(),
@@ -168,23 +174,21 @@ impl Driver {
     }
 
     /// Sends handshake messages and reports what the encryption layer has to say.
-    fn secure_result(&mut self, result: Result<Outbox, crate::e2ee::E2eeError>) {
-        match result {
-            Ok(out) => {
-                for (to, data) in out {
-                    if let Err(e) = self.room.send_signal(to, Signal::Handshake { data: Blob(data) }) {
-                        tracing::debug!("handshake to {to} not sent: {e}");
-                    }
-                }
-            }
-            Err(e) => self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() }),
+    fn secure_result(&mut self, result: Result<(), crate::e2ee::E2eeError>) {
+        if let Err(e) = result {
+            self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
         }
-        for e in self.secure.take_events() {
+        while let Some((to, data)) = self.secure.poll_transmit() {
+            if let Err(e) = self.room.send_signal(to, Signal::Handshake { data: Blob(data) }) {
+                tracing::debug!("handshake to {to} not sent: {e}");
+            }
+        }
+        while let Some(e) = self.secure.poll_event() {
             match e {
-                SecureEvent::Keys { epoch, code, members } => {
+                SessionEvent::Keys { epoch, code, members } => {
                     self.emit(MeetingEvent::SecurityCode { epoch, code, members });
                 }
-                SecureEvent::Removed => self.done = Some(MeetingEvent::Removed),
+                SessionEvent::Removed => self.done = Some(MeetingEvent::Removed),
             }
         }
         self.review_identities();
@@ -400,7 +404,7 @@ impl Driver {
     async fn room_event(&mut self, e: RoomEvent) {
         match e {
             RoomEvent::Created { me } => {
-                let created = self.secure.created(self.now_us()).map(|()| vec![]);
+                let created = self.secure.handle_created(self.now_us());
                 self.secure_result(created);
                 self.emit(MeetingEvent::Created { me: me.to_string() });
                 self.emit(MeetingEvent::Joined { me: me.to_string(), role: crate::room::roles::Role::Host });
@@ -471,7 +475,7 @@ impl Driver {
                 self.emit(MeetingEvent::ParticipantLeft { member: member.to_string(), reason });
             }
             RoomEvent::Knock { member, sealed_profile } => {
-                let Some(name) = self.secure.knock(member, &sealed_profile) else {
+                let Some(name) = self.secure.handle_knock(member, &sealed_profile) else {
                     // Not sealed with this meeting's link: whoever it is, they cannot be keyed.
                     let _ = self.room.deny(member);
                     self.emit(MeetingEvent::Error {
@@ -508,7 +512,7 @@ impl Driver {
             RoomEvent::UnmuteRequested { .. } => self.emit(MeetingEvent::UnmuteRequested),
             RoomEvent::Signal { from, payload: Signal::Handshake { data } } => {
                 let others = self.others();
-                let out = self.secure.handshake(from, data.as_bytes(), &others, self.now_us());
+                let out = self.secure.handle_handshake(from, data.as_bytes(), &others, self.now_us());
                 self.secure_result(out);
             }
             RoomEvent::Signal { from, payload: Signal::Sealed { data } } => match self.open(from, data.as_bytes()) {

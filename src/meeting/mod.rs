@@ -21,7 +21,6 @@ pub mod incoming;
 pub mod mixer;
 pub mod outgoing;
 pub mod profile;
-pub mod secure;
 pub mod share_out;
 mod signalling;
 pub mod trust;

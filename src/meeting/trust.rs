@@ -3,7 +3,7 @@
 //!
 //! The meeting learns a participant's identity key from its sealed profile and believes it only
 //! when the MLS group vouches for it (the key is the credential of one of the group's members,
-//! and no other participant claims it; see [`super::secure::Secure::vouched_key`]). Each such
+//! and no other participant claims it; see [`crate::e2ee::session::Session::vouched_key`]). Each such
 //! (name, key) is checked against the remembered list ([`KnownPeers`]) and reported once as a
 //! [`MeetingEvent::PeerIdentity`]: `verified`, `unverified`, or `key_changed` — the warning.
 //!

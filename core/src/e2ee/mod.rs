@@ -39,6 +39,7 @@ pub mod knock;
 pub mod media_keys;
 pub mod mls;
 pub mod sealed_signal;
+pub mod session;
 pub mod sframe;
 pub mod verify;
 

@@ -45,21 +45,34 @@ impl Joiner {
     /// Joins with the Welcome the host sent. Refuses Welcomes of groups without a meeting
     /// policy, or not sent by the policy's host.
     pub fn join(self, welcome: &[u8]) -> Result<MeetingGroup, E2eeError> {
-        let msg =
-            MlsMessageIn::tls_deserialize_exact(welcome).map_err(|e| E2eeError::malformed("Welcome", e.to_string()))?;
+        self.try_join(welcome).map_err(|(_, e)| e)
+    }
+
+    /// Like [`Joiner::join`], but a Welcome refused before it could use this KeyPackage's keys
+    /// (not a Welcome, not for this KeyPackage, not a meeting's) gives the joiner back, still
+    /// waiting for the host's real Welcome: what a server slips in cannot end a join.
+    pub fn try_join(self, welcome: &[u8]) -> Result<MeetingGroup, (Option<Box<Self>>, E2eeError)> {
+        let msg = match MlsMessageIn::tls_deserialize_exact(welcome) {
+            Ok(msg) => msg,
+            Err(e) => return Err((Some(Box::new(self)), E2eeError::malformed("Welcome", e.to_string()))),
+        };
         let MlsMessageBodyIn::Welcome(welcome) = msg.extract() else {
-            return Err(E2eeError::malformed("Welcome", "not a Welcome message"));
+            return Err((Some(Box::new(self)), E2eeError::malformed("Welcome", "not a Welcome message")));
         };
         let config =
             MlsGroupJoinConfig::builder().use_ratchet_tree_extension(true).wire_format_policy(wire_format()).build();
-        let staged = StagedWelcome::new_from_welcome(&self.provider, &config, welcome, None)
-            .map_err(|e| E2eeError::refused(format!("cannot join with this Welcome: {e}")))?;
+        let staged = match StagedWelcome::new_from_welcome(&self.provider, &config, welcome, None) {
+            Ok(staged) => staged,
+            Err(e) => {
+                return Err((Some(Box::new(self)), E2eeError::refused(format!("cannot join with this Welcome: {e}"))));
+            }
+        };
         let sender = staged.welcome_sender_index();
-        let group = staged.into_group(&self.provider).map_err(E2eeError::mls)?;
-        let group = MeetingGroup::from_parts(self.provider, group, self.signer)?;
-        let host = group.host_index().ok_or_else(|| E2eeError::refused("the group's host is not a member"))?;
+        let group = staged.into_group(&self.provider).map_err(|e| (None, E2eeError::mls(e)))?;
+        let group = MeetingGroup::from_parts(self.provider, group, self.signer).map_err(|e| (None, e))?;
+        let host = group.host_index().ok_or_else(|| (None, E2eeError::refused("the group's host is not a member")))?;
         if host != sender.u32() {
-            return Err(E2eeError::refused("the Welcome was not sent by the meeting's host"));
+            return Err((None, E2eeError::refused("the Welcome was not sent by the meeting's host")));
         }
         Ok(group)
     }

@@ -1,0 +1,569 @@
+//! One participant's end-to-end encryption in a meeting, sans-I/O: the MLS group (the
+//! cryptographic lobby), the sealed knocks and profiles, and the SFrame keys the media threads
+//! share.
+//!
+//! The shape of the core: the meeting feeds what happened (`handle_*`, and the host's decisions
+//! `admit`, `remove`, `lock`, `hand_over`, `leave`, `rekey_if_due`), then drains
+//! [`Session::poll_transmit`] (handshake messages to send, each to one member) and
+//! [`Session::poll_event`] (what to show). Randomness comes in as an argument (the sealed
+//! profile's nonce); openmls draws its own through its crypto provider. Time is `now_us`.
+//!
+//! * A joiner knocks with a profile sealed under a key derived from the link secret (the server
+//!   relays it and cannot read it): its name and its MLS KeyPackage. Every member sends its own
+//!   sealed profile to newcomers the same way.
+//! * Admission *is* the key exchange: the host commits an Add, the Welcome goes to the joiner and
+//!   the Commit to everyone else, all as opaque handshake signals. A denied knock is sent nothing.
+//! * Every membership change is a new epoch: new SFrame keys for every sender, a new security
+//!   code. Removing a member (or its leaving) ends its access to everything sent after.
+//! * Only the MLS host commits. When the host leaves it first hands the host role in the group to
+//!   the member the room will make host.
+//!
+//! Handshake signals carry one tag byte: [`WELCOME`] or [`GROUP_MESSAGE`].
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use rand_core_06::CryptoRngCore;
+
+use crate::e2ee::E2eeError;
+use crate::e2ee::identity::{DeviceIdentity, Fingerprint};
+use crate::e2ee::knock::{KnockProfile, open_knock, seal_knock};
+use crate::e2ee::media_keys::MediaKeys;
+use crate::e2ee::mls::{GroupEvent, Joiner, MeetingGroup, key_package_identity};
+use crate::room::ids::{Blob, MemberId};
+
+/// Tag of a Welcome (to a joiner).
+pub const WELCOME: u8 = 1;
+/// Tag of a Commit or proposal (to members).
+pub const GROUP_MESSAGE: u8 = 2;
+
+/// Something the meeting should show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// New keys: a new epoch and its security code.
+    Keys {
+        /// The epoch.
+        epoch: u64,
+        /// The security code, in groups.
+        code: String,
+        /// Members in the group.
+        members: usize,
+    },
+    /// This device is out of the group and has no keys.
+    Removed,
+}
+
+/// A handshake message to send: to whom, and the tagged bytes.
+pub type Transmit = (MemberId, Vec<u8>);
+
+/// One participant's end-to-end encryption state.
+pub struct Session {
+    secret: Vec<u8>,
+    identity: DeviceIdentity,
+    joiner: Option<Joiner>,
+    group: Option<MeetingGroup>,
+    /// The SFrame keys the media threads use.
+    pub keys: Arc<Mutex<MediaKeys>>,
+    knocks: HashMap<MemberId, KnockProfile>,
+    identities: HashMap<MemberId, Vec<u8>>,
+    events: VecDeque<SessionEvent>,
+    transmits: VecDeque<Transmit>,
+    own_profile: Blob,
+}
+
+fn tagged(tag: u8, bytes: Vec<u8>) -> Vec<u8> {
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    v.push(tag);
+    v.extend(bytes);
+    v
+}
+
+impl Session {
+    /// Prepares to join (or host) the meeting of `secret` as `name`; `rng` seals the profile.
+    pub fn new(
+        secret: &[u8],
+        identity: DeviceIdentity,
+        name: &str,
+        token: Option<String>,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Self, E2eeError> {
+        let joiner = Joiner::new(&identity)?;
+        let profile = KnockProfile {
+            display_name: name.to_owned(),
+            invite_token: token,
+            key_package: joiner.key_package().to_vec(),
+        };
+        let own_profile = Blob(seal_knock(secret, &profile, rng)?);
+        Ok(Self {
+            secret: secret.to_vec(),
+            identity,
+            joiner: Some(joiner),
+            group: None,
+            keys: Arc::new(Mutex::new(MediaKeys::default())),
+            knocks: HashMap::new(),
+            identities: HashMap::new(),
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+            own_profile,
+        })
+    }
+
+    /// Our sealed profile (name and KeyPackage), for the knock and for introductions.
+    pub fn profile(&self) -> Blob {
+        self.own_profile.clone()
+    }
+
+    /// The next thing to show, in order.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next handshake message to send, in order.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    fn send(&mut self, to: impl IntoIterator<Item = MemberId>, tag: u8, bytes: &[u8]) {
+        self.transmits.extend(to.into_iter().map(|o| (o, tagged(tag, bytes.to_vec()))));
+    }
+
+    /// True once this device has keys for the current epoch.
+    pub fn is_keyed(&self) -> bool {
+        self.keys.lock().map(|k| k.epoch().is_some()).unwrap_or(false)
+    }
+
+    /// The current security code, if keyed.
+    pub fn security_code(&self) -> Option<String> {
+        self.group.as_ref().map(|g| g.security_code().groups().join(" "))
+    }
+
+    /// The fingerprint of this device's identity key.
+    pub fn fingerprint(&self) -> String {
+        self.identity.fingerprint().to_string()
+    }
+
+    /// Reads a sealed profile (knock or introduction) and remembers the member's identity key.
+    /// A profile that does not open gives None: it was not made with this meeting's link.
+    pub fn open_profile(&mut self, member: MemberId, blob: &Blob) -> Option<KnockProfile> {
+        let p = open_knock(&self.secret, blob.as_bytes()).ok()?;
+        if let Ok(key) = key_package_identity(&p.key_package) {
+            self.identities.insert(member, key);
+        }
+        Some(p)
+    }
+
+    /// Host: a knock arrived; keep its KeyPackage for the admission.
+    pub fn handle_knock(&mut self, member: MemberId, blob: &Blob) -> Option<String> {
+        let p = self.open_profile(member, blob)?;
+        let name = p.display_name.clone();
+        self.knocks.insert(member, p);
+        Some(name)
+    }
+
+    /// Host: the meeting was created; make the group.
+    pub fn handle_created(&mut self, now_us: u64) -> Result<(), E2eeError> {
+        self.joiner = None;
+        self.group = Some(MeetingGroup::create(&self.identity)?);
+        self.install(now_us)
+    }
+
+    fn install(&mut self, now_us: u64) -> Result<(), E2eeError> {
+        let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
+        let keys = group.epoch_keys()?;
+        let epoch = keys.epoch;
+        self.keys.lock().map_err(|_| E2eeError::State("media keys poisoned"))?.install(now_us, keys)?;
+        self.events.push_back(SessionEvent::Keys {
+            epoch,
+            code: group.security_code().groups().join(" "),
+            members: group.members().len(),
+        });
+        Ok(())
+    }
+
+    fn group_mut(&mut self) -> Result<&mut MeetingGroup, E2eeError> {
+        self.group.as_mut().ok_or(E2eeError::NotMember)
+    }
+
+    /// Whether this device holds the host role in the group.
+    pub fn is_host(&self) -> bool {
+        self.group.as_ref().is_some_and(MeetingGroup::is_host)
+    }
+
+    /// Host: admits a knocker. Welcome to it, Commit to `others` (the current members but us).
+    pub fn admit(&mut self, member: MemberId, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+        let knock =
+            self.knocks.remove(&member).ok_or(E2eeError::State("no knock with a KeyPackage from this member"))?;
+        let admission = self.group_mut()?.admit(&knock.key_package)?;
+        self.install(now_us)?;
+        self.send([member], WELCOME, &admission.welcome);
+        self.send(others.iter().copied(), GROUP_MESSAGE, &admission.commit);
+        Ok(())
+    }
+
+    /// A participant left for good: forget its identity key (after any Remove was committed).
+    pub fn forget_member(&mut self, member: &MemberId) {
+        self.identities.remove(member);
+        self.knocks.remove(member);
+    }
+
+    /// Host: a knock was denied or withdrawn; forget it.
+    pub fn forget_knock(&mut self, member: &MemberId) {
+        self.knocks.remove(member);
+    }
+
+    /// The identity key of `member`, when the group vouches for it: the key its sealed profile
+    /// names is the credential of a member of the group, and no other participant claims the
+    /// same key (a participant copying someone's KeyPackage into its own profile gets nothing
+    /// but a conflict; it cannot use the copy, whose private keys it lacks).
+    pub fn vouched_key(&self, member: &MemberId) -> Option<Fingerprint> {
+        let key = self.identities.get(member)?;
+        if self.identities.iter().any(|(m, k)| m != member && k == key) {
+            return None;
+        }
+        self.leaf_of(member)?;
+        Some(Fingerprint::of(key))
+    }
+
+    fn leaf_of(&self, member: &MemberId) -> Option<u32> {
+        let key = self.identities.get(member)?;
+        self.group.as_ref()?.members().into_iter().find(|m| &m.identity_key == key).map(|m| m.index)
+    }
+
+    /// Host: takes `member` out of the group (removed, or gone for good). The Commit goes to
+    /// `others` and to the member itself, who learns from it that it is out.
+    pub fn remove(&mut self, member: MemberId, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+        let Some(leaf) = self.leaf_of(&member) else { return Ok(()) };
+        let commit = self.group_mut()?.remove(leaf)?;
+        self.install(now_us)?;
+        self.send(others.iter().copied().chain([member]), GROUP_MESSAGE, &commit);
+        Ok(())
+    }
+
+    /// Host: locks or unlocks the group (members then refuse Adds while locked).
+    pub fn lock(&mut self, locked: bool, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+        let commit = self.group_mut()?.set_locked(locked)?;
+        self.install(now_us)?;
+        self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
+        Ok(())
+    }
+
+    /// Host, before leaving: hands the host role in the group to `to`.
+    pub fn hand_over(&mut self, to: MemberId, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+        let leaf = self.leaf_of(&to).ok_or(E2eeError::State("the next host's key is not known"))?;
+        let commit = self.group_mut()?.transfer_host(leaf)?;
+        self.install(now_us)?;
+        self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
+        Ok(())
+    }
+
+    /// A member, leaving: the Remove proposal for everyone (the host commits it).
+    pub fn leave(&mut self, others: &[MemberId]) -> Result<(), E2eeError> {
+        let proposal = self.group_mut()?.leave()?;
+        self.send(others.iter().copied(), GROUP_MESSAGE, &proposal);
+        Ok(())
+    }
+
+    /// Host: a new epoch when the audio counters run long (keeps SFrame headers short).
+    pub fn rekey_if_due(&mut self, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+        let due = self.is_host() && self.keys.lock().map(|k| k.wants_rekey()).unwrap_or(false);
+        if !due {
+            return Ok(());
+        }
+        let commit = self.group_mut()?.rekey()?;
+        self.install(now_us)?;
+        self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
+        Ok(())
+    }
+
+    /// A handshake signal from `from`. The host commits the leave proposals it receives.
+    pub fn handle_handshake(
+        &mut self,
+        _from: MemberId,
+        data: &[u8],
+        others: &[MemberId],
+        now_us: u64,
+    ) -> Result<(), E2eeError> {
+        let (&tag, body) = data.split_first().ok_or(E2eeError::malformed("handshake", "empty"))?;
+        match tag {
+            WELCOME => {
+                let joiner = self.joiner.take().ok_or(E2eeError::State("a Welcome, but we are not waiting for one"))?;
+                match joiner.try_join(body) {
+                    Ok(group) => self.group = Some(group),
+                    Err((joiner, e)) => {
+                        // A Welcome that is not for us leaves us waiting for the real one.
+                        self.joiner = joiner.map(|j| *j);
+                        return Err(e);
+                    }
+                }
+                self.install(now_us)
+            }
+            GROUP_MESSAGE => match self.group_mut()?.process(body)? {
+                GroupEvent::EpochChanged { .. } => self.install(now_us),
+                GroupEvent::LeaveRequested { .. } if self.is_host() => {
+                    let Some(commit) = self.group_mut()?.commit_pending()? else { return Ok(()) };
+                    self.install(now_us)?;
+                    self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
+                    Ok(())
+                }
+                GroupEvent::Removed => {
+                    if let Ok(mut k) = self.keys.lock() {
+                        k.clear();
+                    }
+                    self.events.push_back(SessionEvent::Removed);
+                    Ok(())
+                }
+                _ => Ok(()),
+            },
+            _ => Err(E2eeError::malformed("handshake", "unknown tag")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Sessions of a few members in memory: the host's decisions, what each member is sent, and
+    //! what each then knows. Every handshake message goes only where `poll_transmit` says.
+
+    use std::collections::BTreeMap;
+
+    use rand_chacha_03::ChaCha20Rng;
+    use rand_core_06::SeedableRng;
+
+    use super::*;
+
+    const SECRET: &[u8] = b"the link's secret, 32 bytes long";
+
+    fn id(n: u8) -> MemberId {
+        MemberId::from_bytes([n; 8])
+    }
+
+    /// Members by id, and the messages on their way.
+    struct Meeting {
+        sessions: BTreeMap<MemberId, Session>,
+        rng: ChaCha20Rng,
+    }
+
+    impl Meeting {
+        fn new() -> Self {
+            Self { sessions: BTreeMap::new(), rng: ChaCha20Rng::seed_from_u64(7) }
+        }
+
+        fn session(&mut self, name: &str) -> Session {
+            let identity = DeviceIdentity::generate(&mut self.rng);
+            Session::new(SECRET, identity, name, None, &mut self.rng).unwrap()
+        }
+
+        fn host(&mut self) {
+            let mut s = self.session("Hanne");
+            s.handle_created(0).unwrap();
+            assert!(s.is_host());
+            self.sessions.insert(id(1), s);
+        }
+
+        fn members(&self) -> Vec<MemberId> {
+            self.sessions.iter().filter(|(_, s)| s.is_keyed()).map(|(m, _)| *m).collect()
+        }
+
+        fn others(&self, me: MemberId) -> Vec<MemberId> {
+            self.members().into_iter().filter(|m| *m != me).collect()
+        }
+
+        /// Delivers everything sent, until nobody has anything left to send.
+        fn deliver(&mut self) {
+            let mut queue: Vec<(MemberId, Transmit)> = vec![];
+            loop {
+                for (m, s) in &mut self.sessions {
+                    while let Some(t) = s.poll_transmit() {
+                        queue.push((*m, t));
+                    }
+                }
+                if queue.is_empty() {
+                    return;
+                }
+                for (sender, (to, bytes)) in std::mem::take(&mut queue) {
+                    let others = self.others(to);
+                    if let Some(s) = self.sessions.get_mut(&to) {
+                        s.handle_handshake(sender, &bytes, &others, 1).unwrap();
+                    }
+                }
+            }
+        }
+
+        /// A knock by `n`, admitted by the host `host`.
+        fn admit(&mut self, host: u8, n: u8, name: &str) {
+            let joiner = self.session(name);
+            let profile = joiner.profile();
+            self.sessions.insert(id(n), joiner);
+            let others: Vec<MemberId> = self.others(id(host)).into_iter().filter(|m| *m != id(n)).collect();
+            let h = self.sessions.get_mut(&id(host)).unwrap();
+            assert_eq!(h.handle_knock(id(n), &profile).as_deref(), Some(name));
+            h.admit(id(n), &others, 1).unwrap();
+            self.deliver();
+        }
+
+        fn code(&self, n: u8) -> Option<String> {
+            self.sessions[&id(n)].security_code()
+        }
+    }
+
+    fn events(s: &mut Session) -> Vec<SessionEvent> {
+        std::iter::from_fn(|| s.poll_event()).collect()
+    }
+
+    #[test]
+    fn an_admitted_member_gets_a_welcome_the_others_a_commit_and_all_agree() {
+        let mut m = Meeting::new();
+        m.host();
+        m.admit(1, 2, "Gard");
+        m.admit(1, 3, "Ida");
+        let code = m.code(1).unwrap();
+        assert_eq!((m.code(2).as_ref(), m.code(3).as_ref()), (Some(&code), Some(&code)));
+        let ida = m.sessions.get_mut(&id(3)).unwrap();
+        assert!(matches!(events(ida)[..], [SessionEvent::Keys { members: 3, .. }]));
+        // A key is vouched for once its sealed profile was read and the group holds it: the
+        // host read both knocks; Ida has read nobody's profile yet.
+        assert!(m.sessions[&id(1)].vouched_key(&id(2)).is_some() && m.sessions[&id(1)].vouched_key(&id(3)).is_some());
+        assert!(m.sessions[&id(3)].vouched_key(&id(2)).is_none());
+        let gard = m.sessions[&id(2)].profile();
+        let ida = m.sessions.get_mut(&id(3)).unwrap();
+        assert_eq!(ida.open_profile(id(2), &gard).map(|p| p.display_name).as_deref(), Some("Gard"));
+        assert_eq!(ida.vouched_key(&id(2)), m.sessions[&id(1)].vouched_key(&id(2)));
+        // A profile sealed for another meeting does not open.
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let stranger = Session::new(
+            b"another meeting's secret, 32 byte",
+            DeviceIdentity::generate(&mut rng),
+            "Eve",
+            None,
+            &mut rng,
+        )
+        .unwrap();
+        assert!(m.sessions.get_mut(&id(3)).unwrap().open_profile(id(5), &stranger.profile()).is_none());
+    }
+
+    #[test]
+    fn a_removed_member_is_told_and_loses_its_keys_while_the_rest_move_on() {
+        let mut m = Meeting::new();
+        m.host();
+        m.admit(1, 2, "Gard");
+        m.admit(1, 3, "Ida");
+        let before = m.code(1);
+        let others = m.others(id(1)).into_iter().filter(|x| *x != id(3)).collect::<Vec<_>>();
+        m.sessions.get_mut(&id(1)).unwrap().remove(id(3), &others, 2).unwrap();
+        let sent: Vec<MemberId> = {
+            let host = m.sessions.get_mut(&id(1)).unwrap();
+            let t: Vec<Transmit> = std::iter::from_fn(|| host.poll_transmit()).collect();
+            let to = t.iter().map(|(to, _)| *to).collect();
+            for (to, bytes) in t {
+                let others = m.others(to);
+                m.sessions.get_mut(&to).unwrap().handle_handshake(id(1), &bytes, &others, 2).unwrap();
+            }
+            to
+        };
+        assert_eq!(sent, [id(2), id(3)], "the Commit goes to the rest and to the removed member");
+        assert!(!m.sessions[&id(3)].is_keyed());
+        let ida = m.sessions.get_mut(&id(3)).unwrap();
+        assert!(events(ida).contains(&SessionEvent::Removed));
+        assert_ne!(m.code(1), before);
+        assert_eq!(m.code(1), m.code(2));
+    }
+
+    #[test]
+    fn the_host_hands_over_before_leaving_and_the_new_host_commits_the_next_admission() {
+        let mut m = Meeting::new();
+        m.host();
+        m.admit(1, 2, "Gard");
+        m.admit(1, 3, "Ida");
+        // Hanne knows Gard's key from his knock; she hands the group's host role to him.
+        let others = m.others(id(1));
+        m.sessions.get_mut(&id(1)).unwrap().hand_over(id(2), &others, 3).unwrap();
+        m.deliver();
+        assert!(!m.sessions[&id(1)].is_host());
+        assert!(m.sessions[&id(2)].is_host(), "Gard holds the host role");
+        assert!(!m.sessions[&id(3)].is_host());
+        // Hanne leaves: her proposal, committed by the new host.
+        let others = m.others(id(1));
+        m.sessions.get_mut(&id(1)).unwrap().leave(&others).unwrap();
+        m.deliver();
+        m.sessions.remove(&id(1));
+        assert_eq!(m.code(2), m.code(3));
+        // And the new host admits the next knock.
+        m.admit(2, 4, "Jon");
+        assert_eq!(m.code(4), m.code(2));
+        assert_eq!(m.code(3), m.code(2));
+    }
+
+    #[test]
+    fn a_hand_over_to_a_member_whose_key_is_unknown_is_refused_and_changes_nothing() {
+        let mut m = Meeting::new();
+        m.host();
+        let before = m.code(1);
+        let err = m.sessions.get_mut(&id(1)).unwrap().hand_over(id(9), &[], 1).unwrap_err();
+        assert_eq!(err.code(), "e2ee.state");
+        assert!(m.sessions[&id(1)].is_host());
+        assert_eq!(m.code(1), before);
+        assert!(m.sessions.get_mut(&id(1)).unwrap().poll_transmit().is_none());
+    }
+
+    #[test]
+    fn a_new_epoch_is_installed_before_it_is_shown_and_members_follow_commits_in_order() {
+        // Rekey ordering: when the host's new epoch is announced, its own keys already are the
+        // new ones, and every member that processes the Commit lands on the same epoch.
+        let mut m = Meeting::new();
+        m.host();
+        m.admit(1, 2, "Gard");
+        let host = m.sessions.get_mut(&id(1)).unwrap();
+        let _ = events(host);
+        host.lock(true, &[id(2)], 5).unwrap();
+        let shown = events(host);
+        let epoch_shown = match shown[..] {
+            [SessionEvent::Keys { epoch, .. }] => epoch,
+            _ => panic!("{shown:?}"),
+        };
+        assert_eq!(host.keys.lock().unwrap().epoch(), Some(epoch_shown), "installed before it is shown");
+        m.deliver();
+        m.sessions.get_mut(&id(1)).unwrap().lock(false, &[id(2)], 6).unwrap();
+        m.deliver();
+        let gard = m.sessions.get_mut(&id(2)).unwrap();
+        let epochs: Vec<u64> = events(gard)
+            .into_iter()
+            .filter_map(|e| if let SessionEvent::Keys { epoch, .. } = e { Some(epoch) } else { None })
+            .collect();
+        assert_eq!(epochs.last().copied(), Some(epoch_shown + 1), "Gard followed both commits, in order");
+        assert_eq!(m.code(1), m.code(2));
+    }
+
+    #[test]
+    fn a_failed_welcome_changes_nothing_and_the_real_one_still_lets_the_joiner_in() {
+        let mut m = Meeting::new();
+        m.host();
+        let mut joiner = m.session("Gard");
+        // Garbage, then something that is no Welcome: errors, and the joiner still waits.
+        for bad in [&[WELCOME, 1, 2, 3][..], &[WELCOME], &[9, 9], &[]] {
+            assert!(joiner.handle_handshake(id(1), bad, &[], 1).is_err(), "{bad:?}");
+            assert!(!joiner.is_keyed());
+        }
+        // A Welcome of another meeting's group, for another KeyPackage: refused, still waiting.
+        let mut other = Meeting::new();
+        other.host();
+        other.admit(1, 5, "Eve");
+        let mut stranger = other.session("Mallory");
+        let profile = stranger.profile();
+        let host = other.sessions.get_mut(&id(1)).unwrap();
+        host.handle_knock(id(6), &profile).unwrap();
+        host.admit(id(6), &[], 1).unwrap();
+        let (_, welcome) = host.poll_transmit().unwrap();
+        assert!(joiner.handle_handshake(id(1), &welcome, &[], 1).is_err());
+        assert!(!joiner.is_keyed());
+        // The real one.
+        let profile = joiner.profile();
+        m.sessions.insert(id(2), joiner);
+        let h = m.sessions.get_mut(&id(1)).unwrap();
+        h.handle_knock(id(2), &profile).unwrap();
+        h.admit(id(2), &[], 2).unwrap();
+        m.deliver();
+        assert!(m.sessions[&id(2)].is_keyed());
+        assert_eq!(m.code(2), m.code(1));
+        let _ = stranger.poll_event();
+    }
+}
