@@ -13,6 +13,7 @@
 //! - [`secrets`]: where secrets are kept (the trait; the OS keychain is the runtime's) and the
 //!   [`secrets::Sensitive`] wrapper.
 //! - [`media`]: the byte-level parts of media the core needs (H.264 Annex B).
+//! - [`negotiation`]: perfect negotiation of a peer connection, in phases (the glare rules).
 //!
 //! The `trygg` crate re-exports every module here under the same path (`trygg::room`, …).
 
@@ -21,6 +22,7 @@
 pub mod e2ee;
 pub mod links;
 pub mod media;
+pub mod negotiation;
 pub mod room;
 pub mod rtp;
 pub mod secrets;

@@ -50,6 +50,7 @@ use webrtc::rtp_transceiver::RtpSender;
 use super::NetError;
 use super::assembler::{AssembledFrame, AudioOutput, AudioReorder, VideoAssembler, VideoOutput};
 use super::keyframe_requests::KeyframeRequestWatcher;
+use trygg_core::negotiation::{Negotiation, Step};
 
 /// H.264 as every browser and SIP video endpoint decodes it: constrained baseline, mode 1.
 pub const H264_FMTP: &str = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
@@ -600,94 +601,77 @@ async fn run_link(
     polite: bool,
     initiator: bool,
 ) {
-    // The signalling state is tracked here, where every description is set, rather than from
-    // the connection's state-change callbacks, which arrive later: deciding glare on a stale
-    // state answers an offer while our own is pending, or rolls back from stable.
-    let mut offer_pending = false;
-    let mut ignore_offer = false;
-    let mut restart_pending = false;
-    // The side that did not start the connection waits for the first offer before it offers
-    // anything itself: peers that do not do perfect negotiation (browsers in plain pages, SIP
-    // bridges, SFUs) fail on an unsolicited counter-offer. A renegotiation asked for meanwhile
-    // is made right after that first exchange.
-    let mut first_exchange_done = initiator;
-    let mut deferred_negotiation = false;
+    // The signalling decisions are the core's (`trygg_core::negotiation`): it is told, here where
+    // every description is set, what happened, and says what to do. Deciding from the
+    // connection's state-change callbacks, which arrive later, would decide glare on a stale
+    // state.
+    let mut negotiation = Negotiation::new(polite, initiator);
     while let Some(cmd) = commands.recv().await {
-        if matches!(cmd, Command::Negotiate) && !first_exchange_done {
-            deferred_negotiation = true;
-            continue;
-        }
-        let result: Result<(), NetError> = async {
-            match cmd {
-                Command::RestartIce => {
-                    pc.restart_ice().await.map_err(NetError::webrtc)?;
-                    restart_pending = true;
-                    offer(&pc, &events, &mut offer_pending).await
-                }
-                Command::Negotiate => {
-                    if offer_pending && !restart_pending {
-                        // An exchange is in flight; negotiation-needed fires again when it ends if
-                        // still needed.
-                        return Ok(());
-                    }
-                    restart_pending = false;
-                    offer(&pc, &events, &mut offer_pending).await
-                }
-                Command::Remote(PeerSignal::Description(desc)) => {
-                    let is_offer = desc.sdp_type == RTCSdpType::Offer;
-                    let collision = is_offer && offer_pending;
-                    ignore_offer = !polite && collision;
-                    if ignore_offer {
-                        return Ok(());
-                    }
-                    if collision {
-                        let rollback = RTCSessionDescription::rollback(None).map_err(NetError::webrtc)?;
-                        pc.set_local_description(rollback).await.map_err(NetError::webrtc)?;
-                        offer_pending = false;
-                    }
-                    pc.set_remote_description(*desc).await.map_err(NetError::webrtc)?;
-                    if !is_offer {
-                        offer_pending = false;
-                    }
-                    if is_offer {
-                        let answer = pc.create_answer(None).await.map_err(NetError::webrtc)?;
-                        pc.set_local_description(answer).await.map_err(NetError::webrtc)?;
-                        if let Some(local) = pc.local_description().await {
-                            let _ = events.send(PeerEvent::Signal(PeerSignal::Description(Box::new(local))));
-                        }
-                    }
-                    if !first_exchange_done {
-                        first_exchange_done = true;
-                        if std::mem::take(&mut deferred_negotiation) {
-                            offer(&pc, &events, &mut offer_pending).await?;
-                        }
-                    }
-                    Ok(())
-                }
-                Command::Remote(PeerSignal::Candidate(c)) => match pc.add_ice_candidate(c).await {
-                    Err(e) if !ignore_offer => Err(NetError::webrtc(e)),
-                    _ => Ok(()),
-                },
+        let (steps, mut remote) = match cmd {
+            Command::Negotiate => (negotiation.negotiation_needed(), None),
+            Command::RestartIce => (negotiation.restart_ice(), None),
+            Command::Remote(PeerSignal::Description(desc)) => {
+                (negotiation.remote_description(desc.sdp_type == RTCSdpType::Offer), Some(Remote::Description(desc)))
             }
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::warn!("peer link: {e}");
+            Command::Remote(PeerSignal::Candidate(c)) => (negotiation.remote_candidate(), Some(Remote::Candidate(c))),
+        };
+        for step in steps {
+            if let Err(e) = carry_out(&pc, &events, step, &mut remote).await {
+                if !matches!(step, Step::AddCandidate { ignore_errors: true }) {
+                    tracing::warn!("peer link: {step:?}: {e}");
+                }
+                negotiation.failed(step);
+                break;
+            }
         }
     }
 }
 
-/// Makes and sends an offer; `pending` is true from then until the answer (or a rollback).
-async fn offer(
+/// What the other side sent, for the step that uses it.
+enum Remote {
+    Description(Box<RTCSessionDescription>),
+    Candidate(RTCIceCandidateInit),
+}
+
+/// Carries out one step of the negotiation on the connection.
+async fn carry_out(
     pc: &Arc<dyn PeerConnection>,
     events: &mpsc::UnboundedSender<PeerEvent>,
-    pending: &mut bool,
+    step: Step,
+    remote: &mut Option<Remote>,
 ) -> Result<(), NetError> {
-    let offer = pc.create_offer(None).await.map_err(NetError::webrtc)?;
-    pc.set_local_description(offer).await.map_err(NetError::webrtc)?;
-    *pending = true;
+    match step {
+        Step::RestartIce => pc.restart_ice().await.map_err(NetError::webrtc),
+        Step::Offer => {
+            let offer = pc.create_offer(None).await.map_err(NetError::webrtc)?;
+            pc.set_local_description(offer).await.map_err(NetError::webrtc)?;
+            send_local(pc, events).await;
+            Ok(())
+        }
+        Step::Rollback => {
+            let rollback = RTCSessionDescription::rollback(None).map_err(NetError::webrtc)?;
+            pc.set_local_description(rollback).await.map_err(NetError::webrtc)
+        }
+        Step::SetRemote => match remote.take() {
+            Some(Remote::Description(desc)) => pc.set_remote_description(*desc).await.map_err(NetError::webrtc),
+            _ => Err(NetError::WebRtc("no remote description to set".into())),
+        },
+        Step::Answer => {
+            let answer = pc.create_answer(None).await.map_err(NetError::webrtc)?;
+            pc.set_local_description(answer).await.map_err(NetError::webrtc)?;
+            send_local(pc, events).await;
+            Ok(())
+        }
+        Step::AddCandidate { .. } => match remote.take() {
+            Some(Remote::Candidate(c)) => pc.add_ice_candidate(c).await.map_err(NetError::webrtc),
+            _ => Err(NetError::WebRtc("no remote candidate to add".into())),
+        },
+    }
+}
+
+/// Sends the local description just set.
+async fn send_local(pc: &Arc<dyn PeerConnection>, events: &mpsc::UnboundedSender<PeerEvent>) {
     if let Some(local) = pc.local_description().await {
         let _ = events.send(PeerEvent::Signal(PeerSignal::Description(Box::new(local))));
     }
-    Ok(())
 }
