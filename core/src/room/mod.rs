@@ -75,8 +75,9 @@
 //! and in a rate-limit bucket until the bucket is full again, never with a meeting or member.
 //! Sealed profiles (display names) pass through in a knock and between members, held only
 //! while a knock waits; the server never parses them and has no name to log or store. SDP and
-//! ICE pass through in clear for now (they carry addresses; E2EE of signals is for the E2EE
-//! issue).
+//! ICE candidates travel sealed between the two members (`e2ee::sealed_signal`, under a key from
+//! the link's secret bound to sender and recipient), so the server sees no address or
+//! certificate fingerprint either; the meeting refuses an unsealed one.
 //!
 //! ## Limits
 //!

@@ -55,7 +55,8 @@ pub enum Intent {
     Join {
         /// Proof of holding the link (checked by the server on knock and rejoin).
         room_proof: RoomProof,
-        /// Our profile: plain JSON for now, ciphertext once E2EE lands.
+        /// Our profile (name and MLS KeyPackage), sealed under a key from the link's secret
+        /// (`e2ee::knock`): the server relays it and cannot read it.
         sealed_profile: Blob,
     },
 }
