@@ -10,7 +10,6 @@ use trygg::media::synthetic_video::SyntheticVideo;
 use trygg::media::{DeviceKind, MediaError, VideoFrame};
 use trygg::meeting::{Entry, MeetingCommand, MeetingEvent};
 use trygg::net::signal_server::{SignalServer, SignalServerConfig};
-use trygg::room::ids::MemberId;
 
 /// A camera that works for `frames` pictures and then fails as an unplugged one does.
 struct Unplugged {
@@ -56,7 +55,7 @@ async fn an_unplugged_camera_is_reported_and_the_call_goes_on() {
         Participant::start("Bo", config(&url, b"the unplugged camera meeting secret", ROOM, Entry::Join, "Bo", None));
     let knock = anna.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
     let MeetingEvent::Knock { member, .. } = knock else { unreachable!() };
-    anna.meeting.command(MeetingCommand::Admit(MemberId::parse(&member).unwrap()));
+    anna.meeting.command(MeetingCommand::Admit(member));
     bo.wait(15, "Anna's video", |e| matches!(e, MeetingEvent::FirstRemoteVideo { .. })).await;
 
     // Three seconds in, the camera goes: Anna is told what happened and what to do.

@@ -17,7 +17,7 @@ const ROOMS: [&str; 3] = ["iiiiiiiiiiiiiiiiiiiiiiiiia", "iiiiiiiiiiiiiiiiiiiiiii
 const SECRET: &[u8] = b"the identity meeting's secret";
 
 /// What the host is told about the guest: (member, name, fingerprint, status, warning).
-async fn identity_of_guest(host: &mut Participant) -> (String, String, IdentityStatus, Option<String>) {
+async fn identity_of_guest(host: &mut Participant) -> (MemberId, String, IdentityStatus, Option<String>) {
     let e = host
         .wait(15, "the guest's identity", |e| matches!(e, MeetingEvent::PeerIdentity { name, .. } if name == "Guest"))
         .await;
@@ -31,7 +31,7 @@ async fn meet(
     room: &str,
     known: &std::path::Path,
     guest_key: [u8; 32],
-) -> (Participant, Participant, (String, String, IdentityStatus, Option<String>)) {
+) -> (Participant, Participant, (MemberId, String, IdentityStatus, Option<String>)) {
     let mut host_cfg = config(url, SECRET, room, Entry::Host, "Host", None);
     host_cfg.known_peers = Some(known.to_owned());
     let mut host = Participant::start("Host", host_cfg);
@@ -42,7 +42,7 @@ async fn meet(
     let mut guest = Participant::start("Guest", guest_cfg);
     let knock = host.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
     let MeetingEvent::Knock { member, .. } = knock else { unreachable!() };
-    host.meeting.command(MeetingCommand::Admit(MemberId::parse(&member).unwrap()));
+    host.meeting.command(MeetingCommand::Admit(member));
     guest.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
     let seen = identity_of_guest(&mut host).await;
     assert_eq!(seen.0, member);
@@ -76,7 +76,7 @@ async fn verified_once_recognised_later_and_a_new_key_is_a_warning() {
             matches!(e, MeetingEvent::PeerIdentity { name, status: IdentityStatus::Unverified, .. } if name == "Host")
         })
         .await;
-    host.meeting.command(MeetingCommand::Verify(MemberId::parse(&member).unwrap()));
+    host.meeting.command(MeetingCommand::Verify(member));
     host.wait(10, "verified", |e| {
         matches!(e, MeetingEvent::PeerIdentity { status: IdentityStatus::Verified, fingerprint, .. } if *fingerprint == fp)
     })

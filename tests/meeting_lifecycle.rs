@@ -16,15 +16,11 @@ use trygg::room::roles::Role;
 const ROOM: &str = "mmmmmmmmmmmmmmmmmmmmmmmmmm";
 const SECRET: &[u8] = b"the lifecycle meeting's secret";
 
-fn member(id: &str) -> MemberId {
-    MemberId::parse(id).unwrap()
-}
-
 /// Admits the next knock the host sees and returns the knocker's id.
-async fn admit_next(host: &mut Participant) -> String {
+async fn admit_next(host: &mut Participant) -> MemberId {
     let knock = host.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
     let MeetingEvent::Knock { member: m, .. } = knock else { unreachable!() };
-    host.meeting.command(MeetingCommand::Admit(member(&m)));
+    host.meeting.command(MeetingCommand::Admit(m));
     m
 }
 
@@ -63,7 +59,7 @@ async fn a_meeting_from_first_knock_to_end_for_all() {
     assert_eq!(codes[0].0, 2, "two admissions, two epochs after the host's own");
 
     // Anna removes Cai: Cai is told, the others lose it and get a new epoch without it.
-    anna.meeting.command(MeetingCommand::Remove(member(&cai_id)));
+    anna.meeting.command(MeetingCommand::Remove(cai_id));
     cai.wait(10, "removed", |e| matches!(e, MeetingEvent::Removed)).await;
     bo.wait(
         10,

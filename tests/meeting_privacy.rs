@@ -9,7 +9,6 @@ use data_encoding::{BASE64, BASE64URL_NOPAD};
 use serde_json::Value;
 use trygg::meeting::{Entry, MeetingCommand, MeetingEvent};
 use trygg::net::signal_server::{SignalServer, SignalServerConfig};
-use trygg::room::ids::MemberId;
 
 const ROOM: &str = "pppppppppppppppppppppppppp";
 const SECRET: &[u8] = b"a secret the server never sees!!";
@@ -51,7 +50,7 @@ async fn the_server_never_receives_names_secrets_codes_or_media() {
     let knock = host.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
     let MeetingEvent::Knock { member, name } = knock else { unreachable!() };
     assert_eq!(name, GUEST, "the host reads the name the server cannot");
-    host.meeting.command(MeetingCommand::Admit(MemberId::parse(&member).unwrap()));
+    host.meeting.command(MeetingCommand::Admit(member));
     let stats = guest
         .wait(
             15,

@@ -30,7 +30,7 @@ fn psnr_rows(a: &VideoFrame, b: &VideoFrame, from: u32) -> f64 {
     10.0 * (255.0f64 * 255.0 / mse).log10()
 }
 
-async fn share_channel(p: &mut Participant, of: &str) -> Arc<VideoReceiver> {
+async fn share_channel(p: &mut Participant, of: &MemberId) -> Arc<VideoReceiver> {
     let e =
         p.wait(10, "share channel", |e| matches!(e, MeetingEvent::ShareChannel { member, .. } if member == of)).await;
     let MeetingEvent::ShareChannel { receiver, .. } = e else { unreachable!() };
@@ -54,11 +54,13 @@ async fn pictures(rx: Arc<VideoReceiver>, secs: f64) -> Vec<VideoFrame> {
 }
 
 /// Audio packets decoded from `from` in each stats second seen after `skip` events.
-fn audio_rates(p: &Participant, from: &str, skip: usize) -> Vec<u64> {
+fn audio_rates(p: &Participant, from: &MemberId, skip: usize) -> Vec<u64> {
     let totals: Vec<u64> = p.seen[skip..]
         .iter()
         .filter_map(|e| match e {
-            MeetingEvent::Stats { peers, .. } => peers.iter().find(|s| s.member == from).map(|s| s.audio_packets),
+            MeetingEvent::Stats { peers, .. } => {
+                peers.iter().find(|s| s.member == from.to_string()).map(|s| s.audio_packets)
+            }
             _ => None,
         })
         .collect();
@@ -79,7 +81,7 @@ async fn a_share_reaches_everyone_readable_and_a_late_joiner_within_two_seconds(
     let mut bo = Participant::start("Bo", cfg(Entry::Join, "Bo"));
     let knock = anna.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
     let MeetingEvent::Knock { member: bo_id, .. } = knock else { unreachable!() };
-    anna.meeting.command(MeetingCommand::Admit(MemberId::parse(&bo_id).unwrap()));
+    anna.meeting.command(MeetingCommand::Admit(bo_id));
     bo.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
     anna.wait(
         15,
@@ -167,7 +169,7 @@ async fn a_share_reaches_everyone_readable_and_a_late_joiner_within_two_seconds(
     let mut cai = Participant::start("Cai", cfg(Entry::Join, "Cai"));
     let knock = anna.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
     let MeetingEvent::Knock { member: cai_id, .. } = knock else { unreachable!() };
-    anna.meeting.command(MeetingCommand::Admit(MemberId::parse(&cai_id).unwrap()));
+    anna.meeting.command(MeetingCommand::Admit(cai_id));
     cai.wait(10, "admitted", |e| matches!(e, MeetingEvent::Admitted { .. })).await;
     let admitted = Instant::now();
     let rx = share_channel(&mut cai, &bo_id).await;

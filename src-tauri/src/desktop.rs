@@ -394,19 +394,19 @@ async fn forward<R: Runtime>(
     while let Some(e) = events.recv().await {
         match e {
             MeetingEvent::VideoChannel { member, receiver } => {
-                lock(&videos).insert(member.clone(), receiver);
-                event::shell(&app, ShellEvent::VideoAvailable { member });
+                lock(&videos).insert(member.to_string(), receiver);
+                event::shell(&app, ShellEvent::VideoAvailable { member: member.to_string() });
             }
             MeetingEvent::ShareChannel { member, receiver } => {
                 lock(&videos).insert(format!("share:{member}"), receiver);
-                event::shell(&app, ShellEvent::ShareAvailable { member });
+                event::shell(&app, ShellEvent::ShareAvailable { member: member.to_string() });
             }
             MeetingEvent::ShareStopped { ref member, .. } => {
                 lock(&videos).remove(&format!("share:{member}"));
                 event::meeting(&app, &e);
             }
             MeetingEvent::ParticipantLeft { ref member, .. } => {
-                lock(&videos).remove(member);
+                lock(&videos).remove(&member.to_string());
                 lock(&videos).remove(&format!("share:{member}"));
                 event::meeting(&app, &e);
             }

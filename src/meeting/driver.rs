@@ -406,16 +406,16 @@ impl Driver {
             RoomEvent::Created { me } => {
                 let created = self.secure.handle_created(self.now_us());
                 self.secure_result(created);
-                self.emit(MeetingEvent::Created { me: me.to_string() });
-                self.emit(MeetingEvent::Joined { me: me.to_string(), role: crate::room::roles::Role::Host });
+                self.emit(MeetingEvent::Created { me });
+                self.emit(MeetingEvent::Joined { me, role: crate::room::roles::Role::Host });
             }
             RoomEvent::Knocking => self.emit(MeetingEvent::Knocking),
             RoomEvent::InLobby { .. } => self.emit(MeetingEvent::InLobby),
             RoomEvent::Admitted { me, role, members, .. } => {
-                self.emit(MeetingEvent::Admitted { me: me.to_string() });
-                self.emit(MeetingEvent::Joined { me: me.to_string(), role });
+                self.emit(MeetingEvent::Admitted { me });
+                self.emit(MeetingEvent::Joined { me, role });
                 for m in members.into_iter().filter(|m| m.id != me && m.present) {
-                    self.emit(MeetingEvent::ParticipantJoined { member: m.id.to_string(), name: self.name_of(&m.id) });
+                    self.emit(MeetingEvent::ParticipantJoined { member: m.id, name: self.name_of(&m.id) });
                     self.ensure_peer(m.id, true).await;
                 }
             }
@@ -439,10 +439,7 @@ impl Driver {
                 if let Some(p) = sealed_profile.and_then(|b| self.secure.open_profile(member.id, &b)) {
                     self.names.insert(member.id, p.display_name);
                 }
-                self.emit(MeetingEvent::ParticipantJoined {
-                    member: member.id.to_string(),
-                    name: self.name_of(&member.id),
-                });
+                self.emit(MeetingEvent::ParticipantJoined { member: member.id, name: self.name_of(&member.id) });
                 // Admission by the room is followed by admission to the group: whoever let the
                 // knocker in (us or a co-host), the group's host sends the keys.
                 if self.secure.is_host() {
@@ -456,12 +453,12 @@ impl Driver {
             RoomEvent::MemberProfile { member, sealed_profile } => {
                 if let Some(p) = self.secure.open_profile(member, &sealed_profile) {
                     self.names.insert(member, p.display_name.clone());
-                    self.emit(MeetingEvent::ParticipantNamed { member: member.to_string(), name: p.display_name });
+                    self.emit(MeetingEvent::ParticipantNamed { member, name: p.display_name });
                     self.review_identities();
                 }
             }
-            RoomEvent::MemberAway { member } => self.emit(MeetingEvent::ParticipantAway { member: member.to_string() }),
-            RoomEvent::MemberBack { member } => self.emit(MeetingEvent::ParticipantBack { member: member.to_string() }),
+            RoomEvent::MemberAway { member } => self.emit(MeetingEvent::ParticipantAway { member }),
+            RoomEvent::MemberBack { member } => self.emit(MeetingEvent::ParticipantBack { member }),
             RoomEvent::MemberLeft { member, reason } => {
                 self.drop_peer(&member).await;
                 self.share_left(&member);
@@ -472,7 +469,7 @@ impl Driver {
                 }
                 self.secure.forget_member(&member);
                 self.trust.left(&member);
-                self.emit(MeetingEvent::ParticipantLeft { member: member.to_string(), reason });
+                self.emit(MeetingEvent::ParticipantLeft { member, reason });
             }
             RoomEvent::Knock { member, sealed_profile } => {
                 let Some(name) = self.secure.handle_knock(member, &sealed_profile) else {
@@ -485,7 +482,7 @@ impl Driver {
                     return;
                 };
                 self.names.insert(member, name.clone());
-                self.emit(MeetingEvent::Knock { member: member.to_string(), name });
+                self.emit(MeetingEvent::Knock { member, name });
                 if self.auto_admit
                     && let Err(e) = self.room.admit(member)
                 {
@@ -496,15 +493,11 @@ impl Driver {
                 if reason != crate::room::proto::KnockEnd::Admitted {
                     self.secure.forget_knock(&member);
                 }
-                self.emit(MeetingEvent::KnockGone { member: member.to_string(), reason })
+                self.emit(MeetingEvent::KnockGone { member, reason })
             }
-            RoomEvent::RoleChanged { member, role } => {
-                self.emit(MeetingEvent::RoleChanged { member: member.to_string(), role })
-            }
+            RoomEvent::RoleChanged { member, role } => self.emit(MeetingEvent::RoleChanged { member, role }),
             RoomEvent::Locked(locked) => self.emit(MeetingEvent::Locked { locked }),
-            RoomEvent::HandRaised { member, raised } => {
-                self.emit(MeetingEvent::HandRaised { member: member.to_string(), raised })
-            }
+            RoomEvent::HandRaised { member, raised } => self.emit(MeetingEvent::HandRaised { member, raised }),
             RoomEvent::MuteRequested { .. } => {
                 self.outgoing.switches.audio_muted.store(true, Ordering::Relaxed);
                 self.emit(MeetingEvent::MutedByHost);
@@ -587,7 +580,7 @@ impl Driver {
             }
         };
         if let Some((_, rx)) = video {
-            self.emit(MeetingEvent::VideoChannel { member: member.to_string(), receiver: Arc::new(rx) });
+            self.emit(MeetingEvent::VideoChannel { member, receiver: Arc::new(rx) });
         }
         let mut tasks = Vec::new();
         let share_in: share::ShareSlot = Arc::default();
@@ -675,7 +668,7 @@ impl Driver {
                     self.outgoing.request_keyframe();
                     self.share_keyframe();
                 }
-                self.emit(MeetingEvent::Link { member: member.to_string(), state });
+                self.emit(MeetingEvent::Link { member, state });
             }
             PeerEvent::KeyframeRequested => {
                 self.outgoing.request_keyframe();
@@ -692,18 +685,12 @@ impl Driver {
             let v = p.incoming.stats.first_video_us.load(Ordering::Relaxed);
             if v != 0 && !p.reported_video {
                 p.reported_video = true;
-                out.push(MeetingEvent::FirstRemoteVideo {
-                    member: m.to_string(),
-                    ms_since_start: v.saturating_sub(start) / 1000,
-                });
+                out.push(MeetingEvent::FirstRemoteVideo { member: *m, ms_since_start: v.saturating_sub(start) / 1000 });
             }
             let a = p.incoming.stats.first_audio_us.load(Ordering::Relaxed);
             if a != 0 && !p.reported_audio {
                 p.reported_audio = true;
-                out.push(MeetingEvent::FirstRemoteAudio {
-                    member: m.to_string(),
-                    ms_since_start: a.saturating_sub(start) / 1000,
-                });
+                out.push(MeetingEvent::FirstRemoteAudio { member: *m, ms_since_start: a.saturating_sub(start) / 1000 });
             }
         }
         for e in out {

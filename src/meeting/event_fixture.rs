@@ -92,9 +92,9 @@ fn peer() -> PeerStats {
 
 fn examples() -> Vec<MeetingEvent> {
     use MeetingEvent as E;
-    let m = || "00000000000000b2".to_string();
+    let m = || MemberId::from_bytes([0, 0, 0, 0, 0, 0, 0, 0xb2]);
     vec![
-        E::Created { me: "00000000000000a1".into() },
+        E::Created { me: MemberId::from_bytes([0, 0, 0, 0, 0, 0, 0, 0xa1]) },
         E::Knocking,
         E::InLobby,
         E::Admitted { me: m() },

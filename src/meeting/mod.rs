@@ -273,7 +273,7 @@ pub enum MeetingEvent {
     /// We created the meeting and are its host.
     Created {
         /// Our member id.
-        me: String,
+        me: MemberId,
     },
     /// Our knock is on its way.
     #[serde(rename = "knock")]
@@ -283,12 +283,12 @@ pub enum MeetingEvent {
     /// We were admitted (joiners only).
     Admitted {
         /// Our member id.
-        me: String,
+        me: MemberId,
     },
     /// We are in the meeting (host or admitted joiner).
     Joined {
         /// Our member id.
-        me: String,
+        me: MemberId,
         /// Our role.
         role: Role,
     },
@@ -296,28 +296,28 @@ pub enum MeetingEvent {
     #[serde(rename = "knock_received")]
     Knock {
         /// The knock's member id, for admit/deny.
-        member: String,
+        member: MemberId,
         /// The name they gave.
         name: String,
     },
     /// A knock left the lobby (admitted, denied, expired or withdrawn; by us or another host).
     KnockGone {
         /// Who.
-        member: String,
+        member: MemberId,
         /// How it ended.
         reason: crate::room::proto::KnockEnd,
     },
     /// A participant is in the meeting.
     ParticipantJoined {
         /// Who.
-        member: String,
+        member: MemberId,
         /// Their name, when known.
         name: String,
     },
     /// A participant introduced themselves (name now known).
     ParticipantNamed {
         /// Who.
-        member: String,
+        member: MemberId,
         /// Their name.
         name: String,
     },
@@ -326,7 +326,7 @@ pub enum MeetingEvent {
     /// before with another key.
     PeerIdentity {
         /// Who.
-        member: String,
+        member: MemberId,
         /// Their name.
         name: String,
         /// Their identity key's fingerprint (16 groups of 4 hex digits).
@@ -343,38 +343,38 @@ pub enum MeetingEvent {
     /// A participant's connection is gone; they may be back within the grace period.
     ParticipantAway {
         /// Who.
-        member: String,
+        member: MemberId,
     },
     /// An away participant is back.
     ParticipantBack {
         /// Who.
-        member: String,
+        member: MemberId,
     },
     /// A participant left for good.
     ParticipantLeft {
         /// Who.
-        member: String,
+        member: MemberId,
         /// Why.
         reason: LeaveReason,
     },
     /// The media path to a participant changed state.
     Link {
         /// Who.
-        member: String,
+        member: MemberId,
         /// New state.
         state: LinkState,
     },
     /// The first picture from a participant was decoded.
     FirstRemoteVideo {
         /// Who.
-        member: String,
+        member: MemberId,
         /// Milliseconds since the meeting started (this process's `start`).
         ms_since_start: u64,
     },
     /// The first audio from a participant was decoded.
     FirstRemoteAudio {
         /// Who.
-        member: String,
+        member: MemberId,
         /// Milliseconds since the meeting started.
         ms_since_start: u64,
     },
@@ -382,14 +382,14 @@ pub enum MeetingEvent {
     #[serde(skip)]
     VideoChannel {
         /// Who.
-        member: String,
+        member: MemberId,
         /// The pictures.
         receiver: std::sync::Arc<VideoReceiver>,
     },
     /// Someone started sharing their screen (`member` is us when we did).
     ShareStarted {
         /// Who shares.
-        member: String,
+        member: MemberId,
         /// What (for our own share only: the screen's or window's name).
         #[serde(skip_serializing_if = "Option::is_none")]
         source: Option<String>,
@@ -397,7 +397,7 @@ pub enum MeetingEvent {
     /// A screen share ended.
     ShareStopped {
         /// Who shared.
-        member: String,
+        member: MemberId,
         /// Why it ended.
         reason: ShareEnd,
     },
@@ -405,7 +405,7 @@ pub enum MeetingEvent {
     #[serde(skip)]
     ShareChannel {
         /// Who shares.
-        member: String,
+        member: MemberId,
         /// The pictures.
         receiver: std::sync::Arc<VideoReceiver>,
     },
@@ -422,7 +422,7 @@ pub enum MeetingEvent {
     /// A member's role changed.
     RoleChanged {
         /// Who.
-        member: String,
+        member: MemberId,
         /// New role.
         role: Role,
     },
@@ -434,7 +434,7 @@ pub enum MeetingEvent {
     /// A hand went up or down.
     HandRaised {
         /// Whose.
-        member: String,
+        member: MemberId,
         /// Up or down.
         raised: bool,
     },

@@ -109,7 +109,7 @@ fn event(
         )
     });
     MeetingEvent::PeerIdentity {
-        member: member.to_string(),
+        member,
         name: name.to_owned(),
         fingerprint: key.to_string(),
         status,

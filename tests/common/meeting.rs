@@ -102,9 +102,9 @@ impl Participant {
     }
 
     /// This participant's member id, once joined.
-    pub fn me(&self) -> Option<String> {
+    pub fn me(&self) -> Option<trygg::room::MemberId> {
         self.seen.iter().find_map(|e| match e {
-            MeetingEvent::Joined { me, .. } => Some(me.clone()),
+            MeetingEvent::Joined { me, .. } => Some(*me),
             _ => None,
         })
     }

@@ -87,7 +87,7 @@ impl Driver {
         for m in members {
             self.share_to(m).await;
         }
-        self.emit(MeetingEvent::ShareStarted { member: me.to_string(), source: Some(source) });
+        self.emit(MeetingEvent::ShareStarted { member: me, source: Some(source) });
     }
 
     /// Sends our share to one participant (if we share): adds the track, starts forwarding,
@@ -125,7 +125,7 @@ impl Driver {
             self.send_sealed(m, &Signal::Share { on: false, gone: reason == ShareEnd::SourceGone });
         }
         if let Some(me) = self.room.me() {
-            self.emit(MeetingEvent::ShareStopped { member: me.to_string(), reason });
+            self.emit(MeetingEvent::ShareStopped { member: me, reason });
         }
     }
 
@@ -158,7 +158,7 @@ impl Driver {
                 *slot = None;
             }
             let reason = if gone { ShareEnd::SourceGone } else { ShareEnd::Stopped };
-            self.emit(MeetingEvent::ShareStopped { member: from.to_string(), reason });
+            self.emit(MeetingEvent::ShareStopped { member: from, reason });
         }
     }
 
@@ -194,16 +194,16 @@ impl Driver {
         if let Ok(mut slot) = p.share_in.lock() {
             *slot = Some(incoming);
         }
-        self.emit(MeetingEvent::ShareStarted { member: member.to_string(), source: None });
+        self.emit(MeetingEvent::ShareStarted { member, source: None });
         if let Some((_, rx)) = video {
-            self.emit(MeetingEvent::ShareChannel { member: member.to_string(), receiver: Arc::new(rx) });
+            self.emit(MeetingEvent::ShareChannel { member, receiver: Arc::new(rx) });
         }
     }
 
     /// A participant who shared has left.
     pub(super) fn share_left(&mut self, member: &MemberId) {
         if self.sharers.remove(member) {
-            self.emit(MeetingEvent::ShareStopped { member: member.to_string(), reason: ShareEnd::Left });
+            self.emit(MeetingEvent::ShareStopped { member: *member, reason: ShareEnd::Left });
         }
     }
 
