@@ -85,6 +85,11 @@ unset TRYGG_NO_WEBEXT PICTURES
 run_test "$root/ui/tests/desktop/lobby.e2e.mjs"
 
 # The meetings above ran with the app's device key from the keychain, and only there.
-secret-tool search --all service trygg username device-identity 2>&1 | grep -q '^label = Trygg: device-identity$' ||
-  { echo "[e2e] FAIL: the app's device key is not in the OS keychain" >&2; exit 1; }
+for _ in $(seq 10); do
+  items=$(secret-tool search --all service trygg username device-identity 2>&1 </dev/null || true)
+  grep -q '^label = Trygg: device-identity$' <<<"$items" && break
+  sleep 0.3
+done
+grep -q '^label = Trygg: device-identity$' <<<"$items" ||
+  { echo "[e2e] FAIL: the app's device key is not in the OS keychain; secret-tool says: $items" >&2; exit 1; }
 echo "[e2e] the app's device key is in the OS keychain (gnome-keyring on the private bus)"

@@ -41,7 +41,9 @@ test("started by a link, the app knocks, waits in the lobby and leaves it", asyn
   // The app runs as on a new user's first start: no settings file, so the system's camera,
   // microphone and speaker, and no name yet. A kind of device the computer lacks is left out,
   // and the screen says so; the knock goes out with what is there.
-  await session.until(`return document.querySelector("#camera option") !== null`, 20000);
+  // The devices are listed and the choices fitted to them: either a kind is missing (and said
+  // so) or the system's camera is offered.
+  await session.until(`return document.querySelector("#devices-missing, #camera option[value='camera']") !== null`, 20000);
   const hasCamera = fs.readdirSync("/dev").some((f) => f.startsWith("video"));
   const chosen = await session.execute(
     `return ["camera", "microphone", "speaker"].map((id) => document.getElementById(id).value)`,
