@@ -110,7 +110,7 @@ impl Room {
     }
 
     /// The members as host succession sees them, in join order.
-    pub fn standings(&self) -> impl Iterator<Item = Standing> + '_ {
+    fn standings(&self) -> impl Iterator<Item = Standing> + '_ {
         self.members.iter().map(|m| Standing { id: m.id, role: m.role, present: m.conn().is_some() })
     }
 }
