@@ -42,7 +42,9 @@ pub mod secrets;
 
 /// The core ring lives in its own crate, `trygg-core` (no runtime, no sockets, no devices: the
 /// compiler guards it); its modules keep their paths here.
-pub use trygg_core::{e2ee, links, room};
+pub use trygg_core::{Coded, e2ee, links, room};
+
+trygg_core::impl_coded!(meeting::MeetingError, media::MediaError, net::NetError, bench::e2ee::BenchError,);
 
 /// Version, commit and enabled features, as `trygg --version` prints them.
 pub const BUILD_INFO: &str = concat!(

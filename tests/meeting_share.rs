@@ -58,9 +58,7 @@ fn audio_rates(p: &Participant, from: &MemberId, skip: usize) -> Vec<u64> {
     let totals: Vec<u64> = p.seen[skip..]
         .iter()
         .filter_map(|e| match e {
-            MeetingEvent::Stats { peers, .. } => {
-                peers.iter().find(|s| s.member == from.to_string()).map(|s| s.audio_packets)
-            }
+            MeetingEvent::Stats { peers, .. } => peers.iter().find(|s| s.member == *from).map(|s| s.audio_packets),
             _ => None,
         })
         .collect();

@@ -14,6 +14,8 @@
 //!   [`secrets::Sensitive`] wrapper.
 //! - [`media`]: the byte-level parts of media the core needs (H.264 Annex B).
 //! - [`negotiation`]: perfect negotiation of a peer connection, in phases (the glare rules).
+//! - [`meeting`]: one participant's meeting: every decision the runtime carries out (who to
+//!   connect to, when the group changes, reconnecting, what to show), and the route seam.
 //!
 //! The `trygg` crate re-exports every module here under the same path (`trygg::room`, …).
 
@@ -22,7 +24,39 @@
 pub mod e2ee;
 pub mod links;
 pub mod media;
+pub mod meeting;
 pub mod negotiation;
 pub mod room;
 pub mod rtp;
 pub mod secrets;
+
+/// An error with a stable, dotted, machine-readable code (`room.not_allowed`,
+/// `e2ee.malformed`, `media.device_busy`): what crosses every seam with the sentence, so the UI
+/// picks its own words by the code and logs keep the library's.
+pub trait Coded: std::error::Error {
+    /// The code.
+    fn code(&self) -> &'static str;
+}
+
+/// Implements [`Coded`] for error types whose inherent `code()` already gives the code.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! impl_coded {
+    ($($t:ty),* $(,)?) => {$(
+        impl $crate::Coded for $t {
+            fn code(&self) -> &'static str {
+                <$t>::code(self)
+            }
+        }
+    )*};
+}
+
+impl_coded!(
+    room::error::ProtocolError,
+    room::error::Refused,
+    room::error::Refusal,
+    room::error::CommandError,
+    e2ee::E2eeError,
+    links::LinkError,
+    secrets::SecretsError,
+);

@@ -129,8 +129,8 @@ fn us(t: Instant) -> f64 {
 /// SFrame (camera stream) encrypt+decrypt of `size` bytes vs ring AES-128-GCM seal+open.
 pub fn sframe_speed(size: usize, iterations: usize) -> Result<SframeSpeed, BenchError> {
     let (mut tx, mut rx) = (MediaKeys::default(), MediaKeys::default());
-    tx.install(0, fake_epoch(0)?)?;
-    rx.install(0, fake_epoch(1)?)?;
+    tx.install(std::time::Duration::ZERO, fake_epoch(0)?)?;
+    rx.install(std::time::Duration::ZERO, fake_epoch(1)?)?;
     let frame: Vec<u8> = (0..size).map(|i| (i * 7) as u8).collect();
     let (mut ct, mut pt) = (Vec::with_capacity(size + 64), Vec::with_capacity(size + 64));
     let raw_key = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &[7u8; 16]).expect("16-byte key"));
@@ -160,7 +160,8 @@ pub fn sframe_speed(size: usize, iterations: usize) -> Result<SframeSpeed, Bench
         let early = if raw_first { Some(run_raw()?) } else { None };
         let t = Instant::now();
         tx.encrypt(StreamKind::Camera, &[0x65], &frame, &mut ct)?;
-        rx.decrypt(0, MediaKind::Video, &[0x65], &ct, &mut pt).map_err(|d| BenchError::Dropped(format!("{d:?}")))?;
+        rx.decrypt(std::time::Duration::ZERO, MediaKind::Video, &[0x65], &ct, &mut pt)
+            .map_err(|d| BenchError::Dropped(format!("{d:?}")))?;
         let elapsed = us(t);
         let raw = match early {
             Some(v) => v,
@@ -180,15 +181,16 @@ pub fn sframe_speed(size: usize, iterations: usize) -> Result<SframeSpeed, Bench
 
 fn audio_speed(iterations: usize) -> Result<Percentiles, BenchError> {
     let (mut tx, mut rx) = (MediaKeys::default(), MediaKeys::default());
-    tx.install(0, fake_epoch(0)?)?;
-    rx.install(0, fake_epoch(1)?)?;
+    tx.install(std::time::Duration::ZERO, fake_epoch(0)?)?;
+    rx.install(std::time::Duration::ZERO, fake_epoch(1)?)?;
     let frame = [0x42u8; 80];
     let (mut ct, mut pt) = (Vec::new(), Vec::new());
     let mut v = Vec::with_capacity(iterations);
     for _ in 0..iterations {
         let t = Instant::now();
         tx.encrypt(StreamKind::Audio, b"", &frame, &mut ct)?;
-        rx.decrypt(0, MediaKind::Audio, b"", &ct, &mut pt).map_err(|d| BenchError::Dropped(format!("{d:?}")))?;
+        rx.decrypt(std::time::Duration::ZERO, MediaKind::Audio, b"", &ct, &mut pt)
+            .map_err(|d| BenchError::Dropped(format!("{d:?}")))?;
         v.push(us(t));
     }
     Ok(Percentiles::of(&v))
@@ -199,7 +201,7 @@ pub fn overhead(video_frames: usize) -> Result<Overhead, BenchError> {
     // Audio: a sender with leaf index 5 in a 64-member group (one-byte KID, the worst case).
     let members: Vec<u32> = (0..64).collect();
     let mut tx = MediaKeys::default();
-    tx.install(0, EpochKeys::from_exporter(1, 5, members, |_, _, n| Ok(vec![1; n]))?)?;
+    tx.install(std::time::Duration::ZERO, EpochKeys::from_exporter(1, 5, members, |_, _, n| Ok(vec![1; n]))?)?;
     let payload = [0x11u8; 80];
     let mut ct = Vec::new();
     let mut first = 0;
@@ -215,7 +217,10 @@ pub fn overhead(video_frames: usize) -> Result<Overhead, BenchError> {
     let mut enc = H264Encoder::new(H264Config { bitrate_bps: 1_500_000, ..H264Config::default() })?;
     let source = SyntheticVideo::new(1280, 720, 30, VirtualClock::new(0))?;
     let mut vtx = MediaKeys::default();
-    vtx.install(0, EpochKeys::from_exporter(1, 5, (0..64).collect(), |_, _, n| Ok(vec![2; n]))?)?;
+    vtx.install(
+        std::time::Duration::ZERO,
+        EpochKeys::from_exporter(1, 5, (0..64).collect(), |_, _, n| Ok(vec![2; n]))?,
+    )?;
     for _ in 0..1 << 16 {
         vtx.encrypt(StreamKind::Camera, &[0x41], &[0], &mut ct)?;
     }

@@ -306,7 +306,11 @@ mod tests {
 
     fn keys(own: u32) -> MediaKeys {
         let mut k = MediaKeys::default();
-        k.install(0, EpochKeys::from_exporter(1, own, vec![0, 1], |_, _, n| Ok(vec![3; n])).unwrap()).unwrap();
+        k.install(
+            std::time::Duration::ZERO,
+            EpochKeys::from_exporter(1, own, vec![0, 1], |_, _, n| Ok(vec![3; n])).unwrap(),
+        )
+        .unwrap();
         k
     }
 
@@ -345,7 +349,8 @@ mod tests {
                 assert!(sealed_units.iter().any(|n| n.kind() == NalType::Sps));
             }
 
-            let origin = crypt_rx.decrypt(&mut rx, 0, &repacketize(&sealed), &mut opened).unwrap();
+            let origin =
+                crypt_rx.decrypt(&mut rx, std::time::Duration::ZERO, &repacketize(&sealed), &mut opened).unwrap();
             assert_eq!((origin.sender, origin.stream), (0, StreamKind::Camera));
             assert_eq!(opened, repacketize(&au.data));
             let a = dec_clear.decode(&au.data).unwrap().map(|p| p.y().0.to_vec());

@@ -62,7 +62,7 @@ const NOT_JSON: [usize; 2] = [31, 35];
 
 fn peer() -> PeerStats {
     PeerStats {
-        member: "00000000000000b2".into(),
+        member: MemberId::from_bytes([0, 0, 0, 0, 0, 0, 0, 0xb2]),
         name: "Kari Nordmann".into(),
         state: Some(LinkState::Connected),
         link: LinkStats {
@@ -149,7 +149,25 @@ fn examples() -> Vec<MeetingEvent> {
         E::Stats {
             peers: vec![
                 peer(),
-                PeerStats { state: None, ..PeerStats::default() },
+                PeerStats {
+                    member: MemberId::from_bytes([0, 0, 0, 0, 0, 0, 0, 0xb3]),
+                    name: String::new(),
+                    state: None,
+                    link: LinkStats::default(),
+                    bitrate_in_kbps: 0.0,
+                    bitrate_out_kbps: 0.0,
+                    packet_loss_pct: 0.0,
+                    frames_decoded: 0,
+                    decode_errors: 0,
+                    media_dropped: 0,
+                    audio_packets: 0,
+                    audio_level: 0.0,
+                    width: 0,
+                    height: 0,
+                    glass_to_glass_ms: None,
+                    glass_to_glass_samples_ms: vec![],
+                    share: None,
+                },
                 PeerStats {
                     share: Some(ShareStats {
                         width: 1920,

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::mixer::MixerInput;
 use crate::e2ee::h264::H264Crypt;
@@ -25,6 +26,7 @@ use crate::media::wav::WavWriter;
 use crate::media::y4m::Y4mWriter;
 use crate::media::{AudioFrame, MediaError};
 use crate::net::assembler::{AssembledFrame, AudioOutput};
+use trygg_core::meeting::Origin;
 
 /// What a peer link hands to a participant's decoder.
 #[derive(Debug)]
@@ -62,6 +64,9 @@ pub struct IncomingStats {
     pub picture_size: AtomicU64,
     /// Received items (audio or video) dropped because the decoder was behind.
     pub dropped: AtomicU64,
+    /// The SFrame sender (MLS leaf index) that decryption last authenticated on this route,
+    /// plus one (0 before the first frame).
+    pub sframe_sender: AtomicU64,
     /// Glass-to-glass latencies (ms) read from pixel stamps since the last `take_latencies`.
     latencies: Mutex<Vec<f64>>,
     /// The loudest decoded audio frame's RMS since the last `take_audio_level`, as `f32` bits
@@ -75,6 +80,15 @@ impl IncomingStats {
         if rms.is_finite() && rms > 0.0 {
             self.audio_level.fetch_max(rms.to_bits(), Ordering::Relaxed);
         }
+    }
+
+    /// The SFrame sender that decryption last authenticated, if any.
+    pub fn sframe_sender(&self) -> Option<u32> {
+        self.sframe_sender.load(Ordering::Relaxed).checked_sub(1).map(|s| s as u32)
+    }
+
+    fn note_sender(&self, sender: u32) {
+        self.sframe_sender.store(u64::from(sender) + 1, Ordering::Relaxed);
     }
 
     /// The loudest audio frame's RMS (0..1) since the last call.
@@ -100,6 +114,8 @@ pub struct IncomingSinks {
 
 /// A participant's decode thread.
 pub struct Incoming {
+    /// Where this participant's media comes from: the route and the member it is for.
+    pub origin: Origin,
     tx: SyncSender<Received>,
     /// Counters.
     pub stats: Arc<IncomingStats>,
@@ -113,8 +129,10 @@ pub struct Incoming {
 const QUEUE: usize = 64;
 
 impl Incoming {
-    /// Starts decoding for one participant. `need_keyframe` is called when a picture did not decode.
+    /// Starts decoding for one participant, reached by `origin`. `need_keyframe` is called when
+    /// a picture did not decode.
     pub fn start(
+        origin: Origin,
         sinks: IncomingSinks,
         keys: Arc<Mutex<MediaKeys>>,
         clock: SharedClock,
@@ -131,7 +149,7 @@ impl Incoming {
             .name("media in".into())
             .spawn(move || decode_loop(rx, video, audio, sinks, keys, clock, st, dropped, need_keyframe))
             .map_err(|e| MediaError::io("decode thread", e))?;
-        Ok(Self { tx, stats, video_dropped, thread: Some(thread) })
+        Ok(Self { origin, tx, stats, video_dropped, thread: Some(thread) })
     }
 
     /// Hands over received media. Never blocks: when the decoder is behind, the newest item is
@@ -229,12 +247,14 @@ fn decode_loop(
                 }
                 stats.video_bytes.fetch_add(f.data.len() as u64, Ordering::Relaxed);
                 stats.keyframes.fetch_add(u64::from(f.keyframe), Ordering::Relaxed);
-                let now = clock.now_us();
-                let opened = keys.lock().ok().map(|mut k| crypt.decrypt(&mut k, now, &f.data, &mut clear));
-                if !matches!(opened, Some(Ok(_))) {
-                    // Not encrypted for us (yet): dropped and counted in the keys' stats.
-                    stats.undecryptable.fetch_add(1, Ordering::Relaxed);
-                    continue;
+                let now = Duration::from_micros(clock.now_us());
+                match keys.lock().ok().map(|mut k| crypt.decrypt(&mut k, now, &f.data, &mut clear)) {
+                    Some(Ok(origin)) => stats.note_sender(origin.sender),
+                    _ => {
+                        // Not encrypted for us (yet): dropped and counted in the keys' stats.
+                        stats.undecryptable.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                 }
                 let picture = match video.decode(&clear) {
                     Ok(Some(p)) => p,
@@ -268,8 +288,16 @@ fn decode_loop(
             }
             Received::Audio(out) => {
                 let now = clock.now_us();
+                let at = Duration::from_micros(now);
                 let open = |sealed: &[u8], out: &mut Vec<u8>| {
-                    keys.lock().ok().is_some_and(|mut k| k.decrypt(now, MediaKind::Audio, b"", sealed, out).is_ok())
+                    let opened = keys.lock().ok().map(|mut k| k.decrypt(at, MediaKind::Audio, b"", sealed, out));
+                    match opened {
+                        Some(Ok(origin)) => {
+                            stats.note_sender(origin.sender);
+                            true
+                        }
+                        _ => false,
+                    }
                 };
                 let decoded = match out {
                     AudioOutput::Packet(p) => {
@@ -338,7 +366,13 @@ mod tests {
         let asked = Arc::new(AtomicU32::new(0));
         let a = asked.clone();
         let sinks = IncomingSinks { video: None, audio: None, record: None };
-        let incoming = Incoming::start(sinks, keys.clone(), crate::media::clock::SystemClock::shared(), move || {
+        let origin = Origin {
+            route: trygg_core::meeting::RouteKind::Mesh { polite: true, offer: false },
+            member: crate::room::ids::MemberId::from_bytes([0, 0, 0, 0, 0, 0, 0, 1]),
+            sframe_sender: None,
+        };
+        let clock = crate::media::clock::SystemClock::shared();
+        let incoming = Incoming::start(origin, sinks, keys.clone(), clock, move || {
             a.fetch_add(1, Ordering::Relaxed);
         })
         .unwrap();
@@ -347,7 +381,7 @@ mod tests {
                 data: bytes::Bytes::from_static(b"not for us"),
                 rtp_timestamp: 0,
                 keyframe: false,
-                first_arrival_us: 0,
+                first_arrival: Duration::ZERO,
             })
         };
         // The decoder waits on the keys while it holds the first picture: the queue fills.

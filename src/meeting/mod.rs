@@ -19,8 +19,8 @@ mod driver;
 mod event_fixture;
 pub mod incoming;
 pub mod mixer;
+mod notice;
 pub mod outgoing;
-pub mod profile;
 pub mod share_out;
 mod signalling;
 pub mod trust;
@@ -76,14 +76,7 @@ impl std::fmt::Debug for MeetingTarget {
     }
 }
 
-/// Start the meeting, or knock on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    /// Create the meeting as its host (knocks instead if it is already running).
-    Host,
-    /// Knock and wait in the lobby.
-    Join,
-}
+pub use trygg_core::meeting::Entry;
 
 /// Everything a meeting needs.
 pub struct MeetingConfig {
@@ -166,10 +159,10 @@ pub enum MeetingCommand {
 }
 
 /// One participant's numbers over the last second.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PeerStats {
     /// Who.
-    pub member: String,
+    pub member: MemberId,
     /// Their name.
     pub name: String,
     /// Connection state.

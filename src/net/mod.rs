@@ -4,6 +4,7 @@ pub use trygg_core::rtp::assembler;
 mod keyframe_requests;
 pub mod link_stats;
 pub mod peer;
+pub mod route;
 pub mod signal_server;
 pub mod tls;
 

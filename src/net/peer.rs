@@ -119,21 +119,8 @@ pub enum PeerSignal {
     Candidate(RTCIceCandidateInit),
 }
 
-/// Connection state as the meeting cares about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LinkState {
-    /// ICE/DTLS under way.
-    Connecting,
-    /// Media can flow.
-    Connected,
-    /// Lost for now; ICE may recover (or be restarted).
-    Disconnected,
-    /// Gave up; an ICE restart is the way back.
-    Failed,
-    /// Closed for good.
-    Closed,
-}
+/// Connection state as the meeting cares about it (the core's, for every kind of route).
+pub use trygg_core::meeting::LinkState;
 
 /// What a link reports to its owner.
 #[derive(Debug)]
@@ -236,8 +223,8 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
-fn micros_since(epoch: Instant) -> u64 {
-    epoch.elapsed().as_micros() as u64
+fn since(epoch: Instant) -> Duration {
+    epoch.elapsed()
 }
 
 async fn read_video(
@@ -246,16 +233,16 @@ async fn read_video(
     epoch: Instant,
     share: bool,
 ) {
-    let mut asm = VideoAssembler::new(VIDEO_WAIT.as_micros() as u64);
+    let mut asm = VideoAssembler::new(VIDEO_WAIT);
     let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     let mut last_pli = None::<Instant>;
     loop {
-        let wait = asm.poll_timeout().map(|t| Duration::from_micros(t.saturating_sub(micros_since(epoch))));
+        let wait = asm.poll_timeout().map(|t| t.saturating_sub(since(epoch)));
         let next = match wait {
             Some(d) => tokio::time::timeout(d, track.poll()).await.ok(),
             None => Some(track.poll().await),
         };
-        let now = micros_since(epoch);
+        let now = since(epoch);
         match next {
             Some(None) => return,
             Some(Some(TrackRemoteEvent::OnRtpPacket(p))) => {
@@ -288,14 +275,14 @@ async fn read_video(
 }
 
 async fn read_audio(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<PeerEvent>, epoch: Instant) {
-    let mut reorder = AudioReorder::new(AUDIO_WAIT.as_micros() as u64);
+    let mut reorder = AudioReorder::new(AUDIO_WAIT);
     loop {
-        let wait = reorder.poll_timeout().map(|t| Duration::from_micros(t.saturating_sub(micros_since(epoch))));
+        let wait = reorder.poll_timeout().map(|t| t.saturating_sub(since(epoch)));
         let next = match wait {
             Some(d) => tokio::time::timeout(d, track.poll()).await.ok(),
             None => Some(track.poll().await),
         };
-        let now = micros_since(epoch);
+        let now = since(epoch);
         match next {
             Some(None) | Some(Some(TrackRemoteEvent::OnEnded)) => return,
             Some(Some(TrackRemoteEvent::OnRtpPacket(p))) => {

@@ -104,7 +104,7 @@ impl H264Crypt {
     pub fn decrypt(
         &mut self,
         keys: &mut MediaKeys,
-        now_us: u64,
+        now: std::time::Duration,
         access_unit: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<FrameOrigin, Dropped> {
@@ -120,7 +120,7 @@ impl H264Crypt {
             let escaped = &rest[..rest.len() - 1];
             self.body.clear();
             unescape_into(escaped, &mut self.body);
-            let o = keys.decrypt(now_us, MediaKind::Video, header, &self.body, &mut self.sealed)?;
+            let o = keys.decrypt(now, MediaKind::Video, header, &self.body, &mut self.sealed)?;
             // All NAL units of one access unit come from one sender and stream.
             if origin.is_some_and(|prev: FrameOrigin| prev.sender != o.sender || prev.stream != o.stream) {
                 return Err(Dropped::Malformed);
@@ -164,7 +164,11 @@ mod tests {
 
     fn keys(own: u32) -> MediaKeys {
         let mut k = MediaKeys::default();
-        k.install(0, EpochKeys::from_exporter(1, own, vec![0, 1], |_, _, n| Ok(vec![3; n])).unwrap()).unwrap();
+        k.install(
+            std::time::Duration::from_micros(0),
+            EpochKeys::from_exporter(1, own, vec![0, 1], |_, _, n| Ok(vec![3; n])).unwrap(),
+        )
+        .unwrap();
         k
     }
 
@@ -183,19 +187,28 @@ mod tests {
         crypt.encrypt(&mut tx, StreamKind::Camera, &au, &mut sealed).unwrap();
         let mut bad = sealed.clone();
         *bad.last_mut().unwrap() = 0x81;
-        assert_eq!(crypt.decrypt(&mut rx, 0, &bad, &mut out), Err(Dropped::Malformed));
-        assert!(crypt.decrypt(&mut rx, 0, &[0, 0, 1], &mut out).is_err());
+        assert_eq!(
+            crypt.decrypt(&mut rx, std::time::Duration::from_micros(0), &bad, &mut out),
+            Err(Dropped::Malformed)
+        );
+        assert!(crypt.decrypt(&mut rx, std::time::Duration::from_micros(0), &[0, 0, 1], &mut out).is_err());
         crypt.encrypt(&mut tx, StreamKind::Camera, &au, &mut sealed).unwrap();
         let idr = *nal_units(&sealed).last().unwrap();
         let idr_header = idr.start_code_offset + idr.start_code_len;
         assert_eq!(sealed[idr_header], 0x65);
         let mut bad = sealed.clone();
         bad[idr_header] = 0x61; // IDR relabelled as a non-IDR slice
-        assert_eq!(crypt.decrypt(&mut rx, 0, &bad, &mut out), Err(Dropped::AuthFailed));
+        assert_eq!(
+            crypt.decrypt(&mut rx, std::time::Duration::from_micros(0), &bad, &mut out),
+            Err(Dropped::AuthFailed)
+        );
         crypt.encrypt(&mut tx, StreamKind::Camera, &au, &mut sealed).unwrap();
-        crypt.decrypt(&mut rx, 0, &sealed, &mut out).unwrap();
+        crypt.decrypt(&mut rx, std::time::Duration::from_micros(0), &sealed, &mut out).unwrap();
         assert_eq!(out, repacketize(&au));
-        assert_eq!(crypt.decrypt(&mut rx, 0, &sealed, &mut out), Err(Dropped::Replay));
+        assert_eq!(
+            crypt.decrypt(&mut rx, std::time::Duration::from_micros(0), &sealed, &mut out),
+            Err(Dropped::Replay)
+        );
         assert_eq!(crypt.encrypt(&mut tx, StreamKind::Audio, &au, &mut sealed).unwrap_err().code(), "e2ee.state");
     }
 }

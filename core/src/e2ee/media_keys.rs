@@ -197,7 +197,7 @@ struct EpochState {
     keys: EpochKeys,
     receivers: HashMap<(u64, CipherSuite), ReceiverContext>,
     /// When its receive keys go (None for the current epoch).
-    expires_at: Option<u64>,
+    expires_at: Option<Duration>,
 }
 
 /// All SFrame keys of one member: its senders in the current epoch and its receivers in the
@@ -206,7 +206,7 @@ struct EpochState {
 pub struct MediaKeys {
     epochs: Vec<EpochState>,
     senders: HashMap<StreamKind, SenderContext>,
-    grace_us: u64,
+    grace: Duration,
     stats: FrameStats,
 }
 
@@ -219,23 +219,18 @@ impl Default for MediaKeys {
 impl MediaKeys {
     /// No keys yet; previous epochs are kept for `grace` after each epoch change.
     pub fn new(grace: Duration) -> Self {
-        Self {
-            epochs: Vec::new(),
-            senders: HashMap::new(),
-            grace_us: grace.as_micros().try_into().unwrap_or(u64::MAX),
-            stats: FrameStats::default(),
-        }
+        Self { epochs: Vec::new(), senders: HashMap::new(), grace, stats: FrameStats::default() }
     }
 
-    /// Installs a new epoch at time `now_us`: sends with it from now on, keeps older epochs'
+    /// Installs a new epoch at time `now`: sends with it from now on, keeps older epochs'
     /// receive keys for the grace period. Epochs must go forward.
-    pub fn install(&mut self, now_us: u64, keys: EpochKeys) -> Result<(), E2eeError> {
+    pub fn install(&mut self, now: Duration, keys: EpochKeys) -> Result<(), E2eeError> {
         if let Some(current) = self.current()
             && keys.epoch <= current.keys.epoch
         {
             return Err(E2eeError::State("an SFrame epoch can only be replaced by a newer one"));
         }
-        let expires = now_us.saturating_add(self.grace_us);
+        let expires = now.saturating_add(self.grace);
         for e in &mut self.epochs {
             e.expires_at.get_or_insert(expires);
         }
@@ -292,17 +287,17 @@ impl MediaKeys {
         Ok(())
     }
 
-    /// Decrypts one frame that arrived on an audio or video track at `now_us`. Frames that do not
+    /// Decrypts one frame that arrived on an audio or video track at `now`. Frames that do not
     /// decrypt are counted in [`MediaKeys::stats`] and returned as the reason.
     pub fn decrypt(
         &mut self,
-        now_us: u64,
+        now: Duration,
         media: MediaKind,
         metadata: &[u8],
         frame: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<FrameOrigin, Dropped> {
-        let result = self.decrypt_uncounted(now_us, media, metadata, frame, out);
+        let result = self.decrypt_uncounted(now, media, metadata, frame, out);
         match result {
             Ok(_) => self.stats.decrypted += 1,
             Err(why) => self.stats.count(why),
@@ -312,13 +307,13 @@ impl MediaKeys {
 
     fn decrypt_uncounted(
         &mut self,
-        now_us: u64,
+        now: Duration,
         media: MediaKind,
         metadata: &[u8],
         frame: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<FrameOrigin, Dropped> {
-        self.epochs.retain(|e| e.expires_at.is_none_or(|t| now_us < t));
+        self.epochs.retain(|e| e.expires_at.is_none_or(|t| now < t));
         let (header, hlen) = Header::parse(frame).map_err(|_| Dropped::Malformed)?;
         let bits = header.kid & ((1 << EPOCH_BITS) - 1);
         let state = self.epochs.iter_mut().find(|e| e.keys.epoch_bits() == bits).ok_or(Dropped::UnknownKid)?;

@@ -6,7 +6,7 @@
 //! `admit`, `remove`, `lock`, `hand_over`, `leave`, `rekey_if_due`), then drains
 //! [`Session::poll_transmit`] (handshake messages to send, each to one member) and
 //! [`Session::poll_event`] (what to show). Randomness comes in as an argument (the sealed
-//! profile's nonce); openmls draws its own through its crypto provider. Time is `now_us`.
+//! profile's nonce); openmls draws its own through its crypto provider. Time is a `Duration` on the runtime's clock.
 //!
 //! * A joiner knocks with a profile sealed under a key derived from the link secret (the server
 //!   relays it and cannot read it): its name and its MLS KeyPackage. Every member sends its own
@@ -22,6 +22,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rand_core_06::CryptoRngCore;
 
@@ -161,17 +162,17 @@ impl Session {
     }
 
     /// Host: the meeting was created; make the group.
-    pub fn handle_created(&mut self, now_us: u64) -> Result<(), E2eeError> {
+    pub fn handle_created(&mut self, now: Duration) -> Result<(), E2eeError> {
         self.joiner = None;
         self.group = Some(MeetingGroup::create(&self.identity)?);
-        self.install(now_us)
+        self.install(now)
     }
 
-    fn install(&mut self, now_us: u64) -> Result<(), E2eeError> {
+    fn install(&mut self, now: Duration) -> Result<(), E2eeError> {
         let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
         let keys = group.epoch_keys()?;
         let epoch = keys.epoch;
-        self.keys.lock().map_err(|_| E2eeError::State("media keys poisoned"))?.install(now_us, keys)?;
+        self.keys.lock().map_err(|_| E2eeError::State("media keys poisoned"))?.install(now, keys)?;
         self.events.push_back(SessionEvent::Keys {
             epoch,
             code: group.security_code().groups().join(" "),
@@ -190,11 +191,11 @@ impl Session {
     }
 
     /// Host: admits a knocker. Welcome to it, Commit to `others` (the current members but us).
-    pub fn admit(&mut self, member: MemberId, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+    pub fn admit(&mut self, member: MemberId, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         let knock =
             self.knocks.remove(&member).ok_or(E2eeError::State("no knock with a KeyPackage from this member"))?;
         let admission = self.group_mut()?.admit(&knock.key_package)?;
-        self.install(now_us)?;
+        self.install(now)?;
         self.send([member], WELCOME, &admission.welcome);
         self.send(others.iter().copied(), GROUP_MESSAGE, &admission.commit);
         Ok(())
@@ -231,27 +232,27 @@ impl Session {
 
     /// Host: takes `member` out of the group (removed, or gone for good). The Commit goes to
     /// `others` and to the member itself, who learns from it that it is out.
-    pub fn remove(&mut self, member: MemberId, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+    pub fn remove(&mut self, member: MemberId, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         let Some(leaf) = self.leaf_of(&member) else { return Ok(()) };
         let commit = self.group_mut()?.remove(leaf)?;
-        self.install(now_us)?;
+        self.install(now)?;
         self.send(others.iter().copied().chain([member]), GROUP_MESSAGE, &commit);
         Ok(())
     }
 
     /// Host: locks or unlocks the group (members then refuse Adds while locked).
-    pub fn lock(&mut self, locked: bool, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+    pub fn lock(&mut self, locked: bool, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         let commit = self.group_mut()?.set_locked(locked)?;
-        self.install(now_us)?;
+        self.install(now)?;
         self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
         Ok(())
     }
 
     /// Host, before leaving: hands the host role in the group to `to`.
-    pub fn hand_over(&mut self, to: MemberId, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+    pub fn hand_over(&mut self, to: MemberId, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         let leaf = self.leaf_of(&to).ok_or(E2eeError::State("the next host's key is not known"))?;
         let commit = self.group_mut()?.transfer_host(leaf)?;
-        self.install(now_us)?;
+        self.install(now)?;
         self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
         Ok(())
     }
@@ -264,13 +265,13 @@ impl Session {
     }
 
     /// Host: a new epoch when the audio counters run long (keeps SFrame headers short).
-    pub fn rekey_if_due(&mut self, others: &[MemberId], now_us: u64) -> Result<(), E2eeError> {
+    pub fn rekey_if_due(&mut self, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         let due = self.is_host() && self.keys.lock().map(|k| k.wants_rekey()).unwrap_or(false);
         if !due {
             return Ok(());
         }
         let commit = self.group_mut()?.rekey()?;
-        self.install(now_us)?;
+        self.install(now)?;
         self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
         Ok(())
     }
@@ -281,7 +282,7 @@ impl Session {
         _from: MemberId,
         data: &[u8],
         others: &[MemberId],
-        now_us: u64,
+        now: Duration,
     ) -> Result<(), E2eeError> {
         let (&tag, body) = data.split_first().ok_or(E2eeError::malformed("handshake", "empty"))?;
         match tag {
@@ -295,13 +296,13 @@ impl Session {
                         return Err(e);
                     }
                 }
-                self.install(now_us)
+                self.install(now)
             }
             GROUP_MESSAGE => match self.group_mut()?.process(body)? {
-                GroupEvent::EpochChanged { .. } => self.install(now_us),
+                GroupEvent::EpochChanged { .. } => self.install(now),
                 GroupEvent::LeaveRequested { .. } if self.is_host() => {
                     let Some(commit) = self.group_mut()?.commit_pending()? else { return Ok(()) };
-                    self.install(now_us)?;
+                    self.install(now)?;
                     self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
                     Ok(())
                 }
@@ -355,7 +356,7 @@ mod tests {
 
         fn host(&mut self) {
             let mut s = self.session("Hanne");
-            s.handle_created(0).unwrap();
+            s.handle_created(std::time::Duration::from_micros(0)).unwrap();
             assert!(s.is_host());
             self.sessions.insert(id(1), s);
         }
@@ -383,7 +384,7 @@ mod tests {
                 for (sender, (to, bytes)) in std::mem::take(&mut queue) {
                     let others = self.others(to);
                     if let Some(s) = self.sessions.get_mut(&to) {
-                        s.handle_handshake(sender, &bytes, &others, 1).unwrap();
+                        s.handle_handshake(sender, &bytes, &others, std::time::Duration::from_micros(1)).unwrap();
                     }
                 }
             }
@@ -397,7 +398,7 @@ mod tests {
             let others: Vec<MemberId> = self.others(id(host)).into_iter().filter(|m| *m != id(n)).collect();
             let h = self.sessions.get_mut(&id(host)).unwrap();
             assert_eq!(h.handle_knock(id(n), &profile).as_deref(), Some(name));
-            h.admit(id(n), &others, 1).unwrap();
+            h.admit(id(n), &others, std::time::Duration::from_micros(1)).unwrap();
             self.deliver();
         }
 
@@ -449,14 +450,18 @@ mod tests {
         m.admit(1, 3, "Ida");
         let before = m.code(1);
         let others = m.others(id(1)).into_iter().filter(|x| *x != id(3)).collect::<Vec<_>>();
-        m.sessions.get_mut(&id(1)).unwrap().remove(id(3), &others, 2).unwrap();
+        m.sessions.get_mut(&id(1)).unwrap().remove(id(3), &others, std::time::Duration::from_micros(2)).unwrap();
         let sent: Vec<MemberId> = {
             let host = m.sessions.get_mut(&id(1)).unwrap();
             let t: Vec<Transmit> = std::iter::from_fn(|| host.poll_transmit()).collect();
             let to = t.iter().map(|(to, _)| *to).collect();
             for (to, bytes) in t {
                 let others = m.others(to);
-                m.sessions.get_mut(&to).unwrap().handle_handshake(id(1), &bytes, &others, 2).unwrap();
+                m.sessions
+                    .get_mut(&to)
+                    .unwrap()
+                    .handle_handshake(id(1), &bytes, &others, std::time::Duration::from_micros(2))
+                    .unwrap();
             }
             to
         };
@@ -476,7 +481,7 @@ mod tests {
         m.admit(1, 3, "Ida");
         // Hanne knows Gard's key from his knock; she hands the group's host role to him.
         let others = m.others(id(1));
-        m.sessions.get_mut(&id(1)).unwrap().hand_over(id(2), &others, 3).unwrap();
+        m.sessions.get_mut(&id(1)).unwrap().hand_over(id(2), &others, std::time::Duration::from_micros(3)).unwrap();
         m.deliver();
         assert!(!m.sessions[&id(1)].is_host());
         assert!(m.sessions[&id(2)].is_host(), "Gard holds the host role");
@@ -498,7 +503,8 @@ mod tests {
         let mut m = Meeting::new();
         m.host();
         let before = m.code(1);
-        let err = m.sessions.get_mut(&id(1)).unwrap().hand_over(id(9), &[], 1).unwrap_err();
+        let err =
+            m.sessions.get_mut(&id(1)).unwrap().hand_over(id(9), &[], std::time::Duration::from_micros(1)).unwrap_err();
         assert_eq!(err.code(), "e2ee.state");
         assert!(m.sessions[&id(1)].is_host());
         assert_eq!(m.code(1), before);
@@ -514,7 +520,7 @@ mod tests {
         m.admit(1, 2, "Gard");
         let host = m.sessions.get_mut(&id(1)).unwrap();
         let _ = events(host);
-        host.lock(true, &[id(2)], 5).unwrap();
+        host.lock(true, &[id(2)], std::time::Duration::from_micros(5)).unwrap();
         let shown = events(host);
         let epoch_shown = match shown[..] {
             [SessionEvent::Keys { epoch, .. }] => epoch,
@@ -522,7 +528,7 @@ mod tests {
         };
         assert_eq!(host.keys.lock().unwrap().epoch(), Some(epoch_shown), "installed before it is shown");
         m.deliver();
-        m.sessions.get_mut(&id(1)).unwrap().lock(false, &[id(2)], 6).unwrap();
+        m.sessions.get_mut(&id(1)).unwrap().lock(false, &[id(2)], std::time::Duration::from_micros(6)).unwrap();
         m.deliver();
         let gard = m.sessions.get_mut(&id(2)).unwrap();
         let epochs: Vec<u64> = events(gard)
@@ -540,7 +546,7 @@ mod tests {
         let mut joiner = m.session("Gard");
         // Garbage, then something that is no Welcome: errors, and the joiner still waits.
         for bad in [&[WELCOME, 1, 2, 3][..], &[WELCOME], &[9, 9], &[]] {
-            assert!(joiner.handle_handshake(id(1), bad, &[], 1).is_err(), "{bad:?}");
+            assert!(joiner.handle_handshake(id(1), bad, &[], std::time::Duration::from_micros(1)).is_err(), "{bad:?}");
             assert!(!joiner.is_keyed());
         }
         // A Welcome of another meeting's group, for another KeyPackage: refused, still waiting.
@@ -551,16 +557,16 @@ mod tests {
         let profile = stranger.profile();
         let host = other.sessions.get_mut(&id(1)).unwrap();
         host.handle_knock(id(6), &profile).unwrap();
-        host.admit(id(6), &[], 1).unwrap();
+        host.admit(id(6), &[], std::time::Duration::from_micros(1)).unwrap();
         let (_, welcome) = host.poll_transmit().unwrap();
-        assert!(joiner.handle_handshake(id(1), &welcome, &[], 1).is_err());
+        assert!(joiner.handle_handshake(id(1), &welcome, &[], std::time::Duration::from_micros(1)).is_err());
         assert!(!joiner.is_keyed());
         // The real one.
         let profile = joiner.profile();
         m.sessions.insert(id(2), joiner);
         let h = m.sessions.get_mut(&id(1)).unwrap();
         h.handle_knock(id(2), &profile).unwrap();
-        h.admit(id(2), &[], 2).unwrap();
+        h.admit(id(2), &[], std::time::Duration::from_micros(2)).unwrap();
         m.deliver();
         assert!(m.sessions[&id(2)].is_keyed());
         assert_eq!(m.code(2), m.code(1));

@@ -130,6 +130,72 @@ impl Refusal {
     pub fn message(&self) -> String {
         self.to_string()
     }
+
+    /// Every refusal, for the code table.
+    pub const ALL: [Self; 7] = [
+        Self::NotAllowed,
+        Self::UnknownMember,
+        Self::RateLimited,
+        Self::RoomFull,
+        Self::MeetingExists,
+        Self::ProofMismatch,
+        Self::Locked,
+    ];
+
+    /// The refusal of a code, if this build knows it.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// The code of an `error` message, typed: a [`Refusal`] this build knows, or a code it does not
+/// (from a newer server), kept as it came. On the wire it is the dotted string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A refusal this build knows.
+    Refusal(Refusal),
+    /// Any other code.
+    Unknown(String),
+}
+
+impl ErrorCode {
+    /// Reads a code from the wire.
+    pub fn parse(code: &str) -> Self {
+        Refusal::from_code(code).map_or_else(|| Self::Unknown(code.to_owned()), Self::Refusal)
+    }
+
+    /// The dotted code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Refusal(r) => r.code(),
+            Self::Unknown(c) => c,
+        }
+    }
+}
+
+impl From<Refusal> for ErrorCode {
+    fn from(r: Refusal) -> Self {
+        Self::Refusal(r)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Ok(Self::parse(&code))
+    }
 }
 
 /// A command the client refused before sending anything: the UI offered something the current
@@ -176,17 +242,12 @@ mod tests {
             Refused::DuplicateConnection.code(),
             CommandError::NotInMeeting { command: "" }.code(),
         ];
-        for r in [
-            Refusal::NotAllowed,
-            Refusal::UnknownMember,
-            Refusal::RateLimited,
-            Refusal::RoomFull,
-            Refusal::MeetingExists,
-            Refusal::ProofMismatch,
-            Refusal::Locked,
-        ] {
+        for r in Refusal::ALL {
             codes.push(r.code());
+            assert_eq!(ErrorCode::parse(r.code()), ErrorCode::Refusal(r), "{r:?} reads back");
         }
+        assert_eq!(ErrorCode::parse("room.from_the_future"), ErrorCode::Unknown("room.from_the_future".into()));
+        assert_eq!(ErrorCode::parse("room.from_the_future").to_string(), "room.from_the_future");
         assert!(codes.iter().all(|c| c.starts_with("room.")));
         let n = codes.len();
         codes.sort_unstable();

@@ -205,6 +205,17 @@ impl RoomProof {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// The proof of holding a link that the server checks on create, knock and rejoin: an HKDF
+    /// of the link secret, so the server (which never sees the secret) cannot make it for
+    /// another room, and a stranger who knows only the room id cannot knock.
+    pub fn derive(link_secret: &[u8]) -> Self {
+        let mut out = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, link_secret)
+            .expand(b"trygg/room-proof/v1", &mut out)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        Self(out.to_vec())
+    }
 }
 
 impl PartialEq for RoomProof {

@@ -12,6 +12,7 @@
 //!   packet after it, whose in-band FEC can rebuild it.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use rtc_rtp::codec::h264::H264Packet;
@@ -47,7 +48,7 @@ struct Pkt {
     ts: u32,
     marker: bool,
     payload: Bytes,
-    arrival_us: u64,
+    arrival: Duration,
 }
 
 /// A complete access unit.
@@ -60,7 +61,7 @@ pub struct AssembledFrame {
     /// True when it holds an IDR slice.
     pub keyframe: bool,
     /// Arrival time of its first packet.
-    pub first_arrival_us: u64,
+    pub first_arrival: Duration,
 }
 
 /// What the video assembler has for its owner.
@@ -93,8 +94,8 @@ pub struct VideoAssembler {
     need_keyframe: bool,
     have_param_sets: bool,
     started: bool,
-    gap_since_us: Option<u64>,
-    max_wait_us: u64,
+    gap_since: Option<Duration>,
+    max_wait: Duration,
     out: std::collections::VecDeque<VideoOutput>,
     stats: AssemblerStats,
 }
@@ -104,8 +105,8 @@ pub struct VideoAssembler {
 const MAX_PENDING: usize = 4096;
 
 impl VideoAssembler {
-    /// An assembler that waits up to `max_wait_us` for a missing packet before giving up on it.
-    pub fn new(max_wait_us: u64) -> Self {
+    /// An assembler that waits up to `max_wait` for a missing packet before giving up on it.
+    pub fn new(max_wait: Duration) -> Self {
         Self {
             seq: SeqUnwrapper::default(),
             pending: BTreeMap::new(),
@@ -113,8 +114,8 @@ impl VideoAssembler {
             need_keyframe: true,
             have_param_sets: false,
             started: false,
-            gap_since_us: None,
-            max_wait_us,
+            gap_since: None,
+            max_wait,
             out: Default::default(),
             stats: AssemblerStats::default(),
         }
@@ -126,7 +127,7 @@ impl VideoAssembler {
     }
 
     /// Takes one RTP packet.
-    pub fn push(&mut self, seq: u16, timestamp: u32, marker: bool, payload: Bytes, now_us: u64) {
+    pub fn push(&mut self, seq: u16, timestamp: u32, marker: bool, payload: Bytes, now: Duration) {
         let ext = self.seq.unwrap(seq);
         if self.next.is_some_and(|n| ext < n) {
             if self.started {
@@ -143,21 +144,21 @@ impl VideoAssembler {
         }
         // Padding-only packets (bandwidth probes) carry no media but do use sequence numbers:
         // they are kept as placeholders so that they do not look like losses.
-        self.pending.entry(ext).or_insert(Pkt { ts: timestamp, marker, payload, arrival_us: now_us });
+        self.pending.entry(ext).or_insert(Pkt { ts: timestamp, marker, payload, arrival: now });
         if self.next.is_none() {
             self.next = Some(ext);
         }
-        self.assemble(now_us);
+        self.assemble(now);
     }
 
     /// Gives up on missing packets that are overdue. Call it when [`Self::poll_timeout`] says.
-    pub fn handle_timeout(&mut self, now_us: u64) {
-        self.assemble(now_us);
+    pub fn handle_timeout(&mut self, now: Duration) {
+        self.assemble(now);
     }
 
     /// When the next missing packet will be given up on.
-    pub fn poll_timeout(&self) -> Option<u64> {
-        self.gap_since_us.map(|t| t + self.max_wait_us)
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.gap_since.map(|t| t + self.max_wait)
     }
 
     /// The next output.
@@ -173,7 +174,7 @@ impl VideoAssembler {
         self.need_keyframe = true;
     }
 
-    fn assemble(&mut self, now_us: u64) {
+    fn assemble(&mut self, now: Duration) {
         loop {
             let Some(mut start) = self.next else { return };
             while self.pending.get(&start).is_some_and(|p| p.payload.is_empty()) {
@@ -183,22 +184,22 @@ impl VideoAssembler {
             }
             match self.complete_frame_at(start) {
                 Some(end) => {
-                    self.gap_since_us = None;
+                    self.gap_since = None;
                     self.emit(start, end);
                     self.next = Some(end + 1);
                 }
                 None => {
                     if self.frame_blocked_by_gap(start).is_none() {
                         // Nothing is known missing: the frame is still arriving.
-                        self.gap_since_us = None;
+                        self.gap_since = None;
                         return;
                     }
-                    let since = *self.gap_since_us.get_or_insert(now_us);
-                    if now_us < since + self.max_wait_us {
+                    let since = *self.gap_since.get_or_insert(now);
+                    if now < since + self.max_wait {
                         return;
                     }
                     // Give up on this frame: skip to the first frame start after the gap.
-                    self.gap_since_us = None;
+                    self.gap_since = None;
                     self.started = true;
                     self.stats.frames_dropped += 1;
                     match self.next_frame_start_after(start) {
@@ -274,7 +275,7 @@ impl VideoAssembler {
         self.started = true;
         let mut depacketizer = H264Packet::default();
         let mut data = BytesMut::new();
-        let (mut ts, mut arrival) = (0, u64::MAX);
+        let (mut ts, mut arrival) = (0, Duration::MAX);
         let mut ok = true;
         let mut head = true;
         for s in start..=end {
@@ -287,7 +288,7 @@ impl VideoAssembler {
                 ok = false;
             }
             ts = p.ts;
-            arrival = arrival.min(p.arrival_us);
+            arrival = arrival.min(p.arrival);
             match depacketizer.depacketize(&p.payload) {
                 Ok(b) => data.extend_from_slice(&b),
                 Err(_) => ok = false,
@@ -319,7 +320,7 @@ impl VideoAssembler {
             data,
             rtp_timestamp: ts,
             keyframe,
-            first_arrival_us: arrival,
+            first_arrival: arrival,
         }));
     }
 }
@@ -341,8 +342,8 @@ pub struct AudioReorder {
     seq: SeqUnwrapper,
     pending: BTreeMap<u64, Bytes>,
     next: Option<u64>,
-    gap_since_us: Option<u64>,
-    max_wait_us: u64,
+    gap_since: Option<Duration>,
+    max_wait: Duration,
     out: std::collections::VecDeque<AudioOutput>,
     /// Packets lost for good.
     pub lost: u64,
@@ -351,14 +352,14 @@ pub struct AudioReorder {
 }
 
 impl AudioReorder {
-    /// A buffer that waits up to `max_wait_us` for a missing packet.
-    pub fn new(max_wait_us: u64) -> Self {
+    /// A buffer that waits up to `max_wait` for a missing packet.
+    pub fn new(max_wait: Duration) -> Self {
         Self {
             seq: SeqUnwrapper::default(),
             pending: BTreeMap::new(),
             next: None,
-            gap_since_us: None,
-            max_wait_us,
+            gap_since: None,
+            max_wait,
             out: Default::default(),
             lost: 0,
             late: 0,
@@ -366,7 +367,7 @@ impl AudioReorder {
     }
 
     /// Takes one RTP packet.
-    pub fn push(&mut self, seq: u16, payload: Bytes, now_us: u64) {
+    pub fn push(&mut self, seq: u16, payload: Bytes, now: Duration) {
         let ext = self.seq.unwrap(seq);
         if self.next.is_some_and(|n| ext < n) {
             self.late += 1;
@@ -378,17 +379,17 @@ impl AudioReorder {
         }
         self.pending.insert(ext, payload);
         self.next.get_or_insert(ext);
-        self.drain(now_us);
+        self.drain(now);
     }
 
     /// Gives up on overdue packets.
-    pub fn handle_timeout(&mut self, now_us: u64) {
-        self.drain(now_us);
+    pub fn handle_timeout(&mut self, now: Duration) {
+        self.drain(now);
     }
 
     /// When the next missing packet will be given up on.
-    pub fn poll_timeout(&self) -> Option<u64> {
-        self.gap_since_us.map(|t| t + self.max_wait_us)
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.gap_since.map(|t| t + self.max_wait)
     }
 
     /// The next output.
@@ -396,7 +397,7 @@ impl AudioReorder {
         self.out.pop_front()
     }
 
-    fn drain(&mut self, now_us: u64) {
+    fn drain(&mut self, now: Duration) {
         while let Some(n) = self.next {
             if let Some(p) = self.pending.remove(&n) {
                 // An empty payload (a padding-only packet, as browsers send to probe bandwidth)
@@ -405,18 +406,18 @@ impl AudioReorder {
                     self.out.push_back(AudioOutput::Packet(p));
                 }
                 self.next = Some(n + 1);
-                self.gap_since_us = None;
+                self.gap_since = None;
                 continue;
             }
             if self.pending.is_empty() {
-                self.gap_since_us = None;
+                self.gap_since = None;
                 return;
             }
-            let since = *self.gap_since_us.get_or_insert(now_us);
-            if now_us < since + self.max_wait_us {
+            let since = *self.gap_since.get_or_insert(now);
+            if now < since + self.max_wait {
                 return;
             }
-            self.gap_since_us = None;
+            self.gap_since = None;
             self.lost += 1;
             let next = self.pending.get(&(n + 1)).filter(|p| !p.is_empty()).cloned();
             self.out.push_back(AudioOutput::Lost { next });
@@ -452,13 +453,13 @@ mod tests {
 
     #[test]
     fn reordered_packets_make_whole_frames() {
-        let mut a = VideoAssembler::new(100_000);
+        let mut a = VideoAssembler::new(std::time::Duration::from_micros(100_000));
         // Keyframe: SPS, PPS, IDR in three packets; then a P frame in two.
-        a.push(11, 0, false, nal(0x68, 4), 0);
-        a.push(10, 0, false, nal(0x67, 4), 0);
-        a.push(12, 0, true, nal(0x65, 50), 0);
-        a.push(14, 3000, true, nal(0x41, 30), 0);
-        a.push(13, 3000, false, nal(0x41, 30), 0);
+        a.push(11, 0, false, nal(0x68, 4), std::time::Duration::from_micros(0));
+        a.push(10, 0, false, nal(0x67, 4), std::time::Duration::from_micros(0));
+        a.push(12, 0, true, nal(0x65, 50), std::time::Duration::from_micros(0));
+        a.push(14, 3000, true, nal(0x41, 30), std::time::Duration::from_micros(0));
+        a.push(13, 3000, false, nal(0x41, 30), std::time::Duration::from_micros(0));
         let out = frames(&mut a);
         assert_eq!(out.len(), 2, "{out:?}");
         let VideoOutput::Frame(k) = &out[0] else { panic!("{out:?}") };
@@ -470,37 +471,37 @@ mod tests {
 
     /// Pushes a keyframe as three packets (SPS, PPS, IDR) from `seq`; returns the next seq.
     fn keyframe(a: &mut VideoAssembler, seq: u16, ts: u32, now: u64) -> u16 {
-        a.push(seq, ts, false, nal(0x67, 4), now);
-        a.push(seq + 1, ts, false, nal(0x68, 4), now);
-        a.push(seq + 2, ts, true, nal(0x65, 10), now);
+        a.push(seq, ts, false, nal(0x67, 4), std::time::Duration::from_micros(now));
+        a.push(seq + 1, ts, false, nal(0x68, 4), std::time::Duration::from_micros(now));
+        a.push(seq + 2, ts, true, nal(0x65, 10), std::time::Duration::from_micros(now));
         seq + 3
     }
 
     #[test]
     fn a_lost_packet_waits_for_retransmission_then_asks_for_a_keyframe() {
-        let mut a = VideoAssembler::new(100_000);
+        let mut a = VideoAssembler::new(std::time::Duration::from_micros(100_000));
         keyframe(&mut a, 1, 0, 0);
         assert!(matches!(frames(&mut a)[..], [VideoOutput::Frame(_)]));
         // Packet 4 (first of a two-packet P frame) is lost; 5 and the next frame arrive.
-        a.push(5, 3000, true, nal(0x41, 10), 1_000);
-        a.push(6, 6000, true, nal(0x41, 10), 2_000);
+        a.push(5, 3000, true, nal(0x41, 10), std::time::Duration::from_micros(1_000));
+        a.push(6, 6000, true, nal(0x41, 10), std::time::Duration::from_micros(2_000));
         assert!(frames(&mut a).is_empty(), "waits for the retransmission");
-        assert_eq!(a.poll_timeout(), Some(101_000));
+        assert_eq!(a.poll_timeout(), Some(Duration::from_micros(101_000)));
         // The retransmission comes in time: both frames complete.
-        a.push(4, 3000, false, nal(0x41, 10), 50_000);
+        a.push(4, 3000, false, nal(0x41, 10), std::time::Duration::from_micros(50_000));
         assert_eq!(frames(&mut a).len(), 2);
 
         // Now a loss (packet 7) that is never repaired.
-        a.push(8, 9000, true, nal(0x41, 10), 200_000);
-        a.push(9, 12000, true, nal(0x41, 10), 200_000);
-        a.handle_timeout(250_000);
+        a.push(8, 9000, true, nal(0x41, 10), std::time::Duration::from_micros(200_000));
+        a.push(9, 12000, true, nal(0x41, 10), std::time::Duration::from_micros(200_000));
+        a.handle_timeout(std::time::Duration::from_micros(250_000));
         assert!(frames(&mut a).is_empty());
-        a.handle_timeout(300_001);
+        a.handle_timeout(std::time::Duration::from_micros(300_001));
         assert_eq!(frames(&mut a), vec![VideoOutput::NeedKeyframe]);
         // P frames are useless until a keyframe comes, and each one asks again.
-        a.push(10, 15000, true, nal(0x41, 10), 310_000);
+        a.push(10, 15000, true, nal(0x41, 10), std::time::Duration::from_micros(310_000));
         assert_eq!(frames(&mut a), vec![VideoOutput::NeedKeyframe]);
-        a.push(11, 18000, true, nal(0x65, 10), 320_000);
+        a.push(11, 18000, true, nal(0x65, 10), std::time::Duration::from_micros(320_000));
         assert!(
             matches!(&frames(&mut a)[..], [VideoOutput::Frame(f)] if f.keyframe),
             "parameter sets are known by now"
@@ -510,10 +511,10 @@ mod tests {
 
     #[test]
     fn a_stream_joined_midway_waits_for_parameter_sets_and_a_whole_first_packet() {
-        let mut a = VideoAssembler::new(100_000);
+        let mut a = VideoAssembler::new(std::time::Duration::from_micros(100_000));
         // The tail of an FU-A fragmented IDR (no start bit), then an IDR without SPS/PPS.
-        a.push(1, 0, true, Bytes::from_static(&[0x7c, 0x45, 1, 2, 3]), 0);
-        a.push(2, 3000, true, nal(0x65, 10), 0);
+        a.push(1, 0, true, Bytes::from_static(&[0x7c, 0x45, 1, 2, 3]), std::time::Duration::from_micros(0));
+        a.push(2, 3000, true, nal(0x65, 10), std::time::Duration::from_micros(0));
         assert_eq!(frames(&mut a), vec![VideoOutput::NeedKeyframe]);
         keyframe(&mut a, 3, 6000, 0);
         assert!(matches!(&frames(&mut a)[..], [VideoOutput::Frame(f)] if f.keyframe));
@@ -521,12 +522,12 @@ mod tests {
 
     #[test]
     fn padding_packets_are_not_losses() {
-        let mut a = VideoAssembler::new(100_000);
+        let mut a = VideoAssembler::new(std::time::Duration::from_micros(100_000));
         keyframe(&mut a, 1, 0, 0);
-        a.push(4, 0, false, Bytes::new(), 0); // padding after the frame
-        a.push(5, 0, false, Bytes::new(), 0);
-        a.push(6, 3000, true, nal(0x41, 10), 0);
-        a.handle_timeout(1_000_000);
+        a.push(4, 0, false, Bytes::new(), std::time::Duration::from_micros(0)); // padding after the frame
+        a.push(5, 0, false, Bytes::new(), std::time::Duration::from_micros(0));
+        a.push(6, 3000, true, nal(0x41, 10), std::time::Duration::from_micros(0));
+        a.handle_timeout(std::time::Duration::from_micros(1_000_000));
         let out = frames(&mut a);
         assert_eq!(out.len(), 2, "{out:?}");
         assert!(out.iter().all(|o| matches!(o, VideoOutput::Frame(_))));
@@ -535,9 +536,9 @@ mod tests {
 
     #[test]
     fn garbage_payloads_are_dropped_not_fatal() {
-        let mut a = VideoAssembler::new(10_000);
-        a.push(1, 0, true, Bytes::from_static(&[0x1c]), 0); // FU-A too short
-        a.push(2, 3000, true, Bytes::from_static(&[0x1f, 1, 2, 3]), 0); // reserved type
+        let mut a = VideoAssembler::new(std::time::Duration::from_micros(10_000));
+        a.push(1, 0, true, Bytes::from_static(&[0x1c]), std::time::Duration::from_micros(0)); // FU-A too short
+        a.push(2, 3000, true, Bytes::from_static(&[0x1f, 1, 2, 3]), std::time::Duration::from_micros(0)); // reserved type
         keyframe(&mut a, 3, 6000, 0);
         let out = frames(&mut a);
         assert!(out.iter().any(|o| matches!(o, VideoOutput::Frame(f) if f.keyframe)), "{out:?}");
@@ -546,35 +547,35 @@ mod tests {
 
     #[test]
     fn audio_comes_out_in_order_and_losses_carry_the_next_packet() {
-        let mut r = AudioReorder::new(40_000);
+        let mut r = AudioReorder::new(std::time::Duration::from_micros(40_000));
         let p = |b: u8| Bytes::from(vec![b]);
-        r.push(100, p(0), 0);
-        r.push(102, p(2), 20_000);
-        r.push(101, p(1), 25_000);
-        r.push(104, p(4), 60_000);
-        r.push(105, p(5), 80_000);
+        r.push(100, p(0), std::time::Duration::from_micros(0));
+        r.push(102, p(2), std::time::Duration::from_micros(20_000));
+        r.push(101, p(1), std::time::Duration::from_micros(25_000));
+        r.push(104, p(4), std::time::Duration::from_micros(60_000));
+        r.push(105, p(5), std::time::Duration::from_micros(80_000));
         let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
         assert_eq!(got, vec![AudioOutput::Packet(p(0)), AudioOutput::Packet(p(1)), AudioOutput::Packet(p(2))]);
-        r.handle_timeout(100_001);
+        r.handle_timeout(std::time::Duration::from_micros(100_001));
         let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
         assert_eq!(
             got,
             vec![AudioOutput::Lost { next: Some(p(4)) }, AudioOutput::Packet(p(4)), AudioOutput::Packet(p(5))]
         );
-        r.push(103, p(3), 120_000);
+        r.push(103, p(3), std::time::Duration::from_micros(120_000));
         assert_eq!((r.lost, r.late), (1, 1));
     }
 
     #[test]
     fn empty_audio_payloads_are_neither_played_nor_losses() {
-        let mut r = AudioReorder::new(40_000);
+        let mut r = AudioReorder::new(std::time::Duration::from_micros(40_000));
         let p = |b: u8| Bytes::from(vec![b]);
-        r.push(1, p(1), 0);
-        r.push(2, Bytes::new(), 20_000);
-        r.push(3, p(3), 40_000);
-        r.push(5, p(5), 60_000);
-        r.push(6, Bytes::new(), 60_000);
-        r.handle_timeout(200_000);
+        r.push(1, p(1), std::time::Duration::from_micros(0));
+        r.push(2, Bytes::new(), std::time::Duration::from_micros(20_000));
+        r.push(3, p(3), std::time::Duration::from_micros(40_000));
+        r.push(5, p(5), std::time::Duration::from_micros(60_000));
+        r.push(6, Bytes::new(), std::time::Duration::from_micros(60_000));
+        r.handle_timeout(std::time::Duration::from_micros(200_000));
         let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
         assert_eq!(
             got,

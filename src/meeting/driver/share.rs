@@ -9,13 +9,15 @@
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use super::{Driver, Lane, forward};
+use super::Driver;
+use super::routes::forward;
 use crate::media::MediaError;
 use crate::media::screen::{self, ShareTarget};
 use crate::media::sink::video_channel;
 use crate::meeting::incoming::{Incoming, IncomingSinks};
 use crate::meeting::share_out::{ShareOut, share_h264};
 use crate::meeting::{MeetingEvent, ShareEnd, ShareStats};
+use crate::net::route::Lane;
 use crate::room::ids::MemberId;
 use crate::room::proto::Signal;
 
@@ -40,7 +42,7 @@ impl Driver {
     /// user and the meeting must go on meanwhile; [`Driver::share_opened`] takes over when it
     /// answers. X11 and synthetic sources open at once.
     pub(super) async fn start_share(&mut self, target: String) {
-        if self.room.me().is_none() {
+        if self.core.me().is_none() {
             self.emit(MeetingEvent::Error {
                 code: "share.not_in_meeting".into(),
                 message: "sharing starts once you are in the meeting".into(),
@@ -48,7 +50,7 @@ impl Driver {
             return;
         }
         self.share_opening += 1;
-        let (n, keys, clock) = (self.share_opening, self.secure.keys.clone(), self.clock.clone());
+        let (n, keys, clock) = (self.share_opening, self.core.session().keys.clone(), self.clock.clone());
         let open = move || {
             ShareTarget::parse(&target)
                 .and_then(|t| screen::open(&t, SHARE_FPS, clock.clone()))
@@ -69,7 +71,7 @@ impl Driver {
         if n != self.share_opening {
             return; // Dropping it stops its capture.
         }
-        let Some(me) = self.room.me() else { return };
+        let Some(me) = self.core.me() else { return };
         let out = match opened {
             Ok(o) => o,
             Err(e) => {
@@ -94,14 +96,14 @@ impl Driver {
     /// and tells them.
     pub(super) async fn share_to(&mut self, member: MemberId) {
         let (Some(share), Some(p)) = (&self.share, self.peers.get_mut(&member)) else { return };
-        if let Err(e) = p.link.start_share().await {
+        if let Err(e) = p.route.start_share().await {
             let (code, message) = (e.code().into(), format!("sharing with {member}: {e}"));
             self.emit(MeetingEvent::Error { code, message });
             return;
         }
         let keyframe = share.out.keyframe.clone();
         let rx = share.out.tx.subscribe();
-        p.share_tasks.push(tokio::spawn(forward(rx, p.link.clone(), Lane::Share, move || {
+        p.share_tasks.push(tokio::spawn(forward(rx, p.route.clone(), Lane::Share, move || {
             keyframe.store(true, Ordering::Relaxed)
         })));
         share.out.request_keyframe();
@@ -124,7 +126,7 @@ impl Driver {
         for m in members {
             self.send_sealed(m, &Signal::Share { on: false, gone: reason == ShareEnd::SourceGone });
         }
-        if let Some(me) = self.room.me() {
+        if let Some(me) = self.core.me() {
             self.emit(MeetingEvent::ShareStopped { member: me, reason });
         }
     }
@@ -178,13 +180,14 @@ impl Driver {
             audio: None,
             record: self.record.clone().map(|d| (d, format!("{member}-share"))),
         };
-        let (link, rt) = (p.link.clone(), tokio::runtime::Handle::current());
+        let (route, rt) = (p.route.clone(), tokio::runtime::Handle::current());
+        let origin = trygg_core::meeting::Origin { route: route.kind(), member, sframe_sender: None };
         let ask = move || {
-            let l = link.clone();
-            rt.spawn(async move { l.request_keyframe().await });
+            let r = route.clone();
+            rt.spawn(async move { r.request_keyframe().await });
         };
         ask();
-        let incoming = match Incoming::start(sinks, self.secure.keys.clone(), self.clock.clone(), ask) {
+        let incoming = match Incoming::start(origin, sinks, self.core.session().keys.clone(), self.clock.clone(), ask) {
             Ok(i) => Arc::new(i),
             Err(e) => {
                 self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
@@ -230,10 +233,7 @@ impl Driver {
 
     /// Sends a signal sealed for `to`.
     pub(super) fn send_sealed(&mut self, to: MemberId, signal: &Signal) {
-        let Some(sealed) = self.seal(to, signal) else { return };
-        if let Err(e) = self.room.send_signal(to, sealed) {
-            tracing::debug!("signal to {to} not sent: {e}");
-        }
+        self.core.send_sealed(to, signal);
     }
 }
 

@@ -23,7 +23,7 @@ impl Wire {
 }
 
 fn keys(g: &MeetingGroup, now: u64, mk: &mut MediaKeys) {
-    mk.install(now, g.epoch_keys().unwrap()).unwrap();
+    mk.install(std::time::Duration::from_micros(now), g.epoch_keys().unwrap()).unwrap();
 }
 
 /// Host A, then B and C admitted, every commit processed by every member.
@@ -66,8 +66,8 @@ fn three_members_agree_and_an_outsider_with_every_byte_decrypts_nothing() {
     let mut out = Vec::new();
     for (media, f) in &frames {
         let mine = if *media == MediaKind::Audio { &mut kb } else { &mut ka };
-        mine.decrypt(0, *media, b"", f, &mut out).unwrap();
-        kc.decrypt(0, *media, b"", f, &mut out).unwrap();
+        mine.decrypt(std::time::Duration::from_micros(0), *media, b"", f, &mut out).unwrap();
+        kc.decrypt(std::time::Duration::from_micros(0), *media, b"", f, &mut out).unwrap();
     }
 
     // The outsider: a real device that knocked and was never admitted. It has every relayed byte.
@@ -89,7 +89,7 @@ fn three_members_agree_and_an_outsider_with_every_byte_decrypts_nothing() {
     let mut ko = MediaKeys::default();
     keys(&own_group, 0, &mut ko);
     for (media, f) in &frames {
-        assert!(ko.decrypt(0, *media, b"", f, &mut out).is_err());
+        assert!(ko.decrypt(std::time::Duration::from_micros(0), *media, b"", f, &mut out).is_err());
     }
     assert_eq!(ko.stats().decrypted, 0);
     assert_eq!(ko.stats().dropped(), frames.len() as u64);
@@ -124,10 +124,10 @@ fn a_removed_member_decrypts_nothing_sent_after_the_new_epoch() {
     for i in 0..50u8 {
         let mut ct = Vec::new();
         ka.encrypt(StreamKind::Audio, b"", &[i; 80], &mut ct).unwrap();
-        assert!(kc.decrypt(1_001, MediaKind::Audio, b"", &ct, &mut out).is_err());
-        kb.decrypt(1_001, MediaKind::Audio, b"", &ct, &mut out).unwrap();
+        assert!(kc.decrypt(std::time::Duration::from_micros(1_001), MediaKind::Audio, b"", &ct, &mut out).is_err());
+        kb.decrypt(std::time::Duration::from_micros(1_001), MediaKind::Audio, b"", &ct, &mut out).unwrap();
         kb.encrypt(StreamKind::Camera, b"", &[i; 2000], &mut ct).unwrap();
-        assert!(kc.decrypt(1_001, MediaKind::Video, b"", &ct, &mut out).is_err());
+        assert!(kc.decrypt(std::time::Duration::from_micros(1_001), MediaKind::Video, b"", &ct, &mut out).is_err());
     }
     assert_eq!(kc.stats().decrypted, 0);
 }

@@ -150,7 +150,7 @@ pub enum RoomEvent {
     /// The server refused a request, or the client refused a command.
     Error {
         /// A stable code such as `room.not_allowed`.
-        code: String,
+        code: crate::room::error::ErrorCode,
         /// A sentence for people.
         message: String,
     },

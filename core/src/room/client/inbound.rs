@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{ClientState, CloseReason, RoomClient, RoomEvent};
-use crate::room::error::ProtocolError;
+use crate::room::error::{ErrorCode, ProtocolError, Refusal};
 use crate::room::ids::MemberId;
 use crate::room::proto::{self, ClientMsg, JoinKind, ServerMsg, Signal};
 use crate::room::roles::Role;
@@ -42,7 +42,7 @@ impl RoomClient {
         match msg {
             ServerMsg::Joined { how: JoinKind::Created, .. } => self.joined(msg),
             ServerMsg::Error { code, message } => {
-                if code == "room.meeting_exists" {
+                if code == ErrorCode::Refusal(Refusal::MeetingExists) {
                     // Someone started it already (or our own earlier create went through and its
                     // answer was lost): knock like everyone else.
                     self.send_knock();
@@ -215,7 +215,7 @@ impl RoomClient {
     }
 
     /// A refusal that ends the attempt (room full, rate limited, ...).
-    fn refused(&mut self, code: String) {
+    fn refused(&mut self, code: crate::room::error::ErrorCode) {
         self.close(CloseReason::Refused { code });
     }
 

@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use super::{ClientState, CloseReason, RoomClient};
+use crate::room::error::{ErrorCode, Refusal};
 use crate::room::ids::MemberId;
 use crate::room::proto::{ClientMsg, MemberInfo, RosterEntry, ServerMsg};
 use crate::room::roles::Role;
@@ -56,10 +57,12 @@ impl RoomClient {
             ServerMsg::Joined { .. } => return self.joined(msg),
             // Not recreated yet: try again soon.
             ServerMsg::NoSuchMeeting => self.next_attempt = Some(now.saturating_add(self.config.rejoin_retry)),
-            ServerMsg::Error { code, message } => match code.as_str() {
-                "room.rate_limited" => self.next_attempt = Some(now.saturating_add(self.config.rejoin_retry)),
+            ServerMsg::Error { code, message } => match code {
+                ErrorCode::Refusal(Refusal::RateLimited) => {
+                    self.next_attempt = Some(now.saturating_add(self.config.rejoin_retry))
+                }
                 // The recreator did not list us (we joined just before the restart): knock.
-                "room.unknown_member" => self.knock_instead(),
+                ErrorCode::Refusal(Refusal::UnknownMember) => self.knock_instead(),
                 _ => {
                     self.close(CloseReason::Refused { code: code.clone() });
                     self.events.push_back(super::RoomEvent::Error { code, message });

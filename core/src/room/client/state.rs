@@ -105,7 +105,7 @@ pub enum CloseReason {
     /// The server refused us with this code (`room.room_full`, `room.rate_limited`, ...).
     Refused {
         /// The error code.
-        code: String,
+        code: crate::room::error::ErrorCode,
     },
 }
 

@@ -76,7 +76,11 @@ fn host_link_knocks_when_the_meeting_already_runs() {
     let mut c = client(true);
     c.handle_connected(T0);
     sent(&mut c);
-    deliver(&mut c, ServerMsg::Error { code: "room.meeting_exists".into(), message: String::new() }, T0);
+    deliver(
+        &mut c,
+        ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.meeting_exists"), message: String::new() },
+        T0,
+    );
     assert_eq!(c.state(), &ClientState::Knocking);
     assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { .. }]));
 }
@@ -267,7 +271,11 @@ fn an_unlisted_member_knocks_after_rejoin() {
     c.handle_connected(T0);
     deliver(&mut c, ServerMsg::ResumeFailed, T0);
     sent(&mut c);
-    deliver(&mut c, ServerMsg::Error { code: "room.unknown_member".into(), message: String::new() }, T0);
+    deliver(
+        &mut c,
+        ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.unknown_member"), message: String::new() },
+        T0,
+    );
     assert_eq!(c.state(), &ClientState::Knocking);
     assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { .. }]));
 }

@@ -122,7 +122,7 @@ pub enum ServerMsg {
     /// A refused request (the connection stays open).
     Error {
         /// A stable code such as `room.not_allowed`.
-        code: String,
+        code: crate::room::error::ErrorCode,
         /// A sentence for people.
         message: String,
     },

@@ -54,6 +54,20 @@ pub enum Signal {
     },
 }
 
+impl Signal {
+    /// The signal's `kind`, as on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Sdp { .. } => "sdp",
+            Self::Ice { .. } => "ice",
+            Self::Handshake { .. } => "handshake",
+            Self::Profile { .. } => "profile",
+            Self::Share { .. } => "share",
+            Self::Sealed { .. } => "sealed",
+        }
+    }
+}
+
 /// The type of an SDP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -76,7 +76,7 @@ fn server_messages_round_trip() {
             sealed_profile: None,
         },
         ServerMsg::MemberLeft { member: member(2), reason: LeaveReason::TimedOut },
-        ServerMsg::Error { code: "room.not_allowed".into(), message: "no".into() },
+        ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.not_allowed"), message: "no".into() },
         ServerMsg::NoSuchMeeting,
     ];
     for m in msgs {

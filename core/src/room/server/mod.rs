@@ -395,7 +395,7 @@ impl RoomServer {
     }
 
     fn refuse(&mut self, conn: ConnId, refusal: Refusal) {
-        self.send(conn, &ServerMsg::Error { code: refusal.code().into(), message: refusal.message() });
+        self.send(conn, &ServerMsg::Error { code: refusal.into(), message: refusal.message() });
     }
 
     /// Sends to every present member of the room but `except`.

@@ -511,7 +511,7 @@ fn knock_flood_from_one_address_is_limited_while_others_are_served() {
         h.send(66, ClientMsg::Knock { room: room(), room_proof: proof(), sealed_profile: Blob::default() });
         match h.inbox(66).as_slice() {
             [ServerMsg::InLobby { .. }] => h.send(66, ClientMsg::Leave),
-            [ServerMsg::Error { code, .. }] if code == "room.rate_limited" => refused += 1,
+            [ServerMsg::Error { code, .. }] if code.as_str() == "room.rate_limited" => refused += 1,
             other => panic!("{other:?}"),
         }
     }

@@ -1,0 +1,574 @@
+//! One participant's meeting, sans-I/O: every decision the runtime's driver used to make inline.
+//!
+//! [`MeetingCore`] owns the room client (lobby, roles, relays), the end-to-end encryption
+//! session (the MLS group and its SFrame keys), the sealing of signals and the names. The
+//! runtime feeds it what happened and carries out what it asks:
+//!
+//! ```text
+//!   handle_connected / handle_connect_failed / handle_disconnected / handle_message   (server)
+//!   handle_command                                                                     (shell)
+//!   handle_link_state / handle_route_signal / handle_route_closed                      (routes)
+//!   handle_timeout(now)                                                                (time)
+//!        │
+//!        ▼
+//!   poll_action() → Connect, Transmit, EnsureRoute, DropRoute, RouteSignal, Emit(Notice), …
+//!   poll_timeout() → when to call handle_timeout next
+//! ```
+//!
+//! Time is a [`Duration`] on the runtime's clock (the same clock the media threads stamp frames
+//! with, so key grace periods line up). Randomness (the nonces of sealed signals) comes from the
+//! generator passed to [`MeetingCore::new`]; openmls draws its own through its crypto provider.
+//!
+//! The decisions, each in one place:
+//! - **Who to connect to**: every present member when we are admitted or resumed (we offer), and
+//!   every newcomer (they offer). Routes are dropped when a member leaves for good, not when it
+//!   is away.
+//! - **When the group changes**: only the group's host commits — an Add when the room admits a
+//!   knocker (whoever admitted it), a Remove when a member leaves, a lock, a rekey when the
+//!   counters run long — and it hands the host role to the room's successor before leaving.
+//! - **Reconnecting**: dial at once, then back off from 250 ms to 5 s; tell the user once per
+//!   outage.
+//! - **What to show**: [`Notice`]s, in the order things happened.
+
+mod action;
+mod connection;
+pub mod route;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use rand_core_06::CryptoRngCore;
+
+pub use action::{Action, Command, Notice};
+pub use connection::{FIRST_BACKOFF, MAX_BACKOFF};
+pub use route::{LinkState, Origin, RouteKind};
+
+use crate::Coded;
+use crate::e2ee::E2eeError;
+use crate::e2ee::identity::DeviceIdentity;
+use crate::e2ee::sealed_signal::SignalKey;
+use crate::e2ee::session::{Session, SessionEvent};
+use crate::room::client::{Intent, RoomClient, RoomEvent};
+use crate::room::error::{ErrorCode, Refusal};
+use crate::room::ids::{Blob, MemberId, RoomId, RoomProof};
+use crate::room::limits::ClientConfig;
+use crate::room::proto::{KnockEnd, Signal};
+use crate::room::roles::Role;
+use connection::Connection;
+
+/// How often the host checks whether the SFrame counters call for a new epoch.
+const REKEY_CHECK: Duration = Duration::from_secs(1);
+
+/// Start the meeting, or knock on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Create the meeting as its host (knocks instead if it is already running).
+    Host,
+    /// Knock and wait in the lobby.
+    Join,
+}
+
+/// What the core needs to take part in one meeting.
+pub struct Setup {
+    /// The room.
+    pub room: RoomId,
+    /// The link's secret (the room proof and the sealing keys derive from it).
+    pub secret: Vec<u8>,
+    /// Host or join.
+    pub entry: Entry,
+    /// Our display name.
+    pub name: String,
+    /// This device's identity.
+    pub identity: DeviceIdentity,
+    /// The personal invitation token of the link, if it has one.
+    pub invite_token: Option<String>,
+    /// Admit every knock at once (bots, tests).
+    pub auto_admit: bool,
+    /// Timers of the room protocol.
+    pub client: ClientConfig,
+}
+
+/// What the core knows of one member's route.
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    state: Option<LinkState>,
+}
+
+/// One participant's meeting. See the [module docs](self).
+pub struct MeetingCore {
+    room: RoomClient,
+    session: Session,
+    signal_key: SignalKey,
+    rng: Box<dyn CryptoRngCore + Send>,
+    auto_admit: bool,
+    names: HashMap<MemberId, String>,
+    routes: BTreeMap<MemberId, Route>,
+    sending: bool,
+    connection: Connection,
+    next_rekey_check: Duration,
+    actions: VecDeque<Action>,
+    done: bool,
+}
+
+impl MeetingCore {
+    /// Prepares the meeting; the first action (at `now`) is to connect.
+    pub fn new(setup: Setup, now: Duration, mut rng: Box<dyn CryptoRngCore + Send>) -> Result<Self, E2eeError> {
+        let session = Session::new(&setup.secret, setup.identity, &setup.name, setup.invite_token, &mut rng)?;
+        let signal_key = SignalKey::new(&setup.secret)?;
+        let room_proof = RoomProof::derive(&setup.secret);
+        let sealed_profile = session.profile();
+        let intent = match setup.entry {
+            Entry::Host => Intent::Host { room_proof, sealed_profile },
+            Entry::Join => Intent::Join { room_proof, sealed_profile },
+        };
+        Ok(Self {
+            room: RoomClient::new(setup.room, intent, setup.client, now),
+            session,
+            signal_key,
+            rng,
+            auto_admit: setup.auto_admit,
+            names: HashMap::new(),
+            routes: BTreeMap::new(),
+            sending: false,
+            connection: Connection::new(now),
+            next_rekey_check: now + REKEY_CHECK,
+            actions: VecDeque::new(),
+            done: false,
+        })
+    }
+
+    // ---- what the runtime reads ----
+
+    /// The next thing to do, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When to call [`Self::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        if self.done {
+            return None;
+        }
+        [self.room.poll_timeout(), self.connection.dial_at, Some(self.next_rekey_check)].into_iter().flatten().min()
+    }
+
+    /// True once the meeting is over for us (after [`Action::Done`]).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Our member id, once the server gave us one.
+    pub fn me(&self) -> Option<MemberId> {
+        self.room.me()
+    }
+
+    /// The members in the meeting now, but us.
+    pub fn others(&self) -> Vec<MemberId> {
+        let me = self.room.me();
+        self.room.members().iter().filter(|m| m.present && Some(m.id) != me).map(|m| m.id).collect()
+    }
+
+    /// A participant's name, as their sealed profile gave it (empty when unknown).
+    pub fn name_of(&self, member: &MemberId) -> String {
+        self.names.get(member).cloned().unwrap_or_default()
+    }
+
+    /// The end-to-end encryption session (its keys, for the media threads; its security code).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The room client, to read state (members, roles, lobby).
+    pub fn room(&self) -> &RoomClient {
+        &self.room
+    }
+
+    // ---- inputs: the signalling server ----
+
+    /// The connection asked for by [`Action::Connect`] is open.
+    pub fn handle_connected(&mut self, now: Duration) {
+        self.connection.connected();
+        self.room.handle_connected(now);
+        self.progress(now);
+    }
+
+    /// The connection could not be opened.
+    pub fn handle_connect_failed(&mut self, now: Duration, error: &impl Coded) {
+        if self.connection.failed(now) {
+            self.emit(Notice::Error {
+                code: error.code().into(),
+                message: format!("cannot reach the meeting server ({error}); retrying"),
+            });
+        }
+    }
+
+    /// The connection closed.
+    pub fn handle_disconnected(&mut self, now: Duration) {
+        if self.connection.lost(now) {
+            self.room.handle_disconnected(now);
+        }
+        self.progress(now);
+    }
+
+    /// A message from the signalling server. A message that breaks the protocol is refused and
+    /// changes nothing.
+    pub fn handle_message(&mut self, bytes: &[u8], now: Duration) -> Result<(), crate::room::ProtocolError> {
+        let r = self.room.handle_message(bytes, now);
+        self.progress(now);
+        r
+    }
+
+    /// Time passed.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if self.done {
+            return;
+        }
+        if self.connection.due(now) {
+            self.actions.push_back(Action::Connect);
+        }
+        if now >= self.next_rekey_check {
+            self.next_rekey_check = now + REKEY_CHECK;
+            let others = self.others();
+            let r = self.session.rekey_if_due(&others, now);
+            self.after_session(r);
+        }
+        self.room.handle_timeout(now);
+        self.progress(now);
+    }
+
+    // ---- inputs: the shell ----
+
+    /// A participant's command.
+    pub fn handle_command(&mut self, command: Command, now: Duration) {
+        if self.done {
+            return;
+        }
+        let result = match command {
+            Command::Admit(m) => self.room.admit(m),
+            Command::Deny(m) => self.room.deny(m),
+            Command::Lock(b) => {
+                let r = self.room.lock(b);
+                if r.is_ok() && self.session.is_host() {
+                    let others = self.others();
+                    let out = self.session.lock(b, &others, now);
+                    self.after_session(out);
+                }
+                r
+            }
+            Command::Remove(m) => self.room.remove(m),
+            Command::SetRole(m, r) => self.room.set_role(m, r),
+            Command::RequestUnmute(m) => self.room.request_unmute(m),
+            Command::Mute(m) => self.room.mute(m),
+            Command::RaiseHand(b) => self.room.raise_hand(b),
+            Command::EndForAll => self.room.end_for_all(),
+            Command::Leave => {
+                self.leave(now);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.emit(Notice::error(&e));
+        }
+        self.progress(now);
+    }
+
+    fn leave(&mut self, now: Duration) {
+        let others = self.others();
+        if self.session.is_host() {
+            // The group's host role goes to whom the room will make host.
+            let next = crate::room::roles::successor(self.room.members().iter().map(|m| m.standing()), self.me());
+            if let Some(next) = next {
+                let out = self.session.hand_over(next, &others, now);
+                self.after_session(out);
+            }
+        } else if self.session.is_keyed() {
+            let out = self.session.leave(&others);
+            self.after_session(out);
+        }
+        self.room.leave();
+        self.finish(Notice::Left);
+    }
+
+    // ---- inputs: routes ----
+
+    /// A route's signalling (an SDP or ICE candidate) for `member`: sealed and relayed.
+    pub fn handle_route_signal(&mut self, member: MemberId, signal: &Signal) {
+        self.send_sealed(member, signal);
+    }
+
+    /// Seals a signal for one member (so the server learns no addresses, certificates or
+    /// capabilities) and relays it.
+    pub fn send_sealed(&mut self, to: MemberId, signal: &Signal) {
+        let Some(me) = self.me() else { return };
+        let mut nonce = [0u8; 12];
+        self.rng.fill_bytes(&mut nonce);
+        let sealed = serde_json::to_vec(signal).map_err(|e| e.to_string()).and_then(|plain| {
+            self.signal_key.seal(me.to_bytes(), to.to_bytes(), &plain, nonce).map_err(|e| e.to_string())
+        });
+        match sealed {
+            Ok(data) => {
+                if let Err(e) = self.room.send_signal(to, Signal::Sealed { data: Blob(data) }) {
+                    tracing::debug!("signal to {to} not sent: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("signal to {to} not sealed: {e}"),
+        }
+        self.flush();
+    }
+
+    /// A route changed state.
+    pub fn handle_link_state(&mut self, member: MemberId, state: LinkState) {
+        if let Some(r) = self.routes.get_mut(&member) {
+            r.state = Some(state);
+        }
+        self.update_sending();
+        if state == LinkState::Connected {
+            // A new viewer needs a picture it can decode.
+            self.actions.push_back(Action::RequestKeyframe);
+        }
+        self.emit(Notice::Link { member, state });
+    }
+
+    /// The runtime could not set up (or lost) the route to `member`: the next signal from them
+    /// asks for a new one.
+    pub fn handle_route_closed(&mut self, member: MemberId) {
+        self.routes.remove(&member);
+        self.update_sending();
+    }
+
+    // ---- the decisions ----
+
+    fn emit(&mut self, n: Notice) {
+        self.actions.push_back(Action::Emit(n));
+    }
+
+    fn finish(&mut self, n: Notice) {
+        if !self.done {
+            self.flush();
+            self.done = true;
+            self.actions.push_back(Action::Done(n));
+        }
+    }
+
+    fn flush(&mut self) {
+        while let Some(bytes) = self.room.poll_transmit() {
+            self.actions.push_back(Action::Transmit(bytes));
+        }
+    }
+
+    /// Drains the room client: its bytes, then its events one by one (each may send more).
+    fn progress(&mut self, now: Duration) {
+        self.flush();
+        while let Some(e) = self.room.poll_event() {
+            self.room_event(e, now);
+            self.flush();
+        }
+    }
+
+    fn ensure_route(&mut self, member: MemberId, offer: bool) {
+        if self.routes.contains_key(&member) {
+            return;
+        }
+        let polite = self.room.is_polite_towards(member);
+        self.routes.insert(member, Route { state: None });
+        self.actions.push_back(Action::EnsureRoute { member, route: RouteKind::Mesh { polite, offer } });
+    }
+
+    fn drop_route(&mut self, member: MemberId) {
+        self.routes.remove(&member);
+        self.actions.push_back(Action::DropRoute { member });
+        self.update_sending();
+    }
+
+    fn update_sending(&mut self) {
+        let sending = self.routes.values().any(|r| r.state == Some(LinkState::Connected));
+        if sending != self.sending {
+            self.sending = sending;
+            self.actions.push_back(Action::Sending(sending));
+        }
+    }
+
+    /// Handshake messages to send, what the session has to say, and the identities the group
+    /// now vouches for.
+    fn after_session(&mut self, result: Result<(), E2eeError>) {
+        if let Err(e) = result {
+            self.emit(Notice::error(&e));
+        }
+        while let Some((to, data)) = self.session.poll_transmit() {
+            if let Err(e) = self.room.send_signal(to, Signal::Handshake { data: Blob(data) }) {
+                tracing::debug!("handshake to {to} not sent: {e}");
+            }
+        }
+        self.flush();
+        while let Some(e) = self.session.poll_event() {
+            match e {
+                SessionEvent::Keys { epoch, code, members } => self.emit(Notice::SecurityCode { epoch, code, members }),
+                SessionEvent::Removed => self.finish(Notice::Removed),
+            }
+        }
+        for member in self.others() {
+            if let Some(key) = self.session.vouched_key(&member) {
+                let name = self.name_of(&member);
+                self.actions.push_back(Action::ReviewIdentity { member, name, key });
+            }
+        }
+    }
+
+    /// Opens a sealed signal from `from`: an sdp, ice or share signal, or None.
+    fn open(&self, from: MemberId, blob: &[u8]) -> Option<Signal> {
+        let me = self.me()?;
+        let plain = match self.signal_key.open(from.to_bytes(), me.to_bytes(), blob) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("a sealed signal from {from} was refused: {e}");
+                return None;
+            }
+        };
+        match serde_json::from_slice::<Signal>(&plain) {
+            Ok(s @ (Signal::Sdp { .. } | Signal::Ice { .. } | Signal::Share { .. })) => Some(s),
+            _ => {
+                tracing::warn!("a sealed signal from {from} held something else than sdp, ice or share");
+                None
+            }
+        }
+    }
+
+    fn room_event(&mut self, e: RoomEvent, now: Duration) {
+        match e {
+            RoomEvent::Created { me } => {
+                let created = self.session.handle_created(now);
+                self.after_session(created);
+                self.emit(Notice::Created { me });
+                self.emit(Notice::Joined { me, role: Role::Host });
+            }
+            RoomEvent::Knocking => self.emit(Notice::Knocking),
+            RoomEvent::InLobby { .. } => self.emit(Notice::InLobby),
+            RoomEvent::Admitted { me, role, members, .. } => {
+                self.emit(Notice::Admitted { me });
+                self.emit(Notice::Joined { me, role });
+                for m in members.into_iter().filter(|m| m.id != me && m.present) {
+                    self.emit(Notice::ParticipantJoined { member: m.id, name: self.name_of(&m.id) });
+                    self.ensure_route(m.id, true);
+                }
+            }
+            RoomEvent::Resumed { me, members, after_restart, .. } => {
+                self.emit(Notice::Resumed { after_restart });
+                for m in members.into_iter().filter(|m| m.id != me && m.present) {
+                    self.ensure_route(m.id, true);
+                }
+            }
+            RoomEvent::Denied => self.finish(Notice::Denied),
+            RoomEvent::KnockExpired => {
+                self.emit(Notice::Error {
+                    code: "room.knock_expired".into(),
+                    message: "no one admitted us in time".into(),
+                });
+                self.finish(Notice::Denied);
+            }
+            RoomEvent::NoSuchMeeting => self.finish(Notice::NoSuchMeeting),
+            RoomEvent::RoomLocked => self.finish(Notice::RoomLocked),
+            RoomEvent::MemberJoined { member, sealed_profile } => {
+                if let Some(p) = sealed_profile.and_then(|b| self.session.open_profile(member.id, &b)) {
+                    self.names.insert(member.id, p.display_name);
+                }
+                self.emit(Notice::ParticipantJoined { member: member.id, name: self.name_of(&member.id) });
+                // Admission by the room is followed by admission to the group: whoever let the
+                // knocker in (us or a co-host), the group's host sends the keys.
+                if self.session.is_host() {
+                    let others: Vec<_> = self.others().into_iter().filter(|m| *m != member.id).collect();
+                    let out = self.session.admit(member.id, &others, now);
+                    self.after_session(out);
+                }
+                // The newcomer offers; we get ready for it.
+                self.ensure_route(member.id, false);
+            }
+            RoomEvent::MemberProfile { member, sealed_profile } => {
+                if let Some(p) = self.session.open_profile(member, &sealed_profile) {
+                    self.names.insert(member, p.display_name.clone());
+                    self.emit(Notice::ParticipantNamed { member, name: p.display_name });
+                    self.after_session(Ok(()));
+                }
+            }
+            RoomEvent::MemberAway { member } => self.emit(Notice::ParticipantAway { member }),
+            RoomEvent::MemberBack { member } => self.emit(Notice::ParticipantBack { member }),
+            RoomEvent::MemberLeft { member, reason } => {
+                self.drop_route(member);
+                if self.session.is_host() {
+                    let others = self.others();
+                    let out = self.session.remove(member, &others, now);
+                    self.after_session(out);
+                }
+                self.session.forget_member(&member);
+                self.names.remove(&member);
+                self.emit(Notice::ParticipantLeft { member, reason });
+            }
+            RoomEvent::Knock { member, sealed_profile } => {
+                let Some(name) = self.session.handle_knock(member, &sealed_profile) else {
+                    // Not sealed with this meeting's link: whoever it is, they cannot be keyed.
+                    let _ = self.room.deny(member);
+                    self.emit(Notice::Error {
+                        code: "e2ee.unreadable_knock".into(),
+                        message: "a knock that was not made with this meeting's link was turned away".into(),
+                    });
+                    return;
+                };
+                self.names.insert(member, name.clone());
+                self.emit(Notice::Knock { member, name });
+                if self.auto_admit
+                    && let Err(e) = self.room.admit(member)
+                {
+                    self.emit(Notice::error(&e));
+                }
+            }
+            RoomEvent::KnockWithdrawn { member, reason } => {
+                if reason != KnockEnd::Admitted {
+                    self.session.forget_knock(&member);
+                }
+                self.emit(Notice::KnockGone { member, reason })
+            }
+            RoomEvent::RoleChanged { member, role } => self.emit(Notice::RoleChanged { member, role }),
+            RoomEvent::Locked(locked) => self.emit(Notice::Locked { locked }),
+            RoomEvent::HandRaised { member, raised } => self.emit(Notice::HandRaised { member, raised }),
+            RoomEvent::MuteRequested { .. } => {
+                self.actions.push_back(Action::MuteMicrophone);
+                self.emit(Notice::MutedByHost);
+            }
+            RoomEvent::UnmuteRequested { .. } => self.emit(Notice::UnmuteRequested),
+            RoomEvent::Signal { from, payload: Signal::Handshake { data } } => {
+                let others = self.others();
+                let out = self.session.handle_handshake(from, data.as_bytes(), &others, now);
+                self.after_session(out);
+            }
+            RoomEvent::Signal { from, payload: Signal::Sealed { data } } => match self.open(from, data.as_bytes()) {
+                Some(Signal::Share { on, gone }) => {
+                    self.actions.push_back(Action::RemoteShare { member: from, on, gone })
+                }
+                Some(signal) => {
+                    self.ensure_route(from, false);
+                    self.actions.push_back(Action::RouteSignal { member: from, signal });
+                }
+                None => {}
+            },
+            RoomEvent::Signal { from, payload } => {
+                // Trygg members seal every sdp and ice signal; one in clear is not from one.
+                tracing::warn!("an unsealed {} signal from {from} was refused", payload.kind());
+            }
+            RoomEvent::Ended => self.finish(Notice::Ended),
+            RoomEvent::Removed => self.finish(Notice::Removed),
+            RoomEvent::Reconnecting => {
+                self.emit(Notice::Reconnecting);
+                if self.connection.up {
+                    self.actions.push_back(Action::Disconnect);
+                }
+                self.connection.lost(now);
+            }
+            // A relay (or a host's action) aimed at someone who has just left: the departure is
+            // its own event already, so the server's refusal is not shown as an error.
+            RoomEvent::Error { code: ErrorCode::Refusal(Refusal::UnknownMember), message } => {
+                tracing::debug!("refused for a member who has left: {message}");
+            }
+            RoomEvent::Error { code, message } => self.emit(Notice::Error { code: code.to_string(), message }),
+            RoomEvent::HostChanged { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! How media reaches one member: the route seam.
+//!
+//! Today every route is a mesh peer connection of our own to the member. An SFU session (one
+//! publishing connection, one subscribing connection for everyone) and a SIP leg (a bridge's
+//! call, with its own codecs) are the next kinds. Whatever the kind, outgoing frames are encoded
+//! and encrypted once and handed to every route, and incoming frames carry the route, the member
+//! the route says they are from, and the SFrame sender that decryption authenticated.
+
+use serde::Serialize;
+
+use crate::room::ids::MemberId;
+
+/// The kind of route the core asks the runtime to set up for a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    /// A peer connection of our own to the member (the mesh). `polite` is our part in perfect
+    /// negotiation; `offer` says whether we make the first offer (the newcomer does).
+    Mesh {
+        /// We roll back our own offer on glare.
+        polite: bool,
+        /// We offer first.
+        offer: bool,
+    },
+}
+
+/// Where one incoming frame came from: the route that delivered it, the member that route is
+/// for, and the sender key the SFrame layer authenticated (None until decrypted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The route's kind.
+    pub route: RouteKind,
+    /// The member the route belongs to (what the signalling said).
+    pub member: MemberId,
+    /// The SFrame sender (the MLS leaf index) that decryption authenticated.
+    pub sframe_sender: Option<u32>,
+}
+
+/// A route's connection state as the meeting cares about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// ICE/DTLS under way.
+    Connecting,
+    /// Media can flow.
+    Connected,
+    /// Lost for now; ICE may recover (or be restarted).
+    Disconnected,
+    /// Gave up; an ICE restart is the way back.
+    Failed,
+    /// Closed for good.
+    Closed,
+}
