@@ -27,25 +27,12 @@ impl UiError {
     }
 }
 
-macro_rules! coded {
-    ($($t:ty),*) => {$(
-        impl From<$t> for UiError {
-            fn from(e: $t) -> Self {
-                Self { code: e.code().into(), message: e.to_string() }
-            }
-        }
-    )*};
+/// Every library error with a stable code reaches the UI as `{code, message}`.
+impl<E: trygg::Coded> From<E> for UiError {
+    fn from(e: E) -> Self {
+        Self { code: e.code().into(), message: e.to_string() }
+    }
 }
-
-coded!(
-    trygg::meeting::MeetingError,
-    trygg::links::LinkError,
-    trygg::media::MediaError,
-    trygg::e2ee::E2eeError,
-    trygg::secrets::SecretsError,
-    trygg::room::error::ProtocolError,
-    trygg::net::NetError
-);
 
 /// What the UI may ask of the running meeting: `MeetingCommand` in JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,456 @@
+//! Whole meetings of `MeetingCore`s on a virtual clock: one `RoomServer`, several participants
+//! with their MLS groups, and an in-memory network that moves their bytes. No sockets, no
+//! threads, no media: the decisions a meeting makes (who connects to whom, who commits, what is
+//! shown, how it reconnects) for six people, a server restart and a host's hand-over run in
+//! milliseconds.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use rand_chacha_03::ChaCha20Rng;
+use rand_chacha_03::rand_core::SeedableRng;
+use trygg_core::e2ee::identity::DeviceIdentity;
+use trygg_core::meeting::{Action, Command, Entry, MeetingCore, Notice, RouteKind, Setup};
+use trygg_core::room::limits::{ClientConfig, ServerConfig};
+use trygg_core::room::proto::{LeaveReason, SdpType, Signal};
+use trygg_core::room::server::{RoomServer, ServerOutput};
+use trygg_core::room::{ConnId, MemberId, Role, RoomId};
+
+const ROOM: &str = "k3bqx7dz2mfa4ruwyhe5tnvlcp";
+const SECRET: &[u8] = b"the link's secret, 32 bytes long";
+
+/// One participant: its core and what its runtime did with the core's actions.
+struct Person {
+    name: &'static str,
+    core: MeetingCore,
+    ip: IpAddr,
+    conn: Option<ConnId>,
+    notices: Vec<Notice>,
+    routes: BTreeMap<MemberId, RouteKind>,
+    route_signals: Vec<(MemberId, Signal)>,
+    reviewed: BTreeMap<MemberId, String>,
+    dials: Vec<Duration>,
+    done: Option<Notice>,
+}
+
+struct Net {
+    server: Option<RoomServer>,
+    now: Duration,
+    people: Vec<Person>,
+    next_conn: u64,
+    restarts: u8,
+    /// Every frame a participant sent the server, for the privacy checks.
+    to_server: Vec<Vec<u8>>,
+}
+
+/// The server is down.
+#[derive(Debug, thiserror::Error)]
+#[error("connection refused")]
+struct Unreachable;
+
+impl trygg_core::Coded for Unreachable {
+    fn code(&self) -> &'static str {
+        "net.unreachable"
+    }
+}
+
+impl Net {
+    fn new() -> Self {
+        Self {
+            server: Some(RoomServer::new(ServerConfig::default(), [1; 32])),
+            now: Duration::from_secs(1_000),
+            people: Vec::new(),
+            next_conn: 1,
+            restarts: 0,
+            to_server: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, name: &'static str, entry: Entry) {
+        let seed = self.people.len() as u64 + 1;
+        let identity = DeviceIdentity::generate(&mut ChaCha20Rng::seed_from_u64(seed));
+        let setup = Setup {
+            room: RoomId::parse(ROOM).expect("valid room"),
+            secret: SECRET.to_vec(),
+            entry,
+            name: name.into(),
+            identity,
+            invite_token: None,
+            auto_admit: false,
+            client: ClientConfig::default(),
+        };
+        let rng = Box::new(ChaCha20Rng::seed_from_u64(seed + 100));
+        let core = MeetingCore::new(setup, self.now, rng).expect("a meeting core");
+        self.people.push(Person {
+            name,
+            core,
+            ip: IpAddr::from([198, 51, 100, seed as u8]),
+            conn: None,
+            notices: Vec::new(),
+            routes: BTreeMap::new(),
+            route_signals: Vec::new(),
+            reviewed: BTreeMap::new(),
+            dials: Vec::new(),
+            done: None,
+        });
+        self.advance(Duration::ZERO);
+    }
+
+    fn person(&mut self, name: &str) -> &mut Person {
+        self.people.iter_mut().find(|p| p.name == name).unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    fn id(&mut self, name: &str) -> MemberId {
+        self.person(name).core.me().unwrap_or_else(|| panic!("{name} has no member id"))
+    }
+
+    fn command(&mut self, name: &str, c: Command) {
+        let now = self.now;
+        self.person(name).core.handle_command(c, now);
+        self.progress();
+    }
+
+    /// The security code each of `names` holds (None when not keyed).
+    fn codes(&mut self, names: &[&str]) -> Vec<Option<String>> {
+        names.iter().map(|n| self.person(n).core.session().security_code()).collect()
+    }
+
+    /// Asserts that `names` hold one and the same security code, and returns it.
+    fn agreed_code(&mut self, names: &[&str]) -> String {
+        let codes = self.codes(names);
+        let first = codes[0].clone().expect("keyed");
+        assert!(codes.iter().all(|c| c.as_deref() == Some(first.as_str())), "{names:?} disagree: {codes:?}");
+        first
+    }
+
+    /// Moves bytes and carries out actions until nothing moves.
+    fn progress(&mut self) {
+        for _ in 0..100_000 {
+            if !self.step() {
+                return;
+            }
+        }
+        panic!("the network never settled");
+    }
+
+    fn step(&mut self) -> bool {
+        let now = self.now;
+        let mut moved = false;
+        for i in 0..self.people.len() {
+            while let Some(action) = self.people[i].core.poll_action() {
+                moved = true;
+                self.carry_out(i, action);
+            }
+        }
+        let Some(server) = self.server.as_mut() else { return moved };
+        while let Some(out) = server.poll_output() {
+            moved = true;
+            let (conn, bytes) = match out {
+                ServerOutput::Send { conn, bytes } => (conn, Some(bytes)),
+                ServerOutput::Close { conn, .. } => (conn, None),
+            };
+            let Some(p) = self.people.iter_mut().find(|p| p.conn == Some(conn)) else { continue };
+            match bytes {
+                Some(b) => p.core.handle_message(&b, now).expect("the server speaks the protocol"),
+                None => {
+                    p.conn = None;
+                    p.core.handle_disconnected(now);
+                }
+            }
+        }
+        moved
+    }
+
+    fn carry_out(&mut self, i: usize, action: Action) {
+        let now = self.now;
+        let p = &mut self.people[i];
+        match action {
+            Action::Connect => {
+                p.dials.push(now);
+                let conn = ConnId(self.next_conn);
+                self.next_conn += 1;
+                match self.server.as_mut().map(|s| s.handle_connect(conn, p.ip, now)) {
+                    Some(Ok(())) => {
+                        p.conn = Some(conn);
+                        p.core.handle_connected(now);
+                    }
+                    _ => p.core.handle_connect_failed(now, &Unreachable),
+                }
+            }
+            Action::Disconnect => {
+                if let (Some(conn), Some(s)) = (p.conn.take(), self.server.as_mut()) {
+                    s.handle_disconnect(conn, now);
+                }
+            }
+            Action::Transmit(bytes) => {
+                if let (Some(conn), Some(s)) = (p.conn, self.server.as_mut()) {
+                    self.to_server.push(bytes.clone());
+                    s.handle_message(conn, &bytes, now);
+                }
+            }
+            Action::EnsureRoute { member, route } => {
+                p.routes.entry(member).or_insert(route);
+            }
+            Action::DropRoute { member } => {
+                p.routes.remove(&member);
+            }
+            Action::RouteSignal { member, signal } => p.route_signals.push((member, signal)),
+            Action::ReviewIdentity { member, name, .. } => {
+                p.reviewed.insert(member, name);
+            }
+            Action::Emit(n) => p.notices.push(n),
+            Action::Done(n) => {
+                p.done = Some(n);
+                // The runtime closes the socket after the last bytes.
+                if let (Some(conn), Some(s)) = (p.conn.take(), self.server.as_mut()) {
+                    s.handle_disconnect(conn, now);
+                }
+            }
+            Action::RemoteShare { .. } | Action::Sending(_) | Action::RequestKeyframe | Action::MuteMicrophone => {}
+        }
+    }
+
+    /// Runs the clock forward, waking every state machine when it asked to be woken.
+    fn advance(&mut self, by: Duration) {
+        let end = self.now + by;
+        loop {
+            self.progress();
+            let mut next = end;
+            if let Some(s) = &self.server {
+                next = next.min(s.poll_timeout().unwrap_or(end));
+            }
+            for p in &self.people {
+                next = next.min(p.core.poll_timeout().unwrap_or(end));
+            }
+            self.now = next.max(self.now);
+            let now = self.now;
+            if let Some(s) = self.server.as_mut() {
+                s.handle_timeout(now);
+            }
+            for p in &mut self.people {
+                p.core.handle_timeout(now);
+            }
+            self.progress();
+            if self.now >= end {
+                return;
+            }
+        }
+    }
+
+    /// The server process dies and a new one starts: every connection drops, and the new
+    /// server knows no meeting.
+    fn restart_server(&mut self) {
+        self.restarts += 1;
+        self.server = Some(RoomServer::new(ServerConfig::default(), [self.restarts + 1; 32]));
+        let now = self.now;
+        for p in &mut self.people {
+            if p.conn.take().is_some() {
+                p.core.handle_disconnected(now);
+            }
+        }
+        self.progress();
+    }
+
+    /// A participant's process is killed: its socket closes, it says nothing more.
+    fn kill(&mut self, name: &str) {
+        let now = self.now;
+        let i = self.people.iter().position(|p| p.name == name).expect("there");
+        let p = self.people.remove(i);
+        if let (Some(conn), Some(s)) = (p.conn, self.server.as_mut()) {
+            s.handle_disconnect(conn, now);
+        }
+        self.progress();
+    }
+
+    fn knocks_seen_by(&mut self, name: &str) -> Vec<(MemberId, String)> {
+        self.person(name)
+            .notices
+            .iter()
+            .filter_map(|n| match n {
+                Notice::Knock { member, name } => Some((*member, name.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Alice hosts; Bob, Carol, Dave and Erin are admitted; Frank is denied.
+fn five_in_a_meeting() -> Net {
+    let mut net = Net::new();
+    net.add("alice", Entry::Host);
+    for name in ["bob", "carol", "dave", "erin", "frank"] {
+        net.add(name, Entry::Join);
+    }
+    let knocks = net.knocks_seen_by("alice");
+    assert_eq!(knocks.len(), 5, "every knock reaches the host with its sealed name");
+    for (member, name) in knocks {
+        let c = if name == "frank" { Command::Deny(member) } else { Command::Admit(member) };
+        net.command("alice", c);
+    }
+    net
+}
+
+#[test]
+fn six_people_meet_the_host_keys_the_admitted_and_every_pair_gets_one_route() {
+    let started = std::time::Instant::now();
+    let mut net = five_in_a_meeting();
+    let inside = ["alice", "bob", "carol", "dave", "erin"];
+    let code = net.agreed_code(&inside);
+    assert_eq!(net.person("frank").done, Some(Notice::Denied));
+    assert_eq!(net.codes(&["frank"]), vec![None], "a denied knocker is sent no keys");
+    assert!(!net.person("frank").core.session().is_keyed());
+    let ids: BTreeMap<&str, MemberId> = inside.iter().map(|n| (*n, net.id(n))).collect();
+    for a in inside {
+        let p = net.person(a);
+        let want: Vec<MemberId> = inside.iter().filter(|b| **b != a).map(|b| ids[b]).collect();
+        assert_eq!(p.routes.keys().copied().collect::<Vec<_>>(), sorted(want), "{a} has a route to every other");
+        let named: Vec<&String> = p.reviewed.values().collect();
+        assert_eq!(named.len(), 4, "{a} was asked to review every other's vouched identity: {named:?}");
+        assert!(p.notices.iter().any(|n| matches!(n, Notice::SecurityCode { code: c, members: 5, .. } if *c == code)));
+    }
+    for (i, a) in inside.iter().enumerate() {
+        for b in &inside[i + 1..] {
+            let ab = net.person(a).routes[&ids[b]];
+            let ba = net.person(b).routes[&ids[a]];
+            let (RouteKind::Mesh { polite: pa, offer: oa }, RouteKind::Mesh { polite: pb, offer: ob }) = (ab, ba);
+            assert_ne!(pa, pb, "{a} and {b} agree on who is polite");
+            assert!(oa != ob, "exactly one of {a} and {b} offers first (the later one): {oa} {ob}");
+            assert!(ob, "{b} joined after {a}, so {b} offers");
+        }
+    }
+    assert_eq!(net.person("bob").reviewed[&ids["alice"]], "alice", "names come from the sealed profiles");
+    eprintln!("six people met in {:?} of real time", started.elapsed());
+}
+
+fn sorted(mut v: Vec<MemberId>) -> Vec<MemberId> {
+    v.sort();
+    v
+}
+
+#[test]
+fn a_removed_member_gets_no_new_keys_and_every_route_to_it_closes() {
+    let mut net = five_in_a_meeting();
+    let before = net.agreed_code(&["alice", "bob", "carol", "dave", "erin"]);
+    let dave = net.id("dave");
+    net.command("alice", Command::Remove(dave));
+    assert_eq!(net.person("dave").done, Some(Notice::Removed));
+    let after = net.agreed_code(&["alice", "bob", "carol", "erin"]);
+    assert_ne!(before, after, "removal is a new epoch");
+    assert_ne!(net.codes(&["dave"]), vec![Some(after)], "the removed member does not hold the new keys");
+    for name in ["alice", "bob", "carol", "erin"] {
+        let p = net.person(name);
+        assert!(!p.routes.contains_key(&dave), "{name} closed its route to dave");
+        assert!(
+            p.notices.contains(&Notice::ParticipantLeft { member: dave, reason: LeaveReason::Removed }),
+            "{name} was told"
+        );
+    }
+}
+
+#[test]
+fn the_meeting_survives_a_server_restart_without_new_keys_or_new_routes() {
+    let mut net = five_in_a_meeting();
+    let inside = ["alice", "bob", "carol", "dave", "erin"];
+    let code = net.agreed_code(&inside);
+    let routes: Vec<usize> = inside.iter().map(|n| net.person(n).routes.len()).collect();
+    net.restart_server();
+    net.advance(Duration::from_secs(30));
+    assert_eq!(net.agreed_code(&inside), code, "the group is the members', not the server's: no rekey");
+    for (name, n) in inside.iter().zip(routes) {
+        let p = net.person(name);
+        assert!(p.notices.contains(&Notice::Reconnecting), "{name} was told it reconnects");
+        assert!(p.notices.contains(&Notice::Resumed { after_restart: true }), "{name} resumed: {:?}", p.notices);
+        assert_eq!(p.routes.len(), n, "{name} keeps its routes");
+        assert_eq!(p.done, None);
+    }
+    assert_eq!(net.person("alice").core.room().role(), Some(Role::Host));
+}
+
+#[test]
+fn the_host_hands_over_before_leaving_and_the_new_host_admits_the_next_knock() {
+    let mut net = five_in_a_meeting();
+    net.command("alice", Command::Leave);
+    assert_eq!(net.person("alice").done, Some(Notice::Left));
+    let rest = ["bob", "carol", "dave", "erin"];
+    let hosts: Vec<&str> = rest.iter().copied().filter(|n| net.person(n).core.session().is_host()).collect();
+    assert_eq!(hosts.len(), 1, "exactly one member holds the group's host role: {hosts:?}");
+    let host = hosts[0];
+    assert_eq!(net.person(host).core.room().role(), Some(Role::Host), "the room and the group agree on the host");
+    let code = net.agreed_code(&rest);
+    net.add("grace", Entry::Join);
+    let (grace, name) = net.knocks_seen_by(host).pop().expect("the new host sees the knock");
+    assert_eq!(name, "grace");
+    net.command(host, Command::Admit(grace));
+    let all = ["bob", "carol", "dave", "erin", "grace"];
+    assert_ne!(net.agreed_code(&all), code, "the newcomer's Add is a new epoch");
+}
+
+#[test]
+fn a_killed_member_is_removed_from_the_group_after_the_grace_period() {
+    let mut net = five_in_a_meeting();
+    let erin = net.id("erin");
+    let code = net.agreed_code(&["alice", "bob", "carol", "dave"]);
+    net.kill("erin");
+    net.advance(Duration::from_secs(5));
+    assert!(net.person("bob").notices.contains(&Notice::ParticipantAway { member: erin }));
+    assert!(net.person("bob").routes.contains_key(&erin), "an away member keeps its route: it may come back");
+    net.advance(Duration::from_secs(40));
+    assert!(
+        net.person("bob")
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::ParticipantLeft { member, .. } if *member == erin))
+    );
+    assert!(!net.person("bob").routes.contains_key(&erin));
+    assert_ne!(net.agreed_code(&["alice", "bob", "carol", "dave"]), code, "the host committed the Remove");
+}
+
+#[test]
+fn locking_is_a_new_epoch_for_everyone() {
+    let mut net = five_in_a_meeting();
+    let inside = ["alice", "bob", "carol", "dave", "erin"];
+    let a = net.agreed_code(&inside);
+    net.command("alice", Command::Lock(true));
+    let b = net.agreed_code(&inside);
+    net.command("alice", Command::Lock(false));
+    let c = net.agreed_code(&inside);
+    assert!(a != b && b != c, "each lock change is a commit");
+    assert!(net.person("bob").notices.contains(&Notice::Locked { locked: true }));
+}
+
+#[test]
+fn route_signals_travel_sealed_and_arrive_opened_for_their_route() {
+    let mut net = Net::new();
+    net.add("alice", Entry::Host);
+    net.add("bob", Entry::Join);
+    let (bob, _) = net.knocks_seen_by("alice").pop().expect("knock");
+    net.command("alice", Command::Admit(bob));
+    let alice = net.id("alice");
+    let sdp = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\nc=IN IP4 192.0.2.7\r\n".into() };
+    net.to_server.clear();
+    net.person("bob").core.handle_route_signal(alice, &sdp);
+    net.progress();
+    assert_eq!(net.person("alice").route_signals, vec![(bob, sdp)]);
+    let wire: String = net.to_server.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+    assert!(wire.contains("\"sealed\""), "{wire}");
+    assert!(!wire.contains("192.0.2.7") && !wire.contains("v=0"), "the server never sees SDP: {wire}");
+}
+
+#[test]
+fn an_unreachable_server_is_told_once_and_dialled_with_back_off() {
+    let mut net = Net::new();
+    net.server = None;
+    net.add("alice", Entry::Host);
+    net.advance(Duration::from_secs(20));
+    let p = net.person("alice");
+    let errors: Vec<&Notice> = p.notices.iter().filter(|n| matches!(n, Notice::Error { .. })).collect();
+    assert_eq!(errors.len(), 1, "told once per outage: {errors:?}");
+    assert!(matches!(errors[0], Notice::Error { code, .. } if code == "net.unreachable"));
+    let waits: Vec<u128> = p.dials.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    assert_eq!(&waits[..6], &[250, 500, 1000, 2000, 4000, 5000], "back-off doubles to its cap");
+    net.server = Some(RoomServer::new(ServerConfig::default(), [9; 32]));
+    net.advance(Duration::from_secs(6));
+    assert!(net.person("alice").notices.iter().any(|n| matches!(n, Notice::Created { .. })));
+    assert!(net.person("alice").core.session().is_keyed());
+}
