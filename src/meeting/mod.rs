@@ -1,16 +1,17 @@
 //! The meeting runtime: the one API of the shells.
 //!
 //! A [`Meeting`] is a cloneable handle; everything that happens arrives as a [`MeetingEvent`] on
-//! the receiver [`Meeting::start`] returns. Behind the handle one driver task owns the room
-//! client (the sans-I/O lobby and roles protocol), the WebSocket to the signalling server, one
-//! peer link per remote participant, this participant's outgoing media and the incoming media of
-//! every other.
+//! the receiver [`Meeting::start`] returns. Behind the handle one driver task carries out what
+//! the sans-I/O [`MeetingCore`](trygg_core::meeting::MeetingCore) decides (room protocol, E2EE
+//! session, routes, reconnects), and owns what only a runtime can: the WebSocket to the
+//! signalling server, one route per remote participant, this participant's outgoing media and
+//! the incoming media of every other.
 //!
 //! ```text
 //!  shell ──MeetingCommand──▶ driver ◀──WsEvent── signalling server
-//!    ▲                        │  ▲
-//!    └──────MeetingEvent──────┘  └──(member, PeerEvent)── peer links ──▶ Incoming (decode) ─▶ mixer/UI
-//!                                        ▲
+//!    ▲                     ▲  │  ▲
+//!    │        MeetingCore ─┘  │  └──(member, PeerEvent)── routes ──▶ Incoming (decode) ─▶ mixer/UI
+//!    └──────MeetingEvent──────┘                ▲
 //!                     Outgoing (encode once) ─broadcast─┘
 //! ```
 
