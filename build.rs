@@ -17,16 +17,25 @@ fn main() {
     let features = if features.is_empty() { "none".to_owned() } else { features.join(" ") };
     println!("cargo:rustc-env=TRYGG_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=TRYGG_FEATURES={features}");
-    // Re-stamp when HEAD moves.
-    if std::path::Path::new(".git/HEAD").exists() {
-        println!("cargo:rerun-if-changed=.git/HEAD");
+    // Re-stamp when HEAD moves: watch HEAD and the branch it names (loose or packed), found by
+    // asking git, so that worktrees and clones with packed refs re-stamp too.
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(branch);
     }
-    if let Ok(head) = std::fs::read_to_string(".git/HEAD")
-        && let Some(r) = head.strip_prefix("ref: ")
-    {
-        let r = format!(".git/{}", r.trim());
-        if std::path::Path::new(&r).exists() {
-            println!("cargo:rerun-if-changed={r}");
+    for p in watched {
+        if let Some(path) = git(&["rev-parse", "--git-path", &p])
+            && std::path::Path::new(&path).exists()
+        {
+            println!("cargo:rerun-if-changed={path}");
         }
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -454,3 +454,67 @@ fn an_unreachable_server_is_told_once_and_dialled_with_back_off() {
     assert!(net.person("alice").notices.iter().any(|n| matches!(n, Notice::Created { .. })));
     assert!(net.person("alice").core.session().is_keyed());
 }
+
+impl Net {
+    /// The server (the attacker here) sends `to` a message of its own making.
+    fn forge(&mut self, to: &str, msg: &trygg_core::room::proto::ServerMsg) {
+        let now = self.now;
+        let bytes = trygg_core::room::proto::encode(msg);
+        self.person(to).core.handle_message(&bytes, now).expect("well-formed");
+        self.progress();
+    }
+}
+
+#[test]
+fn a_server_that_lets_in_a_denied_knocker_gets_them_no_keys() {
+    let mut net = five_in_a_meeting();
+    let inside = ["alice", "bob", "carol", "dave", "erin"];
+    let code = net.agreed_code(&inside);
+    let (frank, _) = net.knocks_seen_by("alice").into_iter().find(|(_, n)| n == "frank").expect("frank knocked");
+    // Frank was denied and has gone; a hostile server keeps his knock, shows it to the host
+    // again (who does nothing about it) and then tells the host he joined, with his sealed
+    // profile (name and KeyPackage) as it was.
+    let profile = net.person("frank").core.session().profile();
+    let replayed = trygg_core::room::proto::ServerMsg::Knock { member: frank, sealed_profile: profile.clone() };
+    net.forge("alice", &replayed);
+    let forged = trygg_core::room::proto::ServerMsg::MemberJoined {
+        member: trygg_core::room::proto::MemberInfo {
+            id: frank,
+            role: Role::Participant,
+            hand_raised: false,
+            present: true,
+        },
+        sealed_profile: Some(profile),
+    };
+    net.forge("alice", &forged);
+    assert_eq!(net.agreed_code(&inside), code, "no Add was committed: the epoch is the same");
+    assert!(
+        net.person("alice")
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::Error { code, .. } if code == "e2ee.unapproved_join")),
+        "the host is told the server let in someone nobody admitted"
+    );
+}
+
+#[test]
+fn a_cohost_the_group_names_admits_and_the_host_keys_the_newcomer() {
+    let mut net = five_in_a_meeting();
+    let bob = net.id("bob");
+    net.command("alice", Command::SetRole(bob, Role::CoHost));
+    let before = net.agreed_code(&["alice", "bob", "carol", "dave", "erin"]);
+    net.add("grace", Entry::Join);
+    let (grace, name) = net.knocks_seen_by("bob").pop().expect("the co-host sees the knock");
+    assert_eq!(name, "grace");
+    net.command("bob", Command::Admit(grace));
+    let all = ["alice", "bob", "carol", "dave", "erin", "grace"];
+    assert_ne!(net.agreed_code(&all), before, "the host committed the Add the co-host approved");
+    assert!(
+        !net.person("alice")
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::Error { code, .. } if code == "e2ee.unapproved_join")),
+        "{:?}",
+        net.person("alice").notices
+    );
+}

@@ -17,6 +17,10 @@
 //!   code. Removing a member (or its leaving) ends its access to everything sent after.
 //! * Only the MLS host commits. When the host leaves it first hands the host role in the group to
 //!   the member the room will make host.
+//! * **The host alone admits.** The host commits an Add only for a knock it approved itself, or
+//!   one a co-host approved in an MLS application message — a co-host as the group's policy
+//!   names it, not as the server says. Each approval names the exact KeyPackage approved. That
+//!   the server says someone joined is never enough.
 //!
 //! Handshake signals carry one tag byte: [`WELCOME`] or [`GROUP_MESSAGE`].
 
@@ -35,8 +39,17 @@ use crate::room::ids::{Blob, MemberId};
 
 /// Tag of a Welcome (to a joiner).
 pub const WELCOME: u8 = 1;
-/// Tag of a Commit or proposal (to members).
+/// Tag of a Commit, proposal or application message (to members).
 pub const GROUP_MESSAGE: u8 = 2;
+
+/// The kind byte of an approval in an application message: `APPROVAL ‖ member id (8) ‖
+/// SHA-256 of the approved KeyPackage (32)`.
+const APPROVAL: u8 = 1;
+
+fn key_package_hash(key_package: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(key_package).into()
+}
 
 /// Something the meeting should show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +79,9 @@ pub struct Session {
     /// The SFrame keys the media threads use.
     pub keys: Arc<Mutex<MediaKeys>>,
     knocks: HashMap<MemberId, KnockProfile>,
+    /// Knocks approved by this device (as host) or by a co-host the group names: the
+    /// KeyPackage each approval was for.
+    approved: HashMap<MemberId, [u8; 32]>,
     identities: HashMap<MemberId, Vec<u8>>,
     events: VecDeque<SessionEvent>,
     transmits: VecDeque<Transmit>,
@@ -102,6 +118,7 @@ impl Session {
             group: None,
             keys: Arc::new(Mutex::new(MediaKeys::default())),
             knocks: HashMap::new(),
+            approved: HashMap::new(),
             identities: HashMap::new(),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
@@ -190,8 +207,38 @@ impl Session {
         self.group.as_ref().is_some_and(MeetingGroup::is_host)
     }
 
-    /// Host: admits a knocker. Welcome to it, Commit to `others` (the current members but us).
+    /// This device lets a knocker in: as the host it approves the knock it holds; as a co-host it
+    /// tells the group (an application message to `others`, which only the host acts on).
+    pub fn approve(&mut self, member: MemberId, others: &[MemberId]) -> Result<(), E2eeError> {
+        let knock = self.knocks.get(&member).ok_or(E2eeError::State("no knock with a KeyPackage from this member"))?;
+        let hash = key_package_hash(&knock.key_package);
+        if self.is_host() {
+            self.approved.insert(member, hash);
+            return Ok(());
+        }
+        let mut msg = vec![APPROVAL];
+        msg.extend_from_slice(&member.to_bytes());
+        msg.extend_from_slice(&hash);
+        let sealed = self.group_mut()?.seal_application(&msg)?;
+        self.send(others.iter().copied(), GROUP_MESSAGE, &sealed);
+        Ok(())
+    }
+
+    /// Whether someone who may admit approved the knock this device holds from `member`.
+    pub fn is_approved(&self, member: &MemberId) -> bool {
+        match (self.approved.get(member), self.knocks.get(member)) {
+            (Some(hash), Some(knock)) => *hash == key_package_hash(&knock.key_package),
+            _ => false,
+        }
+    }
+
+    /// Host: admits a knocker whose knock was approved. Welcome to it, Commit to `others` (the
+    /// current members but us). Refused for a knock nobody who may admit approved.
     pub fn admit(&mut self, member: MemberId, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
+        if !self.is_approved(&member) {
+            return Err(E2eeError::refused("nobody who may admit approved this knock"));
+        }
+        self.approved.remove(&member);
         let knock =
             self.knocks.remove(&member).ok_or(E2eeError::State("no knock with a KeyPackage from this member"))?;
         let admission = self.group_mut()?.admit(&knock.key_package)?;
@@ -201,15 +248,52 @@ impl Session {
         Ok(())
     }
 
+    /// Host: makes a member a co-host in the group's policy (or no longer one), so that its
+    /// approvals count. The Commit goes to `others`.
+    pub fn set_cohost(
+        &mut self,
+        member: MemberId,
+        cohost: bool,
+        others: &[MemberId],
+        now: Duration,
+    ) -> Result<(), E2eeError> {
+        let leaf = self.leaf_of(&member).ok_or(E2eeError::State("the member's key is not known"))?;
+        let commit = self.group_mut()?.set_cohost(leaf, cohost)?;
+        self.install(now)?;
+        self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
+        Ok(())
+    }
+
+    /// An application message from the leaf `sender`: the host takes a co-host's approval.
+    fn handle_application(&mut self, sender: u32, data: &[u8]) -> Result<(), E2eeError> {
+        let Some((&APPROVAL, body)) = data.split_first() else {
+            return Err(E2eeError::malformed("application message", "unknown kind"));
+        };
+        let (id, hash) = body.split_at_checked(8).ok_or(E2eeError::malformed("approval", "too short"))?;
+        let id: [u8; 8] = id.try_into().map_err(|_| E2eeError::malformed("approval", "bad member id"))?;
+        let hash: [u8; 32] = hash.try_into().map_err(|_| E2eeError::malformed("approval", "bad length"))?;
+        if !self.is_host() {
+            return Ok(());
+        }
+        let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
+        if !group.is_cohost(sender) {
+            return Err(E2eeError::refused("an approval from a member the group does not name a co-host"));
+        }
+        self.approved.insert(MemberId::from_bytes(id), hash);
+        Ok(())
+    }
+
     /// A participant left for good: forget its identity key (after any Remove was committed).
     pub fn forget_member(&mut self, member: &MemberId) {
         self.identities.remove(member);
         self.knocks.remove(member);
+        self.approved.remove(member);
     }
 
     /// Host: a knock was denied or withdrawn; forget it.
     pub fn forget_knock(&mut self, member: &MemberId) {
         self.knocks.remove(member);
+        self.approved.remove(member);
     }
 
     /// The identity key of `member`, when the group vouches for it: the key its sealed profile
@@ -306,6 +390,7 @@ impl Session {
                     self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
                     Ok(())
                 }
+                GroupEvent::Application { sender, data } => self.handle_application(sender, &data),
                 GroupEvent::Removed => {
                     if let Ok(mut k) = self.keys.lock() {
                         k.clear();
@@ -398,6 +483,7 @@ mod tests {
             let others: Vec<MemberId> = self.others(id(host)).into_iter().filter(|m| *m != id(n)).collect();
             let h = self.sessions.get_mut(&id(host)).unwrap();
             assert_eq!(h.handle_knock(id(n), &profile).as_deref(), Some(name));
+            h.approve(id(n), &others).unwrap();
             h.admit(id(n), &others, std::time::Duration::from_micros(1)).unwrap();
             self.deliver();
         }
@@ -557,6 +643,7 @@ mod tests {
         let profile = stranger.profile();
         let host = other.sessions.get_mut(&id(1)).unwrap();
         host.handle_knock(id(6), &profile).unwrap();
+        host.approve(id(6), &[]).unwrap();
         host.admit(id(6), &[], std::time::Duration::from_micros(1)).unwrap();
         let (_, welcome) = host.poll_transmit().unwrap();
         assert!(joiner.handle_handshake(id(1), &welcome, &[], std::time::Duration::from_micros(1)).is_err());
@@ -566,10 +653,94 @@ mod tests {
         m.sessions.insert(id(2), joiner);
         let h = m.sessions.get_mut(&id(1)).unwrap();
         h.handle_knock(id(2), &profile).unwrap();
+        h.approve(id(2), &[]).unwrap();
         h.admit(id(2), &[], std::time::Duration::from_micros(2)).unwrap();
         m.deliver();
         assert!(m.sessions[&id(2)].is_keyed());
         assert_eq!(m.code(2), m.code(1));
         let _ = stranger.poll_event();
+    }
+
+    impl Meeting {
+        /// Delivers what `from` sent, one hop, and returns each recipient's verdict.
+        fn deliver_from(&mut self, from: u8) -> Vec<(MemberId, Result<(), E2eeError>)> {
+            let mut sent = vec![];
+            while let Some(t) = self.sessions.get_mut(&id(from)).unwrap().poll_transmit() {
+                sent.push(t);
+            }
+            let mut out = vec![];
+            for (to, bytes) in sent {
+                let others = self.others(to);
+                if let Some(s) = self.sessions.get_mut(&to) {
+                    out.push((to, s.handle_handshake(id(from), &bytes, &others, Duration::from_micros(2))));
+                }
+            }
+            out
+        }
+
+        /// `n` knocks; the knock reaches every session in `seen_by`.
+        fn knock(&mut self, n: u8, name: &str, seen_by: &[u8]) -> Blob {
+            let s = self.session(name);
+            let profile = s.profile();
+            self.sessions.insert(id(n), s);
+            for k in seen_by {
+                let h = self.sessions.get_mut(&id(*k)).unwrap();
+                assert_eq!(h.handle_knock(id(n), &profile).as_deref(), Some(name));
+            }
+            profile
+        }
+    }
+
+    #[test]
+    fn the_host_admits_only_a_knock_it_approved_and_only_the_key_package_it_approved() {
+        let mut m = Meeting::new();
+        m.host();
+        m.knock(2, "Ola", &[1]);
+        let h = m.sessions.get_mut(&id(1)).unwrap();
+        assert!(!h.is_approved(&id(2)));
+        let refused = h.admit(id(2), &[], Duration::from_micros(1));
+        assert!(matches!(refused, Err(E2eeError::Refused { .. })), "the server saying Ola joined is not enough");
+        assert!(h.poll_transmit().is_none(), "no Welcome and no Commit went out");
+        h.approve(id(2), &[]).unwrap();
+        assert!(h.is_approved(&id(2)));
+        // The server swaps the knock for another one under the same member id (an old knock
+        // replayed, someone else's KeyPackage): the approval was not for that one.
+        let other = m.session("Ola").profile();
+        let h = m.sessions.get_mut(&id(1)).unwrap();
+        h.handle_knock(id(2), &other);
+        assert!(!h.is_approved(&id(2)), "an approval names the exact KeyPackage");
+        assert!(h.admit(id(2), &[], Duration::from_micros(1)).is_err());
+        h.forget_knock(&id(2));
+        assert!(!h.is_approved(&id(2)));
+    }
+
+    #[test]
+    fn a_cohost_approval_counts_only_when_the_group_names_the_cohost() {
+        let mut m = Meeting::new();
+        m.host();
+        m.admit(1, 2, "Ola");
+        m.admit(1, 3, "Kari");
+        m.knock(4, "Per", &[1, 2, 3]);
+        // Kari is not a co-host in the group (whatever the server says): her approval is refused.
+        let others = m.others(id(3));
+        m.sessions.get_mut(&id(3)).unwrap().approve(id(4), &others).unwrap();
+        let verdicts = m.deliver_from(3);
+        let host = verdicts.iter().find(|(to, _)| *to == id(1)).expect("the host got it");
+        assert!(matches!(&host.1, Err(E2eeError::Refused { .. })), "{:?}", host.1);
+        assert!(!m.sessions[&id(1)].is_approved(&id(4)));
+        // The host makes Ola a co-host in the group's policy; her approval now counts.
+        let others = m.others(id(1));
+        m.sessions.get_mut(&id(1)).unwrap().set_cohost(id(2), true, &others, Duration::from_micros(1)).unwrap();
+        m.deliver();
+        let others = m.others(id(2));
+        m.sessions.get_mut(&id(2)).unwrap().approve(id(4), &others).unwrap();
+        assert!(m.deliver_from(2).iter().all(|(_, r)| r.is_ok()));
+        assert!(m.sessions[&id(1)].is_approved(&id(4)));
+        let others: Vec<MemberId> = m.others(id(1));
+        m.sessions.get_mut(&id(1)).unwrap().admit(id(4), &others, Duration::from_micros(3)).unwrap();
+        m.deliver();
+        assert!(m.sessions[&id(4)].is_keyed());
+        assert_eq!(m.code(4), m.code(1));
+        assert_eq!(m.code(3), m.code(1));
     }
 }

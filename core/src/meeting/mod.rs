@@ -34,7 +34,7 @@ mod action;
 mod connection;
 pub mod route;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
 use rand_core_06::CryptoRngCore;
@@ -103,6 +103,9 @@ pub struct MeetingCore {
     auto_admit: bool,
     names: HashMap<MemberId, String>,
     routes: BTreeMap<MemberId, Route>,
+    /// Members the server says joined but whom no one who may admit approved (host only): they
+    /// get keys if an approval arrives, never on the server's word.
+    unapproved: BTreeSet<MemberId>,
     sending: bool,
     connection: Connection,
     next_rekey_check: Duration,
@@ -129,6 +132,7 @@ impl MeetingCore {
             auto_admit: setup.auto_admit,
             names: HashMap::new(),
             routes: BTreeMap::new(),
+            unapproved: BTreeSet::new(),
             sending: false,
             connection: Connection::new(now),
             next_rekey_check: now + REKEY_CHECK,
@@ -171,6 +175,14 @@ impl MeetingCore {
     /// A participant's name, as their sealed profile gave it (empty when unknown).
     pub fn name_of(&self, member: &MemberId) -> String {
         self.names.get(member).cloned().unwrap_or_default()
+    }
+
+    /// A member as a sentence names them: their name, or their id.
+    fn display(&self, member: &MemberId) -> String {
+        match self.names.get(member) {
+            Some(n) if !n.is_empty() => format!("\"{n}\" ({member})"),
+            _ => member.to_string(),
+        }
     }
 
     /// The end-to-end encryption session (its keys, for the media threads; its security code).
@@ -244,8 +256,11 @@ impl MeetingCore {
             return;
         }
         let result = match command {
-            Command::Admit(m) => self.room.admit(m),
-            Command::Deny(m) => self.room.deny(m),
+            Command::Admit(m) => self.admit(m),
+            Command::Deny(m) => {
+                self.session.forget_knock(&m);
+                self.room.deny(m)
+            }
             Command::Lock(b) => {
                 let r = self.room.lock(b);
                 if r.is_ok() && self.session.is_host() {
@@ -256,7 +271,21 @@ impl MeetingCore {
                 r
             }
             Command::Remove(m) => self.room.remove(m),
-            Command::SetRole(m, r) => self.room.set_role(m, r),
+            Command::SetRole(m, r) => {
+                let result = self.room.set_role(m, r);
+                if result.is_ok() && self.session.is_host() {
+                    // The group's policy says who the co-hosts are and who the host is: their
+                    // approvals count because the group says so, not the server.
+                    let others = self.others();
+                    let out = match r {
+                        Role::Host => self.session.hand_over(m, &others, now),
+                        Role::CoHost => self.session.set_cohost(m, true, &others, now),
+                        Role::Participant => self.session.set_cohost(m, false, &others, now),
+                    };
+                    self.after_session(out);
+                }
+                result
+            }
             Command::RequestUnmute(m) => self.room.request_unmute(m),
             Command::Mute(m) => self.room.mute(m),
             Command::RaiseHand(b) => self.room.raise_hand(b),
@@ -270,6 +299,33 @@ impl MeetingCore {
             self.emit(Notice::error(&e));
         }
         self.progress(now);
+    }
+
+    /// Lets a knocker in: the approval first (a co-host's goes to the group before the room
+    /// admits, so the host holds it when the server says the knocker joined), then the room.
+    fn admit(&mut self, member: MemberId) -> Result<(), crate::room::error::CommandError> {
+        let others = self.others();
+        let approved = self.session.approve(member, &others);
+        if let Err(e) = approved {
+            self.emit(Notice::error(&e));
+            return Ok(());
+        }
+        self.after_session(Ok(()));
+        self.room.admit(member)
+    }
+
+    /// Host: keys the members the server said joined once someone who may admit approved them.
+    fn admit_approved(&mut self, now: Duration) {
+        if !self.session.is_host() {
+            return;
+        }
+        let ready: Vec<MemberId> = self.unapproved.iter().copied().filter(|m| self.session.is_approved(m)).collect();
+        for member in ready {
+            self.unapproved.remove(&member);
+            let others: Vec<_> = self.others().into_iter().filter(|m| *m != member).collect();
+            let out = self.session.admit(member, &others, now);
+            self.after_session(out);
+        }
     }
 
     fn leave(&mut self, now: Duration) {
@@ -472,12 +528,21 @@ impl MeetingCore {
                     self.names.insert(member.id, p.display_name);
                 }
                 self.emit(Notice::ParticipantJoined { member: member.id, name: self.name_of(&member.id) });
-                // Admission by the room is followed by admission to the group: whoever let the
-                // knocker in (us or a co-host), the group's host sends the keys.
+                // Admission by the room is followed by admission to the group — only when we (the
+                // group's host) or a co-host the group names approved this very knock. That the
+                // server says someone joined is not enough.
                 if self.session.is_host() {
-                    let others: Vec<_> = self.others().into_iter().filter(|m| *m != member.id).collect();
-                    let out = self.session.admit(member.id, &others, now);
-                    self.after_session(out);
+                    self.unapproved.insert(member.id);
+                    self.admit_approved(now);
+                    if self.unapproved.contains(&member.id) {
+                        self.emit(Notice::Error {
+                            code: "e2ee.unapproved_join".into(),
+                            message: format!(
+                                "the server let in {}, whom no host here admitted; they get no keys",
+                                self.display(&member.id)
+                            ),
+                        });
+                    }
                 }
                 // The newcomer offers; we get ready for it.
                 self.ensure_route(member.id, false);
@@ -499,6 +564,7 @@ impl MeetingCore {
                     self.after_session(out);
                 }
                 self.session.forget_member(&member);
+                self.unapproved.remove(&member);
                 self.names.remove(&member);
                 self.emit(Notice::ParticipantLeft { member, reason });
             }
@@ -515,7 +581,7 @@ impl MeetingCore {
                 self.names.insert(member, name.clone());
                 self.emit(Notice::Knock { member, name });
                 if self.auto_admit
-                    && let Err(e) = self.room.admit(member)
+                    && let Err(e) = self.admit(member)
                 {
                     self.emit(Notice::error(&e));
                 }
@@ -538,6 +604,7 @@ impl MeetingCore {
                 let others = self.others();
                 let out = self.session.handle_handshake(from, data.as_bytes(), &others, now);
                 self.after_session(out);
+                self.admit_approved(now);
             }
             RoomEvent::Signal { from, payload: Signal::Sealed { data } } => match self.open(from, data.as_bytes()) {
                 Some(Signal::Share { on, gone }) => {

@@ -52,6 +52,13 @@ pub enum GroupEvent {
     },
     /// This device was removed (or its leave was committed): it has no more keys.
     Removed,
+    /// An application message, authenticated as sent by the member at leaf `sender`.
+    Application {
+        /// The sender's leaf.
+        sender: u32,
+        /// What it said.
+        data: Vec<u8>,
+    },
 }
 
 /// A member of the group as this device sees it.
@@ -112,7 +119,7 @@ impl MeetingGroup {
     pub fn create(host: &DeviceIdentity) -> Result<Self, E2eeError> {
         let provider = OpenMlsRustCrypto::default();
         let signer = host.signer();
-        let policy = MeetingPolicy { host: host.public_key().to_vec(), locked: false };
+        let policy = MeetingPolicy { host: host.public_key().to_vec(), locked: false, cohosts: Vec::new() };
         let group = MlsGroup::builder()
             .ciphersuite(CIPHERSUITE)
             .use_ratchet_tree_extension(true)
@@ -278,6 +285,37 @@ impl MeetingGroup {
         self.commit_policy(policy)
     }
 
+    /// Host: makes a member a co-host (or no longer one). Returns the Commit.
+    pub fn set_cohost(&mut self, member: u32, cohost: bool) -> Result<Vec<u8>, E2eeError> {
+        self.require_host("change co-hosts")?;
+        let key = self.members().into_iter().find(|m| m.index == member).ok_or(E2eeError::UnknownMember(member))?;
+        let mut policy = self.policy();
+        policy.cohosts.retain(|k| *k != key.identity_key);
+        if cohost {
+            if policy.cohosts.len() >= super::policy::MAX_COHOSTS {
+                return Err(E2eeError::refused("too many co-hosts"));
+            }
+            policy.cohosts.push(key.identity_key);
+        }
+        self.commit_policy(policy)
+    }
+
+    /// Whether the group names this leaf a co-host.
+    pub fn is_cohost(&self, member: u32) -> bool {
+        let Some(m) = self.group.member_at(LeafNodeIndex::new(member)) else { return false };
+        self.policy().cohosts.contains(&m.signature_key)
+    }
+
+    /// An application message for the group (encrypted and signed under this epoch's keys; the
+    /// receiver learns which leaf sent it).
+    pub fn seal_application(&mut self, data: &[u8]) -> Result<Vec<u8>, E2eeError> {
+        if !self.is_active() {
+            return Err(E2eeError::NotMember);
+        }
+        let msg = self.group.create_message(&self.provider, &self.signer, data).map_err(E2eeError::mls)?;
+        bytes(&msg)
+    }
+
     /// Host: hands the host role to another member. Returns the Commit.
     pub fn transfer_host(&mut self, to: u32) -> Result<Vec<u8>, E2eeError> {
         self.require_host("hand over the host role")?;
@@ -352,9 +390,10 @@ impl MeetingGroup {
                 self.group.store_pending_proposal(self.provider.storage(), *queued).map_err(E2eeError::mls)?;
                 Ok(GroupEvent::LeaveRequested { member })
             }
-            ProcessedMessageContent::ApplicationMessage(_) => {
-                Err(E2eeError::refused("MLS application messages are not used in Trygg meetings"))
-            }
+            ProcessedMessageContent::ApplicationMessage(m) => match sender {
+                Sender::Member(from) => Ok(GroupEvent::Application { sender: from.u32(), data: m.into_bytes() }),
+                _ => Err(E2eeError::refused("an application message from outside the group")),
+            },
             ProcessedMessageContent::ExternalJoinProposalMessage(_) => {
                 Err(E2eeError::refused("external joins are not allowed: joiners knock"))
             }
