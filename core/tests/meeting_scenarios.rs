@@ -42,6 +42,9 @@ struct Net {
     restarts: u8,
     /// Every frame a participant sent the server, for the privacy checks.
     to_server: Vec<Vec<u8>>,
+    /// The handshake relays (Commits, Welcomes) of this participant are held back, in order.
+    hold_handshakes_of: Option<&'static str>,
+    held: Vec<Vec<u8>>,
 }
 
 /// The server is down.
@@ -64,6 +67,8 @@ impl Net {
             next_conn: 1,
             restarts: 0,
             to_server: Vec::new(),
+            hold_handshakes_of: None,
+            held: Vec::new(),
         }
     }
 
@@ -184,6 +189,11 @@ impl Net {
                 }
             }
             Action::Transmit(bytes) => {
+                if self.hold_handshakes_of == Some(p.name) && String::from_utf8_lossy(&bytes).contains("\"handshake\"")
+                {
+                    self.held.push(bytes);
+                    return;
+                }
                 if let (Some(conn), Some(s)) = (p.conn, self.server.as_mut()) {
                     self.to_server.push(bytes.clone());
                     s.handle_message(conn, &bytes, now);
@@ -517,4 +527,46 @@ fn a_cohost_the_group_names_admits_and_the_host_keys_the_newcomer() {
         "{:?}",
         net.person("alice").notices
     );
+}
+
+#[test]
+fn a_welcome_from_a_member_who_is_not_the_host_is_refused_and_the_real_one_still_works() {
+    let mut net = five_in_a_meeting();
+    net.add("grace", Entry::Join);
+    let (grace, _) = net.knocks_seen_by("alice").pop().expect("grace knocked");
+    // Bob holds the link, so he can read Grace's knock and make a group of his own with her
+    // KeyPackage in it; the server relays his Welcome while she waits in the lobby.
+    let profile = net.person("grace").core.session().profile();
+    let knock = trygg_core::e2ee::knock::open_knock(SECRET, profile.as_bytes()).expect("bob can open it");
+    let bob_identity = DeviceIdentity::generate(&mut ChaCha20Rng::seed_from_u64(99));
+    let mut private = trygg_core::e2ee::mls::MeetingGroup::create(&bob_identity).expect("a group");
+    let welcome = private.admit(&knock.key_package).expect("bob adds her").welcome;
+    let mut data = vec![trygg_core::e2ee::session::WELCOME];
+    data.extend(welcome);
+    let bob = net.id("bob");
+    let rogue = trygg_core::room::proto::ServerMsg::Signal {
+        from: bob,
+        payload: Signal::Handshake { data: trygg_core::room::Blob(data) },
+    };
+    // Alice admits; her Commit and Welcome are held back so that Bob's arrives first.
+    net.hold_handshakes_of = Some("alice");
+    net.command("alice", Command::Admit(grace));
+    net.forge("grace", &rogue);
+    assert!(!net.person("grace").core.session().is_keyed(), "bob's private group was refused");
+    assert!(
+        net.person("grace")
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::Error { code, .. } if code == "e2ee.welcome_not_from_host"))
+    );
+    // Now Alice's arrive.
+    net.hold_handshakes_of = None;
+    let now = net.now;
+    let alice = net.people.iter().position(|p| p.name == "alice").expect("alice");
+    let conn = net.people[alice].conn.expect("connected");
+    for bytes in std::mem::take(&mut net.held) {
+        net.server.as_mut().expect("up").handle_message(conn, &bytes, now);
+    }
+    net.progress();
+    net.agreed_code(&["alice", "bob", "carol", "dave", "erin", "grace"]);
 }

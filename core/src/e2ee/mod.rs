@@ -32,6 +32,7 @@
 //!
 //! The threat model is in `docs/security.md`.
 
+pub mod display_name;
 mod error;
 pub mod h264;
 pub mod identity;

@@ -31,10 +31,11 @@ use std::time::Duration;
 use rand_core_06::CryptoRngCore;
 
 use crate::e2ee::E2eeError;
+use crate::e2ee::display_name::clean;
 use crate::e2ee::identity::{DeviceIdentity, Fingerprint};
 use crate::e2ee::knock::{KnockProfile, open_knock, seal_knock};
 use crate::e2ee::media_keys::MediaKeys;
-use crate::e2ee::mls::{GroupEvent, Joiner, MeetingGroup, key_package_identity};
+use crate::e2ee::mls::{GroupEvent, Joiner, MeetingGroup, check_key_package, key_package_identity};
 use crate::room::ids::{Blob, MemberId};
 
 /// Tag of a Welcome (to a joiner).
@@ -65,6 +66,33 @@ pub enum SessionEvent {
     },
     /// This device is out of the group and has no keys.
     Removed,
+}
+
+/// Why a knock was turned away.
+#[derive(Debug)]
+pub enum KnockRefused {
+    /// Not sealed with this meeting's link: whoever it is, they cannot be keyed.
+    Unreadable,
+    /// Its KeyPackage has expired (a knock kept and replayed) or is not properly signed.
+    InvalidKeyPackage(E2eeError),
+}
+
+impl KnockRefused {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unreadable => "e2ee.unreadable_knock",
+            Self::InvalidKeyPackage(_) => "e2ee.invalid_knock",
+        }
+    }
+
+    /// A sentence.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unreadable => "a knock that was not made with this meeting's link was turned away".into(),
+            Self::InvalidKeyPackage(e) => format!("a knock was turned away: {e}"),
+        }
+    }
 }
 
 /// A handshake message to send: to whom, and the tagged bytes.
@@ -105,11 +133,8 @@ impl Session {
         rng: &mut impl CryptoRngCore,
     ) -> Result<Self, E2eeError> {
         let joiner = Joiner::new(&identity)?;
-        let profile = KnockProfile {
-            display_name: name.to_owned(),
-            invite_token: token,
-            key_package: joiner.key_package().to_vec(),
-        };
+        let profile =
+            KnockProfile { display_name: clean(name), invite_token: token, key_package: joiner.key_package().to_vec() };
         let own_profile = Blob(seal_knock(secret, &profile, rng)?);
         Ok(Self {
             secret: secret.to_vec(),
@@ -163,19 +188,26 @@ impl Session {
     /// Reads a sealed profile (knock or introduction) and remembers the member's identity key.
     /// A profile that does not open gives None: it was not made with this meeting's link.
     pub fn open_profile(&mut self, member: MemberId, blob: &Blob) -> Option<KnockProfile> {
-        let p = open_knock(&self.secret, blob.as_bytes()).ok()?;
+        let mut p = open_knock(&self.secret, blob.as_bytes()).ok()?;
+        p.display_name = clean(&p.display_name);
         if let Ok(key) = key_package_identity(&p.key_package) {
             self.identities.insert(member, key);
         }
         Some(p)
     }
 
-    /// Host: a knock arrived; keep its KeyPackage for the admission.
-    pub fn handle_knock(&mut self, member: MemberId, blob: &Blob) -> Option<String> {
-        let p = self.open_profile(member, blob)?;
+    /// Host: a knock arrived; keep its KeyPackage for the admission. Refused when it was not
+    /// sealed with this meeting's link, or when its KeyPackage is expired or not signed.
+    pub fn handle_knock(&mut self, member: MemberId, blob: &Blob) -> Result<String, KnockRefused> {
+        let mut p = open_knock(&self.secret, blob.as_bytes()).map_err(|_| KnockRefused::Unreadable)?;
+        p.display_name = clean(&p.display_name);
+        check_key_package(&p.key_package).map_err(KnockRefused::InvalidKeyPackage)?;
+        if let Ok(key) = key_package_identity(&p.key_package) {
+            self.identities.insert(member, key);
+        }
         let name = p.display_name.clone();
         self.knocks.insert(member, p);
-        Some(name)
+        Ok(name)
     }
 
     /// Host: the meeting was created; make the group.
@@ -482,7 +514,7 @@ mod tests {
             self.sessions.insert(id(n), joiner);
             let others: Vec<MemberId> = self.others(id(host)).into_iter().filter(|m| *m != id(n)).collect();
             let h = self.sessions.get_mut(&id(host)).unwrap();
-            assert_eq!(h.handle_knock(id(n), &profile).as_deref(), Some(name));
+            assert_eq!(h.handle_knock(id(n), &profile).ok().as_deref(), Some(name));
             h.approve(id(n), &others).unwrap();
             h.admit(id(n), &others, std::time::Duration::from_micros(1)).unwrap();
             self.deliver();
@@ -685,7 +717,7 @@ mod tests {
             self.sessions.insert(id(n), s);
             for k in seen_by {
                 let h = self.sessions.get_mut(&id(*k)).unwrap();
-                assert_eq!(h.handle_knock(id(n), &profile).as_deref(), Some(name));
+                assert_eq!(h.handle_knock(id(n), &profile).ok().as_deref(), Some(name));
             }
             profile
         }
@@ -707,7 +739,7 @@ mod tests {
         // replayed, someone else's KeyPackage): the approval was not for that one.
         let other = m.session("Ola").profile();
         let h = m.sessions.get_mut(&id(1)).unwrap();
-        h.handle_knock(id(2), &other);
+        h.handle_knock(id(2), &other).unwrap();
         assert!(!h.is_approved(&id(2)), "an approval names the exact KeyPackage");
         assert!(h.admit(id(2), &[], Duration::from_micros(1)).is_err());
         h.forget_knock(&id(2));

@@ -12,8 +12,9 @@
 //!   device or a reset identity, or someone pretending; only a new comparison tells.
 //!
 //! A remembered key is never replaced by [`KnownPeers::remember`]: that needs the explicit
-//! [`KnownPeers::replace`] after a new verification. Names are compared after trimming and
-//! case-folding, so "Alice" and "alice " are one person for the warning.
+//! [`KnownPeers::replace`] after a new verification. Names are compared by their look-alike
+//! skeleton ([`super::display_name::skeleton`]), so "Alice", "alice " and "Аlice" with a Cyrillic
+//! А are one person for the warning.
 //!
 //! The list is not secret, but it must not be silently edited: the caller keeps its bytes
 //! ([`KnownPeers::to_bytes`]) wherever it keeps settings, and loads them back with
@@ -52,8 +53,9 @@ struct Stored {
     peers: BTreeMap<String, String>,
 }
 
+/// The key a name is stored under: the cleaned name, lower-cased.
 fn normalize(name: &str) -> String {
-    name.trim().to_lowercase()
+    super::display_name::clean(name).to_lowercase()
 }
 
 impl KnownPeers {
@@ -63,12 +65,26 @@ impl KnownPeers {
     }
 
     /// Checks `name` with the identity key fingerprint it comes with now.
+    ///
+    /// Names are compared by their [`skeleton`](super::display_name::skeleton): a look-alike of a
+    /// verified name (a Cyrillic letter, an invisible one) with another key is `KeyChanged`.
     pub fn check(&self, name: &str, key: &Fingerprint) -> PeerCheck {
-        match self.peers.get(&normalize(name)) {
-            None => PeerCheck::Unknown,
-            Some(old) if old == key => PeerCheck::Verified,
-            Some(old) => PeerCheck::KeyChanged { old: *old, new: *key },
+        let mut alike = self.alike(name).peekable();
+        if alike.peek().is_none() {
+            return PeerCheck::Unknown;
         }
+        let olds: Vec<Fingerprint> = alike.map(|(_, k)| *k).collect();
+        if olds.contains(key) {
+            // Verified under this very name (or one that looks the same): the same person.
+            return PeerCheck::Verified;
+        }
+        PeerCheck::KeyChanged { old: olds[0], new: *key }
+    }
+
+    /// The remembered peers whose names look like `name`.
+    fn alike(&self, name: &str) -> impl Iterator<Item = (&String, &Fingerprint)> {
+        let skeleton = super::display_name::skeleton(name);
+        self.peers.iter().filter(move |(n, _)| super::display_name::skeleton(n) == skeleton)
     }
 
     /// Remembers a peer the user just verified. Refuses when the name is known with another key.
@@ -77,15 +93,13 @@ impl KnownPeers {
         if n.is_empty() {
             return Err(E2eeError::malformed("peer name", "empty"));
         }
-        match self.peers.get(&n) {
-            Some(old) if *old != key => Err(E2eeError::refused(format!(
+        if self.alike(name).any(|(_, k)| *k != key) {
+            return Err(E2eeError::refused(format!(
                 "\"{name}\" was verified with another key; verify again and replace it explicitly"
-            ))),
-            _ => {
-                self.peers.insert(n, key);
-                Ok(())
-            }
+            )));
         }
+        self.peers.insert(n, key);
+        Ok(())
     }
 
     /// Replaces the key of a known peer after the user verified the new one.
@@ -155,6 +169,18 @@ mod tests {
         assert_eq!(k.check("Alice", &fp(1)), PeerCheck::Verified);
         k.replace("Alice", fp(2));
         assert_eq!(k.check("Alice", &fp(2)), PeerCheck::Verified);
+    }
+
+    #[test]
+    fn a_look_alike_of_a_verified_name_with_another_key_is_the_warning() {
+        let mut k = KnownPeers::new();
+        k.remember("Alice", fp(1)).unwrap();
+        for alike in ["\u{0410}lice", "Al\u{200B}ice", "ＡＬＩＣＥ", "A\u{202E}lice", "Alice\n"] {
+            assert_eq!(k.check(alike, &fp(9)), PeerCheck::KeyChanged { old: fp(1), new: fp(9) }, "{alike:?}");
+            assert_eq!(k.check(alike, &fp(1)), PeerCheck::Verified, "{alike:?}");
+            assert!(k.remember(alike, fp(9)).is_err(), "{alike:?} cannot be remembered with another key");
+        }
+        assert_eq!(k.check("Alina", &fp(9)), PeerCheck::Unknown);
     }
 
     #[test]

@@ -116,7 +116,7 @@
 
 pub mod agenda;
 mod candidate;
-mod confusables;
+pub(crate) mod confusables;
 mod error;
 pub mod extract;
 mod html;

@@ -47,7 +47,7 @@ use crate::Coded;
 use crate::e2ee::E2eeError;
 use crate::e2ee::identity::DeviceIdentity;
 use crate::e2ee::sealed_signal::SignalKey;
-use crate::e2ee::session::{Session, SessionEvent};
+use crate::e2ee::session::{Session, SessionEvent, WELCOME};
 use crate::room::client::{Intent, RoomClient, RoomEvent};
 use crate::room::error::{ErrorCode, Refusal};
 use crate::room::ids::{Blob, MemberId, RoomId, RoomProof};
@@ -569,14 +569,15 @@ impl MeetingCore {
                 self.emit(Notice::ParticipantLeft { member, reason });
             }
             RoomEvent::Knock { member, sealed_profile } => {
-                let Some(name) = self.session.handle_knock(member, &sealed_profile) else {
-                    // Not sealed with this meeting's link: whoever it is, they cannot be keyed.
-                    let _ = self.room.deny(member);
-                    self.emit(Notice::Error {
-                        code: "e2ee.unreadable_knock".into(),
-                        message: "a knock that was not made with this meeting's link was turned away".into(),
-                    });
-                    return;
+                let name = match self.session.handle_knock(member, &sealed_profile) {
+                    Ok(name) => name,
+                    Err(refused) => {
+                        // Not sealed with this meeting's link, or a stale or forged KeyPackage:
+                        // whoever it is, they cannot be keyed.
+                        let _ = self.room.deny(member);
+                        self.emit(Notice::Error { code: refused.code().into(), message: refused.message() });
+                        return;
+                    }
                 };
                 self.names.insert(member, name.clone());
                 self.emit(Notice::Knock { member, name });
@@ -601,6 +602,17 @@ impl MeetingCore {
             }
             RoomEvent::UnmuteRequested { .. } => self.emit(Notice::UnmuteRequested),
             RoomEvent::Signal { from, payload: Signal::Handshake { data } } => {
+                // A Welcome counts only from the member the room names host (the session then
+                // checks that the group's policy names its sender host too): another member
+                // with the link could otherwise pull a newcomer into a group of its own.
+                let is_host = self.room.members().iter().any(|m| m.id == from && m.role == Role::Host);
+                if data.as_bytes().first() == Some(&WELCOME) && !is_host {
+                    self.emit(Notice::Error {
+                        code: "e2ee.welcome_not_from_host".into(),
+                        message: format!("a Welcome from {from}, who is not the host, was refused"),
+                    });
+                    return;
+                }
                 let others = self.others();
                 let out = self.session.handle_handshake(from, data.as_bytes(), &others, now);
                 self.after_session(out);

@@ -103,7 +103,7 @@ fn policy_extensions(policy: &MeetingPolicy) -> Result<Extensions<GroupContext>,
     .map_err(E2eeError::mls)
 }
 
-fn policy_of(extensions: &Extensions<GroupContext>) -> Result<MeetingPolicy, E2eeError> {
+pub(super) fn policy_of(extensions: &Extensions<GroupContext>) -> Result<MeetingPolicy, E2eeError> {
     let ext = extensions
         .unknown(POLICY_EXTENSION_TYPE)
         .ok_or_else(|| E2eeError::refused("the group has no meeting policy (not a Trygg meeting)"))?;

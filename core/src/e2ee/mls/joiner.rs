@@ -1,14 +1,24 @@
 //! The joiner's side before admission: a KeyPackage out, a Welcome in.
 
-use openmls::prelude::{KeyPackage, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, StagedWelcome};
+use openmls::prelude::{
+    KeyPackage, KeyPackageIn, Lifetime, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn, ProtocolVersion,
+    StagedWelcome,
+};
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::OpenMlsProvider as _;
 use tls_codec::{Deserialize as _, Serialize as _};
 
 use super::group::MeetingGroup;
 use super::{CIPHERSUITE, capabilities, wire_format};
 use crate::e2ee::E2eeError;
 use crate::e2ee::identity::DeviceIdentity;
+
+/// How long a KeyPackage (and so a knock) stays valid: a knock waits in the lobby for minutes,
+/// so a day is plenty, and a knock kept by a server for a later meeting of the same link is
+/// refused once it is older than that (openmls checks the lifetime against the system clock,
+/// its own use of time).
+pub const KEY_PACKAGE_LIFETIME_SECS: u64 = 24 * 60 * 60;
 
 /// A device waiting to be admitted. It holds the KeyPackage's private keys (in its provider)
 /// until the Welcome arrives; drop it to give up (nothing is left behind).
@@ -29,8 +39,12 @@ impl Joiner {
     pub fn new(identity: &DeviceIdentity) -> Result<Self, E2eeError> {
         let provider = OpenMlsRustCrypto::default();
         let signer = identity.signer();
+        // Marked "last resort" so that staging a Welcome does not delete its keys: a Welcome that
+        // is then refused (not from the group's host) leaves the joiner able to take the real one.
         let bundle = KeyPackage::builder()
             .leaf_node_capabilities(capabilities())
+            .key_package_lifetime(Lifetime::new(KEY_PACKAGE_LIFETIME_SECS))
+            .mark_as_last_resort()
             .build(CIPHERSUITE, &provider, &signer, identity.credential())
             .map_err(E2eeError::mls)?;
         let key_package = bundle.key_package().tls_serialize_detached().map_err(E2eeError::mls)?;
@@ -67,15 +81,29 @@ impl Joiner {
                 return Err((Some(Box::new(self)), E2eeError::refused(format!("cannot join with this Welcome: {e}"))));
             }
         };
+        // Only the host the group's policy names may add: check before the group is taken.
         let sender = staged.welcome_sender_index();
-        let group = staged.into_group(&self.provider).map_err(|e| (None, E2eeError::mls(e)))?;
-        let group = MeetingGroup::from_parts(self.provider, group, self.signer).map_err(|e| (None, e))?;
-        let host = group.host_index().ok_or_else(|| (None, E2eeError::refused("the group's host is not a member")))?;
-        if host != sender.u32() {
-            return Err((None, E2eeError::refused("the Welcome was not sent by the meeting's host")));
+        let host = super::group::policy_of(staged.group_context().extensions())
+            .ok()
+            .and_then(|p| staged.members().find(|m| *m.signature_key == *p.host).map(|m| m.index));
+        if host != Some(sender) {
+            return Err((Some(Box::new(self)), E2eeError::refused("the Welcome was not sent by the meeting's host")));
         }
-        Ok(group)
+        let group = staged.into_group(&self.provider).map_err(|e| (None, E2eeError::mls(e)))?;
+        MeetingGroup::from_parts(self.provider, group, self.signer).map_err(|e| (None, e))
     }
+}
+
+/// Checks a KeyPackage from a knock as the host will when it admits it: its signatures, and that
+/// its lifetime has not run out (a knock kept and replayed later is refused here).
+pub fn check_key_package(key_package: &[u8]) -> Result<(), E2eeError> {
+    let kp = KeyPackageIn::tls_deserialize_exact(key_package)
+        .map_err(|e| E2eeError::malformed("KeyPackage", e.to_string()))?;
+    let provider = OpenMlsRustCrypto::default();
+    kp.validate(provider.crypto(), ProtocolVersion::Mls10).map_err(|e| {
+        E2eeError::refused(format!("the knock's KeyPackage is not valid (expired, or not signed): {e}"))
+    })?;
+    Ok(())
 }
 
 /// The identity (signature) key inside a KeyPackage, as [`super::MemberInfo::identity_key`]

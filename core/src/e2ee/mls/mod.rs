@@ -40,7 +40,7 @@ pub mod policy;
 mod security_code;
 
 pub use group::{Admission, GroupEvent, MeetingGroup, MemberInfo};
-pub use joiner::{Joiner, key_package_identity};
+pub use joiner::{Joiner, KEY_PACKAGE_LIFETIME_SECS, check_key_package, key_package_identity};
 pub use policy::{MeetingPolicy, POLICY_EXTENSION_TYPE};
 pub use security_code::SecurityCode;
 
@@ -54,7 +54,7 @@ fn capabilities() -> Capabilities {
     Capabilities::new(
         None,
         Some(&[CIPHERSUITE]),
-        Some(&[ExtensionType::Unknown(POLICY_EXTENSION_TYPE)]),
+        Some(&[ExtensionType::Unknown(POLICY_EXTENSION_TYPE), ExtensionType::LastResort]),
         None,
         Some(&[CredentialType::Basic]),
     )

@@ -238,7 +238,13 @@ fn membership_commits_from_non_hosts_are_refused() {
         three(&mut w).1
     };
     let adm = b2.rogue_add(d.key_package());
-    assert!(d.join(&adm.welcome).unwrap_err().to_string().contains("host"));
+    let Err((back, e)) = d.try_join(&adm.welcome) else { panic!("a Welcome not sent by the host was taken") };
+    assert!(e.to_string().contains("host"), "{e}");
+    // The refused Welcome did not use up the joiner's KeyPackage: the host's real one works.
+    let d = *back.expect("a refused Welcome leaves the joiner waiting");
+    let real = a.admit(d.key_package()).unwrap();
+    let d = d.join(&real.welcome).unwrap();
+    assert_eq!(d.security_code(), a.security_code());
 }
 
 #[test]
@@ -290,4 +296,28 @@ fn garbage_and_replayed_messages_are_errors_and_change_nothing() {
     }
     assert_eq!(b.security_code(), code);
     assert!(a.admit(b"not a key package").is_err());
+}
+
+#[test]
+fn an_expired_or_tampered_key_package_is_refused_at_the_knock() {
+    use openmls::prelude::{KeyPackage, Lifetime};
+    use tls_codec::Serialize as _;
+    let id = identity(41);
+    let fresh = Joiner::new(&id).unwrap();
+    assert!(check_key_package(fresh.key_package()).is_ok());
+    // A knock kept since a meeting long ago: its lifetime ran out.
+    let provider = openmls_rust_crypto::OpenMlsRustCrypto::default();
+    let old = KeyPackage::builder()
+        .leaf_node_capabilities(super::capabilities())
+        .key_package_lifetime(Lifetime::init(1_000, 2_000))
+        .build(super::CIPHERSUITE, &provider, &id.signer(), id.credential())
+        .unwrap();
+    let old = old.key_package().tls_serialize_detached().unwrap();
+    let e = check_key_package(&old).unwrap_err();
+    assert!(e.to_string().contains("expired"), "{e}");
+    let mut tampered = fresh.key_package().to_vec();
+    let n = tampered.len();
+    tampered[n - 10] ^= 1;
+    assert!(check_key_package(&tampered).is_err());
+    assert!(check_key_package(b"junk").is_err());
 }
