@@ -228,6 +228,8 @@ export const en = {
   "error.room.room_full": "The meeting is full.",
   "error.room.not_allowed": "Only a host can do that.",
   "error.room": "The meeting server refused that. Try again in a moment.",
+  "error.e2ee.invalid_knock": "A knock was turned away: its key had expired or was not properly signed (an old knock sent again?).",
+  "error.e2ee.welcome_not_from_host": "Keys offered by someone other than the host were refused. Waiting for the host's.",
   "error.e2ee.unapproved_join": "The server let someone in whom no host here admitted. They get no keys and cannot see or hear the meeting.",
   "error.e2ee.unreadable_knock": "Someone knocked without this meeting's link and was turned away.",
   "error.e2ee": "The end-to-end encryption could not be set up, so nothing was sent. Leave and join again.",

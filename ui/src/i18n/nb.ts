@@ -230,6 +230,8 @@ export const nb: Record<Key, string> = {
   "error.room.room_full": "Møtet er fullt.",
   "error.room.not_allowed": "Bare en vert kan gjøre det.",
   "error.room": "Møteserveren avviste det. Prøv igjen om litt.",
+  "error.e2ee.invalid_knock": "En banking ble avvist: nøkkelen var utløpt eller ikke riktig signert (en gammel banking sendt på nytt?).",
+  "error.e2ee.welcome_not_from_host": "Nøkler fra noen andre enn verten ble avvist. Venter på vertens.",
   "error.e2ee.unapproved_join": "Tjeneren slapp inn noen som ingen vert her slapp inn. De får ingen nøkler og kan verken se eller høre møtet.",
   "error.e2ee.unreadable_knock": "Noen banket på uten lenken til dette møtet og ble avvist.",
   "error.e2ee": "Ende-til-ende-krypteringen kunne ikke settes opp, så ingenting ble sendt. Forlat møtet og bli med igjen.",

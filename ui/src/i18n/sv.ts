@@ -230,6 +230,8 @@ export const sv: Record<Key, string> = {
   "error.room.room_full": "Mötet är fullt.",
   "error.room.not_allowed": "Bara en värd kan göra det.",
   "error.room": "Mötesservern avvisade det. Försök igen om en stund.",
+  "error.e2ee.invalid_knock": "En knackning avvisades: nyckeln hade gått ut eller var inte korrekt signerad (en gammal knackning skickad igen?).",
+  "error.e2ee.welcome_not_from_host": "Nycklar från någon annan än värden avvisades. Väntar på värdens.",
   "error.e2ee.unapproved_join": "Servern släppte in någon som ingen värd här släppte in. De får inga nycklar och kan varken se eller höra mötet.",
   "error.e2ee.unreadable_knock": "Någon knackade utan länken till det här mötet och avvisades.",
   "error.e2ee": "Krypteringen från ände till ände kunde inte ställas in, så inget skickades. Lämna mötet och gå med igen.",
