@@ -30,6 +30,7 @@ struct Person {
     routes: BTreeMap<MemberId, RouteKind>,
     route_signals: Vec<(MemberId, Signal)>,
     reviewed: BTreeMap<MemberId, String>,
+    bindings: BTreeMap<MemberId, Option<u32>>,
     dials: Vec<Duration>,
     done: Option<Notice>,
 }
@@ -96,6 +97,7 @@ impl Net {
             routes: BTreeMap::new(),
             route_signals: Vec::new(),
             reviewed: BTreeMap::new(),
+            bindings: BTreeMap::new(),
             dials: Vec::new(),
             done: None,
         });
@@ -216,6 +218,9 @@ impl Net {
                 if let (Some(conn), Some(s)) = (p.conn.take(), self.server.as_mut()) {
                     s.handle_disconnect(conn, now);
                 }
+            }
+            Action::BindRoute { member, sframe_sender } => {
+                p.bindings.insert(member, sframe_sender);
             }
             Action::RemoteShare { .. } | Action::Sending(_) | Action::RequestKeyframe | Action::MuteMicrophone => {}
         }
@@ -568,5 +573,47 @@ fn a_welcome_from_a_member_who_is_not_the_host_is_refused_and_the_real_one_still
         net.server.as_mut().expect("up").handle_message(conn, &bytes, now);
     }
     net.progress();
+    net.agreed_code(&["alice", "bob", "carol", "dave", "erin", "grace"]);
+}
+
+#[test]
+fn a_profile_swap_by_the_server_changes_no_name_key_or_binding_a_third_member_sees() {
+    let mut net = five_in_a_meeting();
+    let (alice, bob) = (net.id("alice"), net.id("bob"));
+    let alice_key = net.person("alice").core.session().fingerprint();
+    let alice_leaf = net.person("alice").core.session().own_leaf();
+    let bob_leaf = net.person("bob").core.session().own_leaf();
+    // The server tells Carol that Bob's profile is Alice's and Alice's is Bob's.
+    let profile = |net: &mut Net, n: &str| net.person(n).core.session().profile();
+    let (pa, pb) = (profile(&mut net, "alice"), profile(&mut net, "bob"));
+    use trygg_core::room::proto::ServerMsg;
+    net.forge("carol", &ServerMsg::Signal { from: bob, payload: Signal::Profile { data: pa } });
+    net.forge("carol", &ServerMsg::Signal { from: alice, payload: Signal::Profile { data: pb } });
+    let carol = net.person("carol");
+    assert_eq!(carol.core.name_of(&bob), "bob", "the name Bob announced in the group stands");
+    assert_eq!(carol.core.name_of(&alice), "alice");
+    assert_eq!(carol.reviewed[&bob], "bob");
+    assert_eq!(carol.reviewed[&alice], "alice");
+    let (key, name) = carol.core.session().vouched(&alice).expect("vouched");
+    assert_eq!((key.to_string(), name.as_str()), (alice_key, "alice"));
+    assert_eq!(carol.bindings[&alice], alice_leaf, "Alice's route takes media only from Alice's leaf");
+    assert_eq!(carol.bindings[&bob], bob_leaf);
+    assert_ne!(alice_leaf, bob_leaf);
+}
+
+#[test]
+fn after_a_server_restart_a_newcomer_is_still_admitted_and_keyed() {
+    let mut net = five_in_a_meeting();
+    net.restart_server();
+    net.advance(Duration::from_secs(30));
+    net.add("grace", Entry::Join);
+    let host = ["alice", "bob", "carol", "dave", "erin"]
+        .into_iter()
+        .find(|n| net.person(n).core.room().role() == Some(Role::Host))
+        .expect("a room host");
+    let (grace, _) = net.knocks_seen_by(host).pop().expect("the room's host sees the knock");
+    net.command(host, Command::Admit(grace));
+    let notices: Vec<Notice> = net.person("grace").notices.clone();
+    assert!(net.person("grace").core.session().is_keyed(), "{host} admitted; grace saw {notices:?}");
     net.agreed_code(&["alice", "bob", "carol", "dave", "erin", "grace"]);
 }

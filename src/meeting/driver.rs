@@ -39,6 +39,8 @@ struct Driver {
     ws: Option<Connection>,
     ws_tx: mpsc::UnboundedSender<WsEvent>,
     peers: BTreeMap<MemberId, routes::Peer>,
+    /// The leaf each member's media must come from, as the core last said.
+    bindings: BTreeMap<MemberId, Option<u32>>,
     peer_tx: mpsc::UnboundedSender<(MemberId, PeerEvent)>,
     outgoing: Outgoing,
     mixer: Option<Mixer>,
@@ -99,6 +101,7 @@ pub(super) fn spawn(
         ws: None,
         ws_tx,
         peers: BTreeMap::new(),
+        bindings: BTreeMap::new(),
         peer_tx,
         outgoing,
         mixer,
@@ -187,6 +190,7 @@ impl Driver {
                 }
                 Action::EnsureRoute { member, route } => self.ensure_route(member, route).await,
                 Action::DropRoute { member } => {
+                    self.bindings.remove(&member);
                     self.drop_route(&member).await;
                     self.share_left(&member);
                     self.trust.left(&member);
@@ -197,6 +201,12 @@ impl Driver {
                     }
                 }
                 Action::RemoteShare { member, on, gone } => self.remote_share(member, on, gone),
+                Action::BindRoute { member, sframe_sender } => {
+                    self.bindings.insert(member, sframe_sender);
+                    if let Some(p) = self.peers.get(&member) {
+                        p.binding.set(sframe_sender);
+                    }
+                }
                 Action::Sending(on) => self.outgoing.switches.active.store(on, Ordering::Relaxed),
                 Action::RequestKeyframe => {
                     self.outgoing.request_keyframe();

@@ -37,6 +37,25 @@ pub enum Received {
     Audio(AudioOutput),
 }
 
+/// Which SFrame sender a route's media must come from: the leaf that announced itself, in the
+/// group, as the member the route is for. Shared between the driver (which sets it) and the
+/// member's decode threads (which drop every frame from another sender, and every frame while
+/// it is unset).
+#[derive(Debug, Clone, Default)]
+pub struct SenderBinding(Arc<AtomicU64>);
+
+impl SenderBinding {
+    /// Binds the route to a leaf (None: to nobody).
+    pub fn set(&self, leaf: Option<u32>) {
+        self.0.store(leaf.map_or(0, |l| u64::from(l) + 1), Ordering::Relaxed);
+    }
+
+    /// The leaf the route is bound to.
+    pub fn get(&self) -> Option<u32> {
+        self.0.load(Ordering::Relaxed).checked_sub(1).map(|l| l as u32)
+    }
+}
+
 /// Counters and measurements of one participant's incoming media.
 #[derive(Debug, Default)]
 pub struct IncomingStats {
@@ -67,6 +86,11 @@ pub struct IncomingStats {
     /// The SFrame sender (MLS leaf index) that decryption last authenticated on this route,
     /// plus one (0 before the first frame).
     pub sframe_sender: AtomicU64,
+    /// Frames that decrypted but came from another member's leaf than the one the route is
+    /// bound to (a server or member passing one member's media off as another's): dropped.
+    pub wrong_sender: AtomicU64,
+    /// Frames that decrypted before the member announced itself in the group: dropped.
+    pub unbound: AtomicU64,
     /// Glass-to-glass latencies (ms) read from pixel stamps since the last `take_latencies`.
     latencies: Mutex<Vec<f64>>,
     /// The loudest decoded audio frame's RMS since the last `take_audio_level`, as `f32` bits
@@ -87,8 +111,20 @@ impl IncomingStats {
         self.sframe_sender.load(Ordering::Relaxed).checked_sub(1).map(|s| s as u32)
     }
 
-    fn note_sender(&self, sender: u32) {
+    /// Notes an authenticated sender; false (and counted) when the route is not bound to it.
+    fn accept_sender(&self, sender: u32, binding: &SenderBinding) -> bool {
         self.sframe_sender.store(u64::from(sender) + 1, Ordering::Relaxed);
+        match binding.get() {
+            Some(leaf) if leaf == sender => true,
+            Some(_) => {
+                self.wrong_sender.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            None => {
+                self.unbound.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
     }
 
     /// The loudest audio frame's RMS (0..1) since the last call.
@@ -133,6 +169,7 @@ impl Incoming {
     /// a picture did not decode.
     pub fn start(
         origin: Origin,
+        binding: SenderBinding,
         sinks: IncomingSinks,
         keys: Arc<Mutex<MediaKeys>>,
         clock: SharedClock,
@@ -147,7 +184,7 @@ impl Incoming {
         let dropped = video_dropped.clone();
         let thread = std::thread::Builder::new()
             .name("media in".into())
-            .spawn(move || decode_loop(rx, video, audio, sinks, keys, clock, st, dropped, need_keyframe))
+            .spawn(move || decode_loop(rx, video, audio, sinks, keys, clock, st, dropped, binding, need_keyframe))
             .map_err(|e| MediaError::io("decode thread", e))?;
         Ok(Self { origin, tx, stats, video_dropped, thread: Some(thread) })
     }
@@ -223,6 +260,7 @@ fn decode_loop(
     clock: SharedClock,
     stats: Arc<IncomingStats>,
     video_dropped: Arc<AtomicBool>,
+    binding: SenderBinding,
     need_keyframe: impl Fn(),
 ) {
     let mut crypt = H264Crypt::new();
@@ -249,7 +287,8 @@ fn decode_loop(
                 stats.keyframes.fetch_add(u64::from(f.keyframe), Ordering::Relaxed);
                 let now = Duration::from_micros(clock.now_us());
                 match keys.lock().ok().map(|mut k| crypt.decrypt(&mut k, now, &f.data, &mut clear)) {
-                    Some(Ok(origin)) => stats.note_sender(origin.sender),
+                    Some(Ok(origin)) if stats.accept_sender(origin.sender, &binding) => {}
+                    Some(Ok(_)) => continue,
                     _ => {
                         // Not encrypted for us (yet): dropped and counted in the keys' stats.
                         stats.undecryptable.fetch_add(1, Ordering::Relaxed);
@@ -292,10 +331,7 @@ fn decode_loop(
                 let open = |sealed: &[u8], out: &mut Vec<u8>| {
                     let opened = keys.lock().ok().map(|mut k| k.decrypt(at, MediaKind::Audio, b"", sealed, out));
                     match opened {
-                        Some(Ok(origin)) => {
-                            stats.note_sender(origin.sender);
-                            true
-                        }
+                        Some(Ok(origin)) => stats.accept_sender(origin.sender, &binding),
                         _ => false,
                     }
                 };
@@ -372,7 +408,7 @@ mod tests {
             sframe_sender: None,
         };
         let clock = crate::media::clock::SystemClock::shared();
-        let incoming = Incoming::start(origin, sinks, keys.clone(), clock, move || {
+        let incoming = Incoming::start(origin, SenderBinding::default(), sinks, keys.clone(), clock, move || {
             a.fetch_add(1, Ordering::Relaxed);
         })
         .unwrap();

@@ -183,6 +183,13 @@ pub struct PeerStats {
     /// Received pictures and audio packets dropped because the decoder was behind (after a
     /// dropped picture it asks for a keyframe).
     pub media_dropped: u64,
+    /// Received pictures and audio packets dropped because they came from another member's
+    /// leaf than the one this member announced in the group (someone passing media off as
+    /// theirs).
+    pub media_wrong_sender: u64,
+    /// Received pictures and audio packets dropped because this member had not yet said in the
+    /// group who it is.
+    pub media_unbound: u64,
     /// Audio packets decoded since the start.
     pub audio_packets: u64,
     /// How loud they were: the loudest 20 ms of their audio over the last second, RMS (0 to 1).

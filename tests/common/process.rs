@@ -131,8 +131,18 @@ impl Proc {
         self.seen.iter().rev().find(|v| v["type"] == kind)
     }
 
+    /// The kinds of line seen so far; an error with its code and sentence, so that a failure
+    /// says what went wrong.
     fn types(&self) -> Vec<String> {
-        self.seen.iter().map(|v| v["type"].as_str().unwrap_or("?").to_owned()).collect()
+        self.seen
+            .iter()
+            .map(|v| match v["type"].as_str().unwrap_or("?") {
+                "error" => {
+                    format!("error({}: {})", v["code"].as_str().unwrap_or("?"), v["message"].as_str().unwrap_or(""))
+                }
+                t => t.to_owned(),
+            })
+            .collect()
     }
 
     /// Kills the process with SIGKILL (no chance to say goodbye).

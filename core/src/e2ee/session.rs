@@ -47,6 +47,12 @@ pub const GROUP_MESSAGE: u8 = 2;
 /// SHA-256 of the approved KeyPackage (32)`.
 const APPROVAL: u8 = 1;
 
+/// The kind byte of an announcement: `ANNOUNCE ‖ member id (8) ‖ name (UTF-8)`. A member says in
+/// the group, authenticated by its leaf, which member id of the room it is and what it is
+/// called: what binds a tile (a member id and its route) to a leaf (the SFrame sender and the
+/// identity key), never the server's labels.
+const ANNOUNCE: u8 = 2;
+
 fn key_package_hash(key_package: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(key_package).into()
@@ -66,6 +72,16 @@ pub enum SessionEvent {
     },
     /// This device is out of the group and has no keys.
     Removed,
+    /// A member said in the group which member id it is and what it is called: its leaf (the
+    /// SFrame sender of its media) and its name, authenticated by MLS.
+    Announced {
+        /// The member id it claims.
+        member: MemberId,
+        /// Its leaf.
+        leaf: u32,
+        /// Its name, cleaned.
+        name: String,
+    },
 }
 
 /// Why a knock was turned away.
@@ -111,6 +127,13 @@ pub struct Session {
     /// KeyPackage each approval was for.
     approved: HashMap<MemberId, [u8; 32]>,
     identities: HashMap<MemberId, Vec<u8>>,
+    /// What each leaf announced: (member id, name).
+    claims: HashMap<u32, (MemberId, String)>,
+    /// Announce ourselves to every member at the next chance (joined, or resumed).
+    announce_all: bool,
+    /// Announce ourselves to these (they announced themselves to us first).
+    announce_to: Vec<MemberId>,
+    own_name: String,
     events: VecDeque<SessionEvent>,
     transmits: VecDeque<Transmit>,
     own_profile: Blob,
@@ -145,6 +168,10 @@ impl Session {
             knocks: HashMap::new(),
             approved: HashMap::new(),
             identities: HashMap::new(),
+            claims: HashMap::new(),
+            announce_all: false,
+            announce_to: Vec::new(),
+            own_name: clean(name),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             own_profile,
@@ -296,11 +323,17 @@ impl Session {
         Ok(())
     }
 
-    /// An application message from the leaf `sender`: the host takes a co-host's approval.
+    /// An application message from the leaf `sender`: an announcement, or (for the host) a
+    /// co-host's approval.
     fn handle_application(&mut self, sender: u32, data: &[u8]) -> Result<(), E2eeError> {
-        let Some((&APPROVAL, body)) = data.split_first() else {
-            return Err(E2eeError::malformed("application message", "unknown kind"));
-        };
+        match data.split_first() {
+            Some((&APPROVAL, body)) => self.handle_approval(sender, body),
+            Some((&ANNOUNCE, body)) => self.handle_announcement(sender, body),
+            _ => Err(E2eeError::malformed("application message", "unknown kind")),
+        }
+    }
+
+    fn handle_approval(&mut self, sender: u32, body: &[u8]) -> Result<(), E2eeError> {
         let (id, hash) = body.split_at_checked(8).ok_or(E2eeError::malformed("approval", "too short"))?;
         let id: [u8; 8] = id.try_into().map_err(|_| E2eeError::malformed("approval", "bad member id"))?;
         let hash: [u8; 32] = hash.try_into().map_err(|_| E2eeError::malformed("approval", "bad length"))?;
@@ -313,6 +346,66 @@ impl Session {
         }
         self.approved.insert(MemberId::from_bytes(id), hash);
         Ok(())
+    }
+
+    fn handle_announcement(&mut self, sender: u32, body: &[u8]) -> Result<(), E2eeError> {
+        let (id, name) = body.split_at_checked(8).ok_or(E2eeError::malformed("announcement", "too short"))?;
+        let id: [u8; 8] = id.try_into().map_err(|_| E2eeError::malformed("announcement", "bad member id"))?;
+        let name = std::str::from_utf8(name).map_err(|_| E2eeError::malformed("announcement", "name not UTF-8"))?;
+        let (member, name) = (MemberId::from_bytes(id), clean(name));
+        let first = !self.claims.contains_key(&sender);
+        if self.claims.get(&sender) == Some(&(member, name.clone())) {
+            return Ok(());
+        }
+        self.claims.insert(sender, (member, name.clone()));
+        if first {
+            // A newcomer (or one back after a restart) introduced itself: introduce ourselves
+            // to it, in an epoch it holds.
+            self.announce_to.push(member);
+        }
+        self.events.push_back(SessionEvent::Announced { member, leaf: sender, name });
+        Ok(())
+    }
+
+    /// Sends the announcements that are due (ours, as member `me`): to everyone after we
+    /// joined or resumed, else to each member that just introduced itself.
+    pub fn send_announcements(&mut self, me: MemberId, others: &[MemberId]) -> Result<(), E2eeError> {
+        if self.group.as_ref().is_none_or(|g| !g.is_active()) {
+            return Ok(());
+        }
+        let to: Vec<MemberId> = if std::mem::take(&mut self.announce_all) {
+            self.announce_to.clear();
+            others.to_vec()
+        } else {
+            std::mem::take(&mut self.announce_to).into_iter().filter(|m| others.contains(m)).collect()
+        };
+        if to.is_empty() {
+            return Ok(());
+        }
+        let mut msg = vec![ANNOUNCE];
+        msg.extend_from_slice(&me.to_bytes());
+        msg.extend_from_slice(self.own_name.as_bytes());
+        let sealed = self.group_mut()?.seal_application(&msg)?;
+        self.send(to, GROUP_MESSAGE, &sealed);
+        Ok(())
+    }
+
+    /// Announce ourselves to every member again (after the connection came back: member ids
+    /// may have been handed out anew).
+    pub fn announce_again(&mut self) {
+        self.announce_all = true;
+    }
+
+    /// Our own leaf, once in the group.
+    pub fn own_leaf(&self) -> Option<u32> {
+        self.group.as_ref().filter(|g| g.is_active()).map(|g| g.own_index())
+    }
+
+    /// The leaf that announced itself as `member`, when exactly one did.
+    pub fn leaf_announced_as(&self, member: &MemberId) -> Option<u32> {
+        let mut leaves = self.claims.iter().filter(|(_, (m, _))| m == member).map(|(l, _)| *l);
+        let leaf = leaves.next()?;
+        leaves.next().is_none().then_some(leaf)
     }
 
     /// A participant left for good: forget its identity key (after any Remove was committed).
@@ -328,20 +421,29 @@ impl Session {
         self.approved.remove(member);
     }
 
-    /// The identity key of `member`, when the group vouches for it: the key its sealed profile
-    /// names is the credential of a member of the group, and no other participant claims the
-    /// same key (a participant copying someone's KeyPackage into its own profile gets nothing
-    /// but a conflict; it cannot use the copy, whose private keys it lacks).
-    pub fn vouched_key(&self, member: &MemberId) -> Option<Fingerprint> {
-        let key = self.identities.get(member)?;
-        if self.identities.iter().any(|(m, k)| m != member && k == key) {
-            return None;
-        }
-        self.leaf_of(member)?;
-        Some(Fingerprint::of(key))
+    /// The identity key and name of `member`, when the group vouches for them: exactly one leaf
+    /// announced itself as this member (an MLS-authenticated statement, not the server's label),
+    /// and that leaf's credential is the key. A swap of profiles by the server changes nothing
+    /// here.
+    pub fn vouched(&self, member: &MemberId) -> Option<(Fingerprint, String)> {
+        let leaf = self.leaf_announced_as(member)?;
+        let group = self.group.as_ref()?;
+        let key = group.members().into_iter().find(|m| m.index == leaf)?.identity_key;
+        let name = self.claims.get(&leaf)?.1.clone();
+        Some((Fingerprint::of(&key), name))
     }
 
+    /// The identity key of `member`, when the group vouches for it ([`Self::vouched`]).
+    pub fn vouched_key(&self, member: &MemberId) -> Option<Fingerprint> {
+        self.vouched(member).map(|(k, _)| k)
+    }
+
+    /// The leaf of `member`: the one it announced, else the one whose key its profile names
+    /// (for the host's own acts on a member that has not announced itself yet).
     fn leaf_of(&self, member: &MemberId) -> Option<u32> {
+        if let Some(leaf) = self.leaf_announced_as(member) {
+            return Some(leaf);
+        }
         let key = self.identities.get(member)?;
         self.group.as_ref()?.members().into_iter().find(|m| &m.identity_key == key).map(|m| m.index)
     }
@@ -351,6 +453,7 @@ impl Session {
     pub fn remove(&mut self, member: MemberId, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         let Some(leaf) = self.leaf_of(&member) else { return Ok(()) };
         let commit = self.group_mut()?.remove(leaf)?;
+        self.claims.remove(&leaf);
         self.install(now)?;
         self.send(others.iter().copied().chain([member]), GROUP_MESSAGE, &commit);
         Ok(())
@@ -405,7 +508,10 @@ impl Session {
             WELCOME => {
                 let joiner = self.joiner.take().ok_or(E2eeError::State("a Welcome, but we are not waiting for one"))?;
                 match joiner.try_join(body) {
-                    Ok(group) => self.group = Some(group),
+                    Ok(group) => {
+                        self.group = Some(group);
+                        self.announce_all = true;
+                    }
                     Err((joiner, e)) => {
                         // A Welcome that is not for us leaves us waiting for the real one.
                         self.joiner = joiner.map(|j| *j);
@@ -415,9 +521,14 @@ impl Session {
                 self.install(now)
             }
             GROUP_MESSAGE => match self.group_mut()?.process(body)? {
-                GroupEvent::EpochChanged { .. } => self.install(now),
-                GroupEvent::LeaveRequested { .. } if self.is_host() => {
+                GroupEvent::EpochChanged { removed, .. } => {
+                    // A removed leaf's index may be given to a newcomer: its claim goes with it.
+                    self.claims.retain(|leaf, _| !removed.contains(leaf));
+                    self.install(now)
+                }
+                GroupEvent::LeaveRequested { member } if self.is_host() => {
                     let Some(commit) = self.group_mut()?.commit_pending()? else { return Ok(()) };
+                    self.claims.remove(&member);
                     self.install(now)?;
                     self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
                     Ok(())
@@ -539,14 +650,16 @@ mod tests {
         assert_eq!((m.code(2).as_ref(), m.code(3).as_ref()), (Some(&code), Some(&code)));
         let ida = m.sessions.get_mut(&id(3)).unwrap();
         assert!(matches!(events(ida)[..], [SessionEvent::Keys { members: 3, .. }]));
-        // A key is vouched for once its sealed profile was read and the group holds it: the
-        // host read both knocks; Ida has read nobody's profile yet.
-        assert!(m.sessions[&id(1)].vouched_key(&id(2)).is_some() && m.sessions[&id(1)].vouched_key(&id(3)).is_some());
-        assert!(m.sessions[&id(3)].vouched_key(&id(2)).is_none());
+        // A key is vouched for only once its member said in the group who it is: reading a
+        // knock or a profile (relayed by the server) is not enough.
+        assert!(m.sessions[&id(1)].vouched_key(&id(2)).is_none());
         let gard = m.sessions[&id(2)].profile();
         let ida = m.sessions.get_mut(&id(3)).unwrap();
         assert_eq!(ida.open_profile(id(2), &gard).map(|p| p.display_name).as_deref(), Some("Gard"));
-        assert_eq!(ida.vouched_key(&id(2)), m.sessions[&id(1)].vouched_key(&id(2)));
+        assert!(ida.vouched_key(&id(2)).is_none());
+        m.announce_all(&[1, 2, 3]);
+        assert!(m.sessions[&id(1)].vouched_key(&id(2)).is_some() && m.sessions[&id(1)].vouched_key(&id(3)).is_some());
+        assert_eq!(m.sessions[&id(3)].vouched_key(&id(2)), m.sessions[&id(1)].vouched_key(&id(2)));
         // A profile sealed for another meeting does not open.
         let mut rng = ChaCha20Rng::seed_from_u64(9);
         let stranger = Session::new(
@@ -694,6 +807,17 @@ mod tests {
     }
 
     impl Meeting {
+        /// Each of `who` says in the group who it is.
+        fn announce_all(&mut self, who: &[u8]) {
+            for me in who {
+                let others = self.others(id(*me));
+                let s = self.sessions.get_mut(&id(*me)).unwrap();
+                s.announce_again();
+                s.send_announcements(id(*me), &others).unwrap();
+            }
+            self.deliver();
+        }
+
         /// Delivers what `from` sent, one hop, and returns each recipient's verdict.
         fn deliver_from(&mut self, from: u8) -> Vec<(MemberId, Result<(), E2eeError>)> {
             let mut sent = vec![];
@@ -774,5 +898,31 @@ mod tests {
         assert!(m.sessions[&id(4)].is_keyed());
         assert_eq!(m.code(4), m.code(1));
         assert_eq!(m.code(3), m.code(1));
+    }
+
+    #[test]
+    fn members_say_in_the_group_who_they_are_and_a_false_claim_vouches_for_nobody() {
+        let mut m = Meeting::new();
+        m.host();
+        m.admit(1, 2, "Ola");
+        m.admit(1, 3, "Kari");
+        m.announce_all(&[1, 2, 3]);
+        let names = [(1u8, "Hanne"), (2, "Ola"), (3, "Kari")];
+        for (viewer, _) in names {
+            for (n, name) in names.iter().filter(|(n, _)| *n != viewer) {
+                let (key, said) = m.sessions[&id(viewer)].vouched(&id(*n)).expect("vouched");
+                assert_eq!(said, *name);
+                assert_eq!(key.to_string(), m.sessions[&id(*n)].fingerprint());
+                assert_eq!(m.sessions[&id(viewer)].leaf_announced_as(&id(*n)), m.sessions[&id(*n)].own_leaf());
+            }
+        }
+        // Kari claims to be Ola: Ola's id now has two leaves, and neither is vouched for.
+        let others = m.others(id(3));
+        let kari = m.sessions.get_mut(&id(3)).unwrap();
+        kari.announce_again();
+        kari.send_announcements(id(2), &others).unwrap();
+        m.deliver();
+        assert_eq!(m.sessions[&id(1)].vouched(&id(2)), None, "a disputed member id vouches for nobody");
+        assert_eq!(m.sessions[&id(1)].leaf_announced_as(&id(2)), None);
     }
 }

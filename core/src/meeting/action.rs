@@ -73,6 +73,15 @@ pub enum Action {
         /// The shared source went away.
         gone: bool,
     },
+    /// Media on the route to `member` must come from this SFrame sender (the leaf that
+    /// announced itself as the member in the group); frames from any other sender are dropped
+    /// and counted. None: nobody (yet) — frames are held back as unbound.
+    BindRoute {
+        /// Whose route.
+        member: MemberId,
+        /// The leaf its media must come from.
+        sframe_sender: Option<u32>,
+    },
     /// Send media (true) or hold it (false): true while at least one route is connected.
     Sending(bool),
     /// Send a keyframe soon: a new viewer needs a picture it can decode.

@@ -450,6 +450,12 @@ impl MeetingCore {
         if let Err(e) = result {
             self.emit(Notice::error(&e));
         }
+        if let Some(me) = self.me() {
+            let others = self.others();
+            if let Err(e) = self.session.send_announcements(me, &others) {
+                tracing::debug!("announcement not sent: {e}");
+            }
+        }
         while let Some((to, data)) = self.session.poll_transmit() {
             if let Err(e) = self.room.send_signal(to, Signal::Handshake { data: Blob(data) }) {
                 tracing::debug!("handshake to {to} not sent: {e}");
@@ -460,13 +466,24 @@ impl MeetingCore {
             match e {
                 SessionEvent::Keys { epoch, code, members } => self.emit(Notice::SecurityCode { epoch, code, members }),
                 SessionEvent::Removed => self.finish(Notice::Removed),
+                SessionEvent::Announced { member, leaf, name } => self.announced(member, leaf, name),
             }
         }
         for member in self.others() {
-            if let Some(key) = self.session.vouched_key(&member) {
-                let name = self.name_of(&member);
+            if let Some((key, name)) = self.session.vouched(&member) {
                 self.actions.push_back(Action::ReviewIdentity { member, name, key });
             }
+        }
+    }
+
+    /// A member said in the group who it is: its route takes media only from its leaf, and the
+    /// name it gave (authenticated by MLS) is the one shown.
+    fn announced(&mut self, member: MemberId, _leaf: u32, name: String) {
+        let leaf = self.session.leaf_announced_as(&member);
+        self.actions.push_back(Action::BindRoute { member, sframe_sender: leaf });
+        if self.names.get(&member) != Some(&name) {
+            self.names.insert(member, name.clone());
+            self.emit(Notice::ParticipantNamed { member, name });
         }
     }
 
@@ -509,6 +526,10 @@ impl MeetingCore {
             }
             RoomEvent::Resumed { me, members, after_restart, .. } => {
                 self.emit(Notice::Resumed { after_restart });
+                // Say again in the group who we are: the room may have handed out member ids
+                // anew, and a member that missed our first announcement gets it now.
+                self.session.announce_again();
+                self.after_session(Ok(()));
                 for m in members.into_iter().filter(|m| m.id != me && m.present) {
                     self.ensure_route(m.id, true);
                 }
@@ -524,7 +545,9 @@ impl MeetingCore {
             RoomEvent::NoSuchMeeting => self.finish(Notice::NoSuchMeeting),
             RoomEvent::RoomLocked => self.finish(Notice::RoomLocked),
             RoomEvent::MemberJoined { member, sealed_profile } => {
-                if let Some(p) = sealed_profile.and_then(|b| self.session.open_profile(member.id, &b)) {
+                if let Some(p) = sealed_profile.and_then(|b| self.session.open_profile(member.id, &b))
+                    && self.session.leaf_announced_as(&member.id).is_none()
+                {
                     self.names.insert(member.id, p.display_name);
                 }
                 self.emit(Notice::ParticipantJoined { member: member.id, name: self.name_of(&member.id) });
@@ -548,7 +571,11 @@ impl MeetingCore {
                 self.ensure_route(member.id, false);
             }
             RoomEvent::MemberProfile { member, sealed_profile } => {
-                if let Some(p) = self.session.open_profile(member, &sealed_profile) {
+                // A name from a profile (relayed by the server) is shown until the member
+                // announces itself in the group; an announced name is never replaced by one.
+                if let Some(p) = self.session.open_profile(member, &sealed_profile)
+                    && self.session.leaf_announced_as(&member).is_none()
+                {
                     self.names.insert(member, p.display_name.clone());
                     self.emit(Notice::ParticipantNamed { member, name: p.display_name });
                     self.after_session(Ok(()));
@@ -602,14 +629,17 @@ impl MeetingCore {
             }
             RoomEvent::UnmuteRequested { .. } => self.emit(Notice::UnmuteRequested),
             RoomEvent::Signal { from, payload: Signal::Handshake { data } } => {
-                // A Welcome counts only from the member the room names host (the session then
-                // checks that the group's policy names its sender host too): another member
-                // with the link could otherwise pull a newcomer into a group of its own.
-                let is_host = self.room.members().iter().any(|m| m.id == from && m.role == Role::Host);
+                // A Welcome counts only from a member the room names host or co-host (the
+                // session then checks that the group's policy names its sender host): another
+                // member with the link could otherwise pull a newcomer into a group of its own.
+                // (After a server restart the room's host may be another member than the
+                // group's, who is then a co-host.)
+                let is_host =
+                    self.room.members().iter().any(|m| m.id == from && matches!(m.role, Role::Host | Role::CoHost));
                 if data.as_bytes().first() == Some(&WELCOME) && !is_host {
                     self.emit(Notice::Error {
                         code: "e2ee.welcome_not_from_host".into(),
-                        message: format!("a Welcome from {from}, who is not the host, was refused"),
+                        message: format!("a Welcome from {from}, who is neither host nor co-host, was refused"),
                     });
                     return;
                 }

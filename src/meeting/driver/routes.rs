@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use super::{Driver, share};
 use crate::media::sink::video_channel;
-use crate::meeting::incoming::{Incoming, IncomingSinks, Received};
+use crate::meeting::incoming::{Incoming, IncomingSinks, Received, SenderBinding};
 use crate::meeting::mixer::{Mixer, MixerInput};
 use crate::meeting::outgoing::EncodedFrame;
 use crate::meeting::{MeetingEvent, PeerStats};
@@ -21,6 +21,8 @@ use trygg_core::meeting::{Origin, RouteKind};
 /// One remote member as the driver holds it.
 pub(super) struct Peer {
     pub route: Route,
+    /// The leaf this member's media must come from (shared with its decoders).
+    pub binding: SenderBinding,
     incoming: Arc<Incoming>,
     mixer_input: Option<MixerInput>,
     tasks: Vec<JoinHandle<()>>,
@@ -60,10 +62,13 @@ impl Driver {
             audio: mixer_input.clone(),
             record: self.record.clone().map(|d| (d, member.to_string())),
         };
-        let origin = Origin { route: kind, member, sframe_sender: None };
+        let bound = self.bindings.get(&member).copied().flatten();
+        let origin = Origin { route: kind, member, sframe_sender: bound };
+        let binding = SenderBinding::default();
+        binding.set(bound);
         let (keyframe_route, rt) = (route.clone(), tokio::runtime::Handle::current());
         let keys = self.core.session().keys.clone();
-        let incoming = match Incoming::start(origin, sinks, keys, self.clock.clone(), move || {
+        let incoming = match Incoming::start(origin, binding.clone(), sinks, keys, self.clock.clone(), move || {
             let r = keyframe_route.clone();
             rt.spawn(async move { r.request_keyframe().await });
         }) {
@@ -115,6 +120,7 @@ impl Driver {
             member,
             Peer {
                 route,
+                binding,
                 incoming,
                 mixer_input,
                 tasks,
@@ -193,6 +199,8 @@ impl Driver {
                 frames_decoded: s.frames_decoded.load(Ordering::Relaxed),
                 decode_errors: s.decode_errors.load(Ordering::Relaxed),
                 media_dropped: s.dropped.load(Ordering::Relaxed),
+                media_wrong_sender: s.wrong_sender.load(Ordering::Relaxed),
+                media_unbound: s.unbound.load(Ordering::Relaxed),
                 audio_packets: s.audio_packets.load(Ordering::Relaxed),
                 audio_level: s.take_audio_level(),
                 width: (size >> 32) as u32,

@@ -181,19 +181,21 @@ impl Driver {
             record: self.record.clone().map(|d| (d, format!("{member}-share"))),
         };
         let (route, rt) = (p.route.clone(), tokio::runtime::Handle::current());
-        let origin = trygg_core::meeting::Origin { route: route.kind(), member, sframe_sender: None };
+        let origin = trygg_core::meeting::Origin { route: route.kind(), member, sframe_sender: p.binding.get() };
+        let binding = p.binding.clone();
         let ask = move || {
             let r = route.clone();
             rt.spawn(async move { r.request_keyframe().await });
         };
         ask();
-        let incoming = match Incoming::start(origin, sinks, self.core.session().keys.clone(), self.clock.clone(), ask) {
-            Ok(i) => Arc::new(i),
-            Err(e) => {
-                self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
-                return;
-            }
-        };
+        let incoming =
+            match Incoming::start(origin, binding, sinks, self.core.session().keys.clone(), self.clock.clone(), ask) {
+                Ok(i) => Arc::new(i),
+                Err(e) => {
+                    self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() });
+                    return;
+                }
+            };
         if let Ok(mut slot) = p.share_in.lock() {
             *slot = Some(incoming);
         }

@@ -274,6 +274,8 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       frames_decoded: t * 30,
       decode_errors: 0,
       media_dropped: 0,
+      media_wrong_sender: 0,
+      media_unbound: 0,
       audio_packets: t * 50,
       audio_level: levelOverride[r.member] ?? 0.01,
       width: 1280,

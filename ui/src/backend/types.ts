@@ -31,6 +31,10 @@ export interface PeerStats {
   decode_errors: number;
   /** Received pictures and audio packets dropped because the decoder was behind. */
   media_dropped: number;
+  /** Dropped: from another member's leaf than the one this member announced in the group. */
+  media_wrong_sender: number;
+  /** Dropped: arrived before this member said in the group who it is. */
+  media_unbound: number;
   audio_packets: number;
   /** The loudest 20 ms of their audio over the last second, RMS 0..1 (the active speaker). */
   audio_level: number;

@@ -119,6 +119,8 @@ const peerStats = obj<PeerStats>({
   frames_decoded: num,
   decode_errors: num,
   media_dropped: num,
+  media_wrong_sender: num,
+  media_unbound: num,
   audio_packets: num,
   audio_level: num,
   width: num,

@@ -18,6 +18,8 @@ function peer(loss: number, rtt: number | null, state: PeerStats["state"] = "con
     frames_decoded: 0,
     decode_errors: 0,
     media_dropped: 0,
+    media_wrong_sender: 0,
+    media_unbound: 0,
     audio_packets: 0,
     audio_level: 0,
     width: 0,
