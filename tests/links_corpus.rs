@@ -321,7 +321,8 @@ fn rfc_7986_and_trygg_conference_properties() {
         kinds: &[Kind::Trygg, Kind::Sip, Kind::Teams],
         preferred_url: Some("https://meet.example.org/j/a2eythjx352jbpanjywa7f7wb4#"),
         host: "meet.example.org",
-        meeting_id: Some("a2eythjx352jbpanjywa7f7wb4"),
+        // A link from before room ids committed to the proof: it meets in its secret's room.
+        meeting_id: Some("sbe44bjdpflyy4crvhdrn7k6ee"),
         dial_in: &[("+4721000000", Some("424242"))],
         source: Some("CONFERENCE"),
         first_start: Some("2026-05-18T11:00:00Z"),

@@ -46,13 +46,12 @@ impl Source for Unplugged {
 async fn an_unplugged_camera_is_reported_and_the_call_goes_on() {
     let server = SignalServer::start(SignalServerConfig::new("127.0.0.1:0".parse().unwrap())).await.unwrap();
     let url = format!("ws://{}/", server.local_addr);
-    const ROOM: &str = "uuuuuuuuuuuuuuuuuuuuuuuuuu";
-    let mut host_cfg = config(&url, b"the unplugged camera meeting secret", ROOM, Entry::Host, "Anna", None);
+    let mut host_cfg = config(&url, b"the unplugged camera meeting secret", Entry::Host, "Anna", None);
     host_cfg.video = Some(Box::new(Unplugged::new(90, SystemClock::shared())));
     let mut anna = Participant::start("Anna", host_cfg);
     anna.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
     let mut bo =
-        Participant::start("Bo", config(&url, b"the unplugged camera meeting secret", ROOM, Entry::Join, "Bo", None));
+        Participant::start("Bo", config(&url, b"the unplugged camera meeting secret", Entry::Join, "Bo", None));
     let knock = anna.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
     let MeetingEvent::Knock { member, .. } = knock else { unreachable!() };
     anna.meeting.command(MeetingCommand::Admit(member));

@@ -13,8 +13,8 @@ use trygg::room::ids::MemberId;
 use trygg::secrets::Sensitive;
 
 /// One room per meeting: each meeting is a new one, as it would be in life.
-const ROOMS: [&str; 3] = ["iiiiiiiiiiiiiiiiiiiiiiiiia", "iiiiiiiiiiiiiiiiiiiiiiiiib", "iiiiiiiiiiiiiiiiiiiiiiiiic"];
-const SECRET: &[u8] = b"the identity meeting's secret";
+const SECRETS: [&[u8]; 3] =
+    [b"the first identity meeting", b"the second identity meeting", b"the third identity meeting"];
 
 /// What the host is told about the guest: (member, name, fingerprint, status, warning).
 async fn identity_of_guest(host: &mut Participant) -> (MemberId, String, IdentityStatus, Option<String>) {
@@ -28,15 +28,15 @@ async fn identity_of_guest(host: &mut Participant) -> (MemberId, String, Identit
 /// One meeting: the host (with the known-peers file) admits a guest with `guest_key`.
 async fn meet(
     url: &str,
-    room: &str,
+    secret: &[u8],
     known: &std::path::Path,
     guest_key: [u8; 32],
 ) -> (Participant, Participant, (MemberId, String, IdentityStatus, Option<String>)) {
-    let mut host_cfg = config(url, SECRET, room, Entry::Host, "Host", None);
+    let mut host_cfg = config(url, secret, Entry::Host, "Host", None);
     host_cfg.known_peers = Some(known.to_owned());
     let mut host = Participant::start("Host", host_cfg);
     host.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
-    let mut guest_cfg = config(url, SECRET, room, Entry::Join, "Guest", None);
+    let mut guest_cfg = config(url, secret, Entry::Join, "Guest", None);
     guest_cfg.identity = DeviceIdentity::from_seed(Sensitive::new(guest_key));
     let guest_fp = guest_cfg.identity.fingerprint().to_string();
     let mut guest = Participant::start("Guest", guest_cfg);
@@ -66,7 +66,7 @@ async fn verified_once_recognised_later_and_a_new_key_is_a_warning() {
     let known = dir.path().join("known-peers.json");
 
     // First meeting: the guest is unverified; the host verifies them after comparing the code.
-    let (mut host, guest, (member, fp, status, warning)) = meet(&url, ROOMS[0], &known, [1; 32]).await;
+    let (mut host, guest, (member, fp, status, warning)) = meet(&url, SECRETS[0], &known, [1; 32]).await;
     assert_eq!(status, IdentityStatus::Unverified);
     assert_eq!(warning, None);
     // The guest, too, is shown the host's identity.
@@ -86,12 +86,12 @@ async fn verified_once_recognised_later_and_a_new_key_is_a_warning() {
     leave(host, guest).await;
 
     // Second meeting, same guest device: recognised.
-    let (host, guest, (_, fp2, status, _)) = meet(&url, ROOMS[1], &known, [1; 32]).await;
+    let (host, guest, (_, fp2, status, _)) = meet(&url, SECRETS[1], &known, [1; 32]).await;
     assert_eq!((status, &fp2), (IdentityStatus::Verified, &fp));
     leave(host, guest).await;
 
     // Third meeting: someone called Guest with another key. Loud.
-    let (_host, _guest, (_, fp3, status, warning)) = meet(&url, ROOMS[2], &known, [2; 32]).await;
+    let (_host, _guest, (_, fp3, status, warning)) = meet(&url, SECRETS[2], &known, [2; 32]).await;
     assert_eq!(status, IdentityStatus::KeyChanged);
     assert_ne!(fp3, fp);
     let warning = warning.expect("a warning to show");

@@ -13,7 +13,6 @@ use trygg::room::ids::MemberId;
 use trygg::room::proto::LeaveReason;
 use trygg::room::roles::Role;
 
-const ROOM: &str = "mmmmmmmmmmmmmmmmmmmmmmmmmm";
 const SECRET: &[u8] = b"the lifecycle meeting's secret";
 
 /// Admits the next knock the host sees and returns the knocker's id.
@@ -37,7 +36,7 @@ async fn a_meeting_from_first_knock_to_end_for_all() {
     let server = SignalServer::start(SignalServerConfig::new("127.0.0.1:0".parse().unwrap())).await.unwrap();
     let url = format!("ws://{}/", server.local_addr);
     let rec = tempfile::tempdir().unwrap();
-    let cfg = |entry, name, record: Option<std::path::PathBuf>| config(&url, SECRET, ROOM, entry, name, record);
+    let cfg = |entry, name, record: Option<std::path::PathBuf>| config(&url, SECRET, entry, name, record);
 
     // Anna hosts; Bo and Cai knock and are admitted.
     let mut anna = Participant::start("Anna", cfg(Entry::Host, "Anna", Some(rec.path().to_owned())));

@@ -19,7 +19,7 @@ use trygg::net::peer::PeerConfig;
 use trygg::net::signal_server::{SignalServer, SignalServerConfig};
 use trygg::room::ids::RoomId;
 
-const ROOM: &str = "abcdefghijklmnopqrstuvwxyz";
+const SECRET: &[u8] = b"test meeting secret";
 
 fn config(url: &str, entry: Entry, name: &str, record: Option<std::path::PathBuf>) -> MeetingConfig {
     let clock = SystemClock::shared();
@@ -28,8 +28,8 @@ fn config(url: &str, entry: Entry, name: &str, record: Option<std::path::PathBuf
     MeetingConfig {
         target: MeetingTarget {
             url: url.into(),
-            room: RoomId::parse(ROOM).unwrap(),
-            secret: b"test meeting secret".to_vec(),
+            room: RoomId::bound_to(&trygg::room::RoomProof::derive(SECRET)),
+            secret: SECRET.to_vec(),
             pin: None,
         },
         entry,

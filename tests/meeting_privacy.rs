@@ -10,7 +10,6 @@ use serde_json::Value;
 use trygg::meeting::{Entry, MeetingCommand, MeetingEvent};
 use trygg::net::signal_server::{SignalServer, SignalServerConfig};
 
-const ROOM: &str = "pppppppppppppppppppppppppp";
 const SECRET: &[u8] = b"a secret the server never sees!!";
 const HOST: &str = "Ingrid Østby-Haugland";
 const GUEST: &str = "Xiomara Quintessence";
@@ -44,9 +43,9 @@ async fn the_server_never_receives_names_secrets_codes_or_media() {
     let server = SignalServer::start(sc).await.unwrap();
     let url = format!("ws://{}/", server.local_addr);
 
-    let mut host = Participant::start("host", config(&url, SECRET, ROOM, Entry::Host, HOST, None));
+    let mut host = Participant::start("host", config(&url, SECRET, Entry::Host, HOST, None));
     host.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
-    let mut guest = Participant::start("guest", config(&url, SECRET, ROOM, Entry::Join, GUEST, None));
+    let mut guest = Participant::start("guest", config(&url, SECRET, Entry::Join, GUEST, None));
     let knock = host.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
     let MeetingEvent::Knock { member, name } = knock else { unreachable!() };
     assert_eq!(name, GUEST, "the host reads the name the server cannot");

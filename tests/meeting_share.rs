@@ -18,7 +18,6 @@ use trygg::meeting::{Entry, MeetingCommand, MeetingEvent, ShareEnd};
 use trygg::net::signal_server::{SignalServer, SignalServerConfig};
 use trygg::room::ids::MemberId;
 
-const ROOM: &str = "ssssssssssssssssssssssssss";
 const SECRET: &[u8] = b"the share meeting's secret";
 
 /// PSNR of the luma rows `from..` of two pictures of one size.
@@ -70,7 +69,7 @@ async fn a_share_reaches_everyone_readable_and_a_late_joiner_within_two_seconds(
     let server = SignalServer::start(SignalServerConfig::new("127.0.0.1:0".parse().unwrap())).await.unwrap();
     let url = format!("ws://{}/", server.local_addr);
     let cfg = |entry, name| {
-        let mut c = config(&url, SECRET, ROOM, entry, name, None);
+        let mut c = config(&url, SECRET, entry, name, None);
         c.video_channels = true;
         c
     };

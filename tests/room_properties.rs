@@ -26,15 +26,13 @@ use trygg::room::{Blob, ConnId, MemberId, ResumeToken, Role, RoomId, RoomProof};
 
 const CONNS: u64 = 6;
 
+/// Two rooms, each with its own link: its id commits to its proof.
 fn rooms() -> [RoomId; 2] {
-    [
-        RoomId::parse("aaaaaaaaaaaaaaaaaaaaaaaaaa").expect("valid"),
-        RoomId::parse("bbbbbbbbbbbbbbbbbbbbbbbbbb").expect("valid"),
-    ]
+    [RoomId::bound_to(&proof_of(0, true)), RoomId::bound_to(&proof_of(1, true))]
 }
 
-fn proof(good: bool) -> RoomProof {
-    RoomProof::new(vec![if good { 1 } else { 2 }; 32]).expect("valid")
+fn proof_of(room: usize, good: bool) -> RoomProof {
+    RoomProof::new(vec![if good { 1 + room as u8 } else { 9 }; 32]).expect("valid")
 }
 
 #[derive(Debug, Clone)]
@@ -183,13 +181,13 @@ impl World {
                 }
             }
             Op::Create { conn, room } => {
-                self.send(conn, &ClientMsg::Create { room: rooms()[room].clone(), room_proof: proof(true) })
+                self.send(conn, &ClientMsg::Create { room: rooms()[room].clone(), room_proof: proof_of(room, true) })
             }
             Op::Knock { conn, room, good_proof } => self.send(
                 conn,
                 &ClientMsg::Knock {
                     room: rooms()[room].clone(),
-                    room_proof: proof(good_proof),
+                    room_proof: proof_of(room, good_proof),
                     sealed_profile: Blob(vec![1]),
                 },
             ),

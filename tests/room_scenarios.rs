@@ -11,10 +11,9 @@ use trygg::room::proto::{self, ClientMsg, LeaveReason, SdpType, ServerMsg, Signa
 use trygg::room::server::{RoomServer, ServerOutput};
 use trygg::room::{Blob, ConnId, MemberId, Role, RoomId, RoomProof};
 
-const ROOM: &str = "k3bqx7dz2mfa4ruwyhe5tnvlcp";
-
+/// The room of `proof()`: room ids commit to the proof.
 fn room() -> RoomId {
-    RoomId::parse(ROOM).expect("valid room id")
+    RoomId::bound_to(&proof())
 }
 
 fn proof() -> RoomProof {
@@ -530,34 +529,33 @@ fn after_a_restart_without_the_host_the_next_in_line_recreates() {
 }
 
 #[test]
-fn a_stranger_racing_the_recreate_gets_no_one() {
+fn a_stranger_racing_the_recreate_is_refused_and_the_meeting_comes_back() {
     let mut net = Net::three_meet();
     let b = net.id("bob");
     net.restart_server();
-    // The stranger knows the room id and even a member id, but not the link.
+    // The stranger knows the room id and even a member id, but not the link: the room id commits
+    // to the link's proof, so its recreate is refused before the members come back.
     let stranger = net.raw_connect(66);
+    let stranger_id = MemberId::from_bytes([6; 8]);
     let recreate = ClientMsg::Recreate {
         room: room(),
         room_proof: RoomProof::new(vec![0x66; 32]).expect("valid"),
-        me: MemberId::from_bytes([6; 8]),
+        me: stranger_id,
         locked: false,
         roster: vec![trygg::room::proto::RosterEntry { id: b, role: Role::Participant }],
     };
     net.raw_send(stranger, &proto::encode(&recreate));
-    net.advance(Duration::from_secs(15));
-    let snapshot = net.server.room(&room()).expect("the stranger's meeting");
-    let stranger_id = MemberId::from_bytes([6; 8]);
-    assert!(snapshot.members.iter().all(|m| !m.present || m.id == stranger_id), "no member joined the stranger");
-    for name in ["alice", "bob", "carol"] {
-        assert!(
-            !matches!(net.state(name), ClientState::InMeeting { .. }),
-            "{name} must not be in the stranger's meeting"
-        );
-    }
-    assert_eq!(
-        net.state("alice"),
-        ClientState::Closed(CloseReason::Refused { code: trygg::room::Refusal::ProofMismatch.into() })
+    let (msgs, _) = net.raw_state(stranger);
+    assert!(
+        msgs.iter().any(|m| matches!(m, ServerMsg::Error { code, .. } if code.as_str() == "room.proof_mismatch")),
+        "{msgs:?}"
     );
+    net.advance(Duration::from_secs(15));
+    let snapshot = net.server.room(&room()).expect("the members' meeting");
+    assert!(snapshot.members.iter().all(|m| m.id != stranger_id), "the stranger is nowhere in it");
+    for name in ["alice", "bob", "carol"] {
+        assert!(matches!(net.state(name), ClientState::InMeeting { .. }), "{name} is back in the meeting");
+    }
 }
 
 #[test]

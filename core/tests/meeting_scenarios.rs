@@ -17,7 +17,6 @@ use trygg_core::room::proto::{LeaveReason, SdpType, Signal};
 use trygg_core::room::server::{RoomServer, ServerOutput};
 use trygg_core::room::{ConnId, MemberId, Role, RoomId};
 
-const ROOM: &str = "k3bqx7dz2mfa4ruwyhe5tnvlcp";
 const SECRET: &[u8] = b"the link's secret, 32 bytes long";
 
 /// One participant: its core and what its runtime did with the core's actions.
@@ -77,7 +76,7 @@ impl Net {
         let seed = self.people.len() as u64 + 1;
         let identity = DeviceIdentity::generate(&mut ChaCha20Rng::seed_from_u64(seed));
         let setup = Setup {
-            room: RoomId::parse(ROOM).expect("valid room"),
+            room: RoomId::bound_to(&trygg_core::room::RoomProof::derive(SECRET)),
             secret: SECRET.to_vec(),
             entry,
             name: name.into(),
@@ -616,4 +615,28 @@ fn after_a_server_restart_a_newcomer_is_still_admitted_and_keyed() {
     let notices: Vec<Notice> = net.person("grace").notices.clone();
     assert!(net.person("grace").core.session().is_keyed(), "{host} admitted; grace saw {notices:?}");
     net.agreed_code(&["alice", "bob", "carol", "dave", "erin", "grace"]);
+}
+
+#[test]
+fn the_host_rekeys_when_its_audio_counter_runs_long_and_everyone_follows() {
+    use trygg_core::e2ee::media_keys::{REKEY_AUDIO_COUNTER, StreamKind};
+    let mut net = five_in_a_meeting();
+    let inside = ["alice", "bob", "carol", "dave", "erin"];
+    let before = net.agreed_code(&inside);
+    net.advance(Duration::from_secs(5));
+    assert_eq!(net.agreed_code(&inside), before, "no rekey while the counters are short");
+    // Twenty minutes of the host's audio, encrypted (the frames go nowhere).
+    {
+        let keys = net.person("alice").core.session().keys.clone();
+        let mut k = keys.lock().expect("keys");
+        let mut out = Vec::new();
+        for _ in 0..REKEY_AUDIO_COUNTER {
+            k.encrypt(StreamKind::Audio, b"", b"opus", &mut out).expect("encrypts");
+        }
+        assert!(k.wants_rekey());
+    }
+    net.advance(Duration::from_secs(2));
+    let after = net.agreed_code(&inside);
+    assert_ne!(after, before, "the host committed a new epoch and every member followed");
+    assert!(!net.person("alice").core.session().keys.lock().expect("keys").wants_rekey(), "counters start over");
 }

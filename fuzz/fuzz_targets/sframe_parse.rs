@@ -15,7 +15,7 @@ fn receiver() -> MediaKeys {
     for epoch in 1..=3 {
         let keys = EpochKeys::from_exporter(epoch, 1, vec![0, 1, 2, 9], |_, _, n| Ok(vec![epoch as u8; n]))
             .expect("fixed keys");
-        k.install(epoch * 1000, keys).expect("epochs go forward");
+        k.install(std::time::Duration::from_micros(epoch * 1000), keys).expect("epochs go forward");
     }
     k
 }
@@ -31,8 +31,8 @@ fuzz_target!(|data: &[u8]| {
     let (rx, crypt) = guard.get_or_insert_with(|| (receiver(), H264Crypt::new()));
     let mut out = Vec::new();
     let meta = data.first().map(|b| vec![*b]).unwrap_or_default();
-    assert!(rx.decrypt(3000, MediaKind::Audio, &meta, data, &mut out).is_err());
-    assert!(rx.decrypt(3000, MediaKind::Video, b"", data, &mut out).is_err());
-    assert!(crypt.decrypt(rx, 3000, data, &mut out).is_err());
+    assert!(rx.decrypt(std::time::Duration::from_micros(3000), MediaKind::Audio, &meta, data, &mut out).is_err());
+    assert!(rx.decrypt(std::time::Duration::from_micros(3000), MediaKind::Video, b"", data, &mut out).is_err());
+    assert!(crypt.decrypt(rx, std::time::Duration::from_micros(3000), data, &mut out).is_err());
     assert_eq!(rx.stats().decrypted, 0);
 });

@@ -120,13 +120,16 @@ impl Side {
     }
 }
 
+/// The benchmark meeting's link secret.
+const SECRET: &[u8] = b"the share benchmark's secret";
+
 fn config(url: &str, entry: Entry, name: &str) -> Result<MeetingConfig, ShareBenchError> {
     let clock = SystemClock::shared();
     Ok(MeetingConfig {
         target: MeetingTarget {
             url: url.into(),
-            room: RoomId::parse("bbbbbbbbbbbbbbbbbbbbbbbbbb").map_err(fail)?,
-            secret: b"the share benchmark's secret".to_vec(),
+            room: RoomId::bound_to(&crate::room::RoomProof::derive(SECRET)),
+            secret: SECRET.to_vec(),
             pin: None,
         },
         entry,

@@ -23,21 +23,15 @@ pub struct Participant {
 }
 
 /// A meeting config with small synthetic media on loopback.
-pub fn config(
-    url: &str,
-    secret: &[u8],
-    room: &str,
-    entry: Entry,
-    name: &str,
-    record: Option<std::path::PathBuf>,
-) -> MeetingConfig {
+/// The room is the one the secret's link names (room ids commit to the link's proof).
+pub fn config(url: &str, secret: &[u8], entry: Entry, name: &str, record: Option<std::path::PathBuf>) -> MeetingConfig {
     let clock = SystemClock::shared();
     let video: VideoSource = Box::new(SyntheticVideo::new(320, 180, 30, clock.clone()).unwrap());
     let audio: AudioSource = Box::new(SyntheticAudio::new(FrameDuration::Ms20, clock.clone()));
     MeetingConfig {
         target: MeetingTarget {
             url: url.into(),
-            room: RoomId::parse(room).unwrap(),
+            room: RoomId::bound_to(&trygg::room::RoomProof::derive(secret)),
             secret: secret.to_vec(),
             pin: None,
         },

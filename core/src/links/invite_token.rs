@@ -7,10 +7,11 @@
 //! TOKEN = base64url(tag ‖ nonce)            (12 + 8 = 20 bytes → 27 characters)
 //! ```
 //!
-//! The host keeps the list of invitations it issued (invitee and nonce). When a knock carries a
-//! token, [`InviteToken::verify`] against each invitee tells which invitation was used; the host
-//! refuses the ones it revoked. Only someone with the secret can make a valid token, and a token
-//! made for one invitee does not verify for another.
+//! [`InviteToken::verify`] against an invitee tells whether a token was made for them. Only
+//! someone with the secret can make a valid token, and a token made for one invitee does not
+//! verify for another — but every invitee holds the secret, so any of them can make a token for
+//! anyone. What a host could rely on (invitations signed by the host's identity key, checked at
+//! the knock, shown in the lobby, revocable) is not built yet; the meeting does not check tokens.
 
 use std::fmt;
 

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! * `SECRET`: 16–32 random bytes, base64url without padding ([`LinkSecret`]).
-//! * `ROOM`: derived from the secret ([`RoomId`]); a link whose room does not match its secret
+//! * `ROOM`: derived from the secret ([`RoomId`]; links from before room ids committed to the
+//!   room proof are read too); a link whose room does not match its secret
 //!   was altered and is refused ([`LinkError::TamperedLink`]).
 //! * `TOKEN`: a personal invitation ([`InviteToken`]), optional.
 //! * Transport: always TLS (`wss`), except `trygg://` links to a loopback host (`localhost`,
@@ -196,7 +197,7 @@ impl JoinLink {
             None => (fragment, None),
         };
         let secret = LinkSecret::from_base64(secret_text)?;
-        if secret.room_id() != room {
+        if secret.room_id() != room && secret.legacy_room_id() != room {
             return Err(LinkError::TamperedLink);
         }
         let token = token_text.map(InviteToken::parse).transpose()?;
@@ -302,7 +303,7 @@ impl JoinLink {
         self.port.unwrap_or(self.default_port())
     }
 
-    /// The room id (derived from the secret).
+    /// The room id (derived from the secret, through the room proof it commits to).
     pub fn room(&self) -> RoomId {
         self.secret.room_id()
     }
@@ -390,6 +391,21 @@ mod tests {
         let flipped = if secret_text.starts_with('A') { "B" } else { "A" };
         let altered = format!("{head}#{flipped}{}", &secret_text[1..]);
         assert_eq!(JoinLink::parse(&altered), Err(LinkError::TamperedLink));
+    }
+
+    #[test]
+    fn room_ids_commit_to_the_proof_and_links_from_before_still_open() {
+        let link = JoinLink::new(LinkForm::Trygg, "meet.example.org", None, secret()).unwrap();
+        let proof = crate::room::ids::RoomProof::derive(secret().expose_bytes());
+        assert!(
+            crate::room::ids::RoomId::parse(link.room().as_str()).unwrap().is_bound_to(&proof),
+            "a new link's room id commits to its proof"
+        );
+        let url = link.expose_url();
+        let legacy = url.replace(link.room().as_str(), secret().legacy_room_id().as_str());
+        assert_ne!(legacy, url);
+        let old = JoinLink::parse(&legacy).expect("a link from before still opens");
+        assert_eq!(old.room(), link.room(), "and meets in the room its secret names now");
     }
 
     #[test]

@@ -32,9 +32,12 @@
 //!
 //! * `SECRET`: 16–32 random bytes, base64url without padding. It is the meeting's only secret:
 //!   it admits a person to the lobby and keys the agenda and the invitation tokens.
-//! * `ROOM` = base32(SHA-256("trygg/room-id/v1" ‖ secret)[..16]), lowercase, 26 characters. The
-//!   signalling server knows the meeting only by this; a link whose room does not match its
-//!   secret is refused as altered.
+//! * `ROOM` = base32(SHA-256("trygg/room-id/v2" ‖ proof)[..16]), lowercase, 26 characters, where
+//!   proof = HKDF-SHA256(secret, "trygg/room-proof/v1"): the room id commits to the proof the
+//!   server checks, so nobody without the link can create the room. The signalling server knows
+//!   the meeting only by this; a link whose room does not match its secret is refused as
+//!   altered. Links made before (`ROOM` = base32(SHA-256("trygg/room-id/v1" ‖ secret)[..16]))
+//!   are still read, and meet in the new room.
 //! * The fragment never leaves the client: the signalling layer gets a [`ServerView`] (host,
 //!   port, TLS, room), which has no field for it. [`LinkSecret`] prints `<redacted>`, is not
 //!   `Serialize`, and zeroes its bytes on drop. (A private newtype: the crate-wide
@@ -45,9 +48,10 @@
 //! ## Personal invitations ([`invite_token`])
 //!
 //! `TOKEN` = base64url(HMAC-SHA256(HKDF-SHA256(secret, "trygg/invite/v1"), lowercase(invitee) ‖
-//! 0x00 ‖ nonce)[..12] ‖ nonce), 8 random bytes of nonce, 27 characters. The host keeps the list
-//! of invitations it issued; [`InviteToken::issued_to`] tells which one a knock used, and a
-//! revoked one is refused by the host. Only holders of the secret can mint tokens.
+//! 0x00 ‖ nonce)[..12] ‖ nonce), 8 random bytes of nonce, 27 characters, carried sealed in the
+//! knock. [`InviteToken::issued_to`] tells which invitation a token matches. Only holders of the
+//! secret can mint tokens — and every invitee holds it, so a token tells the host nothing an
+//! invitee could not forge. The meeting does not check, show or revoke tokens yet.
 //!
 //! ## Reading inputs ([`mod@extract`], [`route`])
 //!

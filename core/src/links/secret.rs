@@ -66,8 +66,16 @@ impl LinkSecret {
         &self.0
     }
 
-    /// The room id the server knows this meeting by.
+    /// The room id the server knows this meeting by: it commits to the room proof
+    /// ([`crate::room::ids::RoomId::bound_to`]), so only a holder of the link can create it.
     pub fn room_id(&self) -> RoomId {
+        let proof = crate::room::ids::RoomProof::derive(&self.0);
+        RoomId(crate::room::ids::RoomId::bound_to(&proof).as_str().to_owned())
+    }
+
+    /// The room id of links made before room ids committed to the proof (SHA-256 of the
+    /// secret): still accepted in a link, which then meets in [`Self::room_id`]'s room.
+    pub fn legacy_room_id(&self) -> RoomId {
         let mut h = Sha256::new();
         h.update(ROOM_ID_DOMAIN);
         h.update(&self.0);
@@ -152,9 +160,17 @@ mod tests {
 
     #[test]
     fn room_id_matches_the_documented_derivation() {
-        // SHA-256("trygg/room-id/v1" || 16 zero bytes), first 16 bytes, computed independently.
+        // Legacy: SHA-256("trygg/room-id/v1" || 16 zero bytes), first 16 bytes.
         let mut input = b"trygg/room-id/v1".to_vec();
         input.extend_from_slice(&[0u8; 16]);
+        let digest = Sha256::digest(&input);
+        let expect = BASE32_NOPAD.encode(&digest[..16]).to_lowercase();
+        assert_eq!(LinkSecret::from_bytes(&[0; 16]).unwrap().legacy_room_id().as_str(), expect);
+        // Now: SHA-256("trygg/room-id/v2" || HKDF-SHA256(secret, "trygg/room-proof/v1")).
+        let mut proof = [0u8; 32];
+        hkdf::Hkdf::<Sha256>::new(None, &[0u8; 16]).expand(b"trygg/room-proof/v1", &mut proof).unwrap();
+        let mut input = b"trygg/room-id/v2".to_vec();
+        input.extend_from_slice(&proof);
         let digest = Sha256::digest(&input);
         let expect = BASE32_NOPAD.encode(&digest[..16]).to_lowercase();
         assert_eq!(LinkSecret::from_bytes(&[0; 16]).unwrap().room_id().as_str(), expect);

@@ -38,7 +38,28 @@ impl RoomId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The room id that commits to a room proof: base32 of the first 16 bytes of
+    /// SHA-256("trygg/room-id/v2" ‖ proof). The server checks it on `create` and `recreate`, so
+    /// that nobody can create a room without its link's proof (a squatter who knows only the
+    /// room id would need a preimage).
+    pub fn bound_to(proof: &RoomProof) -> Self {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(ROOM_ID_V2_DOMAIN);
+        h.update(proof.as_bytes());
+        let digest = h.finalize();
+        Self(data_encoding::BASE32_NOPAD.encode(&digest[..16]).to_ascii_lowercase())
+    }
+
+    /// Whether this room id commits to `proof` ([`RoomId::bound_to`]).
+    pub fn is_bound_to(&self, proof: &RoomProof) -> bool {
+        *self == Self::bound_to(proof)
+    }
 }
+
+/// Domain of [`RoomId::bound_to`].
+const ROOM_ID_V2_DOMAIN: &[u8] = b"trygg/room-id/v2";
 
 impl TryFrom<String> for RoomId {
     type Error = ProtocolError;

@@ -297,6 +297,10 @@ impl RoomServer {
         if !self.charge_knock(conn, now) {
             return self.refuse(conn, Refusal::RateLimited);
         }
+        if !room.is_bound_to(&room_proof) {
+            // Only a holder of the link can create its room: the id commits to the proof.
+            return self.refuse(conn, Refusal::ProofMismatch);
+        }
         if self.rooms.contains_key(&room) {
             return self.refuse(conn, Refusal::MeetingExists);
         }

@@ -72,6 +72,9 @@ impl RoomServer {
         if !self.charge_knock(conn, now) {
             return self.refuse(conn, Refusal::RateLimited);
         }
+        if !room_id.is_bound_to(&proof) {
+            return self.refuse(conn, Refusal::ProofMismatch);
+        }
         match self.rooms.get(&room_id) {
             Some(room) if room.proof == proof => return self.rejoin(conn, room_id, proof, me),
             Some(_) => return self.refuse(conn, Refusal::ProofMismatch),

@@ -9,8 +9,9 @@ use crate::room::proto::{JoinKind, KnockEnd, RosterEntry, Signal, decode_server,
 
 const T0: Duration = Duration::from_secs(1000);
 
+/// The room of `proof()`: room ids commit to the proof.
 fn room() -> RoomId {
-    RoomId::parse("abcdefghijklmnopqrstuvwxyz").expect("valid")
+    RoomId::bound_to(&proof())
 }
 
 fn proof() -> RoomProof {
@@ -499,6 +500,25 @@ fn a_recreate_with_another_proof_is_refused_and_with_the_same_is_a_rejoin() {
     h.send(2, recreate(b, proof()));
     assert!(matches!(h.inbox(2).as_slice(), [ServerMsg::Joined { how: JoinKind::Rejoined, .. }]));
     assert_eq!(h.snapshot().members.iter().filter(|m| m.role == Role::Host).count(), 1);
+}
+
+#[test]
+fn nobody_can_create_or_recreate_a_room_without_its_proof() {
+    let mut h = Harness::new();
+    h.connect(1, 1);
+    // A squatter who knows the room id (but not the link) tries to start the meeting first.
+    let junk = RoomProof::new(vec![9; 32]).expect("valid");
+    h.send(1, ClientMsg::Create { room: room(), room_proof: junk.clone() });
+    assert_eq!(error_code(&h.inbox(1)), Some("room.proof_mismatch"));
+    let roster = vec![RosterEntry { id: MemberId::from_bytes([2; 8]), role: Role::Participant }];
+    let me = MemberId::from_bytes([1; 8]);
+    h.send(1, ClientMsg::Recreate { room: room(), room_proof: junk, me, locked: false, roster });
+    assert_eq!(error_code(&h.inbox(1)), Some("room.proof_mismatch"));
+    assert!(h.server.room(&room()).is_none(), "no room was made");
+    // The host, with the link's proof, can.
+    h.connect(2, 2);
+    h.send(2, ClientMsg::Create { room: room(), room_proof: proof() });
+    assert!(matches!(h.inbox(2).as_slice(), [ServerMsg::Joined { how: JoinKind::Created, .. }]));
 }
 
 #[test]
