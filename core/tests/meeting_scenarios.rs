@@ -640,3 +640,34 @@ fn the_host_rekeys_when_its_audio_counter_runs_long_and_everyone_follows() {
     assert_ne!(after, before, "the host committed a new epoch and every member followed");
     assert!(!net.person("alice").core.session().keys.lock().expect("keys").wants_rekey(), "counters start over");
 }
+
+#[test]
+fn a_sealed_signal_the_server_hands_over_again_is_refused() {
+    let mut net = Net::new();
+    net.add("alice", Entry::Host);
+    net.add("bob", Entry::Join);
+    let (bob, _) = net.knocks_seen_by("alice").pop().expect("knock");
+    net.command("alice", Command::Admit(bob));
+    let alice = net.id("alice");
+    let offer = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\n".into() };
+    net.to_server.clear();
+    net.person("bob").core.handle_route_signal(alice, &offer);
+    net.progress();
+    assert_eq!(net.person("alice").route_signals.len(), 1);
+    // The server keeps the sealed offer and hands it over again, later.
+    let sealed = net
+        .to_server
+        .iter()
+        .find_map(|b| match trygg_core::room::proto::decode_client(b, usize::MAX) {
+            Ok(trygg_core::room::proto::ClientMsg::Signal { payload: p @ Signal::Sealed { .. }, .. }) => Some(p),
+            _ => None,
+        })
+        .expect("bob's sealed offer went through the server");
+    net.advance(Duration::from_secs(3));
+    net.forge("alice", &trygg_core::room::proto::ServerMsg::Signal { from: bob, payload: sealed });
+    assert_eq!(net.person("alice").route_signals.len(), 1, "the replay reached no route");
+    // Bob's next signal is taken as usual.
+    net.person("bob").core.handle_route_signal(alice, &offer);
+    net.progress();
+    assert_eq!(net.person("alice").route_signals.len(), 2);
+}

@@ -9,8 +9,11 @@
 //! watch's next picture once it has the last, so one region suffices; a page that pulled one watch
 //! twice at once could get a picture half overwritten, never memory outside the region.
 //!
-//! The web process gets the region read-only. It is sealed against shrinking, so nothing another
-//! process does with it can make the app's writes fault. The app never reads it back.
+//! The web process gets the region read-only, and it is sealed against future writes, so neither
+//! a write nor a new writable mapping can be made from any descriptor of it (reopening
+//! `/proc/…/fd` read-write gains nothing); the app writes through the one mapping it made before
+//! sealing. It is sealed against shrinking, so nothing another process does with it can make the
+//! app's writes fault. The app never reads it back.
 
 use std::ffi::CString;
 use std::io;
@@ -42,8 +45,9 @@ impl SharedPictures {
             let fd = OwnedFd::from_raw_fd(raw);
             let len = libc::off_t::try_from(capacity).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
             check(libc::ftruncate(fd.as_raw_fd(), len))?;
-            let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
-            check(libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals))?;
+            // Mapped for writing first: once sealed against future writes, no new writable
+            // mapping can be made (not even through /proc/…/fd reopened read-write), while this
+            // one keeps working.
             let map = libc::mmap(
                 std::ptr::null_mut(),
                 capacity,
@@ -54,6 +58,11 @@ impl SharedPictures {
             );
             if map == libc::MAP_FAILED {
                 return Err(io::Error::last_os_error());
+            }
+            let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_FUTURE_WRITE | libc::F_SEAL_SEAL;
+            if let Err(e) = check(libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals)) {
+                libc::munmap(map, capacity);
+                return Err(e);
             }
             Ok(Self { fd, map: map.cast(), capacity })
         }
@@ -151,7 +160,7 @@ mod tests {
     }
 
     #[test]
-    fn the_web_process_gets_the_region_read_only_and_sealed_against_resizing() {
+    fn the_web_process_gets_the_region_read_only_and_sealed_against_resizing_and_writes() {
         let mut slot = None;
         let fd = share(&mut slot, &[7; 100], false).unwrap().region.unwrap();
         // SAFETY: plain system calls on descriptors the test owns.
@@ -162,8 +171,18 @@ mod tests {
                 libc::mmap(std::ptr::null_mut(), 4096, libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0);
             assert_eq!(writable, libc::MAP_FAILED, "no writable mapping from the web process's descriptor");
             let seals = libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS);
-            for seal in [libc::F_SEAL_SHRINK, libc::F_SEAL_GROW, libc::F_SEAL_SEAL] {
+            for seal in [libc::F_SEAL_SHRINK, libc::F_SEAL_GROW, libc::F_SEAL_FUTURE_WRITE, libc::F_SEAL_SEAL] {
                 assert_ne!(seals & seal, 0, "seal {seal:#x}");
+            }
+            // Reopening the descriptor read-write through /proc gives no way to write either.
+            let path = std::ffi::CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
+            let rw = libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+            if rw >= 0 {
+                let rw = OwnedFd::from_raw_fd(rw);
+                let writable =
+                    libc::mmap(std::ptr::null_mut(), 4096, libc::PROT_WRITE, libc::MAP_SHARED, rw.as_raw_fd(), 0);
+                assert_eq!(writable, libc::MAP_FAILED, "no writable mapping from a reopened descriptor");
+                assert!(libc::write(rw.as_raw_fd(), [1u8].as_ptr().cast(), 1) < 0, "no write through it");
             }
             let mine = slot.as_ref().unwrap().fd.as_raw_fd();
             assert!(libc::ftruncate(mine, 0) < 0, "not even the app can shrink it");

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! The server still sees that a signal passed, between which members, when, and its size to
-//! 64 bytes. The nonce comes from the caller, like every random value in the core.
+//! 64 bytes. The nonce comes from the caller, like every random value in the core. What is
+//! sealed starts with the sender's run and a counter ([`crate::meeting`]'s `signal_order`), so a
+//! sealed signal handed over twice is taken once.
 
 use hkdf::Hkdf;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};

@@ -33,6 +33,7 @@
 mod action;
 mod connection;
 pub mod route;
+mod signal_order;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
@@ -99,6 +100,8 @@ pub struct MeetingCore {
     room: RoomClient,
     session: Session,
     signal_key: SignalKey,
+    numbering: signal_order::Numbering,
+    seen_signals: signal_order::Seen,
     rng: Box<dyn CryptoRngCore + Send>,
     auto_admit: bool,
     names: HashMap<MemberId, String>,
@@ -124,10 +127,13 @@ impl MeetingCore {
             Entry::Host => Intent::Host { room_proof, sealed_profile },
             Entry::Join => Intent::Join { room_proof, sealed_profile },
         };
+        let numbering = signal_order::Numbering::new(rng.next_u32());
         Ok(Self {
             room: RoomClient::new(setup.room, intent, setup.client, now),
             session,
             signal_key,
+            numbering,
+            seen_signals: signal_order::Seen::default(),
             rng,
             auto_admit: setup.auto_admit,
             names: HashMap::new(),
@@ -358,7 +364,9 @@ impl MeetingCore {
         let Some(me) = self.me() else { return };
         let mut nonce = [0u8; 12];
         self.rng.fill_bytes(&mut nonce);
-        let sealed = serde_json::to_vec(signal).map_err(|e| e.to_string()).and_then(|plain| {
+        let header = self.numbering.next_header();
+        let sealed = serde_json::to_vec(signal).map_err(|e| e.to_string()).and_then(|json| {
+            let plain = [header.as_slice(), &json].concat();
             self.signal_key.seal(me.to_bytes(), to.to_bytes(), &plain, nonce).map_err(|e| e.to_string())
         });
         match sealed {
@@ -488,7 +496,7 @@ impl MeetingCore {
     }
 
     /// Opens a sealed signal from `from`: an sdp, ice or share signal, or None.
-    fn open(&self, from: MemberId, blob: &[u8]) -> Option<Signal> {
+    fn open(&mut self, from: MemberId, blob: &[u8]) -> Option<Signal> {
         let me = self.me()?;
         let plain = match self.signal_key.open(from.to_bytes(), me.to_bytes(), blob) {
             Ok(p) => p,
@@ -497,7 +505,11 @@ impl MeetingCore {
                 return None;
             }
         };
-        match serde_json::from_slice::<Signal>(&plain) {
+        let Some(json) = self.seen_signals.accept(from, &plain) else {
+            tracing::warn!("a sealed signal from {from} came again (or out of order) and was refused");
+            return None;
+        };
+        match serde_json::from_slice::<Signal>(json) {
             Ok(s @ (Signal::Sdp { .. } | Signal::Ice { .. } | Signal::Share { .. })) => Some(s),
             _ => {
                 tracing::warn!("a sealed signal from {from} held something else than sdp, ice or share");
@@ -591,6 +603,7 @@ impl MeetingCore {
                     self.after_session(out);
                 }
                 self.session.forget_member(&member);
+                self.seen_signals.forget(&member);
                 self.unapproved.remove(&member);
                 self.names.remove(&member);
                 self.emit(Notice::ParticipantLeft { member, reason });
