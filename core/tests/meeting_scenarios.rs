@@ -202,6 +202,11 @@ impl Net {
             }
             Action::EnsureRoute { member, route } => {
                 p.routes.entry(member).or_insert(route);
+                // The route's peer connection makes its first offer, as a real one would.
+                if let RouteKind::Mesh { offer: true, .. } = route {
+                    let offer = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\n".into() };
+                    p.core.handle_route_signal(member, &offer);
+                }
             }
             Action::DropRoute { member } => {
                 p.routes.remove(&member);
@@ -443,6 +448,7 @@ fn route_signals_travel_sealed_and_arrive_opened_for_their_route() {
     let alice = net.id("alice");
     let sdp = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\nc=IN IP4 192.0.2.7\r\n".into() };
     net.to_server.clear();
+    net.person("alice").route_signals.clear();
     net.person("bob").core.handle_route_signal(alice, &sdp);
     net.progress();
     assert_eq!(net.person("alice").route_signals, vec![(bob, sdp)]);
@@ -651,6 +657,7 @@ fn a_sealed_signal_the_server_hands_over_again_is_refused() {
     let alice = net.id("alice");
     let offer = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\n".into() };
     net.to_server.clear();
+    net.person("alice").route_signals.clear();
     net.person("bob").core.handle_route_signal(alice, &offer);
     net.progress();
     assert_eq!(net.person("alice").route_signals.len(), 1);
@@ -670,4 +677,47 @@ fn a_sealed_signal_the_server_hands_over_again_is_refused() {
     net.person("bob").core.handle_route_signal(alice, &offer);
     net.progress();
     assert_eq!(net.person("alice").route_signals.len(), 2);
+}
+
+#[test]
+fn a_flood_of_forged_joins_starts_no_connection_and_a_forged_roster_is_capped() {
+    use trygg_core::meeting::MAX_ROUTES;
+    use trygg_core::room::proto::{MemberInfo, ServerMsg};
+    let mut net = five_in_a_meeting();
+    let before = net.person("bob").routes.len();
+    for i in 0..1000u32 {
+        let mut id = [0xee; 8];
+        id[4..].copy_from_slice(&i.to_be_bytes());
+        let member =
+            MemberInfo { id: MemberId::from_bytes(id), role: Role::Participant, hand_raised: false, present: true };
+        net.forge("bob", &ServerMsg::MemberJoined { member, sealed_profile: None });
+    }
+    assert_eq!(net.person("bob").routes.len(), before, "no route for a member only the server vouches for");
+    // A newcomer the server says joined gets its route when its sealed offer arrives.
+    net.add("grace", Entry::Join);
+    let (grace, _) = net.knocks_seen_by("alice").pop().expect("knock");
+    net.command("alice", Command::Admit(grace));
+    assert!(net.person("bob").routes.contains_key(&grace), "grace's sealed offer made bob's route");
+    // A joiner the server tells of two hundred members connects to no more than MAX_ROUTES.
+    net.add("henry", Entry::Join);
+    let (henry, _) = net.knocks_seen_by("alice").pop().expect("knock");
+    let fake = |i: u32| {
+        let mut id = [0xdd; 8];
+        id[4..].copy_from_slice(&i.to_be_bytes());
+        MemberInfo { id: MemberId::from_bytes(id), role: Role::Participant, hand_raised: false, present: true }
+    };
+    let mut members: Vec<MemberInfo> = (0..200).map(fake).collect();
+    members.push(MemberInfo { id: henry, role: Role::Participant, hand_raised: false, present: true });
+    let joined = ServerMsg::Joined {
+        how: trygg_core::room::proto::JoinKind::Admitted,
+        me: henry,
+        role: Role::Participant,
+        resume_token: trygg_core::room::ResumeToken::from_bytes([5; 32]),
+        locked: false,
+        members,
+    };
+    net.forge("henry", &joined);
+    let p = net.person("henry");
+    assert_eq!(p.routes.len(), MAX_ROUTES);
+    assert!(p.notices.iter().any(|n| matches!(n, Notice::Error { code, .. } if code == "meeting.too_many_members")));
 }

@@ -57,6 +57,9 @@ use crate::room::proto::{KnockEnd, Signal};
 use crate::room::roles::Role;
 use connection::Connection;
 
+/// The most members this device connects to (each is a connection and a decoder of its own).
+pub const MAX_ROUTES: usize = 48;
+
 /// How often the host checks whether the SFrame counters call for a new epoch.
 const REKEY_CHECK: Duration = Duration::from_secs(1);
 
@@ -109,6 +112,7 @@ pub struct MeetingCore {
     /// Members the server says joined but whom no one who may admit approved (host only): they
     /// get keys if an approval arrives, never on the server's word.
     unapproved: BTreeSet<MemberId>,
+    told_too_many: bool,
     sending: bool,
     connection: Connection,
     next_rekey_check: Duration,
@@ -139,6 +143,7 @@ impl MeetingCore {
             names: HashMap::new(),
             routes: BTreeMap::new(),
             unapproved: BTreeSet::new(),
+            told_too_many: false,
             sending: false,
             connection: Connection::new(now),
             next_rekey_check: now + REKEY_CHECK,
@@ -433,6 +438,17 @@ impl MeetingCore {
         if self.routes.contains_key(&member) {
             return;
         }
+        if self.routes.len() >= MAX_ROUTES {
+            // A mesh of this size is no meeting anyone could hold; a server listing members by
+            // the thousand must not make us start a connection and a decoder for each.
+            if !std::mem::replace(&mut self.told_too_many, true) {
+                self.emit(Notice::Error {
+                    code: "meeting.too_many_members".into(),
+                    message: format!("more than {MAX_ROUTES} members to connect to; the rest are not connected"),
+                });
+            }
+            return;
+        }
         let polite = self.room.is_polite_towards(member);
         self.routes.insert(member, Route { state: None });
         self.actions.push_back(Action::EnsureRoute { member, route: RouteKind::Mesh { polite, offer } });
@@ -579,8 +595,8 @@ impl MeetingCore {
                         });
                     }
                 }
-                // The newcomer offers; we get ready for it.
-                self.ensure_route(member.id, false);
+                // The newcomer offers; its route is made when its sealed offer arrives (only a
+                // holder of the link can seal one), not on the server's word that it joined.
             }
             RoomEvent::MemberProfile { member, sealed_profile } => {
                 // A name from a profile (relayed by the server) is shown until the member

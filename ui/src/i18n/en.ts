@@ -232,6 +232,7 @@ export const en = {
   "error.e2ee.welcome_not_from_host": "Keys offered by someone other than the host were refused. Waiting for the host's.",
   "error.e2ee.unapproved_join": "The server let someone in whom no host here admitted. They get no keys and cannot see or hear the meeting.",
   "error.e2ee.unreadable_knock": "Someone knocked without this meeting's link and was turned away.",
+  "error.meeting.too_many_members": "This meeting has more members than Trygg connects to directly; some of them are not connected.",
   "error.e2ee": "The end-to-end encryption could not be set up, so nothing was sent. Leave and join again.",
   "error.secrets.keychain_locked": "The system keychain is locked. Unlock it (log in again), then try again.",
   "error.secrets": "Trygg could not use the system keychain, where it keeps this device's key.",

@@ -234,6 +234,7 @@ export const nb: Record<Key, string> = {
   "error.e2ee.welcome_not_from_host": "Nøkler fra noen andre enn verten ble avvist. Venter på vertens.",
   "error.e2ee.unapproved_join": "Tjeneren slapp inn noen som ingen vert her slapp inn. De får ingen nøkler og kan verken se eller høre møtet.",
   "error.e2ee.unreadable_knock": "Noen banket på uten lenken til dette møtet og ble avvist.",
+  "error.meeting.too_many_members": "Møtet har flere deltakere enn Trygg kobler direkte til; noen av dem er ikke koblet til.",
   "error.e2ee": "Ende-til-ende-krypteringen kunne ikke settes opp, så ingenting ble sendt. Forlat møtet og bli med igjen.",
   "error.secrets.keychain_locked": "Systemets nøkkelring er låst. Lås den opp (logg inn på nytt) og prøv igjen.",
   "error.secrets": "Trygg fikk ikke brukt systemets nøkkelring, der nøkkelen til denne enheten ligger.",

@@ -234,6 +234,7 @@ export const sv: Record<Key, string> = {
   "error.e2ee.welcome_not_from_host": "Nycklar från någon annan än värden avvisades. Väntar på värdens.",
   "error.e2ee.unapproved_join": "Servern släppte in någon som ingen värd här släppte in. De får inga nycklar och kan varken se eller höra mötet.",
   "error.e2ee.unreadable_knock": "Någon knackade utan länken till det här mötet och avvisades.",
+  "error.meeting.too_many_members": "Mötet har fler deltagare än Trygg ansluter direkt till; några av dem är inte anslutna.",
   "error.e2ee": "Krypteringen från ände till ände kunde inte ställas in, så inget skickades. Lämna mötet och gå med igen.",
   "error.secrets.keychain_locked": "Systemets nyckelring är låst. Lås upp den (logga in igen) och försök igen.",
   "error.secrets": "Trygg kunde inte använda systemets nyckelring, där nyckeln för den här enheten finns.",
