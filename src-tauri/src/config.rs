@@ -52,6 +52,30 @@ pub fn identity(keychain: Option<&dyn SecretStore>) -> Result<DeviceIdentity, Ui
     }
 }
 
+/// The camera the page chose: a camera, the test pattern or none. A screen, a window or a file
+/// is refused: those are shared only through the share picker, with its banner, never because
+/// the page named them as a "camera".
+pub fn camera_choice(choice: &str) -> Result<VideoSpec, UiError> {
+    match choice.parse::<VideoSpec>()? {
+        spec @ (VideoSpec::None | VideoSpec::Synthetic | VideoSpec::Camera(_)) => Ok(spec),
+        VideoSpec::File(_) | VideoSpec::Share(_) => Err(UiError::new(
+            "shell.not_a_camera",
+            "only a camera, the test pattern or none can be chosen as the camera; screens and windows are shared through the share picker",
+        )),
+    }
+}
+
+/// The microphone the page chose: a microphone, the test tone or none (never a file).
+pub fn microphone_choice(choice: &str) -> Result<AudioSpec, UiError> {
+    match choice.parse::<AudioSpec>()? {
+        spec @ (AudioSpec::None | AudioSpec::Synthetic | AudioSpec::Mic(_)) => Ok(spec),
+        AudioSpec::File(_) => Err(UiError::new(
+            "shell.not_a_microphone",
+            "only a microphone, the test tone or none can be chosen as the microphone",
+        )),
+    }
+}
+
 fn speaker(choice: &str) -> Result<Option<Box<dyn AudioSink>>, UiError> {
     match choice {
         "none" => Ok(None),
@@ -74,9 +98,9 @@ pub fn meeting_config(
 ) -> Result<MeetingConfig, UiError> {
     let started_us = wall_clock_us();
     let clock = SystemClock::shared();
-    let video = options.camera.parse::<VideoSpec>()?.open(CALL_SHAPE, clock.clone())?;
+    let video = camera_choice(&options.camera)?.open(CALL_SHAPE, clock.clone())?;
     let video = video.map(|v| Box::new(SelfView::new(v, self_view)) as VideoSource);
-    let audio = options.microphone.parse::<AudioSpec>()?.open(AUDIO_FRAME, clock.clone())?;
+    let audio = microphone_choice(&options.microphone)?.open(AUDIO_FRAME, clock.clone())?;
     let mut ice_servers = vec![];
     if !settings.ice.is_empty() {
         ice_servers.push(IceServer {
@@ -105,4 +129,25 @@ pub fn meeting_config(
         started_us,
         clock,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_can_choose_cameras_and_microphones_but_never_a_screen_window_or_file() {
+        for ok in ["camera", "camera:/dev/video2", "synthetic", "none"] {
+            assert!(camera_choice(ok).is_ok(), "{ok}");
+        }
+        for ok in ["mic", "mic:hw:1", "synthetic", "none"] {
+            assert!(microphone_choice(ok).is_ok(), "{ok}");
+        }
+        for bad in ["screen", "screen:0", "window:0x3a00007", "file:/home/kari/secret.y4m"] {
+            let e = camera_choice(bad).expect_err(bad);
+            assert!(e.code == "shell.not_a_camera" || e.code.starts_with("media."), "{bad}: {e}");
+        }
+        assert_eq!(camera_choice("screen:0").unwrap_err().code, "shell.not_a_camera");
+        assert_eq!(microphone_choice("file:/etc/passwd.wav").unwrap_err().code, "shell.not_a_microphone");
+    }
 }

@@ -13,7 +13,7 @@ use trygg::media::clock::SystemClock;
 use trygg::media::frame::AudioFrame;
 use trygg::media::loopback::AUDIO_FRAME;
 use trygg::media::sink::{VideoReceiver, video_channel};
-use trygg::media::spec::{AudioSpec, VideoShape, VideoSpec};
+use trygg::media::spec::VideoShape;
 
 use crate::contract::{ShellEvent, UiError};
 use crate::event;
@@ -53,8 +53,8 @@ impl Previews {
     ) -> Result<(u64, Option<VideoReceiver>), UiError> {
         self.stop_all();
         let clock = SystemClock::shared();
-        let video = camera.parse::<VideoSpec>()?.open(PREVIEW_SHAPE, clock.clone())?;
-        let audio = microphone.parse::<AudioSpec>()?.open(AUDIO_FRAME, clock)?;
+        let video = crate::config::camera_choice(camera)?.open(PREVIEW_SHAPE, clock.clone())?;
+        let audio = crate::config::microphone_choice(microphone)?.open(AUDIO_FRAME, clock)?;
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = vec![];
         let mut pictures = None;
