@@ -116,7 +116,8 @@ pub type Transmit = (MemberId, Vec<u8>);
 
 /// One participant's end-to-end encryption state.
 pub struct Session {
-    secret: Vec<u8>,
+    /// The link's secret (zeroed when the session is dropped).
+    secret: crate::secrets::Sensitive<Vec<u8>>,
     identity: DeviceIdentity,
     joiner: Option<Joiner>,
     group: Option<MeetingGroup>,
@@ -160,7 +161,7 @@ impl Session {
             KnockProfile { display_name: clean(name), invite_token: token, key_package: joiner.key_package().to_vec() };
         let own_profile = Blob(seal_knock(secret, &profile, rng)?);
         Ok(Self {
-            secret: secret.to_vec(),
+            secret: crate::secrets::Sensitive::new(secret.to_vec()),
             identity,
             joiner: Some(joiner),
             group: None,
@@ -215,7 +216,7 @@ impl Session {
     /// Reads a sealed profile (knock or introduction) and remembers the member's identity key.
     /// A profile that does not open gives None: it was not made with this meeting's link.
     pub fn open_profile(&mut self, member: MemberId, blob: &Blob) -> Option<KnockProfile> {
-        let mut p = open_knock(&self.secret, blob.as_bytes()).ok()?;
+        let mut p = open_knock(self.secret.expose(), blob.as_bytes()).ok()?;
         p.display_name = clean(&p.display_name);
         if let Ok(key) = key_package_identity(&p.key_package) {
             self.identities.insert(member, key);
@@ -226,7 +227,7 @@ impl Session {
     /// Host: a knock arrived; keep its KeyPackage for the admission. Refused when it was not
     /// sealed with this meeting's link, or when its KeyPackage is expired or not signed.
     pub fn handle_knock(&mut self, member: MemberId, blob: &Blob) -> Result<String, KnockRefused> {
-        let mut p = open_knock(&self.secret, blob.as_bytes()).map_err(|_| KnockRefused::Unreadable)?;
+        let mut p = open_knock(self.secret.expose(), blob.as_bytes()).map_err(|_| KnockRefused::Unreadable)?;
         p.display_name = clean(&p.display_name);
         check_key_package(&p.key_package).map_err(KnockRefused::InvalidKeyPackage)?;
         if let Ok(key) = key_package_identity(&p.key_package) {
