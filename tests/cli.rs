@@ -216,3 +216,36 @@ fn the_demo_encodes_a_shared_screen_as_screen_content() {
         assert!(json(&out)["message"].as_str().unwrap().contains("screen[:N]"), "{bad}: {}", json(&out));
     }
 }
+
+#[test]
+fn secrets_can_stay_out_of_the_process_list() {
+    use std::io::Write;
+    // The link on standard input (`join -`), the TURN password in a file: a bad file is named.
+    let mut child = trygg()
+        .args(["join", "-", "--json", "--turn-user", "u"])
+        .args(["--turn-password-file", "/nonexistent/turn-password"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let link = "trygg://127.0.0.1:9/k3bqx7dz2mfa4ruwyhe5tnvlcp#AAAAAAAAAAAAAAAAAAAAAA?insecure=1";
+    writeln!(child.stdin.take().unwrap(), "{link}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let v = json(&out);
+    let message = v["message"].as_str().unwrap_or_default();
+    assert_eq!(v["code"], "cli.turn_password", "{v}");
+    assert!(message.contains("TURN password file /nonexistent/turn-password"), "{v}");
+    // Both a password and a password file: refused by the parser.
+    let out = trygg()
+        .args(["join", "-", "--turn-user", "u", "--turn-password", "p", "--turn-password-file", "f"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -61,11 +61,15 @@ pub struct MediaArgs {
     #[arg(long = "ice")]
     ice: Vec<String>,
     /// TURN user name.
-    #[arg(long, requires = "turn_password")]
+    #[arg(long, requires = "turn_secret")]
     turn_user: Option<String>,
-    /// TURN password.
-    #[arg(long, requires = "turn_user")]
+    /// TURN password. Visible to every user of this machine in the process list: prefer
+    /// --turn-password-file.
+    #[arg(long, requires = "turn_user", group = "turn_secret")]
     turn_password: Option<String>,
+    /// A file holding the TURN password (its first line), kept out of the process list.
+    #[arg(long, requires = "turn_user", group = "turn_secret")]
+    turn_password_file: Option<PathBuf>,
     /// Use only TURN relays for media.
     #[arg(long)]
     relay_only: bool,
@@ -117,7 +121,8 @@ pub struct HostArgs {
 /// Options of `trygg join`.
 #[derive(Debug, clap::Args)]
 pub struct JoinArgs {
-    /// The join link (trygg://… or https://…/j/…).
+    /// The join link (trygg://… or https://…/j/…), or `-` to read it from standard input: a link
+    /// on the command line is visible to every user of this machine in the process list.
     link: String,
     #[command(flatten)]
     media: MediaArgs,
@@ -182,7 +187,7 @@ fn config(
         ice_servers.push(IceServer {
             urls: media.ice.clone(),
             username: media.turn_user.clone().unwrap_or_default(),
-            credential: media.turn_password.clone().unwrap_or_default(),
+            credential: turn_password(media)?,
         });
     }
     if let Some(dir) = &media.record {
@@ -409,8 +414,38 @@ pub fn host(args: HostArgs) -> ExitCode {
     })
 }
 
-pub fn join(args: JoinArgs) -> ExitCode {
+/// The TURN password: from its file (first line), or as given on the command line.
+fn turn_password(media: &MediaArgs) -> anyhow::Result<String> {
+    if let Some(path) = &media.turn_password_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the TURN password file {}: {e}", path.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    Ok(media.turn_password.clone().unwrap_or_default())
+}
+
+/// The link `join` was given: on the command line, or (`-`) the first line of standard input.
+fn join_link_text(arg: &str) -> std::io::Result<String> {
+    if arg != "-" {
+        return Ok(arg.to_owned());
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim().to_owned())
+}
+
+pub fn join(mut args: JoinArgs) -> ExitCode {
     let json = args.media.json;
+    match join_link_text(&args.link) {
+        Ok(text) => args.link = text,
+        Err(e) => {
+            return super::fail(json, "cli.stdin", &anyhow::anyhow!("cannot read the link from standard input: {e}"));
+        }
+    }
+    // A TURN password file that cannot be read is said before anything else starts.
+    if let Err(e) = turn_password(&args.media) {
+        return super::fail(json, "cli.turn_password", &e);
+    }
     in_runtime(json, async move {
         let printer = Printer { json };
         let cfg = async {

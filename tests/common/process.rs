@@ -68,15 +68,25 @@ impl Proc {
 
     fn spawn(name: &str, args: &[&str], env: &[(&str, &str)], keychain: Option<PrivateKeychain>) -> Self {
         assert!(!args.contains(&"ephemeral"), "{name}: meeting tests run with the OS keychain, as users do");
+        // A joiner is handed its link on standard input (`join -`), as a careful user does: a
+        // link on the command line is in the process list for every user of the machine.
+        let mut args = args.to_vec();
+        let link = (args.first() == Some(&"join") && args.get(1).is_some_and(|a| !a.starts_with('-')))
+            .then(|| std::mem::replace(&mut args[1], "-").to_owned());
         let mut child = super::trygg()
-            .args(args)
+            .args(&args)
             .envs(keychain.iter().flat_map(PrivateKeychain::env))
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
+            .stdin(if link.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("trygg starts");
+        if let Some(link) = link {
+            use std::io::Write as _;
+            let mut stdin = child.stdin.take().expect("piped");
+            writeln!(stdin, "{link}").expect("the link is handed over");
+        }
         let stdout = child.stdout.take().expect("piped");
         let (tx, lines) = channel();
         std::thread::spawn(move || {
