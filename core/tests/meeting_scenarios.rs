@@ -30,6 +30,7 @@ struct Person {
     route_signals: Vec<(MemberId, Signal)>,
     reviewed: BTreeMap<MemberId, String>,
     bindings: BTreeMap<MemberId, Option<u32>>,
+    muted: bool,
     dials: Vec<Duration>,
     done: Option<Notice>,
 }
@@ -97,6 +98,7 @@ impl Net {
             route_signals: Vec::new(),
             reviewed: BTreeMap::new(),
             bindings: BTreeMap::new(),
+            muted: false,
             dials: Vec::new(),
             done: None,
         });
@@ -226,7 +228,8 @@ impl Net {
             Action::BindRoute { member, sframe_sender } => {
                 p.bindings.insert(member, sframe_sender);
             }
-            Action::RemoteShare { .. } | Action::Sending(_) | Action::RequestKeyframe | Action::MuteMicrophone => {}
+            Action::MuteMicrophone => p.muted = true,
+            Action::RemoteShare { .. } | Action::Sending(_) | Action::RequestKeyframe => {}
         }
     }
 
@@ -720,4 +723,20 @@ fn a_flood_of_forged_joins_starts_no_connection_and_a_forged_roster_is_capped() 
     let p = net.person("henry");
     assert_eq!(p.routes.len(), MAX_ROUTES);
     assert!(p.notices.iter().any(|n| matches!(n, Notice::Error { code, .. } if code == "meeting.too_many_members")));
+}
+
+#[test]
+fn only_the_groups_host_or_a_cohost_can_mute_someone_not_the_server() {
+    use trygg_core::room::proto::ServerMsg;
+    let mut net = five_in_a_meeting();
+    let (alice, carol) = (net.id("alice"), net.id("carol"));
+    // The server says Alice asked Carol to mute: Carol's microphone stays on.
+    net.forge("carol", &ServerMsg::MuteRequested { by: alice });
+    assert!(!net.person("carol").muted, "the server's word mutes nobody");
+    assert!(!net.person("carol").notices.contains(&Notice::MutedByHost));
+    // Alice, the group's host, asks: Carol mutes and is told.
+    net.command("alice", Command::Mute(carol));
+    assert!(net.person("carol").muted);
+    assert!(net.person("carol").notices.contains(&Notice::MutedByHost));
+    assert!(!net.person("bob").muted, "nobody else");
 }

@@ -53,6 +53,11 @@ const APPROVAL: u8 = 1;
 /// identity key), never the server's labels.
 const ANNOUNCE: u8 = 2;
 
+/// The kind byte of a host's request to mute one member: `MUTE ‖ member id (8)`. A member mutes
+/// itself only for a request from a leaf the group's policy names host or co-host — never on the
+/// server's word.
+const MUTE: u8 = 3;
+
 fn key_package_hash(key_package: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(key_package).into()
@@ -72,6 +77,9 @@ pub enum SessionEvent {
     },
     /// This device is out of the group and has no keys.
     Removed,
+    /// The group's host or a co-host asked this device to mute its microphone (authenticated
+    /// by MLS as from a leaf the group's policy names host or co-host).
+    MuteRequested,
     /// A member said in the group which member id it is and what it is called: its leaf (the
     /// SFrame sender of its media) and its name, authenticated by MLS.
     Announced {
@@ -135,6 +143,8 @@ pub struct Session {
     /// Announce ourselves to these (they announced themselves to us first).
     announce_to: Vec<MemberId>,
     own_name: String,
+    /// Our member id, as the room gave it (for requests addressed to us).
+    own_member: Option<MemberId>,
     events: VecDeque<SessionEvent>,
     transmits: VecDeque<Transmit>,
     own_profile: Blob,
@@ -173,6 +183,7 @@ impl Session {
             announce_all: false,
             announce_to: Vec::new(),
             own_name: clean(name),
+            own_member: None,
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             own_profile,
@@ -330,6 +341,7 @@ impl Session {
         match data.split_first() {
             Some((&APPROVAL, body)) => self.handle_approval(sender, body),
             Some((&ANNOUNCE, body)) => self.handle_announcement(sender, body),
+            Some((&MUTE, body)) => self.handle_mute(sender, body),
             _ => Err(E2eeError::malformed("application message", "unknown kind")),
         }
     }
@@ -346,6 +358,29 @@ impl Session {
             return Err(E2eeError::refused("an approval from a member the group does not name a co-host"));
         }
         self.approved.insert(MemberId::from_bytes(id), hash);
+        Ok(())
+    }
+
+    fn handle_mute(&mut self, sender: u32, body: &[u8]) -> Result<(), E2eeError> {
+        let id: [u8; 8] = body.try_into().map_err(|_| E2eeError::malformed("mute request", "bad length"))?;
+        let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
+        if group.host_index() != Some(sender) && !group.is_cohost(sender) {
+            return Err(E2eeError::refused("a mute request from a member who is neither host nor co-host"));
+        }
+        if group.own_index() == sender || self.own_member != Some(MemberId::from_bytes(id)) {
+            return Ok(());
+        }
+        self.events.push_back(SessionEvent::MuteRequested);
+        Ok(())
+    }
+
+    /// Host or co-host: asks `member` to mute, in the group (the request counts only because
+    /// the group names us host or co-host).
+    pub fn request_mute(&mut self, member: MemberId) -> Result<(), E2eeError> {
+        let mut msg = vec![MUTE];
+        msg.extend_from_slice(&member.to_bytes());
+        let sealed = self.group_mut()?.seal_application(&msg)?;
+        self.send([member], GROUP_MESSAGE, &sealed);
         Ok(())
     }
 
@@ -371,6 +406,7 @@ impl Session {
     /// Sends the announcements that are due (ours, as member `me`): to everyone after we
     /// joined or resumed, else to each member that just introduced itself.
     pub fn send_announcements(&mut self, me: MemberId, others: &[MemberId]) -> Result<(), E2eeError> {
+        self.own_member = Some(me);
         if self.group.as_ref().is_none_or(|g| !g.is_active()) {
             return Ok(());
         }

@@ -298,7 +298,16 @@ impl MeetingCore {
                 result
             }
             Command::RequestUnmute(m) => self.room.request_unmute(m),
-            Command::Mute(m) => self.room.mute(m),
+            Command::Mute(m) => {
+                // The room's request reaches the member's app; the group's request is what it
+                // acts on.
+                let r = self.room.mute(m);
+                if r.is_ok() {
+                    let out = self.session.request_mute(m);
+                    self.after_session(out);
+                }
+                r
+            }
             Command::RaiseHand(b) => self.room.raise_hand(b),
             Command::EndForAll => self.room.end_for_all(),
             Command::Leave => {
@@ -490,6 +499,10 @@ impl MeetingCore {
             match e {
                 SessionEvent::Keys { epoch, code, members } => self.emit(Notice::SecurityCode { epoch, code, members }),
                 SessionEvent::Removed => self.finish(Notice::Removed),
+                SessionEvent::MuteRequested => {
+                    self.actions.push_back(Action::MuteMicrophone);
+                    self.emit(Notice::MutedByHost);
+                }
                 SessionEvent::Announced { member, leaf, name } => self.announced(member, leaf, name),
             }
         }
@@ -652,10 +665,9 @@ impl MeetingCore {
             RoomEvent::RoleChanged { member, role } => self.emit(Notice::RoleChanged { member, role }),
             RoomEvent::Locked(locked) => self.emit(Notice::Locked { locked }),
             RoomEvent::HandRaised { member, raised } => self.emit(Notice::HandRaised { member, raised }),
-            RoomEvent::MuteRequested { .. } => {
-                self.actions.push_back(Action::MuteMicrophone);
-                self.emit(Notice::MutedByHost);
-            }
+            // Muted only when the group's host or a co-host asks in the group
+            // (SessionEvent::MuteRequested): the server's word alone mutes nobody.
+            RoomEvent::MuteRequested { by } => tracing::debug!("the server relays a mute request from {by}"),
             RoomEvent::UnmuteRequested { .. } => self.emit(Notice::UnmuteRequested),
             RoomEvent::Signal { from, payload: Signal::Handshake { data } } => {
                 // A Welcome counts only from a member the room names host or co-host (the
