@@ -740,3 +740,22 @@ fn only_the_groups_host_or_a_cohost_can_mute_someone_not_the_server() {
     assert!(net.person("carol").notices.contains(&Notice::MutedByHost));
     assert!(!net.person("bob").muted, "nobody else");
 }
+
+#[test]
+fn every_member_refreshes_its_leaf_every_ten_minutes_and_the_group_follows() {
+    use trygg_core::e2ee::session::LEAF_REFRESH;
+    let mut net = five_in_a_meeting();
+    let inside = ["alice", "bob", "carol", "dave", "erin"];
+    let before = net.agreed_code(&inside);
+    let epochs =
+        |net: &mut Net| net.person("carol").notices.iter().filter(|n| matches!(n, Notice::SecurityCode { .. })).count();
+    let keys_before = epochs(&mut net);
+    net.advance(LEAF_REFRESH + Duration::from_secs(60));
+    let after = net.agreed_code(&inside);
+    assert_ne!(after, before);
+    // The host's own refresh, then one commit per member's proposal (staggered by leaf).
+    assert!(epochs(&mut net) >= keys_before + 5, "{} new epochs", epochs(&mut net) - keys_before);
+    for name in inside {
+        assert_eq!(net.person(name).done, None, "{name} is still in");
+    }
+}

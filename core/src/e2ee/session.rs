@@ -38,6 +38,9 @@ use crate::e2ee::media_keys::MediaKeys;
 use crate::e2ee::mls::{GroupEvent, Joiner, MeetingGroup, check_key_package, key_package_identity};
 use crate::room::ids::{Blob, MemberId};
 
+/// How often each device refreshes its leaf in the group.
+pub const LEAF_REFRESH: Duration = Duration::from_secs(10 * 60);
+
 /// Tag of a Welcome (to a joiner).
 pub const WELCOME: u8 = 1;
 /// Tag of a Commit, proposal or application message (to members).
@@ -145,6 +148,8 @@ pub struct Session {
     own_name: String,
     /// Our member id, as the room gave it (for requests addressed to us).
     own_member: Option<MemberId>,
+    /// When this device's leaf is refreshed next.
+    next_refresh: Option<Duration>,
     events: VecDeque<SessionEvent>,
     transmits: VecDeque<Transmit>,
     own_profile: Blob,
@@ -184,6 +189,7 @@ impl Session {
             announce_to: Vec::new(),
             own_name: clean(name),
             own_member: None,
+            next_refresh: None,
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             own_profile,
@@ -520,6 +526,33 @@ impl Session {
         Ok(())
     }
 
+    /// Refreshes this device's leaf when [`LEAF_REFRESH`] has passed since the last time (or
+    /// since we got keys): the host commits a self-update, a member proposes one for the host
+    /// to commit. Old leaf keys stop mattering, so a device whose keys leaked once does not
+    /// stay readable (post-compromise security).
+    pub fn refresh_if_due(&mut self, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
+        if self.group.as_ref().is_none_or(|g| !g.is_active()) {
+            return Ok(());
+        }
+        // Staggered by leaf, so that members' proposals do not meet the host's own refresh
+        // (a proposal made in an epoch a commit has ended is dropped; it is made again later).
+        let own = self.group.as_ref().map_or(0, |g| g.own_index());
+        let due = *self.next_refresh.get_or_insert(now + LEAF_REFRESH + Duration::from_secs(7 * u64::from(own)));
+        if now < due {
+            return Ok(());
+        }
+        self.next_refresh = Some(now + LEAF_REFRESH);
+        if self.is_host() {
+            let commit = self.group_mut()?.rekey()?;
+            self.install(now)?;
+            self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
+        } else {
+            let proposal = self.group_mut()?.propose_update()?;
+            self.send(others.iter().copied(), GROUP_MESSAGE, &proposal);
+        }
+        Ok(())
+    }
+
     /// Host: a new epoch when the audio counters run long (keeps SFrame headers short).
     pub fn rekey_if_due(&mut self, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         let due = self.is_host() && self.keys.lock().map(|k| k.wants_rekey()).unwrap_or(false);
@@ -562,6 +595,13 @@ impl Session {
                     // A removed leaf's index may be given to a newcomer: its claim goes with it.
                     self.claims.retain(|leaf, _| !removed.contains(leaf));
                     self.install(now)
+                }
+                GroupEvent::Stale => Ok(()),
+                GroupEvent::UpdateRequested { .. } if self.is_host() => {
+                    let Some(commit) = self.group_mut()?.commit_pending()? else { return Ok(()) };
+                    self.install(now)?;
+                    self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
+                    Ok(())
                 }
                 GroupEvent::LeaveRequested { member } if self.is_host() => {
                     let Some(commit) = self.group_mut()?.commit_pending()? else { return Ok(()) };

@@ -254,6 +254,8 @@ impl MeetingCore {
             let others = self.others();
             let r = self.session.rekey_if_due(&others, now);
             self.after_session(r);
+            let r = self.session.refresh_if_due(&others, now);
+            self.after_session(r);
         }
         self.room.handle_timeout(now);
         self.progress(now);

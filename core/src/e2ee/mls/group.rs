@@ -44,6 +44,12 @@ pub enum GroupEvent {
         /// Whether the meeting is now locked.
         locked: bool,
     },
+    /// A member proposed a fresh leaf for itself. Everyone keeps the proposal; the host should
+    /// [`MeetingGroup::commit_pending`].
+    UpdateRequested {
+        /// Who.
+        member: u32,
+    },
     /// A member asked to leave. Everyone keeps the proposal; the host should
     /// [`MeetingGroup::commit_pending`].
     LeaveRequested {
@@ -52,6 +58,9 @@ pub enum GroupEvent {
     },
     /// This device was removed (or its leave was committed): it has no more keys.
     Removed,
+    /// A message from an epoch a commit has since ended, which can no longer be acted on (a
+    /// proposal, or an application message older than [`super::MAX_PAST_EPOCHS`]). Dropped.
+    Stale,
     /// An application message, authenticated as sent by the member at leaf `sender`.
     Application {
         /// The sender's leaf.
@@ -122,6 +131,7 @@ impl MeetingGroup {
         let policy = MeetingPolicy { host: host.public_key().to_vec(), locked: false, cohosts: Vec::new() };
         let group = MlsGroup::builder()
             .ciphersuite(CIPHERSUITE)
+            .max_past_epochs(super::MAX_PAST_EPOCHS)
             .use_ratchet_tree_extension(true)
             .with_wire_format_policy(wire_format())
             .with_capabilities(capabilities())
@@ -347,6 +357,18 @@ impl MeetingGroup {
         Ok(Some(bytes(&commit)?))
     }
 
+    /// A member (not the host, who re-keys with a commit of its own) proposes a fresh leaf for
+    /// itself: new encryption keys, the same identity. Returns the proposal for everyone; the
+    /// host commits it.
+    pub fn propose_update(&mut self) -> Result<Vec<u8>, E2eeError> {
+        if !self.is_active() {
+            return Err(E2eeError::NotMember);
+        }
+        let (msg, _) =
+            self.group.propose_self_update(&self.provider, &self.signer, Default::default()).map_err(E2eeError::mls)?;
+        bytes(&msg)
+    }
+
     /// A member asks to leave: returns the Remove proposal to send to everyone. The host commits
     /// it; this device learns it is out when it processes that commit.
     pub fn leave(&mut self) -> Result<Vec<u8>, E2eeError> {
@@ -373,22 +395,35 @@ impl MeetingGroup {
         if protocol.group_id() != self.group.group_id() {
             return Err(E2eeError::refused("a message for another group"));
         }
-        let processed = self
-            .group
-            .process_message(&self.provider, protocol)
-            .map_err(|e| E2eeError::refused(format!("MLS message not accepted: {e}")))?;
+        let stale = protocol.epoch() < self.group.epoch();
+        let processed = match self.group.process_message(&self.provider, protocol) {
+            Ok(p) => p,
+            // A proposal (or an application message too old to open) from an epoch a commit
+            // has since ended: nothing to act on, and nothing for the user to see.
+            Err(_) if stale => return Ok(GroupEvent::Stale),
+            Err(e) => return Err(E2eeError::refused(format!("MLS message not accepted: {e}"))),
+        };
         let sender = processed.sender().clone();
         match processed.into_content() {
             ProcessedMessageContent::StagedCommitMessage(staged) => self.merge_checked(&sender, *staged),
             ProcessedMessageContent::ProposalMessage(queued) => {
-                let own_remove = match (queued.proposal(), queued.sender()) {
-                    (Proposal::Remove(r), Sender::Member(from)) if r.removed() == *from => Some(from.u32()),
-                    _ => None,
+                let event = match (queued.proposal(), queued.sender()) {
+                    (Proposal::Remove(r), Sender::Member(from)) if r.removed() == *from => {
+                        GroupEvent::LeaveRequested { member: from.u32() }
+                    }
+                    // A member refreshes its own leaf (new encryption keys: post-compromise
+                    // security), keeping its identity: the signature key must stay the same.
+                    (Proposal::Update(u), Sender::Member(from)) => {
+                        let current = self.group.member_at(*from).map(|m| m.signature_key);
+                        if current.as_deref() != Some(u.leaf_node().signature_key().as_slice()) {
+                            return Err(E2eeError::refused("an update that changes a member's identity key"));
+                        }
+                        GroupEvent::UpdateRequested { member: from.u32() }
+                    }
+                    _ => return Err(E2eeError::refused("only a member's own leave or leaf update may be proposed")),
                 };
-                let member =
-                    own_remove.ok_or_else(|| E2eeError::refused("only a member's own leave may be proposed"))?;
                 self.group.store_pending_proposal(self.provider.storage(), *queued).map_err(E2eeError::mls)?;
-                Ok(GroupEvent::LeaveRequested { member })
+                Ok(event)
             }
             ProcessedMessageContent::ApplicationMessage(m) => match sender {
                 Sender::Member(from) => Ok(GroupEvent::Application { sender: from.u32(), data: m.into_bytes() }),

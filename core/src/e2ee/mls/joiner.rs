@@ -73,8 +73,11 @@ impl Joiner {
         let MlsMessageBodyIn::Welcome(welcome) = msg.extract() else {
             return Err((Some(Box::new(self)), E2eeError::malformed("Welcome", "not a Welcome message")));
         };
-        let config =
-            MlsGroupJoinConfig::builder().use_ratchet_tree_extension(true).wire_format_policy(wire_format()).build();
+        let config = MlsGroupJoinConfig::builder()
+            .use_ratchet_tree_extension(true)
+            .wire_format_policy(wire_format())
+            .max_past_epochs(super::MAX_PAST_EPOCHS)
+            .build();
         let staged = match StagedWelcome::new_from_welcome(&self.provider, &config, welcome, None) {
             Ok(staged) => staged,
             Err(e) => {

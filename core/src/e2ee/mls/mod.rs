@@ -50,6 +50,11 @@ use openmls::prelude::{Capabilities, Ciphersuite, CredentialType, ExtensionType}
 pub const CIPHERSUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
 
 /// What a Trygg leaf supports: the one ciphersuite, basic credentials, the policy extension.
+/// How many past epochs' message secrets a member keeps, so that an application message (an
+/// announcement, an approval) sent just before a commit still opens after it. Kept low: it is
+/// a trade-off against forward secrecy (RFC 9420 §14).
+pub const MAX_PAST_EPOCHS: usize = 2;
+
 fn capabilities() -> Capabilities {
     Capabilities::new(
         None,
