@@ -53,6 +53,10 @@ pub struct SignalServerConfig {
     pub room: ServerConfig,
     /// Most simultaneous connections; beyond it new ones are closed at once.
     pub max_connections: usize,
+    /// Most TLS/WebSocket handshakes in flight, in all.
+    pub max_handshakes: usize,
+    /// Most handshakes in flight from one address.
+    pub max_handshakes_per_address: usize,
     /// Every frame any client sends, as received (for audits and tests that prove what the
     /// server can and cannot see). Off in normal use.
     pub tap: Option<mpsc::UnboundedSender<Vec<u8>>>,
@@ -61,7 +65,15 @@ pub struct SignalServerConfig {
 impl SignalServerConfig {
     /// Defaults for `listen`.
     pub fn new(listen: SocketAddr) -> Self {
-        Self { listen, tls: None, room: ServerConfig::default(), max_connections: 10_000, tap: None }
+        Self {
+            listen,
+            tls: None,
+            room: ServerConfig::default(),
+            max_connections: 10_000,
+            max_handshakes: 256,
+            max_handshakes_per_address: 8,
+            tap: None,
+        }
     }
 }
 
@@ -139,6 +151,7 @@ async fn serve(
     let epoch = Instant::now();
     let mut conns: std::collections::HashMap<ConnId, mpsc::Sender<Output>> = Default::default();
     let mut next_conn = 1u64;
+    let handshakes = super::handshakes::Handshakes::new(config.max_handshakes, config.max_handshakes_per_address);
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(config.room.max_message_size))
         .max_frame_size(Some(config.room.max_message_size));
@@ -149,15 +162,30 @@ async fn serve(
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
-                if conns.len() >= config.max_connections {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of descriptors (or a passing failure): wait a moment for
+                        // connections to end rather than spin on the error.
+                        tracing::warn!("accept failed: {e}; pausing for 100 ms");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                if conns.len() + handshakes.in_flight() >= config.max_connections {
                     drop(stream);
                     continue;
                 }
+                let Some(permit) = handshakes.try_start(peer.ip()) else {
+                    tracing::debug!("too many handshakes in flight (from {} or in all); closed", peer.ip());
+                    drop(stream);
+                    continue;
+                };
                 let conn = ConnId(next_conn);
                 next_conn += 1;
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, peer, conn, tls.clone(), ws_config, inputs.clone(), config.tap.clone()));
+                let (tls, inputs, tap) = (tls.clone(), inputs.clone(), config.tap.clone());
+                tokio::spawn(connection(stream, Accepted { peer, conn, permit }, tls, ws_config, inputs, tap));
             }
             Some(input) = input_rx.recv() => {
                 let now = epoch.elapsed();
@@ -204,10 +232,16 @@ async fn serve(
     }
 }
 
-async fn connection(
-    stream: TcpStream,
+/// A connection just accepted: who, its number, and its handshake's place.
+struct Accepted {
     peer: SocketAddr,
     conn: ConnId,
+    permit: super::handshakes::Permit,
+}
+
+async fn connection(
+    stream: TcpStream,
+    accepted: Accepted,
     tls: Option<tokio_rustls::TlsAcceptor>,
     ws_config: WebSocketConfig,
     inputs: mpsc::Sender<Input>,
@@ -218,26 +252,28 @@ async fn connection(
     match tls {
         Some(acceptor) => {
             let Ok(Ok(tls_stream)) = tokio::time::timeout(handshake, acceptor.accept(stream)).await else { return };
-            run_ws(tls_stream, peer, conn, ws_config, inputs, handshake, tap).await;
+            run_ws(tls_stream, accepted, ws_config, inputs, handshake, tap).await;
         }
-        None => run_ws(stream, peer, conn, ws_config, inputs, handshake, tap).await,
+        None => run_ws(stream, accepted, ws_config, inputs, handshake, tap).await,
     }
 }
 
 async fn run_ws<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
-    peer: SocketAddr,
-    conn: ConnId,
+    accepted: Accepted,
     ws_config: WebSocketConfig,
     inputs: mpsc::Sender<Input>,
     handshake: Duration,
     tap: Option<mpsc::UnboundedSender<Vec<u8>>>,
 ) {
+    let Accepted { peer, conn, permit } = accepted;
     let Ok(Ok(mut ws)) =
         tokio::time::timeout(handshake, tokio_tungstenite::accept_async_with_config(stream, Some(ws_config))).await
     else {
         return;
     };
+    // Connected: from here the room server's own limits count this connection.
+    drop(permit);
     let (out, mut out_rx) = mpsc::channel::<Output>(256);
     if inputs.send(Input::Connect { conn, ip: peer.ip(), out }).await.is_err() {
         return;
