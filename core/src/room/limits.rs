@@ -132,6 +132,9 @@ pub struct ServerConfig {
     pub connect_rate: RateLimit,
     /// Knocks and creations (`knock`, `create`, `recreate`) per address.
     pub knock_rate: RateLimit,
+    /// Messages one member may send (signals, hands, host commands): beyond it they are refused
+    /// with `room.rate_limited` and relayed to nobody.
+    pub member_rate: RateLimit,
     /// How often the server pings each connection.
     pub ping_interval: Duration,
     /// A connection that sent nothing (not even a pong) for this long is closed.
@@ -155,6 +158,7 @@ impl Default for ServerConfig {
             // Generous bursts: a whole office behind one NAT address joins the all-hands at 10:00.
             connect_rate: RateLimit { burst: 60, refill_every: Duration::from_millis(200) },
             knock_rate: RateLimit { burst: 30, refill_every: Duration::from_millis(500) },
+            member_rate: RateLimit { burst: 200, refill_every: Duration::from_millis(10) },
             ping_interval: Duration::from_secs(3),
             idle_timeout: Duration::from_secs(8),
             knock_expiry: Duration::from_secs(10 * 60),

@@ -92,6 +92,8 @@ struct Conn {
     last_heard: Duration,
     last_ping: Duration,
     seat: Seat,
+    /// What this connection may still send as a member.
+    bucket: super::limits::TokenBucket,
 }
 
 /// All meetings of one signalling server. See the [module docs](self).
@@ -142,7 +144,8 @@ impl RoomServer {
         if !self.connect_limiter.try_take(peer_ip, now) {
             return Err(Refused::RateLimited);
         }
-        self.conns.insert(conn, Conn { ip: peer_ip, last_heard: now, last_ping: now, seat: Seat::Fresh });
+        let bucket = super::limits::TokenBucket::full(self.config.member_rate, now);
+        self.conns.insert(conn, Conn { ip: peer_ip, last_heard: now, last_ping: now, seat: Seat::Fresh, bucket });
         Ok(())
     }
 
@@ -250,7 +253,15 @@ impl RoomServer {
             (ClientMsg::Resume { room, me, token }, Seat::Fresh) => self.resume(conn, room, me, token),
             (ClientMsg::Leave, Seat::Lobby { room, me }) => self.withdraw_knock(&room, me),
             (ClientMsg::Leave, Seat::Member { room, me }) => self.depart(&room, me, LeaveReason::Left),
-            (msg, Seat::Member { room, me }) => self.member_command(conn, &room, me, msg, now),
+            (msg, Seat::Member { room, me }) => {
+                let limit = self.config.member_rate;
+                let allowed = self.conns.get_mut(&conn).is_some_and(|c| c.bucket.try_take(limit, now));
+                if !allowed {
+                    // A member's flood (hands, signals) reaches nobody.
+                    return self.refuse(conn, Refusal::RateLimited);
+                }
+                self.member_command(conn, &room, me, msg, now)
+            }
             (msg, seat) => {
                 let state = match seat {
                     Seat::Fresh => "before joining a meeting",

@@ -601,6 +601,29 @@ fn hands_are_shown_to_everyone_and_mute_requests_only_to_their_target() {
 }
 
 #[test]
+fn a_member_flooding_hands_reaches_the_others_only_up_to_its_limit() {
+    let mut h = Harness::new();
+    let (_, ids) = h.meeting(&[2, 3]);
+    let burst = ServerConfig::default().member_rate.burst as usize;
+    for i in 0..1000 {
+        h.send(2, ClientMsg::RaiseHand { raised: i % 2 == 0 });
+    }
+    let seen = h.inbox(3).iter().filter(|m| matches!(m, ServerMsg::Hand { member, .. } if *member == ids[0])).count();
+    assert_eq!(seen, burst, "the others see the burst, not the flood");
+    let refused = h
+        .inbox(2)
+        .iter()
+        .filter(|m| matches!(m, ServerMsg::Error { code, .. } if code.as_str() == "room.rate_limited"))
+        .count();
+    assert_eq!(refused, 1000 - burst, "the flooder is told");
+    // A second later it may speak again.
+    h.advance(Duration::from_secs(1));
+    h.inbox(3);
+    h.send(2, ClientMsg::RaiseHand { raised: false });
+    assert!(h.inbox(3).iter().any(|m| matches!(m, ServerMsg::Hand { member, raised: false } if *member == ids[0])));
+}
+
+#[test]
 fn the_server_pings_every_interval() {
     let mut h = Harness::new();
     h.create(1);
