@@ -19,6 +19,10 @@ pub struct Args {
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// A reverse proxy in front of the server (repeatable): its `X-Forwarded-For` header names
+    /// the real client, whose address the server's limits then count.
+    #[arg(long = "trusted-proxy")]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Print JSON lines instead of text.
     #[arg(long)]
     json: bool,
@@ -31,6 +35,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     runtime.block_on(async {
         let mut config = SignalServerConfig::new(args.listen);
+        config.trusted_proxies = args.trusted_proxies.clone();
         if let (Some(cert), Some(key)) = (args.tls_cert.clone(), args.tls_key.clone()) {
             config.tls = Some(Tls::Files(TlsFiles { cert, key }));
         }

@@ -33,11 +33,12 @@ impl Handshakes {
         Self { state: Arc::default(), max_total, max_per_address }
     }
 
-    /// A place for a handshake from `ip`, or None when a limit is reached.
-    pub fn try_start(&self, ip: IpAddr) -> Option<Permit> {
+    /// A place for a handshake from `ip`, or None when a limit is reached. A trusted proxy
+    /// (`per_address: false`) carries many clients' handshakes: only the total limits it.
+    pub fn try_start(&self, ip: IpAddr, per_address: bool) -> Option<Permit> {
         let mut s = self.state.lock().ok()?;
         let from_ip = s.per_address.get(&ip).copied().unwrap_or(0);
-        if s.total >= self.max_total || from_ip >= self.max_per_address {
+        if s.total >= self.max_total || (per_address && from_ip >= self.max_per_address) {
             return None;
         }
         s.total += 1;
@@ -73,16 +74,20 @@ mod tests {
     fn limits_hold_per_address_and_in_total_and_places_come_back() {
         let h = Handshakes::new(5, 2);
         let (a, b) = (IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2]));
-        let a1 = h.try_start(a).expect("first");
-        let _a2 = h.try_start(a).expect("second");
-        assert!(h.try_start(a).is_none(), "a third from one address");
-        let bs: Vec<Permit> = (0..3).map(|_| h.try_start(b)).take_while(Option::is_some).flatten().collect();
+        let a1 = h.try_start(a, true).expect("first");
+        let _a2 = h.try_start(a, true).expect("second");
+        assert!(h.try_start(a, true).is_none(), "a third from one address");
+        let bs: Vec<Permit> = (0..3).map(|_| h.try_start(b, true)).take_while(Option::is_some).flatten().collect();
         assert_eq!(bs.len(), 2);
         assert_eq!(h.in_flight(), 4);
         drop(a1);
-        let _a3 = h.try_start(a).expect("a place came back");
+        let _a3 = h.try_start(a, true).expect("a place came back");
         let c = IpAddr::from([192, 0, 2, 3]);
-        let _c1 = h.try_start(c).expect("the fifth");
-        assert!(h.try_start(IpAddr::from([192, 0, 2, 4])).is_none(), "the total is reached");
+        let _c1 = h.try_start(c, true).expect("the fifth");
+        assert!(h.try_start(IpAddr::from([192, 0, 2, 4]), true).is_none(), "the total is reached");
+        let proxy = Handshakes::new(5, 2);
+        let p = IpAddr::from([10, 0, 0, 1]);
+        let held: Vec<Permit> = (0..5).filter_map(|_| proxy.try_start(p, false)).collect();
+        assert_eq!(held.len(), 5, "a trusted proxy is limited by the total only");
     }
 }

@@ -57,6 +57,10 @@ pub struct SignalServerConfig {
     pub max_handshakes: usize,
     /// Most handshakes in flight from one address.
     pub max_handshakes_per_address: usize,
+    /// Reverse proxies whose `X-Forwarded-For` header names the real client: its address is
+    /// then the one the room's limits count (and the proxy's own handshakes are limited only in
+    /// total). Anyone else's header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Every frame any client sends, as received (for audits and tests that prove what the
     /// server can and cannot see). Off in normal use.
     pub tap: Option<mpsc::UnboundedSender<Vec<u8>>>,
@@ -72,6 +76,7 @@ impl SignalServerConfig {
             max_connections: 10_000,
             max_handshakes: 256,
             max_handshakes_per_address: 8,
+            trusted_proxies: Vec::new(),
             tap: None,
         }
     }
@@ -176,7 +181,8 @@ async fn serve(
                     drop(stream);
                     continue;
                 }
-                let Some(permit) = handshakes.try_start(peer.ip()) else {
+                let via_proxy = config.trusted_proxies.contains(&peer.ip());
+                let Some(permit) = handshakes.try_start(peer.ip(), !via_proxy) else {
                     tracing::debug!("too many handshakes in flight (from {} or in all); closed", peer.ip());
                     drop(stream);
                     continue;
@@ -185,7 +191,9 @@ async fn serve(
                 next_conn += 1;
                 let _ = stream.set_nodelay(true);
                 let (tls, inputs, tap) = (tls.clone(), inputs.clone(), config.tap.clone());
-                tokio::spawn(connection(stream, Accepted { peer, conn, permit }, tls, ws_config, inputs, tap));
+                let proxies = via_proxy.then(|| config.trusted_proxies.clone());
+                let accepted = Accepted { peer, conn, permit, proxies };
+                tokio::spawn(connection(stream, accepted, tls, ws_config, inputs, tap));
             }
             Some(input) = input_rx.recv() => {
                 let now = epoch.elapsed();
@@ -232,11 +240,23 @@ async fn serve(
     }
 }
 
-/// A connection just accepted: who, its number, and its handshake's place.
+/// A connection just accepted: who, its number, its handshake's place, and (when it comes
+/// through a trusted reverse proxy) the proxies to skip in `X-Forwarded-For`.
 struct Accepted {
     peer: SocketAddr,
     conn: ConnId,
     permit: super::handshakes::Permit,
+    proxies: Option<Vec<std::net::IpAddr>>,
+}
+
+/// The client a trusted proxy forwarded: the right-most `X-Forwarded-For` entry that is not one
+/// of the trusted proxies (entries further left are the client's own word).
+pub fn forwarded_client(header: Option<&str>, proxies: &[std::net::IpAddr]) -> Option<std::net::IpAddr> {
+    header?
+        .rsplit(',')
+        .map(str::trim)
+        .filter_map(|e| e.parse::<std::net::IpAddr>().ok())
+        .find(|ip| !proxies.contains(ip))
 }
 
 async fn connection(
@@ -266,16 +286,28 @@ async fn run_ws<S: AsyncRead + AsyncWrite + Unpin>(
     handshake: Duration,
     tap: Option<mpsc::UnboundedSender<Vec<u8>>>,
 ) {
-    let Accepted { peer, conn, permit } = accepted;
-    let Ok(Ok(mut ws)) =
-        tokio::time::timeout(handshake, tokio_tungstenite::accept_async_with_config(stream, Some(ws_config))).await
-    else {
+    let Accepted { peer, conn, permit, proxies } = accepted;
+    let mut client = peer.ip();
+    // The callback's error type is tungstenite's own HTTP response (large by its design).
+    #[allow(clippy::result_large_err)]
+    let read_forwarded = |req: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                          resp: tokio_tungstenite::tungstenite::handshake::server::Response| {
+        if let Some(proxies) = &proxies {
+            let header = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            if let Some(ip) = forwarded_client(header, proxies) {
+                client = ip;
+            }
+        }
+        Ok(resp)
+    };
+    let accepting = tokio_tungstenite::accept_hdr_async_with_config(stream, read_forwarded, Some(ws_config));
+    let Ok(Ok(mut ws)) = tokio::time::timeout(handshake, accepting).await else {
         return;
     };
     // Connected: from here the room server's own limits count this connection.
     drop(permit);
     let (out, mut out_rx) = mpsc::channel::<Output>(256);
-    if inputs.send(Input::Connect { conn, ip: peer.ip(), out }).await.is_err() {
+    if inputs.send(Input::Connect { conn, ip: client, out }).await.is_err() {
         return;
     }
     loop {
@@ -316,4 +348,24 @@ async fn run_ws<S: AsyncRead + AsyncWrite + Unpin>(
 
 fn close(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame { code: WsCloseCode::from(code), reason: reason.into() }))
+}
+
+#[cfg(test)]
+mod forwarded_tests {
+    use super::forwarded_client;
+
+    #[test]
+    fn the_client_is_the_right_most_address_that_is_not_a_trusted_proxy() {
+        let proxies = ["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        let ip = |s: &str| Some(s.parse().unwrap());
+        assert_eq!(forwarded_client(Some("198.51.100.7"), &proxies), ip("198.51.100.7"));
+        assert_eq!(
+            forwarded_client(Some("6.6.6.6, 198.51.100.7, 10.0.0.2"), &proxies),
+            ip("198.51.100.7"),
+            "what the client itself wrote on the left is ignored"
+        );
+        assert_eq!(forwarded_client(Some("2001:db8::5"), &proxies), ip("2001:db8::5"));
+        assert_eq!(forwarded_client(Some("garbage, 10.0.0.1"), &proxies), None);
+        assert_eq!(forwarded_client(None, &proxies), None);
+    }
 }
