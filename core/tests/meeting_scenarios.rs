@@ -297,6 +297,17 @@ impl Net {
     }
 }
 
+/// Alice hosts and admits Bob: the net and their member ids.
+fn two_in_a_meeting() -> (Net, MemberId, MemberId) {
+    let mut net = Net::new();
+    net.add("alice", Entry::Host);
+    net.add("bob", Entry::Join);
+    let (bob, _) = net.knocks_seen_by("alice").pop().expect("knock");
+    net.command("alice", Command::Admit(bob));
+    let alice = net.id("alice");
+    (net, alice, bob)
+}
+
 /// Alice hosts; Bob, Carol, Dave and Erin are admitted; Frank is denied.
 fn five_in_a_meeting() -> Net {
     let mut net = Net::new();
@@ -443,12 +454,7 @@ fn locking_is_a_new_epoch_for_everyone() {
 
 #[test]
 fn route_signals_travel_sealed_and_arrive_opened_for_their_route() {
-    let mut net = Net::new();
-    net.add("alice", Entry::Host);
-    net.add("bob", Entry::Join);
-    let (bob, _) = net.knocks_seen_by("alice").pop().expect("knock");
-    net.command("alice", Command::Admit(bob));
-    let alice = net.id("alice");
+    let (mut net, alice, bob) = two_in_a_meeting();
     let sdp = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\nc=IN IP4 192.0.2.7\r\n".into() };
     net.to_server.clear();
     net.person("alice").route_signals.clear();
@@ -652,12 +658,7 @@ fn the_host_rekeys_when_its_audio_counter_runs_long_and_everyone_follows() {
 
 #[test]
 fn a_sealed_signal_the_server_hands_over_again_is_refused() {
-    let mut net = Net::new();
-    net.add("alice", Entry::Host);
-    net.add("bob", Entry::Join);
-    let (bob, _) = net.knocks_seen_by("alice").pop().expect("knock");
-    net.command("alice", Command::Admit(bob));
-    let alice = net.id("alice");
+    let (mut net, alice, bob) = two_in_a_meeting();
     let offer = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\n".into() };
     net.to_server.clear();
     net.person("alice").route_signals.clear();

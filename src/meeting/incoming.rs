@@ -405,7 +405,6 @@ mod tests {
         let origin = Origin {
             route: trygg_core::meeting::RouteKind::Mesh { polite: true, offer: false },
             member: crate::room::ids::MemberId::from_bytes([0, 0, 0, 0, 0, 0, 0, 1]),
-            sframe_sender: None,
         };
         let clock = crate::media::clock::SystemClock::shared();
         let incoming = Incoming::start(origin, SenderBinding::default(), sinks, keys.clone(), clock, move || {

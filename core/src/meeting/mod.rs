@@ -505,7 +505,7 @@ impl MeetingCore {
                     self.actions.push_back(Action::MuteMicrophone);
                     self.emit(Notice::MutedByHost);
                 }
-                SessionEvent::Announced { member, leaf, name } => self.announced(member, leaf, name),
+                SessionEvent::Announced { member, name, .. } => self.announced(member, name),
             }
         }
         for member in self.others() {
@@ -515,9 +515,9 @@ impl MeetingCore {
         }
     }
 
-    /// A member said in the group who it is: its route takes media only from its leaf, and the
-    /// name it gave (authenticated by MLS) is the one shown.
-    fn announced(&mut self, member: MemberId, _leaf: u32, name: String) {
+    /// A member said in the group who it is: its route takes media only from its leaf (none
+    /// while two leaves claim the member), and the name it gave (authenticated by MLS) is shown.
+    fn announced(&mut self, member: MemberId, name: String) {
         let leaf = self.session.leaf_announced_as(&member);
         self.actions.push_back(Action::BindRoute { member, sframe_sender: leaf });
         if self.names.get(&member) != Some(&name) {

@@ -23,16 +23,15 @@ pub enum RouteKind {
     },
 }
 
-/// Where one incoming frame came from: the route that delivered it, the member that route is
-/// for, and the sender key the SFrame layer authenticated (None until decrypted).
+/// Where a member's incoming frames come from: the route that delivers them and the member that
+/// route is for. Which SFrame sender they must carry is the runtime's live binding (set by
+/// [`super::Action::BindRoute`]), checked against each frame's authenticated sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
     /// The route's kind.
     pub route: RouteKind,
     /// The member the route belongs to (what the signalling said).
     pub member: MemberId,
-    /// The SFrame sender (the MLS leaf index) that decryption authenticated.
-    pub sframe_sender: Option<u32>,
 }
 
 /// A route's connection state as the meeting cares about it.

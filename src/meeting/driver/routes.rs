@@ -63,7 +63,7 @@ impl Driver {
             record: self.record.clone().map(|d| (d, member.to_string())),
         };
         let bound = self.bindings.get(&member).copied().flatten();
-        let origin = Origin { route: kind, member, sframe_sender: bound };
+        let origin = Origin { route: kind, member };
         let binding = SenderBinding::default();
         binding.set(bound);
         let (keyframe_route, rt) = (route.clone(), tokio::runtime::Handle::current());

@@ -181,7 +181,7 @@ impl Driver {
             record: self.record.clone().map(|d| (d, format!("{member}-share"))),
         };
         let (route, rt) = (p.route.clone(), tokio::runtime::Handle::current());
-        let origin = trygg_core::meeting::Origin { route: route.kind(), member, sframe_sender: p.binding.get() };
+        let origin = trygg_core::meeting::Origin { route: route.kind(), member };
         let binding = p.binding.clone();
         let ask = move || {
             let r = route.clone();
