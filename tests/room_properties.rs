@@ -22,7 +22,7 @@ use trygg::room::limits::ServerConfig;
 use trygg::room::proto::{self, ClientMsg, ServerMsg, Signal};
 use trygg::room::roles::{self, Standing};
 use trygg::room::server::{RoomServer, RoomSnapshot, ServerOutput};
-use trygg::room::{Blob, ConnId, MemberId, ResumeToken, Role, RoomId, RoomProof};
+use trygg::room::{Blob, ConnId, MeetingInstance, MemberId, ResumeToken, Role, RoomId, RoomProof};
 
 const CONNS: u64 = 6;
 
@@ -145,7 +145,9 @@ impl World {
         let seated = self.seat.contains_key(&conn);
         let in_lobby = self.told.get(&conn) == Some(&Told::InLobby);
         let fits = match msg {
-            ClientMsg::Create { .. } | ClientMsg::Knock { .. } | ClientMsg::Resume { .. } => !seated && !in_lobby,
+            ClientMsg::Create { .. } | ClientMsg::Look { .. } | ClientMsg::Knock { .. } | ClientMsg::Resume { .. } => {
+                !seated && !in_lobby
+            }
             ClientMsg::Leave => seated || in_lobby,
             _ => seated,
         };
@@ -180,9 +182,14 @@ impl World {
                     self.server.handle_disconnect(ConnId(conn), self.now);
                 }
             }
-            Op::Create { conn, room } => {
-                self.send(conn, &ClientMsg::Create { room: rooms()[room].clone(), room_proof: proof_of(room, true) })
-            }
+            Op::Create { conn, room } => self.send(
+                conn,
+                &ClientMsg::Create {
+                    room: rooms()[room].clone(),
+                    room_proof: proof_of(room, true),
+                    instance: MeetingInstance::from_bytes([room as u8; 16]),
+                },
+            ),
             Op::Knock { conn, room, good_proof } => self.send(
                 conn,
                 &ClientMsg::Knock {

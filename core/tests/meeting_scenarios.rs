@@ -45,6 +45,8 @@ struct Net {
     to_server: Vec<Vec<u8>>,
     /// The handshake relays (Commits, Welcomes) of this participant are held back, in order.
     hold_handshakes_of: Option<&'static str>,
+    /// Mixed into every participant's randomness: another day's meeting draws other numbers.
+    day: u64,
     held: Vec<Vec<u8>>,
 }
 
@@ -70,6 +72,7 @@ impl Net {
             to_server: Vec::new(),
             hold_handshakes_of: None,
             held: Vec::new(),
+            day: 0,
         }
     }
 
@@ -86,7 +89,7 @@ impl Net {
             auto_admit: false,
             client: ClientConfig::default(),
         };
-        let rng = Box::new(ChaCha20Rng::seed_from_u64(seed + 100));
+        let rng = Box::new(ChaCha20Rng::seed_from_u64(seed + 100 + 1000 * self.day));
         let core = MeetingCore::new(setup, self.now, rng).expect("a meeting core");
         self.people.push(Person {
             name,
@@ -759,4 +762,76 @@ fn every_member_refreshes_its_leaf_every_ten_minutes_and_the_group_follows() {
     for name in inside {
         assert_eq!(net.person(name).done, None, "{name} is still in");
     }
+}
+
+/// The sealed profile of every knock that went to the server, in order (what a server that
+/// keeps knocks holds).
+fn knocks_sent(net: &Net) -> Vec<trygg_core::room::Blob> {
+    use trygg_core::room::proto::{ClientMsg, decode_client};
+    net.to_server
+        .iter()
+        .filter_map(|b| match decode_client(b, usize::MAX) {
+            Ok(ClientMsg::Knock { sealed_profile, .. }) => Some(sealed_profile),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_knock_kept_from_an_earlier_meeting_of_the_same_link_is_refused() {
+    use trygg_core::room::proto::ServerMsg;
+    // Monday's meeting: Bob knocks and is admitted. The server keeps his knock.
+    let (monday, _, _) = two_in_a_meeting();
+    let kept = knocks_sent(&monday).pop().expect("bob's knock");
+    assert!(monday.people.iter().all(|p| p.core.session().is_keyed()));
+    // Tuesday, same link: Alice starts the meeting again (a new run). The server replays Bob's
+    // knock, hoping Alice admits a "Bob" who is not there (whom everyone would see verified).
+    let mut tuesday = Net { day: 1, ..Net::new() };
+    tuesday.add("alice", Entry::Host);
+    let ghost = MemberId::from_bytes([0x0b; 8]);
+    tuesday.forge("alice", &ServerMsg::Knock { member: ghost, sealed_profile: kept });
+    let alice = tuesday.person("alice");
+    assert!(
+        alice.notices.iter().any(|n| matches!(n, Notice::Error { code, .. } if code == "e2ee.knock_for_another_run")),
+        "{:?}",
+        alice.notices
+    );
+    assert!(tuesday.knocks_seen_by("alice").is_empty(), "the lobby never shows it");
+    let before = tuesday.agreed_code(&["alice"]);
+    tuesday.command("alice", Command::Admit(ghost));
+    assert_eq!(tuesday.agreed_code(&["alice"]), before, "admitting it commits nothing: no Add, no new epoch");
+    // A real knock on Tuesday's run still gets in.
+    tuesday.add("bob", Entry::Join);
+    let (bob, name) = tuesday.knocks_seen_by("alice").pop().expect("bob knocks on tuesday's run");
+    assert_eq!(name, "bob");
+    tuesday.command("alice", Command::Admit(bob));
+    tuesday.agreed_code(&["alice", "bob"]);
+}
+
+#[test]
+fn a_removal_counts_only_when_a_host_or_cohost_said_so_in_the_group() {
+    use trygg_core::room::proto::ServerMsg;
+    let mut net = five_in_a_meeting();
+    let dave = net.id("dave");
+    let unconfirmed = |p: &Person| {
+        p.notices.iter().any(|n| matches!(n, Notice::Error { code, .. } if code == "e2ee.removal_unconfirmed"))
+    };
+    // The server alone takes Carol's seat: her app says it was the server, not a host.
+    net.forge("carol", &ServerMsg::Removed);
+    assert_eq!(net.person("carol").done, Some(Notice::RemovedByServer));
+    // The server tells Bob that Dave was removed: Bob is told nobody asked for it.
+    net.forge("bob", &ServerMsg::MemberLeft { member: dave, reason: LeaveReason::Removed });
+    assert!(unconfirmed(net.person("bob")));
+    // Alice makes Erin co-host; Erin removes Dave. Dave hears it from Erin in the group, the
+    // host commits it, and nobody sees an unconfirmed removal.
+    let erin = net.id("erin");
+    net.command("alice", Command::SetRole(erin, Role::CoHost));
+    net.command("erin", Command::Remove(dave));
+    assert_eq!(net.person("dave").done, Some(Notice::Removed));
+    for name in ["alice", "erin"] {
+        assert!(!unconfirmed(net.person(name)), "{name}");
+    }
+    let code = net.agreed_code(&["alice", "bob", "erin"]);
+    assert_ne!(net.codes(&["dave"])[0], Some(code), "dave holds no new keys");
+    assert!(!net.person("alice").core.room().members().iter().any(|m| m.id == dave));
 }

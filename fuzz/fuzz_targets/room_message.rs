@@ -10,7 +10,7 @@ use trygg::room::client::{Intent, RoomClient};
 use trygg::room::limits::{ClientConfig, ServerConfig};
 use trygg::room::proto::{self, ClientMsg};
 use trygg::room::server::RoomServer;
-use trygg::room::{Blob, ConnId, RoomId, RoomProof};
+use trygg::room::{Blob, ConnId, MeetingInstance, RoomId, RoomProof};
 
 fuzz_target!(|data: &[u8]| {
     let proof = RoomProof::new(vec![1; 32]).expect("valid");
@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
     for c in 1..=3 {
         server.handle_connect(ConnId(c), ip, now).expect("budget");
     }
-    server.handle_message(ConnId(1), &proto::encode(&ClientMsg::Create { room: room.clone(), room_proof: proof.clone() }), now);
+    let create = ClientMsg::Create { room: room.clone(), room_proof: proof.clone(), instance: MeetingInstance::from_bytes([2; 16]) };
+    server.handle_message(ConnId(1), &proto::encode(&create), now);
     let knock = ClientMsg::Knock { room: room.clone(), room_proof: proof.clone(), sealed_profile: Blob(vec![]) };
     server.handle_message(ConnId(2), &proto::encode(&knock), now);
     for (i, frame) in data.split(|&b| b == 0xff).enumerate() {

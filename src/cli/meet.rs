@@ -329,7 +329,7 @@ async fn run_meeting(
                         meeting.command(MeetingCommand::StartShare(what));
                     }
                     match e {
-                        MeetingEvent::Left | MeetingEvent::Ended | MeetingEvent::Removed => break,
+                        MeetingEvent::Left | MeetingEvent::Ended | MeetingEvent::Removed | MeetingEvent::RemovedByServer => break,
                         MeetingEvent::Denied | MeetingEvent::NoSuchMeeting | MeetingEvent::RoomLocked => {
                             code = ExitCode::FAILURE;
                             break;

@@ -82,7 +82,7 @@ pub(super) fn spawn(
         core.session().keys.clone(),
         config.clock.clone(),
     )?;
-    let trust = super::trust::Trust::load(config.known_peers.take())?;
+    let trust = super::trust::Trust::load(config.known_peers.take(), core.session().own_fingerprint())?;
     let mixer = config.speaker.take().map(|s| Mixer::start(s, config.clock.clone()));
     let (ws_tx, ws_rx) = mpsc::unbounded_channel();
     let (peer_tx, peer_rx) = mpsc::unbounded_channel();

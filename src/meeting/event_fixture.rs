@@ -54,10 +54,11 @@ fn variant(e: &MeetingEvent) -> usize {
         E::ShareStopped { .. } => 34,
         // Not JSON: the shell turns it into its own `share_available` event.
         E::ShareChannel { .. } => 35,
+        E::RemovedByServer => 36,
     }
 }
 
-const VARIANTS: usize = 36;
+const VARIANTS: usize = 37;
 const NOT_JSON: [usize; 2] = [31, 35];
 
 fn peer() -> PeerStats {
@@ -114,6 +115,7 @@ fn examples() -> Vec<MeetingEvent> {
             member: m(),
             name: "Kari".into(),
             fingerprint: "0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef".into(),
+            pair_code: "4821 0937 5561 2048 7730".into(),
             status: trust::IdentityStatus::Unverified,
             previous_fingerprint: None,
             warning: None,
@@ -122,6 +124,7 @@ fn examples() -> Vec<MeetingEvent> {
             member: m(),
             name: "Kari".into(),
             fingerprint: "0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef".into(),
+            pair_code: "4821 0937 5561 2048 7730".into(),
             status: trust::IdentityStatus::Verified,
             previous_fingerprint: None,
             warning: None,
@@ -130,6 +133,7 @@ fn examples() -> Vec<MeetingEvent> {
             member: m(),
             name: "Kari".into(),
             fingerprint: "ffff 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef".into(),
+            pair_code: "0915 3382 6604 1179 2256".into(),
             status: trust::IdentityStatus::KeyChanged,
             previous_fingerprint: Some(
                 "0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef 0123 4567 89ab cdef".into(),
@@ -221,6 +225,7 @@ fn examples() -> Vec<MeetingEvent> {
         E::NoSuchMeeting,
         E::RoomLocked,
         E::Removed,
+        E::RemovedByServer,
         E::Ended,
         E::Left,
         E::Error { code: "net.io".into(), message: "the connection was reset".into() },

@@ -332,6 +332,9 @@ pub enum MeetingEvent {
         name: String,
         /// Their identity key's fingerprint (16 groups of 4 hex digits).
         fingerprint: String,
+        /// The code this device and they read to each other to verify each other (five groups
+        /// of four digits, from both identity keys; the same on their screen).
+        pair_code: String,
         /// Verified, unverified, or key changed.
         status: trust::IdentityStatus,
         /// With `key_changed`: the key verified before.
@@ -466,8 +469,11 @@ pub enum MeetingEvent {
     NoSuchMeeting,
     /// The meeting is locked; the knock was refused.
     RoomLocked,
-    /// A host removed us.
+    /// A host or co-host removed us, as they said in the encrypted group.
     Removed,
+    /// The server took us out of the meeting, and no host or co-host asked for it in the
+    /// encrypted group.
+    RemovedByServer,
     /// The meeting ended for everyone.
     Ended,
     /// We left; the meeting is over for us.

@@ -33,6 +33,7 @@ impl From<Notice> for MeetingEvent {
             Notice::Left => Self::Left,
             Notice::Ended => Self::Ended,
             Notice::Removed => Self::Removed,
+            Notice::RemovedByServer => Self::RemovedByServer,
             Notice::Denied => Self::Denied,
             Notice::NoSuchMeeting => Self::NoSuchMeeting,
             Notice::RoomLocked => Self::RoomLocked,

@@ -7,8 +7,8 @@
 //! (name, key) is checked against the remembered list ([`KnownPeers`]) and reported once as a
 //! [`MeetingEvent::PeerIdentity`]: `verified`, `unverified`, or `key_changed` — the warning.
 //!
-//! The user verifies a participant after comparing the security code with them over a channel
-//! they trust ([`super::MeetingCommand::Verify`]); the list then remembers that name with that
+//! The user verifies a participant after reading their pair code ([`pair_code`]: from both
+//! identity keys, the same on both screens) to each other over a channel they trust ([`super::MeetingCommand::Verify`]); the list then remembers that name with that
 //! key. It lives in a file (`known-peers.json` in Trygg's settings folder: not secret, but
 //! written atomically with owner-only permissions) or, for throwaway identities, in memory.
 
@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::e2ee::identity::Fingerprint;
-use crate::e2ee::verify::{KnownPeers, PeerCheck};
+use crate::e2ee::verify::{KnownPeers, PeerCheck, pair_code};
 use crate::room::ids::MemberId;
 
 use super::{MeetingError, MeetingEvent};
@@ -36,6 +36,8 @@ pub enum IdentityStatus {
 /// The remembered list and what was last reported per participant.
 pub struct Trust {
     known: KnownPeers,
+    /// This device's key: each participant's pair code is made with it.
+    own: Fingerprint,
     path: Option<PathBuf>,
     reported: HashMap<MemberId, (String, Fingerprint, IdentityStatus)>,
 }
@@ -43,12 +45,12 @@ pub struct Trust {
 impl Trust {
     /// Loads the list from `path` (a missing file is an empty list; a malformed one is an
     /// error, never silently replaced), or keeps it in memory when `path` is None.
-    pub fn load(path: Option<PathBuf>) -> Result<Self, MeetingError> {
+    pub fn load(path: Option<PathBuf>, own: Fingerprint) -> Result<Self, MeetingError> {
         let known = match &path {
             Some(p) => read(p)?,
             None => KnownPeers::new(),
         };
-        Ok(Self { known, path, reported: HashMap::new() })
+        Ok(Self { known, own, path, reported: HashMap::new() })
     }
 
     /// Checks a participant whose name and vouched key are known; returns an event when what
@@ -67,7 +69,7 @@ impl Trust {
             return None;
         }
         self.reported.insert(member, now);
-        Some(event(member, name, key, status, previous))
+        Some(event(member, name, key, pair_code(&self.own, &key), status, previous))
     }
 
     /// Forgets what was reported about a participant who left.
@@ -90,7 +92,7 @@ impl Trust {
         }
         self.known = next;
         self.reported.insert(member, (name.clone(), key, IdentityStatus::Verified));
-        Ok(event(member, &name, key, IdentityStatus::Verified, None))
+        Ok(event(member, &name, key, pair_code(&self.own, &key), IdentityStatus::Verified, None))
     }
 }
 
@@ -98,20 +100,22 @@ fn event(
     member: MemberId,
     name: &str,
     key: Fingerprint,
+    pair_code: String,
     status: IdentityStatus,
     previous: Option<Fingerprint>,
 ) -> MeetingEvent {
     let warning = (status == IdentityStatus::KeyChanged).then(|| {
         format!(
             "{name} was verified before with another identity key. It may be a new device or a reset \
-             identity, or someone else using the name: compare the security code with {name} over a \
-             channel you trust before you say anything confidential."
+             identity, or someone else using the name: read your pair code with {name} to each other over \
+             a channel you trust before you say anything confidential."
         )
     });
     MeetingEvent::PeerIdentity {
         member,
         name: name.to_owned(),
         fingerprint: key.to_string(),
+        pair_code,
         status,
         previous_fingerprint: previous.map(|p| p.to_string()),
         warning,
@@ -185,7 +189,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trygg/known-peers.json");
         let alice = MemberId::from_bytes([7; 8]);
-        let mut t = Trust::load(Some(path.clone())).unwrap();
+        let mut t = Trust::load(Some(path.clone()), fp(99)).unwrap();
         assert_eq!(status(&t.review(alice, "Alice", fp(1)).unwrap()), IdentityStatus::Unverified);
         assert!(t.review(alice, "Alice", fp(1)).is_none(), "reported once");
         assert_eq!(status(&t.verify(alice).unwrap()), IdentityStatus::Verified);
@@ -196,13 +200,13 @@ mod tests {
         }
 
         // Next meeting: the same name with the same key, then with another.
-        let mut t = Trust::load(Some(path.clone())).unwrap();
+        let mut t = Trust::load(Some(path.clone()), fp(99)).unwrap();
         assert_eq!(status(&t.review(MemberId::from_bytes([1; 8]), "alice ", fp(1)).unwrap()), IdentityStatus::Verified);
         let warned = t.review(MemberId::from_bytes([2; 8]), "Alice", fp(2)).unwrap();
         assert_eq!(status(&warned), IdentityStatus::KeyChanged);
         let MeetingEvent::PeerIdentity { previous_fingerprint, warning, .. } = warned else { unreachable!() };
         assert_eq!(previous_fingerprint, Some(fp(1).to_string()));
-        assert!(warning.unwrap().contains("compare the security code"));
+        assert!(warning.unwrap().contains("read your pair code"));
     }
 
     #[test]
@@ -210,14 +214,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("known-peers.json");
         std::fs::write(&path, b"{ not json").unwrap();
-        let e = Trust::load(Some(path.clone())).err().expect("refused");
+        let e = Trust::load(Some(path.clone()), fp(99)).err().expect("refused");
         assert_eq!(e.code(), "meeting.known_peers");
         assert_eq!(std::fs::read(&path).unwrap(), b"{ not json");
     }
 
     #[test]
     fn verifying_someone_not_yet_known_is_refused() {
-        let mut t = Trust::load(None).unwrap();
+        let mut t = Trust::load(None, fp(99)).unwrap();
         assert!(t.verify(MemberId::from_bytes([3; 8])).is_err());
         assert!(t.review(MemberId::from_bytes([3; 8]), "  ", fp(1)).is_none(), "no name, nothing to check");
     }

@@ -1,13 +1,20 @@
 //! The sealed knock: what a joiner tells the host, hidden from the room server.
 //!
-//! A knock carries the joiner's display name, an optional invite token and its MLS KeyPackage.
-//! All three are sealed into one opaque blob (the room protocol's `sealed_profile`) under a key
-//! only holders of the join link have:
+//! A knock carries the joiner's display name, an optional invite token, its MLS KeyPackage and
+//! the run of the meeting it knocks on ([`MeetingInstance`], which the server named in answer
+//! to `look`). All are sealed into one opaque blob (the room protocol's `sealed_profile`) under
+//! a key only holders of the join link have:
 //!
 //! ```text
 //! key  = HKDF-SHA256(ikm = link secret, salt = "", info = "trygg/knock/v1")  (32 bytes)
-//! blob = 0x01 ‖ nonce (12, random) ‖ AES-256-GCM(key, nonce, aad = 0x01, padded profile)
+//! blob = 0x02 ‖ nonce (12, random) ‖ AES-256-GCM(key, nonce, aad = 0x02, padded profile)
+//! profile = name ‖ token flag ‖ token ‖ KeyPackage ‖ instance (each length-prefixed; the
+//!           instance is empty in the profile a member introduces itself with to newcomers)
 //! ```
+//!
+//! The host admits only knocks sealed for its own run (its MLS group id): a knock a server kept
+//! from an earlier meeting of the same link names another run and is refused, and the server
+//! cannot re-seal it for this one without the link secret.
 //!
 //! The server sees the blob's size (padded to 256-byte steps, so a name's length does not show)
 //! and nothing else: not the name, not the identity key inside the KeyPackage (which would let
@@ -26,8 +33,9 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::E2eeError;
+use crate::room::ids::MeetingInstance;
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const INFO: &[u8] = b"trygg/knock/v1";
 const PAD_STEP: usize = 256;
 /// Longest display name, in bytes of UTF-8.
@@ -47,6 +55,8 @@ pub struct KnockProfile {
     pub invite_token: Option<String>,
     /// The joiner's MLS KeyPackage (TLS-encoded), made by [`super::mls::Joiner::new`].
     pub key_package: Vec<u8>,
+    /// The run of the meeting the knock is for; None in a member's introduction of itself.
+    pub instance: Option<MeetingInstance>,
 }
 
 fn key(link_secret: &[u8]) -> Result<LessSafeKey, E2eeError> {
@@ -86,6 +96,7 @@ pub fn seal_knock(
     body.push(u8::from(profile.invite_token.is_some()));
     put(&mut body, token.as_bytes());
     put(&mut body, &profile.key_package);
+    put(&mut body, profile.instance.as_ref().map_or(&[][..], |i| &i.as_bytes()[..]));
     let padded = body.len().div_ceil(PAD_STEP) * PAD_STEP;
     body.resize(padded, 0);
 
@@ -130,13 +141,17 @@ pub fn open_knock(link_secret: &[u8], blob: &[u8]) -> Result<KnockProfile, E2eeE
     };
     let token = String::from_utf8(r.field(MAX_TOKEN_LEN)?.to_vec()).map_err(|_| malformed("token is not UTF-8"))?;
     let key_package = r.field(MAX_KEY_PACKAGE_LEN)?.to_vec();
+    let instance = match r.field(16)? {
+        [] => None,
+        bytes => Some(MeetingInstance::from_slice(bytes).ok_or_else(|| malformed("the instance is not 16 bytes"))?),
+    };
     if r.data[r.at..].iter().any(|&b| b != 0) {
         return Err(malformed("non-zero padding"));
     }
     if name.trim().is_empty() || key_package.is_empty() {
         return Err(malformed("empty name or KeyPackage"));
     }
-    Ok(KnockProfile { display_name: name, invite_token: has_token.then_some(token), key_package })
+    Ok(KnockProfile { display_name: name, invite_token: has_token.then_some(token), key_package, instance })
 }
 
 /// Reads length-prefixed fields of the sealed profile.
@@ -174,6 +189,7 @@ mod tests {
             display_name: "Åsa Nordmann".into(),
             invite_token: Some("tok-123".into()),
             key_package: vec![0xab; 300],
+            instance: Some(MeetingInstance::from_bytes([5; 16])),
         }
     }
 
@@ -188,6 +204,9 @@ mod tests {
         let no_token = KnockProfile { invite_token: None, ..profile() };
         let blob2 = seal_knock(secret, &no_token, &mut rng).unwrap();
         assert_eq!(open_knock(secret, &blob2).unwrap(), no_token);
+        let introduction = KnockProfile { instance: None, ..profile() };
+        let blob3 = seal_knock(secret, &introduction, &mut rng).unwrap();
+        assert_eq!(open_knock(secret, &blob3).unwrap().instance, None, "an introduction names no run");
     }
 
     #[test]

@@ -24,7 +24,7 @@
 //!
 //! Handshake signals carry one tag byte: [`WELCOME`] or [`GROUP_MESSAGE`].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ use crate::e2ee::identity::{DeviceIdentity, Fingerprint};
 use crate::e2ee::knock::{KnockProfile, open_knock, seal_knock};
 use crate::e2ee::media_keys::MediaKeys;
 use crate::e2ee::mls::{GroupEvent, Joiner, MeetingGroup, check_key_package, key_package_identity};
-use crate::room::ids::{Blob, MemberId};
+use crate::room::ids::{Blob, MeetingInstance, MemberId};
 
 /// How often each device refreshes its leaf in the group.
 pub const LEAF_REFRESH: Duration = Duration::from_secs(10 * 60);
@@ -61,6 +61,12 @@ const ANNOUNCE: u8 = 2;
 /// server's word.
 const MUTE: u8 = 3;
 
+/// The kind byte of a host's or co-host's removal of one member: `REMOVE ‖ member id (8)`, to
+/// everyone including that member, before the server is asked. It is what makes "a host removed
+/// you" (or "removed X") true: a removal the server announces without it is shown as the
+/// server's doing. The group's host commits the removal on it.
+const REMOVE: u8 = 4;
+
 fn key_package_hash(key_package: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(key_package).into()
@@ -78,8 +84,13 @@ pub enum SessionEvent {
         /// Members in the group.
         members: usize,
     },
-    /// This device is out of the group and has no keys.
-    Removed,
+    /// This device is out of the group and has no keys. `asked`: a host or co-host removed us
+    /// in the group ([`Session::request_removal`]); otherwise the group's host took us out
+    /// because the server said we had gone.
+    Removed {
+        /// Whether a host or co-host asked for it, authenticated by MLS.
+        asked: bool,
+    },
     /// The group's host or a co-host asked this device to mute its microphone (authenticated
     /// by MLS as from a leaf the group's policy names host or co-host).
     MuteRequested,
@@ -102,6 +113,11 @@ pub enum KnockRefused {
     Unreadable,
     /// Its KeyPackage has expired (a knock kept and replayed) or is not properly signed.
     InvalidKeyPackage(E2eeError),
+    /// Sealed for another run of the meeting (a knock kept from an earlier meeting of the same
+    /// link), or for none.
+    OtherRun,
+    /// Its KeyPackage was admitted before, or another knock waits with it: a replay.
+    Replayed,
 }
 
 impl KnockRefused {
@@ -110,6 +126,8 @@ impl KnockRefused {
         match self {
             Self::Unreadable => "e2ee.unreadable_knock",
             Self::InvalidKeyPackage(_) => "e2ee.invalid_knock",
+            Self::OtherRun => "e2ee.knock_for_another_run",
+            Self::Replayed => "e2ee.replayed_knock",
         }
     }
 
@@ -118,6 +136,8 @@ impl KnockRefused {
         match self {
             Self::Unreadable => "a knock that was not made with this meeting's link was turned away".into(),
             Self::InvalidKeyPackage(e) => format!("a knock was turned away: {e}"),
+            Self::OtherRun => "a knock made for another meeting of this link was turned away (a replay)".into(),
+            Self::Replayed => "a knock whose key was already used in this meeting was turned away (a replay)".into(),
         }
     }
 }
@@ -138,6 +158,15 @@ pub struct Session {
     /// Knocks approved by this device (as host) or by a co-host the group names: the
     /// KeyPackage each approval was for.
     approved: HashMap<MemberId, [u8; 32]>,
+    /// KeyPackages this device admitted (their SHA-256): a knock that brings one again is a
+    /// replay.
+    used: HashSet<[u8; 32]>,
+    /// Our profile, for knocks sealed for a run of the meeting.
+    own: KnockProfile,
+    /// The run we knocked on: a Welcome must be for it.
+    knocked_on: Option<MeetingInstance>,
+    /// Members whose removal a host or co-host asked for in the group.
+    removals_asked: HashSet<MemberId>,
     identities: HashMap<MemberId, Vec<u8>>,
     /// What each leaf announced: (member id, name).
     claims: HashMap<u32, (MemberId, String)>,
@@ -172,8 +201,12 @@ impl Session {
         rng: &mut impl CryptoRngCore,
     ) -> Result<Self, E2eeError> {
         let joiner = Joiner::new(&identity)?;
-        let profile =
-            KnockProfile { display_name: clean(name), invite_token: token, key_package: joiner.key_package().to_vec() };
+        let profile = KnockProfile {
+            display_name: clean(name),
+            invite_token: token,
+            key_package: joiner.key_package().to_vec(),
+            instance: None,
+        };
         let own_profile = Blob(seal_knock(secret, &profile, rng)?);
         Ok(Self {
             secret: crate::secrets::Sensitive::new(secret.to_vec()),
@@ -183,6 +216,10 @@ impl Session {
             keys: Arc::new(Mutex::new(MediaKeys::default())),
             knocks: HashMap::new(),
             approved: HashMap::new(),
+            used: HashSet::new(),
+            own: profile,
+            knocked_on: None,
+            removals_asked: HashSet::new(),
             identities: HashMap::new(),
             claims: HashMap::new(),
             announce_all: false,
@@ -196,9 +233,23 @@ impl Session {
         })
     }
 
-    /// Our sealed profile (name and KeyPackage), for the knock and for introductions.
+    /// Our sealed profile (name and KeyPackage), to introduce ourselves to newcomers.
     pub fn profile(&self) -> Blob {
         self.own_profile.clone()
+    }
+
+    /// Our knock, sealed for `instance`, the run of the meeting the server named. A Welcome is
+    /// then accepted only into that run's group.
+    pub fn seal_knock(&mut self, instance: MeetingInstance, rng: &mut impl CryptoRngCore) -> Result<Blob, E2eeError> {
+        let knock = KnockProfile { instance: Some(instance), ..self.own.clone() };
+        let blob = seal_knock(self.secret.expose(), &knock, rng)?;
+        self.knocked_on = Some(instance);
+        Ok(Blob(blob))
+    }
+
+    /// The run of the meeting this device is in: its MLS group's id.
+    pub fn instance(&self) -> Option<MeetingInstance> {
+        self.group.as_ref().and_then(|g| MeetingInstance::from_slice(g.group_id()))
     }
 
     /// The next thing to show, in order.
@@ -230,6 +281,11 @@ impl Session {
         self.identity.fingerprint().to_string()
     }
 
+    /// This device's identity key's fingerprint (for pair codes).
+    pub fn own_fingerprint(&self) -> Fingerprint {
+        self.identity.fingerprint()
+    }
+
     /// Reads a sealed profile (knock or introduction) and remembers the member's identity key.
     /// A profile that does not open gives None: it was not made with this meeting's link.
     pub fn open_profile(&mut self, member: MemberId, blob: &Blob) -> Option<KnockProfile> {
@@ -242,11 +298,20 @@ impl Session {
     }
 
     /// Host: a knock arrived; keep its KeyPackage for the admission. Refused when it was not
-    /// sealed with this meeting's link, or when its KeyPackage is expired or not signed.
+    /// sealed with this meeting's link or for this run of it, when its KeyPackage is expired or
+    /// not signed, or when that KeyPackage was admitted before or waits in another knock.
     pub fn handle_knock(&mut self, member: MemberId, blob: &Blob) -> Result<String, KnockRefused> {
         let mut p = open_knock(self.secret.expose(), blob.as_bytes()).map_err(|_| KnockRefused::Unreadable)?;
         p.display_name = clean(&p.display_name);
+        if p.instance.is_none() || p.instance != self.instance() {
+            return Err(KnockRefused::OtherRun);
+        }
         check_key_package(&p.key_package).map_err(KnockRefused::InvalidKeyPackage)?;
+        let hash = key_package_hash(&p.key_package);
+        let waits_elsewhere = self.knocks.iter().any(|(m, k)| *m != member && key_package_hash(&k.key_package) == hash);
+        if self.used.contains(&hash) || waits_elsewhere {
+            return Err(KnockRefused::Replayed);
+        }
         if let Ok(key) = key_package_identity(&p.key_package) {
             self.identities.insert(member, key);
         }
@@ -255,10 +320,10 @@ impl Session {
         Ok(name)
     }
 
-    /// Host: the meeting was created; make the group.
-    pub fn handle_created(&mut self, now: Duration) -> Result<(), E2eeError> {
+    /// Host: the meeting was created as run `instance`; make the group with that id.
+    pub fn handle_created(&mut self, instance: MeetingInstance, now: Duration) -> Result<(), E2eeError> {
         self.joiner = None;
-        self.group = Some(MeetingGroup::create(&self.identity)?);
+        self.group = Some(MeetingGroup::create_run(&self.identity, instance.as_bytes())?);
         self.install(now)
     }
 
@@ -318,6 +383,7 @@ impl Session {
         self.approved.remove(&member);
         let knock =
             self.knocks.remove(&member).ok_or(E2eeError::State("no knock with a KeyPackage from this member"))?;
+        self.used.insert(key_package_hash(&knock.key_package));
         let admission = self.group_mut()?.admit(&knock.key_package)?;
         self.install(now)?;
         self.send([member], WELCOME, &admission.welcome);
@@ -341,15 +407,75 @@ impl Session {
         Ok(())
     }
 
-    /// An application message from the leaf `sender`: an announcement, or (for the host) a
-    /// co-host's approval.
-    fn handle_application(&mut self, sender: u32, data: &[u8]) -> Result<(), E2eeError> {
+    /// An application message from the leaf `sender`: an announcement, a removal or a mute
+    /// request from a host or co-host, or (for the host) a co-host's approval.
+    fn handle_application(
+        &mut self,
+        sender: u32,
+        data: &[u8],
+        others: &[MemberId],
+        now: Duration,
+    ) -> Result<(), E2eeError> {
         match data.split_first() {
             Some((&APPROVAL, body)) => self.handle_approval(sender, body),
             Some((&ANNOUNCE, body)) => self.handle_announcement(sender, body),
             Some((&MUTE, body)) => self.handle_mute(sender, body),
+            Some((&REMOVE, body)) => self.handle_removal(sender, body, others, now),
             _ => Err(E2eeError::malformed("application message", "unknown kind")),
         }
+    }
+
+    fn handle_removal(
+        &mut self,
+        sender: u32,
+        body: &[u8],
+        others: &[MemberId],
+        now: Duration,
+    ) -> Result<(), E2eeError> {
+        let id: [u8; 8] = body.try_into().map_err(|_| E2eeError::malformed("removal", "bad length"))?;
+        let member = MemberId::from_bytes(id);
+        let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
+        if group.host_index() != Some(sender) && !group.is_cohost(sender) {
+            return Err(E2eeError::refused("a removal from a member who is neither host nor co-host"));
+        }
+        self.removals_asked.insert(member);
+        if self.is_host() && Some(member) != self.own_member {
+            // A co-host asked: the group's host commits it (to everyone, the member included).
+            let others: Vec<MemberId> = others.iter().copied().filter(|o| *o != member).collect();
+            return self.remove(member, &others, now);
+        }
+        Ok(())
+    }
+
+    /// Host or co-host: removes `member`, in the group first: every member (`others`, and the
+    /// member itself) hears it from us, authenticated by MLS, and the group's host commits it
+    /// (at once when that is us). Then the runtime asks the server.
+    pub fn request_removal(&mut self, member: MemberId, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
+        let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
+        let own = group.own_index();
+        if group.host_index() != Some(own) && !group.is_cohost(own) {
+            return Err(E2eeError::refused("only the group's host or a co-host removes members"));
+        }
+        let mut msg = vec![REMOVE];
+        msg.extend_from_slice(&member.to_bytes());
+        let sealed = self.group_mut()?.seal_application(&msg)?;
+        let others: Vec<MemberId> = others.iter().copied().filter(|o| *o != member).collect();
+        self.send(others.iter().copied().chain([member]), GROUP_MESSAGE, &sealed);
+        self.removals_asked.insert(member);
+        if self.is_host() {
+            self.remove(member, &others, now)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a host or co-host asked in the group for `member`'s removal.
+    pub fn removal_asked(&self, member: &MemberId) -> bool {
+        self.removals_asked.contains(member)
+    }
+
+    /// Whether a host or co-host asked in the group for our own removal.
+    pub fn own_removal_asked(&self) -> bool {
+        self.own_member.is_some_and(|me| self.removals_asked.contains(&me))
     }
 
     fn handle_approval(&mut self, sender: u32, body: &[u8]) -> Result<(), E2eeError> {
@@ -577,7 +703,7 @@ impl Session {
         match tag {
             WELCOME => {
                 let joiner = self.joiner.take().ok_or(E2eeError::State("a Welcome, but we are not waiting for one"))?;
-                match joiner.try_join(body) {
+                match joiner.try_join(body, self.knocked_on.map(|i| *i.as_bytes())) {
                     Ok(group) => {
                         self.group = Some(group);
                         self.announce_all = true;
@@ -610,12 +736,13 @@ impl Session {
                     self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
                     Ok(())
                 }
-                GroupEvent::Application { sender, data } => self.handle_application(sender, &data),
+                GroupEvent::Application { sender, data } => self.handle_application(sender, &data, others, now),
                 GroupEvent::Removed => {
                     if let Ok(mut k) = self.keys.lock() {
                         k.clear();
                     }
-                    self.events.push_back(SessionEvent::Removed);
+                    let asked = self.own_removal_asked();
+                    self.events.push_back(SessionEvent::Removed { asked });
                     Ok(())
                 }
                 _ => Ok(()),
@@ -638,6 +765,8 @@ mod tests {
     use super::*;
 
     const SECRET: &[u8] = b"the link's secret, 32 bytes long";
+    /// The run of the meeting the tests' host creates.
+    const RUN: MeetingInstance = MeetingInstance::from_bytes([0x42; 16]);
 
     fn id(n: u8) -> MemberId {
         MemberId::from_bytes([n; 8])
@@ -661,7 +790,7 @@ mod tests {
 
         fn host(&mut self) {
             let mut s = self.session("Hanne");
-            s.handle_created(std::time::Duration::from_micros(0)).unwrap();
+            s.handle_created(RUN, std::time::Duration::from_micros(0)).unwrap();
             assert!(s.is_host());
             self.sessions.insert(id(1), s);
         }
@@ -697,8 +826,8 @@ mod tests {
 
         /// A knock by `n`, admitted by the host `host`.
         fn admit(&mut self, host: u8, n: u8, name: &str) {
-            let joiner = self.session(name);
-            let profile = joiner.profile();
+            let mut joiner = self.session(name);
+            let profile = joiner.seal_knock(RUN, &mut self.rng).unwrap();
             self.sessions.insert(id(n), joiner);
             let others: Vec<MemberId> = self.others(id(host)).into_iter().filter(|m| *m != id(n)).collect();
             let h = self.sessions.get_mut(&id(host)).unwrap();
@@ -776,7 +905,7 @@ mod tests {
         assert_eq!(sent, [id(2), id(3)], "the Commit goes to the rest and to the removed member");
         assert!(!m.sessions[&id(3)].is_keyed());
         let ida = m.sessions.get_mut(&id(3)).unwrap();
-        assert!(events(ida).contains(&SessionEvent::Removed));
+        assert!(events(ida).contains(&SessionEvent::Removed { asked: false }));
         assert_ne!(m.code(1), before);
         assert_eq!(m.code(1), m.code(2));
     }
@@ -862,7 +991,7 @@ mod tests {
         other.host();
         other.admit(1, 5, "Eve");
         let mut stranger = other.session("Mallory");
-        let profile = stranger.profile();
+        let profile = stranger.seal_knock(RUN, &mut other.rng).unwrap();
         let host = other.sessions.get_mut(&id(1)).unwrap();
         host.handle_knock(id(6), &profile).unwrap();
         host.approve(id(6), &[]).unwrap();
@@ -871,7 +1000,7 @@ mod tests {
         assert!(joiner.handle_handshake(id(1), &welcome, &[], std::time::Duration::from_micros(1)).is_err());
         assert!(!joiner.is_keyed());
         // The real one.
-        let profile = joiner.profile();
+        let profile = joiner.seal_knock(RUN, &mut m.rng).unwrap();
         m.sessions.insert(id(2), joiner);
         let h = m.sessions.get_mut(&id(1)).unwrap();
         h.handle_knock(id(2), &profile).unwrap();
@@ -913,8 +1042,8 @@ mod tests {
 
         /// `n` knocks; the knock reaches every session in `seen_by`.
         fn knock(&mut self, n: u8, name: &str, seen_by: &[u8]) -> Blob {
-            let s = self.session(name);
-            let profile = s.profile();
+            let mut s = self.session(name);
+            let profile = s.seal_knock(RUN, &mut self.rng).unwrap();
             self.sessions.insert(id(n), s);
             for k in seen_by {
                 let h = self.sessions.get_mut(&id(*k)).unwrap();
@@ -922,6 +1051,75 @@ mod tests {
             }
             profile
         }
+    }
+
+    #[test]
+    fn a_knock_for_another_run_or_with_a_used_key_package_is_a_replay_and_refused() {
+        let mut m = Meeting::new();
+        m.host();
+        // Ola's knock of an earlier meeting of the same link (another run), kept by the server.
+        let mut ola = m.session("Ola");
+        let earlier = ola.seal_knock(MeetingInstance::from_bytes([0x41; 16]), &mut m.rng).unwrap();
+        let h = m.sessions.get_mut(&id(1)).unwrap();
+        assert!(matches!(h.handle_knock(id(2), &earlier), Err(KnockRefused::OtherRun)));
+        // A member's introduction of itself (relayed to newcomers) is not a knock either.
+        let intro = ola.profile();
+        let h = m.sessions.get_mut(&id(1)).unwrap();
+        assert!(matches!(h.handle_knock(id(2), &intro), Err(KnockRefused::OtherRun)));
+        assert!(h.approve(id(2), &[]).is_err(), "nothing was kept to approve");
+        // Ola's real knock: admitted. Then the server replays it under a new id: refused.
+        let knock = ola.seal_knock(RUN, &mut m.rng).unwrap();
+        m.sessions.insert(id(2), ola);
+        let h = m.sessions.get_mut(&id(1)).unwrap();
+        assert_eq!(h.handle_knock(id(2), &knock).ok().as_deref(), Some("Ola"));
+        // The same knock, twice at once under two ids: the second is refused.
+        assert!(matches!(h.handle_knock(id(3), &knock), Err(KnockRefused::Replayed)));
+        h.approve(id(2), &[]).unwrap();
+        h.admit(id(2), &[], Duration::from_micros(1)).unwrap();
+        m.deliver();
+        assert_eq!(m.code(2), m.code(1));
+        let h = m.sessions.get_mut(&id(1)).unwrap();
+        let refused = h.handle_knock(id(4), &knock).unwrap_err();
+        assert!(matches!(refused, KnockRefused::Replayed));
+        assert_eq!(refused.code(), "e2ee.replayed_knock");
+        assert!(h.approve(id(4), &[]).is_err() && h.admit(id(4), &[], Duration::from_micros(2)).is_err());
+    }
+
+    #[test]
+    fn a_welcome_into_another_run_than_the_one_knocked_on_is_refused_and_the_joiner_waits() {
+        // Two groups of the same link and host key, as a malicious member or server could make.
+        let mut m = Meeting::new();
+        m.host();
+        let mut joiner = m.session("Gard");
+        let knock = joiner.seal_knock(RUN, &mut m.rng).unwrap();
+        let host_identity = DeviceIdentity::generate(&mut m.rng);
+        let mut rival = Session::new(SECRET, host_identity, "Hanne", None, &mut m.rng).unwrap();
+        rival.handle_created(MeetingInstance::from_bytes([0x43; 16]), Duration::ZERO).unwrap();
+        // The rival group cannot read a knock sealed for RUN as its own...
+        assert!(matches!(rival.handle_knock(id(2), &knock), Err(KnockRefused::OtherRun)));
+        // ...and had it added Gard's KeyPackage anyway, Gard refuses its Welcome.
+        let mut forged = Meeting::new();
+        forged.sessions.insert(id(1), rival);
+        let mut gard_kp = joiner.own.clone();
+        gard_kp.instance = Some(MeetingInstance::from_bytes([0x43; 16]));
+        let resealed = Blob(seal_knock(SECRET, &gard_kp, &mut m.rng).unwrap());
+        let r = forged.sessions.get_mut(&id(1)).unwrap();
+        r.handle_knock(id(2), &resealed).unwrap();
+        r.approve(id(2), &[]).unwrap();
+        r.admit(id(2), &[], Duration::from_micros(1)).unwrap();
+        let (_, welcome) = r.poll_transmit().unwrap();
+        let e = joiner.handle_handshake(id(1), &welcome, &[], Duration::from_micros(2)).unwrap_err();
+        assert!(e.to_string().contains("another group"), "{e}");
+        assert!(!joiner.is_keyed());
+        // The real host's Welcome still lets Gard in.
+        m.sessions.insert(id(2), joiner);
+        let h = m.sessions.get_mut(&id(1)).unwrap();
+        h.handle_knock(id(2), &knock).unwrap();
+        h.approve(id(2), &[]).unwrap();
+        h.admit(id(2), &[], Duration::from_micros(3)).unwrap();
+        m.deliver();
+        assert_eq!(m.code(2), m.code(1));
+        assert_eq!(m.sessions[&id(2)].instance(), Some(RUN));
     }
 
     #[test]
@@ -938,7 +1136,7 @@ mod tests {
         assert!(h.is_approved(&id(2)));
         // The server swaps the knock for another one under the same member id (an old knock
         // replayed, someone else's KeyPackage): the approval was not for that one.
-        let other = m.session("Ola").profile();
+        let other = m.session("Ola").seal_knock(RUN, &mut m.rng).unwrap();
         let h = m.sessions.get_mut(&id(1)).unwrap();
         h.handle_knock(id(2), &other).unwrap();
         assert!(!h.is_approved(&id(2)), "an approval names the exact KeyPackage");

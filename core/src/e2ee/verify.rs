@@ -2,9 +2,12 @@
 //!
 //! MLS proves that each member holds the key in its credential; it cannot prove that the key
 //! belongs to the person whose name is shown — display names are just what a joiner typed.
-//! People close that gap once, by comparing the security code ([`super::mls::SecurityCode`])
-//! over a channel they trust (voice, in person). After that, this device remembers the peer's
-//! identity key fingerprint under their name, and every later meeting checks it:
+//! People close that gap once, person by person, by reading their **pair code**
+//! ([`pair_code`]: 20 digits from the two identity keys, the same on both sides) to each other
+//! over a channel they trust (voice, in person). Unlike the group's security code, it names the
+//! two keys: if anyone showed one of them another key for the other, their codes differ. After
+//! that, this device remembers the peer's identity key fingerprint under their name, and every
+//! later meeting checks it:
 //!
 //! - [`PeerCheck::Verified`]: the same key as last time — show a quiet "verified" mark;
 //! - [`PeerCheck::Unknown`]: never verified — show the name as unverified;
@@ -22,8 +25,27 @@
 
 use std::collections::BTreeMap;
 
+use sha2::{Digest, Sha256};
+
 use super::E2eeError;
 use super::identity::Fingerprint;
+
+/// Digits in a [`pair_code`].
+pub const PAIR_CODE_DIGITS: usize = 20;
+
+/// The code two people read to each other to verify each other: 20 digits (five groups of
+/// four) from both identity keys' fingerprints, taken in byte order so that both compute the
+/// same. `SHA-256("trygg/pair-code/v1" ‖ lower ‖ higher)`, its first 16 bytes as a number mod
+/// 10^20. 66 bits: a key made to match someone's code costs about 2^66 tries, and the code is
+/// compared live.
+pub fn pair_code(a: &Fingerprint, b: &Fingerprint) -> String {
+    let (lo, hi) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+    let digest = Sha256::new().chain_update(b"trygg/pair-code/v1").chain_update(lo.0).chain_update(hi.0).finalize();
+    let first: [u8; 16] = digest[..16].try_into().expect("SHA-256 has 32 bytes");
+    let n = u128::from_be_bytes(first) % 10u128.pow(PAIR_CODE_DIGITS as u32);
+    let digits = format!("{n:020}");
+    digits.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).expect("ASCII digits")).collect::<Vec<_>>().join(" ")
+}
 
 /// What a name and key amount to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,5 +215,16 @@ mod tests {
         assert!(KnownPeers::from_bytes(b"").is_err());
         assert!(KnownPeers::from_bytes(br#"{"version":1,"peers":{"bob":"zz"}}"#).is_err());
         assert!(KnownPeers::from_bytes(br#"{"version":2,"peers":{}}"#).is_err());
+    }
+
+    #[test]
+    fn a_pair_code_is_the_same_on_both_sides_and_names_both_keys() {
+        let (a, b, c) = (Fingerprint([1; 32]), Fingerprint([2; 32]), Fingerprint([3; 32]));
+        let ab = pair_code(&a, &b);
+        assert_eq!(ab, pair_code(&b, &a), "both sides compute the same");
+        assert_ne!(ab, pair_code(&a, &c), "another key for the other person shows");
+        assert_ne!(ab, pair_code(&c, &b), "another key for us shows");
+        assert_eq!(ab.len(), PAIR_CODE_DIGITS + 4);
+        assert!(ab.split(' ').all(|g| g.len() == 4 && g.bytes().all(|d| d.is_ascii_digit())), "{ab}");
     }
 }

@@ -231,8 +231,11 @@ pub enum Notice {
     Left,
     /// The meeting ended for everyone.
     Ended,
-    /// A host removed us (or the group did).
+    /// A host or co-host removed us, as they said in the group.
     Removed,
+    /// The server took our seat (or the group's host took us out because the server said we
+    /// had gone), and no host or co-host asked for it in the group.
+    RemovedByServer,
     /// Our knock was turned away (or expired).
     Denied,
     /// No meeting behind the link.

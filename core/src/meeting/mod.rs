@@ -51,9 +51,9 @@ use crate::e2ee::sealed_signal::SignalKey;
 use crate::e2ee::session::{Session, SessionEvent, WELCOME};
 use crate::room::client::{Intent, RoomClient, RoomEvent};
 use crate::room::error::{ErrorCode, Refusal};
-use crate::room::ids::{Blob, MemberId, RoomId, RoomProof};
+use crate::room::ids::{Blob, MeetingInstance, MemberId, RoomId, RoomProof};
 use crate::room::limits::ClientConfig;
-use crate::room::proto::{KnockEnd, Signal};
+use crate::room::proto::{KnockEnd, LeaveReason, Signal};
 use crate::room::roles::Role;
 use connection::Connection;
 
@@ -128,7 +128,12 @@ impl MeetingCore {
         let room_proof = RoomProof::derive(&setup.secret);
         let sealed_profile = session.profile();
         let intent = match setup.entry {
-            Entry::Host => Intent::Host { room_proof, sealed_profile },
+            Entry::Host => {
+                // This run of the meeting: the id of the MLS group we will create.
+                let mut instance = [0u8; 16];
+                rng.fill_bytes(&mut instance);
+                Intent::Host { room_proof, sealed_profile, instance: MeetingInstance::from_bytes(instance) }
+            }
             Entry::Join => Intent::Join { room_proof, sealed_profile },
         };
         let numbering = signal_order::Numbering::new(rng.next_u32());
@@ -283,7 +288,18 @@ impl MeetingCore {
                 }
                 r
             }
-            Command::Remove(m) => self.room.remove(m),
+            Command::Remove(m) => match self.room.may_remove(m) {
+                // The group first: every member, and the one removed, hears it from us
+                // authenticated by MLS before the server acts; a removal the server announces
+                // without it is shown as the server's doing.
+                Ok(()) => {
+                    let others = self.others();
+                    let out = self.session.request_removal(m, &others, now);
+                    self.after_session(out);
+                    self.room.remove(m)
+                }
+                Err(e) => Err(e),
+            },
             Command::SetRole(m, r) => {
                 let result = self.room.set_role(m, r);
                 if result.is_ok() && self.session.is_host() {
@@ -500,7 +516,9 @@ impl MeetingCore {
         while let Some(e) = self.session.poll_event() {
             match e {
                 SessionEvent::Keys { epoch, code, members } => self.emit(Notice::SecurityCode { epoch, code, members }),
-                SessionEvent::Removed => self.finish(Notice::Removed),
+                SessionEvent::Removed { asked: true } => self.finish(Notice::Removed),
+                // The group's host took us out because the server said we had gone.
+                SessionEvent::Removed { asked: false } => self.finish(Notice::RemovedByServer),
                 SessionEvent::MuteRequested => {
                     self.actions.push_back(Action::MuteMicrophone);
                     self.emit(Notice::MutedByHost);
@@ -552,10 +570,29 @@ impl MeetingCore {
     fn room_event(&mut self, e: RoomEvent, now: Duration) {
         match e {
             RoomEvent::Created { me } => {
-                let created = self.session.handle_created(now);
+                let created = match self.room.instance() {
+                    Some(instance) => self.session.handle_created(instance, now),
+                    None => Err(E2eeError::State("created a meeting without a run")),
+                };
                 self.after_session(created);
                 self.emit(Notice::Created { me });
                 self.emit(Notice::Joined { me, role: Role::Host });
+            }
+            RoomEvent::SealKnock { instance } => {
+                // The knock is sealed for the run the server named: a host of another run (or a
+                // server replaying it there) cannot use it.
+                let sealed = self.session.seal_knock(instance, &mut self.rng);
+                match sealed.map(|blob| self.room.knock(blob)) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => self.emit(Notice::error(&e)),
+                    Err(e) => {
+                        // Cannot happen once the session exists (the same profile was sealed
+                        // then); if it did, there is no knock to wait for.
+                        self.emit(Notice::error(&e));
+                        self.room.leave();
+                        self.finish(Notice::Left);
+                    }
+                }
             }
             RoomEvent::Knocking => self.emit(Notice::Knocking),
             RoomEvent::InLobby { .. } => self.emit(Notice::InLobby),
@@ -627,6 +664,15 @@ impl MeetingCore {
             RoomEvent::MemberAway { member } => self.emit(Notice::ParticipantAway { member }),
             RoomEvent::MemberBack { member } => self.emit(Notice::ParticipantBack { member }),
             RoomEvent::MemberLeft { member, reason } => {
+                if reason == LeaveReason::Removed && !self.session.removal_asked(&member) {
+                    self.emit(Notice::Error {
+                        code: "e2ee.removal_unconfirmed".into(),
+                        message: format!(
+                            "the server says {} was removed, but no host asked for it in the encrypted group",
+                            self.display(&member)
+                        ),
+                    });
+                }
                 self.drop_route(member);
                 if self.session.is_host() {
                     let others = self.others();
@@ -706,7 +752,10 @@ impl MeetingCore {
                 tracing::warn!("an unsealed {} signal from {from} was refused", payload.kind());
             }
             RoomEvent::Ended => self.finish(Notice::Ended),
-            RoomEvent::Removed => self.finish(Notice::Removed),
+            // The server took our seat: a removal only when a host or co-host said so in the
+            // group, else the server's own doing, and shown as such.
+            RoomEvent::Removed if self.session.own_removal_asked() => self.finish(Notice::Removed),
+            RoomEvent::Removed => self.finish(Notice::RemovedByServer),
             RoomEvent::Reconnecting => {
                 self.emit(Notice::Reconnecting);
                 if self.connection.up {

@@ -215,6 +215,12 @@ pub enum CommandError {
         /// The command.
         command: &'static str,
     },
+    /// The client is not at the step where this command belongs.
+    #[error("\"{command}\" is not expected now")]
+    NotNow {
+        /// The command.
+        command: &'static str,
+    },
 }
 
 impl CommandError {
@@ -223,6 +229,7 @@ impl CommandError {
         match self {
             Self::NotInMeeting { .. } => "room.not_in_meeting",
             Self::NotAllowed { .. } => "room.not_allowed",
+            Self::NotNow { .. } => "room.not_now",
         }
     }
 }

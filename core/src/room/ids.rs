@@ -161,6 +161,52 @@ impl<'de> Deserialize<'de> for MemberId {
     }
 }
 
+/// One run of a meeting: 16 random bytes the host draws when it starts the meeting, which are
+/// also the id of the meeting's MLS group. The server keeps it with the room and tells it to
+/// whoever asks to knock ([`crate::room::proto::ClientMsg::Look`]); the knocker seals it into
+/// its knock, and the host refuses knocks sealed for another run. So a knock a server kept from
+/// an earlier meeting of the same link cannot be replayed into this one. Not a secret.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MeetingInstance([u8; 16]);
+
+impl MeetingInstance {
+    /// An instance from its bytes (the host draws them from its RNG).
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The bytes (the MLS group id).
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// From a group id: None unless it is 16 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(Self)
+    }
+}
+
+impl fmt::Debug for MeetingInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MeetingInstance(")?;
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))?;
+        f.write_str(")")
+    }
+}
+
+impl Serialize for MeetingInstance {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for MeetingInstance {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bytes = Blob::deserialize(d)?.0;
+        Self::from_slice(&bytes).ok_or_else(|| serde::de::Error::custom("meeting instance must be 16 bytes"))
+    }
+}
+
 /// A connection (one WebSocket), numbered by the runtime. Never sent on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId(pub u64);

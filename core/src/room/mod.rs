@@ -96,6 +96,6 @@ pub mod server;
 
 pub use client::{ClientState, Intent, RoomClient, RoomEvent};
 pub use error::{CommandError, ProtocolError, Refusal, Refused};
-pub use ids::{Blob, ConnId, MemberId, ResumeToken, RoomId, RoomProof};
+pub use ids::{Blob, ConnId, MeetingInstance, MemberId, ResumeToken, RoomId, RoomProof};
 pub use roles::Role;
 pub use server::{RoomServer, ServerOutput};

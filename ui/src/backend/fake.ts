@@ -139,6 +139,14 @@ export function defaultShareSources(): ShareSourceView[] {
   ];
 }
 
+/** A made-up pair code (five groups of four digits) from a participant's member id. */
+function pairCodeOf(member: string): string {
+  let n = 0;
+  for (const ch of member) n = (n * 31 + ch.charCodeAt(0)) % 1_000_000_007;
+  const digits = String(n).padStart(10, "0").repeat(2);
+  return digits.match(/.{4}/g)!.join(" ");
+}
+
 /** A participant's key fingerprint, made up from their member id. */
 function fingerprintOf(member: string): string {
   const hex = Array.from({ length: 64 }, (_, i) => ((member.charCodeAt(i % member.length) * 31 + i * 7) % 16).toString(16)).join("");
@@ -330,7 +338,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       emit({ type: "link", member, state: "connected" });
       emit({ type: "video_available", member });
       emit({ type: "first_remote_video", member, ms_since_start: 850 });
-      emit({ type: "peer_identity", member, name, fingerprint, status: "unverified" });
+      emit({ type: "peer_identity", member, name, fingerprint, pair_code: pairCodeOf(member), status: "unverified" });
     });
   }
 
@@ -395,7 +403,14 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
       case "verify": {
         const r = remotes.get(c.member);
         if (!r) return emit({ type: "error", code: "trust.unknown_member", message: `no identity key known for ${c.member}` });
-        return emit({ type: "peer_identity", member: r.member, name: r.name, fingerprint: r.fingerprint, status: "verified" });
+        return emit({
+          type: "peer_identity",
+          member: r.member,
+          name: r.name,
+          fingerprint: r.fingerprint,
+          pair_code: pairCodeOf(r.member),
+          status: "verified",
+        });
       }
       case "mute_microphone":
       case "request_unmute":

@@ -109,6 +109,8 @@ export type MeetingEvent =
       member: string;
       name: string;
       fingerprint: string;
+      /** The code we and they read to each other to verify each other (the same on both screens). */
+      pair_code: string;
       status: IdentityStatus;
       previous_fingerprint?: string;
       warning?: string;
@@ -132,6 +134,8 @@ export type MeetingEvent =
   | { type: "no_such_meeting" }
   | { type: "room_locked" }
   | { type: "removed" }
+  /** The server took us out, and no host or co-host asked for it in the encrypted group. */
+  | { type: "removed_by_server" }
   | { type: "ended" }
   | { type: "left" }
   | { type: "error"; code: string; message: string }

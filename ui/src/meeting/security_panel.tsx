@@ -1,6 +1,8 @@
-// Security: is the meeting end-to-end encrypted, the security code to compare aloud, and who
-// has been verified. Once the code has been compared with someone, "Mark as verified" makes this
-// device remember their key; the status shown is always what the meeting reports back.
+// Security: is the meeting end-to-end encrypted, the group's security code to compare aloud,
+// and, person by person, the code the two of you read to each other (made from both identity
+// keys; the same on their screen) and who has been verified. Once that code has been read with
+// someone, "Mark as verified" makes this device remember their key; the status shown is always
+// what the meeting reports back.
 import type { E2eeStatus } from "../backend/types";
 import { LockIcon } from "../components/icons";
 import { useI18n } from "../i18n/i18n";
@@ -59,6 +61,11 @@ export function SecurityPanel({ e2ee, security, participants, onVerify }: Props)
                   <strong role="alert">{t("security.key_changed", { name: p.name })}</strong>
                 ) : (
                   <span class="hint">{t("security.unverified")}</span>
+                )}
+                {p.identity && (
+                  <span class="pair-code">
+                    {t("security.pair_code")} <code data-pair-code={p.identity.pairCode}>{p.identity.pairCode}</code>
+                  </span>
                 )}
                 {p.identity && <code class="fingerprint">{p.identity.fingerprint}</code>}
                 {verifiable(p) && (

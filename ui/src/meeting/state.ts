@@ -10,7 +10,7 @@ export interface Participant {
   link: LinkState | null;
   video: boolean;
   /** Their identity key, once the meeting's group vouches for it. */
-  identity?: { fingerprint: string; status: IdentityStatus; warning?: string };
+  identity?: { fingerprint: string; pairCode: string; status: IdentityStatus; warning?: string };
 }
 
 export interface Knock {
@@ -19,7 +19,14 @@ export interface Knock {
 }
 
 /** Why the meeting is over for us. */
-export type Ending = "left" | "ended" | "removed" | "denied" | "no_such_meeting" | "room_locked";
+export type Ending =
+  | "left"
+  | "ended"
+  | "removed"
+  | "removed_by_server"
+  | "denied"
+  | "no_such_meeting"
+  | "room_locked";
 
 export type Phase = "connecting" | "lobby" | "in_meeting" | "over";
 
@@ -138,7 +145,7 @@ export function reduce(s: MeetingState, e: UiEvent): MeetingState {
       return update(s, e.member, () => ({ name: e.name }));
     case "peer_identity":
       return update(s, e.member, () => ({
-        identity: { fingerprint: e.fingerprint, status: e.status, warning: e.warning },
+        identity: { fingerprint: e.fingerprint, pairCode: e.pair_code, status: e.status, warning: e.warning },
       }));
     case "participant_away":
       return update(s, e.member, () => ({ away: true }));
@@ -177,6 +184,7 @@ export function reduce(s: MeetingState, e: UiEvent): MeetingState {
     case "no_such_meeting":
     case "room_locked":
     case "removed":
+    case "removed_by_server":
     case "ended":
     case "left":
       return over(s, e.type);

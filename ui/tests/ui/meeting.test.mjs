@@ -129,8 +129,9 @@ test("after comparing the code, Mark as verified sends verify and the status fol
   await page.click("#toggle-security");
   const kari = ".verification li[data-member='00000000000000b2']";
   await page.waitForSelector(`${kari}[data-identity=unverified]`);
-  assert.match(await page.textContent("#security-panel"), /Mark someone as verified only after you have compared the security code with them/);
-  assert.match(await page.textContent(kari), /Not verified: compare the security code with them out loud/);
+  assert.match(await page.textContent("#security-panel"), /Mark someone as verified only after the two of you have read your code to each other/);
+  assert.match(await page.textContent(kari), /Not verified: read your code with them to each other out loud/);
+  assert.match(await page.textContent(`${kari} .pair-code`), /^Your code with them: (\d{4} ){4}\d{4}$/);
   await page.click("button[aria-label='Mark as verified: Kari Nordmann']");
   await page.waitForSelector(`${kari}[data-identity=verified]`);
   assert.match(await page.textContent(kari), /Verified before with this key/);
@@ -139,11 +140,12 @@ test("after comparing the code, Mark as verified sends verify and the status fol
   // Their key changes: the loud warning stays, and they can be verified again.
   const fingerprint = await page.textContent(`${kari} .fingerprint`);
   await page.evaluate((fp) => window.__fake.emit({
-    type: "peer_identity", member: "00000000000000b2", name: "Kari Nordmann", fingerprint: "ffff" + fp.slice(4), status: "key_changed",
+    type: "peer_identity", member: "00000000000000b2", name: "Kari Nordmann", fingerprint: "ffff" + fp.slice(4), pair_code: "0915 3382 6604 1179 2256", status: "key_changed",
     previous_fingerprint: fp, warning: "Kari Nordmann was verified before with another identity key.",
   }), fingerprint);
   await page.waitForSelector(`${kari}[data-identity=key_changed] strong[role=alert]`);
-  assert.match(await page.textContent(`${kari} strong[role=alert]`), /Kari Nordmann was verified before with another key: compare the security code again/);
+  assert.match(await page.textContent(`${kari} strong[role=alert]`), /Kari Nordmann was verified before with another key: read your code with them to each other again/);
+  assert.match(await page.textContent(`${kari} .pair-code`), /0915 3382 6604 1179 2256/, "a new key, a new code");
   await page.click("button[aria-label='Mark the new key as verified: Kari Nordmann']");
   await page.waitForSelector(`${kari}[data-identity=verified]`);
   assert.equal((await commands(page)).at(-1), JSON.stringify({ type: "verify", member: "00000000000000b2" }));

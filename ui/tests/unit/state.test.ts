@@ -112,19 +112,26 @@ test("a participant's identity is shown as the meeting reports it, and a changed
   const s = fold([
     { type: "joined", me: "a", role: "host" },
     { type: "participant_joined", member: "b", name: "Kari" },
-    { type: "peer_identity", member: "b", name: "Kari", fingerprint: fp, status: "unverified" },
+    { type: "peer_identity", member: "b", name: "Kari", fingerprint: fp, pair_code: "4821 0937 5561 2048 7730", status: "unverified" },
   ]);
-  assert.deepEqual(s.participants[0].identity, { fingerprint: fp, status: "unverified", warning: undefined });
+  assert.deepEqual(s.participants[0].identity, {
+    fingerprint: fp,
+    pairCode: "4821 0937 5561 2048 7730",
+    status: "unverified",
+    warning: undefined,
+  });
   const changed = reduce(s, {
     type: "peer_identity",
     member: "b",
     name: "Kari",
     fingerprint: fp.replace("0123", "ffff"),
+    pair_code: "0915 3382 6604 1179 2256",
     status: "key_changed",
     previous_fingerprint: fp,
     warning: "Kari was verified before with another identity key.",
   });
   assert.equal(changed.participants[0].identity?.status, "key_changed");
+  assert.equal(changed.participants[0].identity?.pairCode, "0915 3382 6604 1179 2256", "a new key, a new pair code");
   assert.match(changed.participants[0].identity?.warning ?? "", /another identity key/);
 });
 

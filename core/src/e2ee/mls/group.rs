@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 
 use openmls::prelude::{
-    Extension, ExtensionType, Extensions, GroupContext, KeyPackageIn, LeafNodeIndex, MlsGroup, MlsMessageIn,
-    MlsMessageOut, ProcessedMessageContent, Proposal, ProtocolVersion, RequiredCapabilitiesExtension, Sender,
-    StagedCommit, UnknownExtension,
+    Extension, ExtensionType, Extensions, GroupContext, GroupId, KeyPackageIn, LeafNodeIndex, MlsGroup,
+    MlsGroupBuilder, MlsMessageIn, MlsMessageOut, ProcessedMessageContent, Proposal, ProtocolVersion,
+    RequiredCapabilitiesExtension, Sender, StagedCommit, UnknownExtension,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
@@ -124,12 +124,23 @@ fn bytes(msg: &MlsMessageOut) -> Result<Vec<u8>, E2eeError> {
 }
 
 impl MeetingGroup {
-    /// The host creates the meeting's group, alone in it, unlocked, at epoch 0.
+    /// The host creates the meeting's group, alone in it, unlocked, at epoch 0, with a random
+    /// group id.
     pub fn create(host: &DeviceIdentity) -> Result<Self, E2eeError> {
+        Self::build(host, MlsGroup::builder())
+    }
+
+    /// Like [`MeetingGroup::create`], with the group id the host drew for this run of the
+    /// meeting (`room::ids::MeetingInstance`): knocks and Welcomes are bound to it.
+    pub fn create_run(host: &DeviceIdentity, group_id: &[u8]) -> Result<Self, E2eeError> {
+        Self::build(host, MlsGroup::builder().with_group_id(GroupId::from_slice(group_id)))
+    }
+
+    fn build(host: &DeviceIdentity, builder: MlsGroupBuilder) -> Result<Self, E2eeError> {
         let provider = OpenMlsRustCrypto::default();
         let signer = host.signer();
         let policy = MeetingPolicy { host: host.public_key().to_vec(), locked: false, cohosts: Vec::new() };
-        let group = MlsGroup::builder()
+        let group = builder
             .ciphersuite(CIPHERSUITE)
             .max_past_epochs(super::MAX_PAST_EPOCHS)
             .use_ratchet_tree_extension(true)
@@ -148,6 +159,11 @@ impl MeetingGroup {
     ) -> Result<Self, E2eeError> {
         policy_of(group.extensions())?;
         Ok(Self { provider, group, signer })
+    }
+
+    /// The group's id (for a meeting, its run: `room::ids::MeetingInstance`).
+    pub fn group_id(&self) -> &[u8] {
+        self.group.group_id().as_slice()
     }
 
     /// The current epoch.

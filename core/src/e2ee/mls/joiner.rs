@@ -59,13 +59,18 @@ impl Joiner {
     /// Joins with the Welcome the host sent. Refuses Welcomes of groups without a meeting
     /// policy, or not sent by the policy's host.
     pub fn join(self, welcome: &[u8]) -> Result<MeetingGroup, E2eeError> {
-        self.try_join(welcome).map_err(|(_, e)| e)
+        self.try_join(welcome, None).map_err(|(_, e)| e)
     }
 
     /// Like [`Joiner::join`], but a Welcome refused before it could use this KeyPackage's keys
-    /// (not a Welcome, not for this KeyPackage, not a meeting's) gives the joiner back, still
-    /// waiting for the host's real Welcome: what a server slips in cannot end a join.
-    pub fn try_join(self, welcome: &[u8]) -> Result<MeetingGroup, (Option<Box<Self>>, E2eeError)> {
+    /// (not a Welcome, not for this KeyPackage, not a meeting's, not into `expected_group`, the
+    /// run we knocked on) gives the joiner back, still waiting for the host's real Welcome: what
+    /// a server slips in cannot end a join.
+    pub fn try_join(
+        self,
+        welcome: &[u8],
+        expected_group: Option<[u8; 16]>,
+    ) -> Result<MeetingGroup, (Option<Box<Self>>, E2eeError)> {
         let msg = match MlsMessageIn::tls_deserialize_exact(welcome) {
             Ok(msg) => msg,
             Err(e) => return Err((Some(Box::new(self)), E2eeError::malformed("Welcome", e.to_string()))),
@@ -84,6 +89,12 @@ impl Joiner {
                 return Err((Some(Box::new(self)), E2eeError::refused(format!("cannot join with this Welcome: {e}"))));
             }
         };
+        if expected_group.is_some_and(|id| staged.group_context().group_id().as_slice() != id) {
+            return Err((
+                Some(Box::new(self)),
+                E2eeError::refused("the Welcome is for another group than the meeting we knocked on"),
+            ));
+        }
         // Only the host the group's policy names may add: check before the group is taken.
         let sender = staged.welcome_sender_index();
         let host = super::group::policy_of(staged.group_context().extensions())

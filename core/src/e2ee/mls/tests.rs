@@ -238,7 +238,7 @@ fn membership_commits_from_non_hosts_are_refused() {
         three(&mut w).1
     };
     let adm = b2.rogue_add(d.key_package());
-    let Err((back, e)) = d.try_join(&adm.welcome) else { panic!("a Welcome not sent by the host was taken") };
+    let Err((back, e)) = d.try_join(&adm.welcome, None) else { panic!("a Welcome not sent by the host was taken") };
     assert!(e.to_string().contains("host"), "{e}");
     // The refused Welcome did not use up the joiner's KeyPackage: the host's real one works.
     let d = *back.expect("a refused Welcome leaves the joiner waiting");

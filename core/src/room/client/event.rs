@@ -1,6 +1,6 @@
 //! What the client tells the runtime and the UI.
 
-use crate::room::ids::{Blob, MemberId};
+use crate::room::ids::{Blob, MeetingInstance, MemberId};
 use crate::room::proto::{KnockEnd, LeaveReason, MemberInfo, Signal};
 use crate::room::roles::Role;
 
@@ -13,6 +13,11 @@ pub enum RoomEvent {
     Created {
         /// Our member id.
         me: MemberId,
+    },
+    /// The meeting runs: seal the knock for this run of it and hand it to `RoomClient::knock`.
+    SealKnock {
+        /// The run, as the server says (a wrong one only makes the host refuse the knock).
+        instance: MeetingInstance,
     },
     /// The knock is on its way (also after a dropped connection in the lobby: we knock again).
     Knocking,

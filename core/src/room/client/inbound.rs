@@ -27,11 +27,12 @@ impl RoomClient {
         }
         match self.state.clone() {
             ClientState::Creating => self.on_creating(msg),
-            ClientState::Knocking => self.on_knocking(msg, now),
+            ClientState::Looking | ClientState::Knocking => self.on_knocking(msg, now),
             ClientState::InLobby { .. } => self.on_lobby(msg),
             ClientState::InMeeting { me, .. } => self.on_meeting(me, msg),
             ClientState::Resuming { me, role } => self.on_resuming(me, role, msg, now),
             ClientState::Rejoining { .. } => self.on_rejoining(msg, now),
+            ClientState::Sealing { .. } => Err(out_of_order(&msg, "while sealing the knock")),
             ClientState::Connecting { .. } | ClientState::Reconnecting { .. } | ClientState::Closed(_) => {
                 Err(out_of_order(&msg, "before the client sent anything"))
             }
@@ -56,14 +57,22 @@ impl RoomClient {
         }
     }
 
+    /// After `look` (Looking) or `knock` (Knocking): the answers to both but `running` and
+    /// `in_lobby`, which belong to one each.
     fn on_knocking(&mut self, msg: ServerMsg, now: Duration) -> Result<(), ProtocolError> {
+        let looking = self.state == ClientState::Looking;
         match msg {
+            ServerMsg::Running { instance } if looking => {
+                self.instance = Some(instance);
+                self.state = ClientState::Sealing { instance };
+                self.events.push_back(RoomEvent::SealKnock { instance });
+            }
             // We were in the lobby before our connection dropped: the server may have restarted
             // and the members not recreated the meeting yet.
             ServerMsg::NoSuchMeeting if self.reknock_until.is_some_and(|t| now < t) => {
                 self.next_attempt = Some(now.saturating_add(self.config.rejoin_retry));
             }
-            ServerMsg::InLobby { me } => {
+            ServerMsg::InLobby { me } if !looking => {
                 self.state = ClientState::InLobby { me };
                 self.events.push_back(RoomEvent::InLobby { me });
             }

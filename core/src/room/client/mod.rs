@@ -35,7 +35,7 @@ use std::time::Duration;
 pub use self::event::RoomEvent;
 pub use self::state::{ClientState, CloseReason, Entry};
 use super::error::CommandError;
-use super::ids::{Blob, MemberId, ResumeToken, RoomId, RoomProof};
+use super::ids::{Blob, MeetingInstance, MemberId, ResumeToken, RoomId, RoomProof};
 use super::limits::ClientConfig;
 use super::proto::{self, ClientMsg, MemberInfo, Signal};
 use super::roles::{Action, Role};
@@ -50,13 +50,16 @@ pub enum Intent {
         room_proof: RoomProof,
         /// Our profile, relayed to the members who join after us.
         sealed_profile: Blob,
+        /// The run of the meeting we start (the MLS group id we will create).
+        instance: MeetingInstance,
     },
     /// Knock on a running meeting.
     Join {
         /// Proof of holding the link (checked by the server on knock and rejoin).
         room_proof: RoomProof,
         /// Our profile (name and MLS KeyPackage), sealed under a key from the link's secret
-        /// (`e2ee::knock`): the server relays it and cannot read it.
+        /// (`e2ee::knock`), relayed to the members who join after us. The knock itself is
+        /// sealed for the run of the meeting ([`RoomEvent::SealKnock`]).
         sealed_profile: Blob,
     },
 }
@@ -68,6 +71,9 @@ pub struct RoomClient {
     is_host_link: bool,
     proof: RoomProof,
     profile: Blob,
+    /// The run of the meeting: ours to create as host, else as the server named it when we
+    /// looked (and what a recreate after a restart names).
+    instance: Option<MeetingInstance>,
     config: ClientConfig,
     state: ClientState,
     connected: bool,
@@ -89,9 +95,9 @@ pub struct RoomClient {
 impl RoomClient {
     /// A client for `room` that will create or knock once the socket is up.
     pub fn new(room: RoomId, intent: Intent, config: ClientConfig, now: Duration) -> Self {
-        let (is_host_link, proof, profile) = match intent {
-            Intent::Host { room_proof, sealed_profile } => (true, room_proof, sealed_profile),
-            Intent::Join { room_proof, sealed_profile } => (false, room_proof, sealed_profile),
+        let (is_host_link, proof, profile, instance) = match intent {
+            Intent::Host { room_proof, sealed_profile, instance } => (true, room_proof, sealed_profile, Some(instance)),
+            Intent::Join { room_proof, sealed_profile } => (false, room_proof, sealed_profile, None),
         };
         let entry = if is_host_link { Entry::Create } else { Entry::Knock };
         Self {
@@ -99,6 +105,7 @@ impl RoomClient {
             is_host_link,
             proof,
             profile,
+            instance,
             config,
             state: ClientState::Connecting { entry },
             connected: false,
@@ -133,6 +140,8 @@ impl RoomClient {
             },
             ClientState::Rejoining { .. } => self.attempt_rejoin(now),
             ClientState::Creating
+            | ClientState::Looking
+            | ClientState::Sealing { .. }
             | ClientState::Knocking
             | ClientState::InLobby { .. }
             | ClientState::InMeeting { .. }
@@ -155,7 +164,9 @@ impl RoomClient {
                 self.reknock_until = Some(now.saturating_add(self.config.reknock_window));
                 ClientState::Connecting { entry: Entry::Knock }
             }
-            ClientState::Knocking => ClientState::Connecting { entry: Entry::Knock },
+            ClientState::Looking | ClientState::Sealing { .. } | ClientState::Knocking => {
+                ClientState::Connecting { entry: Entry::Knock }
+            }
             ClientState::InMeeting { me, role } | ClientState::Resuming { me, role } => {
                 ClientState::Reconnecting { me, role }
             }
@@ -177,7 +188,7 @@ impl RoomClient {
         if self.connected && self.next_attempt.is_some_and(|t| now >= t) {
             match self.state {
                 ClientState::Rejoining { .. } => self.attempt_rejoin(now),
-                ClientState::Knocking => {
+                ClientState::Looking | ClientState::Knocking => {
                     self.next_attempt = None;
                     self.send_knock();
                 }
@@ -203,7 +214,9 @@ impl RoomClient {
         }
         let silence = self.last_heard.saturating_add(self.config.server_silence_timeout);
         match (&self.state, self.next_attempt) {
-            (ClientState::Rejoining { .. } | ClientState::Knocking, Some(t)) => Some(silence.min(t)),
+            (ClientState::Rejoining { .. } | ClientState::Looking | ClientState::Knocking, Some(t)) => {
+                Some(silence.min(t))
+            }
             _ => Some(silence),
         }
     }
@@ -226,9 +239,12 @@ impl RoomClient {
             | ClientState::Reconnecting { me, .. }
             | ClientState::Resuming { me, .. }
             | ClientState::Rejoining { me, .. } => Some(me),
-            ClientState::Connecting { .. } | ClientState::Creating | ClientState::Knocking | ClientState::Closed(_) => {
-                None
-            }
+            ClientState::Connecting { .. }
+            | ClientState::Creating
+            | ClientState::Looking
+            | ClientState::Sealing { .. }
+            | ClientState::Knocking
+            | ClientState::Closed(_) => None,
         }
     }
 
@@ -251,6 +267,11 @@ impl RoomClient {
     /// Whether the meeting is locked, as last heard.
     pub fn is_locked(&self) -> bool {
         self.locked
+    }
+
+    /// The run of the meeting, once known: ours as its creator, else as the server named it.
+    pub fn instance(&self) -> Option<MeetingInstance> {
+        self.instance
     }
 
     /// Knocks waiting (seen by hosts and co-hosts), in knock order.
@@ -302,6 +323,21 @@ impl RoomClient {
         self.command("mute", action, ClientMsg::Mute { member })
     }
 
+    /// Knock with a profile sealed for the run [`RoomEvent::SealKnock`] named.
+    pub fn knock(&mut self, sealed_knock: Blob) -> Result<(), CommandError> {
+        if !matches!(self.state, ClientState::Sealing { .. }) || !self.connected {
+            return Err(CommandError::NotNow { command: "knock" });
+        }
+        self.send(ClientMsg::Knock {
+            room: self.room.clone(),
+            room_proof: self.proof.clone(),
+            sealed_profile: sealed_knock,
+        });
+        self.state = ClientState::Knocking;
+        self.events.push_back(RoomEvent::Knocking);
+        Ok(())
+    }
+
     /// Raise or lower our hand.
     pub fn raise_hand(&mut self, raised: bool) -> Result<(), CommandError> {
         self.command("raise_hand", None, ClientMsg::RaiseHand { raised })
@@ -327,13 +363,24 @@ impl RoomClient {
         self.close(CloseReason::Left);
     }
 
-    fn command(&mut self, command: &'static str, action: Option<Action>, msg: ClientMsg) -> Result<(), CommandError> {
+    /// Whether [`Self::remove`] would go out now (our state and role allow it), sending nothing:
+    /// the meeting tells the group before it asks the server.
+    pub fn may_remove(&self, member: MemberId) -> Result<(), CommandError> {
+        self.check("remove", self.moderate_action(member))
+    }
+
+    fn check(&self, command: &'static str, action: Option<Action>) -> Result<(), CommandError> {
         let ClientState::InMeeting { role, .. } = self.state else {
             return Err(CommandError::NotInMeeting { command });
         };
         if action.is_some_and(|a| !role.may(a)) {
             return Err(CommandError::NotAllowed { command });
         }
+        Ok(())
+    }
+
+    fn command(&mut self, command: &'static str, action: Option<Action>, msg: ClientMsg) -> Result<(), CommandError> {
+        self.check(command, action)?;
         self.send(msg);
         Ok(())
     }
@@ -349,18 +396,19 @@ impl RoomClient {
     }
 
     fn send_create(&mut self) {
-        self.send(ClientMsg::Create { room: self.room.clone(), room_proof: self.proof.clone() });
+        let Some(instance) = self.instance else {
+            // Only a host link creates, and it comes with the run it will create.
+            debug_assert!(false, "invariant: a host link has an instance");
+            return self.close(CloseReason::NoSuchMeeting);
+        };
+        self.send(ClientMsg::Create { room: self.room.clone(), room_proof: self.proof.clone(), instance });
         self.state = ClientState::Creating;
     }
 
+    /// The first step of a knock: ask which run of the meeting this is.
     fn send_knock(&mut self) {
-        self.send(ClientMsg::Knock {
-            room: self.room.clone(),
-            room_proof: self.proof.clone(),
-            sealed_profile: self.profile.clone(),
-        });
-        self.state = ClientState::Knocking;
-        self.events.push_back(RoomEvent::Knocking);
+        self.send(ClientMsg::Look { room: self.room.clone(), room_proof: self.proof.clone() });
+        self.state = ClientState::Looking;
     }
 
     fn close(&mut self, reason: CloseReason) {

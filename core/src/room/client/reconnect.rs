@@ -31,8 +31,10 @@ impl RoomClient {
         }
         let rank = succession_rank(&self.members, me);
         let turn = since.saturating_add(self.config.recreate_stagger.saturating_mul(rank));
-        let msg = if now >= turn {
+        // Recreate only naming the run we were in: a recreated meeting is the same group.
+        let msg = if let Some(instance) = self.instance.filter(|_| now >= turn) {
             ClientMsg::Recreate {
+                instance,
                 room: self.room.clone(),
                 room_proof: self.proof.clone(),
                 me,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::room::ids::MemberId;
+use crate::room::ids::{MeetingInstance, MemberId};
 use crate::room::roles::Role;
 
 /// A client's place in the protocol. Every transition is in the diagram; `handle_message`
@@ -12,7 +12,7 @@ use crate::room::roles::Role;
 ///  new(Host) ─► Connecting{Create} ─connected─► Creating ─joined(created)──────────────┐
 ///                  ▲          meeting_exists ──┘ │                                      │
 ///                  │                             ▼                                      ▼
-///  new(Join) ─► Connecting{Knock} ─connected─► Knocking ─in_lobby─► InLobby ─joined─► InMeeting
+///  new(Join) ─► Connecting{Knock} ─connected─► Knocking*─in_lobby─► InLobby ─joined─► InMeeting
 ///                  ▲   dropped: knock again ◄────┴──────────────────────┘   ▲            │ dropped /
 ///                  │                                                        │            │ server silent
 ///                  │                                      joined(resumed)   │            ▼
@@ -24,6 +24,9 @@ use crate::room::roles::Role;
 ///                  │
 ///  any state ── leave / denied / knock_expired / removed / ended / no_such_meeting /
 ///               room_locked / refused ──► Closed(reason)        (terminal)
+///
+///  * a knock is three steps: Looking ─running─► Sealing ─knock()─► Knocking. The runtime
+///    seals the knock for the run of the meeting the server named (`e2ee::knock`).
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientState {
@@ -34,6 +37,14 @@ pub enum ClientState {
     },
     /// `create` sent.
     Creating,
+    /// `look` sent: waiting to hear which run of the meeting to knock on.
+    Looking,
+    /// The meeting runs; waiting for the runtime to seal the knock for this run
+    /// ([`crate::room::RoomClient::knock`]).
+    Sealing {
+        /// The run.
+        instance: MeetingInstance,
+    },
     /// `knock` sent.
     Knocking,
     /// Waiting in the lobby.

@@ -7,6 +7,7 @@ use crate::room::ids::ResumeToken;
 use crate::room::proto::{JoinKind, ServerMsg, decode_client, encode};
 
 const T0: Duration = Duration::from_secs(50);
+const RUN: MeetingInstance = MeetingInstance::from_bytes([4; 16]);
 
 fn id(n: u8) -> MemberId {
     MemberId::from_bytes([n; 8])
@@ -20,7 +21,7 @@ fn client(host: bool) -> RoomClient {
     let room = RoomId::parse("abcdefghijklmnopqrstuvwxyz").expect("valid");
     let sealed_profile = Blob(b"{\"name\":\"me\"}".to_vec());
     let intent = if host {
-        Intent::Host { room_proof: proof(), sealed_profile }
+        Intent::Host { room_proof: proof(), sealed_profile, instance: RUN }
     } else {
         Intent::Join { room_proof: proof(), sealed_profile }
     };
@@ -47,10 +48,25 @@ fn joined(how: JoinKind, me: u8, role: Role, members: Vec<MemberInfo>) -> Server
     ServerMsg::Joined { how, me: id(me), role, resume_token: ResumeToken::from_bytes([me; 32]), locked: false, members }
 }
 
+/// The three steps of a knock once `look` went out: the server names the run, the runtime seals
+/// the knock for it, the knock goes out.
+fn knock_on_run(c: &mut RoomClient) {
+    assert!(matches!(sent(c).as_slice(), [ClientMsg::Look { .. }]));
+    deliver(c, ServerMsg::Running { instance: RUN }, T0);
+    assert_eq!(c.state(), &ClientState::Sealing { instance: RUN });
+    assert!(events(c).contains(&RoomEvent::SealKnock { instance: RUN }));
+    c.knock(Blob(b"sealed for the run".to_vec())).expect("expected now");
+    assert_eq!(c.state(), &ClientState::Knocking);
+    assert!(
+        matches!(sent(c).as_slice(), [ClientMsg::Knock { sealed_profile, .. }] if sealed_profile.0 == b"sealed for the run")
+    );
+}
+
 /// A participant (id 2) in a meeting with host 1 and participant 3.
 fn participant() -> RoomClient {
     let mut c = client(false);
     c.handle_connected(T0);
+    knock_on_run(&mut c);
     deliver(&mut c, ServerMsg::InLobby { me: id(2) }, T0);
     let members = vec![info(1, Role::Host), info(2, Role::Participant), info(3, Role::Participant)];
     deliver(&mut c, joined(JoinKind::Admitted, 2, Role::Participant, members), T0);
@@ -65,7 +81,7 @@ fn host_link_creates_on_connect_and_becomes_host() {
     assert_eq!(c.state(), &ClientState::Connecting { entry: Entry::Create });
     assert!(sent(&mut c).is_empty(), "nothing before the socket is up");
     c.handle_connected(T0);
-    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Create { .. }]));
+    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Create { instance, .. }] if *instance == RUN));
     deliver(&mut c, joined(JoinKind::Created, 1, Role::Host, vec![info(1, Role::Host)]), T0);
     assert_eq!(c.state(), &ClientState::InMeeting { me: id(1), role: Role::Host });
     assert_eq!(events(&mut c), vec![RoomEvent::Created { me: id(1) }]);
@@ -81,17 +97,16 @@ fn host_link_knocks_when_the_meeting_already_runs() {
         ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.meeting_exists"), message: String::new() },
         T0,
     );
-    assert_eq!(c.state(), &ClientState::Knocking);
-    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { .. }]));
+    assert_eq!(c.state(), &ClientState::Looking);
+    knock_on_run(&mut c);
 }
 
 #[test]
 fn join_link_knocks_waits_and_is_admitted() {
     let mut c = client(false);
     c.handle_connected(T0);
-    assert!(
-        matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { sealed_profile, .. }] if sealed_profile.0.starts_with(b"{"))
-    );
+    knock_on_run(&mut c);
+    assert_eq!(events(&mut c), vec![RoomEvent::Knocking]);
     deliver(&mut c, ServerMsg::InLobby { me: id(2) }, T0);
     assert_eq!(c.state(), &ClientState::InLobby { me: id(2) });
     deliver(
@@ -120,6 +135,7 @@ fn knock_outcomes_close_the_client() {
     {
         let mut c = client(false);
         c.handle_connected(T0);
+        knock_on_run(&mut c);
         deliver(&mut c, ServerMsg::InLobby { me: id(2) }, T0);
         deliver(&mut c, msg, T0);
         assert_eq!(c.state(), &ClientState::Closed(reason));
@@ -131,6 +147,9 @@ fn unexpected_or_malformed_messages_are_errors_that_change_nothing() {
     let mut c = client(false);
     c.handle_connected(T0);
     let before = c.state().clone();
+    // `in_lobby` answers a knock, not a look; `running` answers a look, not a knock.
+    let e = c.handle_message(&encode(&ServerMsg::InLobby { me: id(2) }), T0).expect_err("out of order");
+    assert_eq!(e.code(), "room.out_of_order");
     let e = c.handle_message(&encode(&ServerMsg::Removed), T0).expect_err("out of order");
     assert_eq!(e.code(), "room.out_of_order");
     assert_eq!(c.handle_message(b"\x00garbage", T0).expect_err("malformed").code(), "room.bad_message");
@@ -152,6 +171,7 @@ fn pings_are_answered() {
 fn commands_are_checked_against_state_and_role() {
     let mut c = client(false);
     assert_eq!(c.admit(id(5)), Err(CommandError::NotInMeeting { command: "admit" }));
+    assert_eq!(c.knock(Blob(vec![1])), Err(CommandError::NotNow { command: "knock" }), "not before the run is known");
     let mut p = participant();
     assert_eq!(p.lock(true), Err(CommandError::NotAllowed { command: "lock" }));
     assert_eq!(p.remove(id(3)), Err(CommandError::NotAllowed { command: "remove" }));
@@ -237,7 +257,8 @@ fn after_a_failed_resume_the_host_recreates_at_once() {
     deliver(&mut c, ServerMsg::ResumeFailed, T0);
     let msgs = sent(&mut c);
     assert!(
-        matches!(msgs.as_slice(), [ClientMsg::Recreate { me, roster, .. }] if *me == id(1) && roster.len() == 1 && roster[0].id == id(2)),
+        matches!(msgs.as_slice(), [ClientMsg::Recreate { me, roster, instance, .. }]
+            if *me == id(1) && roster.len() == 1 && roster[0].id == id(2) && *instance == RUN),
         "{msgs:?}"
     );
 }
@@ -276,8 +297,8 @@ fn an_unlisted_member_knocks_after_rejoin() {
         ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.unknown_member"), message: String::new() },
         T0,
     );
-    assert_eq!(c.state(), &ClientState::Knocking);
-    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { .. }]));
+    assert_eq!(c.state(), &ClientState::Looking);
+    knock_on_run(&mut c);
 }
 
 #[test]
@@ -302,10 +323,11 @@ fn politeness_is_by_member_id_and_opposite_on_both_ends() {
 fn a_knocker_that_lost_its_connection_retries_while_the_meeting_may_be_recreated() {
     let mut c = client(false);
     c.handle_connected(T0);
+    knock_on_run(&mut c);
     deliver(&mut c, ServerMsg::InLobby { me: id(2) }, T0);
     c.handle_disconnected(T0);
     c.handle_connected(T0 + Duration::from_secs(1));
-    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Knock { .. }, ClientMsg::Knock { .. }]));
+    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Look { .. }]), "a knock again starts by looking");
     let mut t = T0 + Duration::from_secs(1);
     let mut knocks = 0;
     while !c.state().is_closed() && t < T0 + Duration::from_secs(60) {
@@ -313,7 +335,7 @@ fn a_knocker_that_lost_its_connection_retries_while_the_meeting_may_be_recreated
         if let Some(next) = c.poll_timeout() {
             t = next;
             c.handle_timeout(t);
-            knocks += sent(&mut c).iter().filter(|m| matches!(m, ClientMsg::Knock { .. })).count();
+            knocks += sent(&mut c).iter().filter(|m| matches!(m, ClientMsg::Look { .. })).count();
         }
     }
     assert_eq!(c.state(), &ClientState::Closed(CloseReason::NoSuchMeeting), "gives up after the window");

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Signal;
-use crate::room::ids::{Blob, MemberId, ResumeToken, RoomId, RoomProof};
+use crate::room::ids::{Blob, MeetingInstance, MemberId, ResumeToken, RoomId, RoomProof};
 use crate::room::roles::Role;
 
 /// Client to server.
@@ -17,6 +17,8 @@ pub enum ClientMsg {
         room: RoomId,
         /// Proof of holding the link.
         room_proof: RoomProof,
+        /// This run of the meeting (the host's MLS group id), told to knockers.
+        instance: MeetingInstance,
     },
     /// After the server lost the meeting (a restart): start it again with the members the sender
     /// knew, who may then `rejoin` with their old ids. The sender becomes host.
@@ -31,6 +33,17 @@ pub enum ClientMsg {
         locked: bool,
         /// The other members, in the order they had joined, with their roles.
         roster: Vec<RosterEntry>,
+        /// The run of the meeting (its MLS group id), as before the restart.
+        instance: MeetingInstance,
+    },
+    /// Before knocking: which run of the meeting is this? Answered with `running` (or
+    /// `no_such_meeting` / `room_locked`, as a knock would be); the knock that follows is sealed
+    /// for that run.
+    Look {
+        /// The room.
+        room: RoomId,
+        /// Proof of holding the link.
+        room_proof: RoomProof,
     },
     /// Ask to be let into a running meeting.
     Knock {
@@ -135,6 +148,7 @@ impl ClientMsg {
         match self {
             Self::Create { .. } => "create",
             Self::Recreate { .. } => "recreate",
+            Self::Look { .. } => "look",
             Self::Knock { .. } => "knock",
             Self::Rejoin { .. } => "rejoin",
             Self::Resume { .. } => "resume",

@@ -1,7 +1,7 @@
 //! The wire protocol: every message a client and the signalling server exchange, and the codec.
 //!
 //! A message is one WebSocket text frame holding one JSON object with the protocol version `"v"`
-//! and a `"type"`, for example `{"v":1,"type":"admit","member":"3f2a9c0d11e84b7a"}`. Binary values
+//! and a `"type"`, for example `{"v":2,"type":"admit","member":"3f2a9c0d11e84b7a"}`. Binary values
 //! (proofs, tokens, sealed blobs) are base64url strings without padding. Unknown fields are
 //! ignored (so a later minor addition does not break an older peer); an unknown `type`, a missing
 //! or invalid field, or a different `v` is a protocol error. `docs/protocol.md` lists every
@@ -23,7 +23,7 @@ pub use self::server::{JoinKind, KnockEnd, LeaveReason, MemberInfo, ServerMsg};
 pub use self::signal::{SdpType, Signal};
 
 /// The version this build speaks; every message carries it as `"v"`.
-pub const PROTOCOL_VERSION: u64 = 1;
+pub const PROTOCOL_VERSION: u64 = 2;
 
 /// Default limit of one message's size in bytes, for both directions.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024;

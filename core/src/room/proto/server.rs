@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Signal;
-use crate::room::ids::{Blob, MemberId, ResumeToken};
+use crate::room::ids::{Blob, MeetingInstance, MemberId, ResumeToken};
 use crate::room::roles::Role;
 
 /// Server to client.
@@ -24,6 +24,11 @@ pub enum ServerMsg {
         locked: bool,
         /// Every member including the sender, in the order they joined.
         members: Vec<MemberInfo>,
+    },
+    /// The answer to `look`: the meeting runs, and this is its run.
+    Running {
+        /// The run the knock must be sealed for.
+        instance: MeetingInstance,
     },
     /// The knock is waiting in the lobby.
     InLobby {
@@ -200,6 +205,7 @@ impl ServerMsg {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Joined { .. } => "joined",
+            Self::Running { .. } => "running",
             Self::InLobby { .. } => "in_lobby",
             Self::Denied => "denied",
             Self::KnockExpired => "knock_expired",

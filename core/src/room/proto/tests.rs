@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::room::error::ProtocolError;
-use crate::room::ids::{Blob, MemberId, ResumeToken, RoomId, RoomProof};
+use crate::room::ids::{Blob, MeetingInstance, MemberId, ResumeToken, RoomId, RoomProof};
 use crate::room::roles::Role;
 
 fn member(n: u8) -> MemberId {
@@ -12,8 +12,8 @@ fn member(n: u8) -> MemberId {
 #[test]
 fn messages_carry_version_and_type_first() {
     let bytes = encode(&ClientMsg::Admit { member: member(0x3f) });
-    assert_eq!(std::str::from_utf8(&bytes).expect("utf8"), r#"{"v":1,"type":"admit","member":"3f3f3f3f3f3f3f3f"}"#);
-    assert_eq!(std::str::from_utf8(&encode(&ServerMsg::Ping)).expect("utf8"), r#"{"v":1,"type":"ping"}"#);
+    assert_eq!(std::str::from_utf8(&bytes).expect("utf8"), r#"{"v":2,"type":"admit","member":"3f3f3f3f3f3f3f3f"}"#);
+    assert_eq!(std::str::from_utf8(&encode(&ServerMsg::Ping)).expect("utf8"), r#"{"v":2,"type":"ping"}"#);
 }
 
 #[test]
@@ -21,14 +21,20 @@ fn every_client_message_round_trips() {
     let room = RoomId::parse("abcdefghijklmnopqrstuvwxyz").expect("valid");
     let proof = RoomProof::new(vec![9; 32]).expect("valid");
     let msgs = vec![
-        ClientMsg::Create { room: room.clone(), room_proof: proof.clone() },
+        ClientMsg::Create {
+            room: room.clone(),
+            room_proof: proof.clone(),
+            instance: MeetingInstance::from_bytes([3; 16]),
+        },
         ClientMsg::Recreate {
             room: room.clone(),
             room_proof: proof.clone(),
             me: member(1),
             locked: true,
             roster: vec![RosterEntry { id: member(2), role: Role::CoHost }],
+            instance: MeetingInstance::from_bytes([3; 16]),
         },
+        ClientMsg::Look { room: room.clone(), room_proof: proof.clone() },
         ClientMsg::Knock { room: room.clone(), room_proof: proof.clone(), sealed_profile: Blob(b"{}".to_vec()) },
         ClientMsg::Rejoin { room: room.clone(), room_proof: proof, me: member(1) },
         ClientMsg::Resume { room, me: member(1), token: ResumeToken::from_bytes([5; 32]) },
@@ -78,6 +84,7 @@ fn server_messages_round_trip() {
         ServerMsg::MemberLeft { member: member(2), reason: LeaveReason::TimedOut },
         ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.not_allowed"), message: "no".into() },
         ServerMsg::NoSuchMeeting,
+        ServerMsg::Running { instance: MeetingInstance::from_bytes([8; 16]) },
     ];
     for m in msgs {
         assert_eq!(decode_server(&encode(&m), DEFAULT_MAX_MESSAGE_SIZE).expect("decodes"), m, "{}", m.kind());
@@ -92,8 +99,8 @@ fn oversized_input_is_too_big_before_it_is_parsed() {
 
 #[test]
 fn other_versions_are_reported_as_such() {
-    let e = decode_client(br#"{"v":2,"type":"leave"}"#, 1000).expect_err("v2");
-    assert_eq!(e, ProtocolError::UnsupportedVersion { got: 2 });
+    let e = decode_client(br#"{"v":3,"type":"leave"}"#, 1000).expect_err("v3");
+    assert_eq!(e, ProtocolError::UnsupportedVersion { got: 3 });
     assert_eq!(CloseCode::for_error(&e).as_u16(), 4001);
     let e = decode_client(br#"{"type":"leave"}"#, 1000).expect_err("no v");
     assert_eq!(e.code(), "room.bad_message");
@@ -104,10 +111,11 @@ fn other_versions_are_reported_as_such() {
 #[test]
 fn unknown_types_and_bad_fields_are_bad_messages_without_echoing_input() {
     for input in [
-        &br#"{"v":1,"type":"steal_keys_of_alice"}"#[..],
-        br#"{"v":1,"type":"admit"}"#,
-        br#"{"v":1,"type":"admit","member":"XYZ"}"#,
-        br#"{"v":1,"type":"knock","room":"short","room_proof":"AAAAAAAAAAAAAAAAAAAAAA","sealed_profile":""}"#,
+        &br#"{"v":2,"type":"steal_keys_of_alice"}"#[..],
+        br#"{"v":2,"type":"admit"}"#,
+        br#"{"v":2,"type":"admit","member":"XYZ"}"#,
+        br#"{"v":2,"type":"knock","room":"short","room_proof":"AAAAAAAAAAAAAAAAAAAAAA","sealed_profile":""}"#,
+        br#"{"v":2,"type":"create","room":"abcdefghijklmnopqrstuvwxyz","room_proof":"AAAAAAAAAAAAAAAAAAAAAA","instance":"AAAA"}"#,
         br#"[1,2]"#,
         b"\xff\xfe",
         b"",
@@ -143,12 +151,12 @@ fn every_example_in_protocol_md_decodes() {
         }
     }
     // Pings are documented once per direction; every other type has its own example.
-    assert_eq!(client_types.len(), 17, "client examples: {client_types:?}");
-    assert_eq!(server_types.len(), 23, "server examples: {server_types:?}");
+    assert_eq!(client_types.len(), 18, "client examples: {client_types:?}");
+    assert_eq!(server_types.len(), 24, "server examples: {server_types:?}");
 }
 
 #[test]
 fn unknown_fields_are_ignored_for_forward_compatibility() {
-    let m = decode_client(br#"{"v":1,"type":"raise_hand","raised":true,"emoji":"wave"}"#, 1000).expect("decodes");
+    let m = decode_client(br#"{"v":2,"type":"raise_hand","raised":true,"emoji":"wave"}"#, 1000).expect("decodes");
     assert_eq!(m, ClientMsg::RaiseHand { raised: true });
 }

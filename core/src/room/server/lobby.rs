@@ -16,6 +16,22 @@ use crate::room::proto::{JoinKind, KnockEnd, ServerMsg};
 use crate::room::roles::{Action, Role};
 
 impl RoomServer {
+    /// `look`: which run of the meeting a knock must be sealed for. Answered as a knock would be
+    /// (a wrong proof looks like a missing meeting) and charged like one; nothing is kept.
+    pub(super) fn look(&mut self, conn: ConnId, room_id: RoomId, proof: RoomProof, now: Duration) {
+        if !self.charge_knock(conn, now) {
+            return self.refuse(conn, Refusal::RateLimited);
+        }
+        let Some(room) = self.rooms.get(&room_id).filter(|r| r.proof == proof) else {
+            return self.send(conn, &ServerMsg::NoSuchMeeting);
+        };
+        if room.locked {
+            return self.send(conn, &ServerMsg::RoomLocked);
+        }
+        let instance = room.instance;
+        self.send(conn, &ServerMsg::Running { instance });
+    }
+
     /// `knock`: wait in the lobby of a running meeting.
     pub(super) fn knock(
         &mut self,

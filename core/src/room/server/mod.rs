@@ -242,10 +242,13 @@ impl RoomServer {
         match (msg, seat) {
             (ClientMsg::Ping, _) => self.send(conn, &ServerMsg::Pong),
             (ClientMsg::Pong, _) => {}
-            (ClientMsg::Create { room, room_proof }, Seat::Fresh) => self.create(conn, room, room_proof, now),
-            (ClientMsg::Recreate { room, room_proof, me, locked, roster }, Seat::Fresh) => {
-                self.recreate(conn, room, room_proof, me, locked, roster, now)
+            (ClientMsg::Create { room, room_proof, instance }, Seat::Fresh) => {
+                self.create(conn, room, room_proof, instance, now)
             }
+            (ClientMsg::Recreate { room, room_proof, me, locked, roster, instance }, Seat::Fresh) => {
+                self.recreate(conn, room, room_proof, me, locked, roster, instance, now)
+            }
+            (ClientMsg::Look { room, room_proof }, Seat::Fresh) => self.look(conn, room, room_proof, now),
             (ClientMsg::Knock { room, room_proof, sealed_profile }, Seat::Fresh) => {
                 self.knock(conn, room, room_proof, sealed_profile, now)
             }
@@ -304,7 +307,14 @@ impl RoomServer {
     }
 
     /// `create`: start a meeting that is not running.
-    fn create(&mut self, conn: ConnId, room: RoomId, room_proof: super::ids::RoomProof, now: Duration) {
+    fn create(
+        &mut self,
+        conn: ConnId,
+        room: RoomId,
+        room_proof: super::ids::RoomProof,
+        instance: super::ids::MeetingInstance,
+        now: Duration,
+    ) {
         if !self.charge_knock(conn, now) {
             return self.refuse(conn, Refusal::RateLimited);
         }
@@ -315,7 +325,7 @@ impl RoomServer {
         if self.rooms.contains_key(&room) {
             return self.refuse(conn, Refusal::MeetingExists);
         }
-        let mut r = Room { proof: room_proof, locked: false, members: Vec::new(), lobby: Vec::new() };
+        let mut r = Room { proof: room_proof, instance, locked: false, members: Vec::new(), lobby: Vec::new() };
         let me = r.fresh_id(&mut self.rng);
         let token = room::fresh_token(&mut self.rng);
         r.members.push(room::Member {

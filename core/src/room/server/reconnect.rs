@@ -25,7 +25,7 @@ use std::time::Duration;
 use super::room::{Member, Presence, Room, fresh_token};
 use super::{RoomServer, Seat};
 use crate::room::error::Refusal;
-use crate::room::ids::{ConnId, MemberId, ResumeToken, RoomId, RoomProof};
+use crate::room::ids::{ConnId, MeetingInstance, MemberId, ResumeToken, RoomId, RoomProof};
 use crate::room::proto::{CloseCode, JoinKind, LeaveReason, RosterEntry, ServerMsg};
 use crate::room::roles::Role;
 
@@ -67,6 +67,7 @@ impl RoomServer {
         me: MemberId,
         locked: bool,
         roster: Vec<RosterEntry>,
+        instance: MeetingInstance,
         now: Duration,
     ) {
         if !self.charge_knock(conn, now) {
@@ -80,7 +81,7 @@ impl RoomServer {
             Some(_) => return self.refuse(conn, Refusal::ProofMismatch),
             None => {}
         }
-        let mut room = Room { proof, locked, members: Vec::new(), lobby: Vec::new() };
+        let mut room = Room { proof, instance, locked, members: Vec::new(), lobby: Vec::new() };
         room.members.push(Member {
             id: me,
             role: Role::Host,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
 
-use crate::room::ids::{Blob, ConnId, MemberId, ResumeToken, RoomProof};
+use crate::room::ids::{Blob, ConnId, MeetingInstance, MemberId, ResumeToken, RoomProof};
 use crate::room::proto::MemberInfo;
 use crate::room::roles::{self, Role, Standing};
 
@@ -55,6 +55,8 @@ pub(super) struct Knock {
 #[derive(Debug)]
 pub(super) struct Room {
     pub proof: RoomProof,
+    /// This run of the meeting, as its host (or recreator) said.
+    pub instance: MeetingInstance,
     pub locked: bool,
     /// In join order: the order of host hand-over and of succession after a restart.
     pub members: Vec<Member>,
@@ -134,7 +136,13 @@ mod tests {
     }
 
     fn room(members: Vec<Member>) -> Room {
-        Room { proof: RoomProof::new(vec![0; 16]).expect("valid"), locked: false, members, lobby: vec![] }
+        Room {
+            proof: RoomProof::new(vec![0; 16]).expect("valid"),
+            instance: MeetingInstance::from_bytes([0; 16]),
+            locked: false,
+            members,
+            lobby: vec![],
+        }
     }
 
     #[test]

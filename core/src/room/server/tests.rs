@@ -4,12 +4,14 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::*;
-use crate::room::ids::{Blob, RoomProof};
+use crate::room::ids::{Blob, MeetingInstance, RoomProof};
 use crate::room::proto::{JoinKind, KnockEnd, RosterEntry, Signal, decode_server, encode};
 
 const T0: Duration = Duration::from_secs(1000);
 
 /// The room of `proof()`: room ids commit to the proof.
+const RUN: MeetingInstance = MeetingInstance::from_bytes([6; 16]);
+
 fn room() -> RoomId {
     RoomId::bound_to(&proof())
 }
@@ -102,7 +104,7 @@ impl Harness {
 
     fn create(&mut self, conn: u64) -> MemberId {
         self.connect(conn, conn as u8);
-        self.send(conn, ClientMsg::Create { room: room(), room_proof: proof() });
+        self.send(conn, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
         match self.inbox(conn).as_slice() {
             [ServerMsg::Joined { how: JoinKind::Created, me, role: Role::Host, .. }] => *me,
             other => panic!("expected joined(created), got {other:?}"),
@@ -155,7 +157,7 @@ fn create_makes_the_sender_host_and_a_second_create_is_refused() {
     let host = h.create(1);
     assert_eq!(h.role_of(host), Role::Host);
     h.connect(2, 2);
-    h.send(2, ClientMsg::Create { room: room(), room_proof: proof() });
+    h.send(2, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
     assert_eq!(error_code(&h.inbox(2)), Some("room.meeting_exists"));
     assert_eq!(h.snapshot().members.len(), 1);
 }
@@ -355,7 +357,7 @@ fn bad_input_closes_only_that_connection() {
     h.raw(2, b"{not json");
     h.raw(3, &vec![b' '; 1025]);
     h.raw(4, br#"{"v":9,"type":"leave"}"#);
-    h.send(5, ClientMsg::Create { room: room(), room_proof: proof() });
+    h.send(5, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
     assert_eq!(h.closed(2), Some(CloseCode::BadMessage));
     assert_eq!(h.closed(3), Some(CloseCode::TooBig));
     assert_eq!(h.closed(4), Some(CloseCode::UnsupportedVersion));
@@ -413,7 +415,7 @@ fn resume_within_grace_restores_id_and_role_with_a_fresh_token() {
         // Re-create the token the way the client learnt it: from the joined of a fresh server run.
         let mut h2 = Harness::new();
         h2.connect(1, 1);
-        h2.send(1, ClientMsg::Create { room: room(), room_proof: proof() });
+        h2.send(1, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
         match h2.inbox(1).remove(0) {
             ServerMsg::Joined { resume_token, .. } => resume_token,
             other => panic!("{other:?}"),
@@ -454,6 +456,7 @@ fn recreate_reserves_the_roster_and_only_listed_members_with_the_proof_rejoin() 
                 RosterEntry { id: old[0], role: Role::Host },
                 RosterEntry { id: old[2], role: Role::Participant },
             ],
+            instance: RUN,
         },
     );
     assert!(matches!(
@@ -491,6 +494,7 @@ fn a_recreate_with_another_proof_is_refused_and_with_the_same_is_a_rejoin() {
         me,
         locked: false,
         roster: vec![RosterEntry { id: if me == a { b } else { a }, role: Role::Participant }],
+        instance: RUN,
     };
     h.connect(1, 1);
     h.send(1, recreate(a, proof()));
@@ -508,16 +512,16 @@ fn nobody_can_create_or_recreate_a_room_without_its_proof() {
     h.connect(1, 1);
     // A squatter who knows the room id (but not the link) tries to start the meeting first.
     let junk = RoomProof::new(vec![9; 32]).expect("valid");
-    h.send(1, ClientMsg::Create { room: room(), room_proof: junk.clone() });
+    h.send(1, ClientMsg::Create { room: room(), room_proof: junk.clone(), instance: RUN });
     assert_eq!(error_code(&h.inbox(1)), Some("room.proof_mismatch"));
     let roster = vec![RosterEntry { id: MemberId::from_bytes([2; 8]), role: Role::Participant }];
     let me = MemberId::from_bytes([1; 8]);
-    h.send(1, ClientMsg::Recreate { room: room(), room_proof: junk, me, locked: false, roster });
+    h.send(1, ClientMsg::Recreate { room: room(), room_proof: junk, me, locked: false, roster, instance: RUN });
     assert_eq!(error_code(&h.inbox(1)), Some("room.proof_mismatch"));
     assert!(h.server.room(&room()).is_none(), "no room was made");
     // The host, with the link's proof, can.
     h.connect(2, 2);
-    h.send(2, ClientMsg::Create { room: room(), room_proof: proof() });
+    h.send(2, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
     assert!(matches!(h.inbox(2).as_slice(), [ServerMsg::Joined { how: JoinKind::Created, .. }]));
 }
 
@@ -631,4 +635,25 @@ fn the_server_pings_every_interval() {
     h.advance(Duration::from_millis(7000));
     let pings = h.inbox(1).iter().filter(|m| **m == ServerMsg::Ping).count();
     assert_eq!(pings, 2, "at 3 s and 6 s");
+}
+
+#[test]
+fn look_names_the_run_to_a_holder_of_the_link_and_keeps_nothing() {
+    let mut h = Harness::new();
+    h.create(1);
+    h.inbox(1);
+    h.connect(2, 2);
+    h.send(2, ClientMsg::Look { room: room(), room_proof: proof() });
+    assert_eq!(h.inbox(2), vec![ServerMsg::Running { instance: RUN }]);
+    assert!(h.snapshot().lobby.is_empty(), "looking is not knocking");
+    assert!(h.inbox(1).is_empty(), "the host hears nothing of a look");
+    h.send(2, ClientMsg::Look { room: room(), room_proof: RoomProof::new(vec![9; 32]).expect("valid") });
+    assert_eq!(h.inbox(2), vec![ServerMsg::NoSuchMeeting], "a wrong proof looks like no meeting");
+    h.send(1, ClientMsg::Lock { locked: true });
+    h.send(2, ClientMsg::Look { room: room(), room_proof: proof() });
+    assert_eq!(h.inbox(2), vec![ServerMsg::RoomLocked]);
+    // The knock that follows is still a knock of its own.
+    h.send(1, ClientMsg::Lock { locked: false });
+    h.send(2, ClientMsg::Knock { room: room(), room_proof: proof(), sealed_profile: Blob(b"{}".to_vec()) });
+    assert!(matches!(h.inbox(2).as_slice(), [ServerMsg::InLobby { .. }]));
 }
