@@ -37,9 +37,10 @@ pub async fn set_turn_password(desktop: State<'_, Desktop>, password: String) ->
     desktop.set_turn_password(password).await
 }
 
+/// Async: the link is read on a worker thread, never on the window's.
 #[tauri::command]
-pub fn open_link(desktop: State<'_, Desktop>, input: String) -> Result<OpenedLink> {
-    desktop.open_link(&input)
+pub async fn open_link(desktop: State<'_, Desktop>, input: String) -> Result<OpenedLink> {
+    desktop.open_link(input).await
 }
 
 #[tauri::command]

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::mpsc::UnboundedReceiver;
 use trygg::e2ee::identity::DeviceIdentity;
 use trygg::links::JoinLink;
@@ -187,22 +187,39 @@ impl Desktop {
         .await
     }
 
-    /// Reads what the user pasted.
-    pub fn open_link(&self, input: &str) -> Result<OpenedLink, UiError> {
-        lock(&self.links).open_text(input)
+    /// Reads what the user pasted, on a worker thread (a pasted invite can be large).
+    pub async fn open_link(&self, input: String) -> Result<OpenedLink, UiError> {
+        let plan = tauri::async_runtime::spawn_blocking(move || crate::opened::read_text(&input))
+            .await
+            .map_err(|e| UiError::new("shell.task", format!("reading the link stopped: {e}")))??;
+        Ok(lock(&self.links).file(&plan))
     }
 
-    /// Opens launch arguments (deep links, files) and tells the UI about each.
+    /// Opens launch arguments (deep links, files) and tells the UI about each, in order, on a
+    /// worker thread: the window's thread never waits for an invite to be read.
     pub fn open_args<R: Runtime>(&self, app: &AppHandle<R>, args: &[String]) {
-        for arg in crate::opened::from_args(args) {
-            self.open_and_announce(app, &arg);
-        }
+        Self::open_in_background(app, crate::opened::from_args(args));
     }
 
-    /// Opens one input and tells the UI (it also stays queued until the UI takes it, in case
-    /// the UI is not listening yet).
-    pub fn open_and_announce<R: Runtime>(&self, app: &AppHandle<R>, opened: &Opened) {
-        match lock(&self.links).open_and_queue(opened) {
+    /// Opens inputs one after the other on a worker thread and tells the UI about each (each
+    /// also stays queued until the UI takes it, in case the UI is not listening yet).
+    pub fn open_in_background<R: Runtime>(app: &AppHandle<R>, inputs: Vec<Opened>) {
+        if inputs.is_empty() {
+            return;
+        }
+        let app = app.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            for opened in &inputs {
+                let read = crate::opened::read(opened);
+                if let Some(desktop) = app.try_state::<Desktop>() {
+                    desktop.announce(&app, read);
+                }
+            }
+        });
+    }
+
+    fn announce<R: Runtime>(&self, app: &AppHandle<R>, read: Result<trygg::links::Plan, UiError>) {
+        match read.map(|p| lock(&self.links).file_and_queue(&p)) {
             Ok(view) => {
                 // What was found, never the input itself (a link carries its meeting's secret;
                 // the view never does).

@@ -144,10 +144,8 @@ pub fn run() {
             // launches with arguments are read below and by the single-instance callback.
             let handle = app.handle().clone();
             app.deep_link().on_open_url(move |e| {
-                let desktop = handle.state::<Desktop>();
-                for url in e.urls() {
-                    desktop.open_and_announce(&handle, &Opened::Text(url.to_string()));
-                }
+                let urls = e.urls().iter().map(|u| Opened::Text(u.to_string())).collect();
+                Desktop::open_in_background(&handle, urls);
             });
             let args: Vec<String> = std::env::args().collect();
             app.state::<Desktop>().open_args(app.handle(), &args);

@@ -2,12 +2,16 @@
 //! arguments, an opened `.ics` file — all go through `trygg::links::plan`, the one function
 //! behind `trygg open`. The parsed Trygg link (with its secret) stays here under an id; the UI
 //! gets only the [`OpenedLink`] view.
+//!
+//! Reading ([`read`], [`read_text`]) is the slow part (up to a 32 MiB invite) and runs on a
+//! worker thread, never on the window's thread and never under the lock of [`OpenedLinks`],
+//! which only files what was read.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use trygg::links::extract::MAX_INPUT;
-use trygg::links::{Action, Input, JoinLink, plan};
+use trygg::links::{Action, Input, JoinLink, Plan, plan};
 
 use crate::contract::{OpenedLink, UiError};
 
@@ -41,53 +45,62 @@ pub struct OpenedLinks {
     unseen: Vec<OpenedLink>,
 }
 
-impl OpenedLinks {
-    /// Reads text (a URL, a meeting code, a pasted invite) and keeps what it found.
-    pub fn open_text(&mut self, text: &str) -> Result<OpenedLink, UiError> {
-        let text = text.trim();
-        if text.len() > MAX_INPUT {
-            return Err(UiError::new("links.too_large", "the pasted text is too large to be an invite"));
+/// Reads text (a URL, a meeting code, a pasted invite). Slow for a large paste: call it off
+/// the window's thread.
+pub fn read_text(text: &str) -> Result<Plan, UiError> {
+    let text = text.trim();
+    if text.len() > MAX_INPUT {
+        return Err(UiError::new("links.too_large", "the pasted text is too large to be an invite"));
+    }
+    let now = Some(jiff::Timestamp::now());
+    if text.contains(char::is_whitespace) {
+        return Ok(plan(Input::Text(text), None, now)?);
+    }
+    // A meeting code is a Trygg link without its scheme: HOST[:PORT]/ROOM#SECRET.
+    let as_is = plan(Input::Url(text), None, now);
+    let joins = |r: &Result<Plan, _>| matches!(r, Ok(p) if matches!(p.action, Action::JoinTrygg { .. }));
+    let schemeless = !text.contains("://") && !text.starts_with("sip:") && !text.starts_with("tel:");
+    if !joins(&as_is) && schemeless {
+        let as_code = plan(Input::Url(&format!("trygg://{text}")), None, now);
+        if joins(&as_code) {
+            return Ok(as_code?);
         }
-        let now = Some(jiff::Timestamp::now());
-        let p = if text.contains(char::is_whitespace) {
-            plan(Input::Text(text), None, now)?
-        } else {
-            // A meeting code is a Trygg link without its scheme: HOST[:PORT]/ROOM#SECRET.
-            let as_is = plan(Input::Url(text), None, now);
-            let joins =
-                |r: &Result<trygg::links::Plan, _>| matches!(r, Ok(p) if matches!(p.action, Action::JoinTrygg { .. }));
-            let schemeless = !text.contains("://") && !text.starts_with("sip:") && !text.starts_with("tel:");
-            if !joins(&as_is) && schemeless {
-                let as_code = plan(Input::Url(&format!("trygg://{text}")), None, now);
-                if joins(&as_code) { as_code? } else { as_is? }
-            } else {
-                as_is?
-            }
-        };
-        Ok(self.keep(&p))
+    }
+    Ok(as_is?)
+}
+
+/// Reads a file: an `.ics` invite, or text. Slow for a large file: call it off the window's
+/// thread.
+pub fn read_file(path: &Path) -> Result<Plan, UiError> {
+    let bytes = read_limited(path)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let now = Some(jiff::Timestamp::now());
+    Ok(if looks_like_ics(&bytes) {
+        plan(Input::Ics(&bytes), name.as_deref(), now)?
+    } else {
+        plan(Input::Text(&String::from_utf8_lossy(&bytes)), name.as_deref(), now)?
+    })
+}
+
+/// Reads a launch argument.
+pub fn read(opened: &Opened) -> Result<Plan, UiError> {
+    match opened {
+        Opened::Text(t) => read_text(t),
+        Opened::File(p) => read_file(p),
+    }
+}
+
+impl OpenedLinks {
+    /// Files what was read; the view is handed to the UI by the caller.
+    pub fn file(&mut self, p: &Plan) -> OpenedLink {
+        self.keep(p)
     }
 
-    /// Reads a file: an `.ics` invite, or text.
-    pub fn open_file(&mut self, path: &Path) -> Result<OpenedLink, UiError> {
-        let bytes = read_limited(path)?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let now = Some(jiff::Timestamp::now());
-        let p = if looks_like_ics(&bytes) {
-            plan(Input::Ics(&bytes), name.as_deref(), now)?
-        } else {
-            plan(Input::Text(&String::from_utf8_lossy(&bytes)), name.as_deref(), now)?
-        };
-        Ok(self.keep(&p))
-    }
-
-    /// Opens a launch argument and queues the result for the UI.
-    pub fn open_and_queue(&mut self, opened: &Opened) -> Result<OpenedLink, UiError> {
-        let view = match opened {
-            Opened::Text(t) => self.open_text(t)?,
-            Opened::File(p) => self.open_file(p)?,
-        };
+    /// Files what was read from a launch argument and queues it for the UI.
+    pub fn file_and_queue(&mut self, p: &Plan) -> OpenedLink {
+        let view = self.keep(p);
         self.unseen.push(view.clone());
-        Ok(view)
+        view
     }
 
     /// The links opened before the UI listened; each is handed out once.
@@ -108,7 +121,7 @@ impl OpenedLinks {
             .ok_or_else(|| UiError::new("shell.unknown_link", "that link is no longer known; open it again"))
     }
 
-    fn keep(&mut self, p: &trygg::links::Plan) -> OpenedLink {
+    fn keep(&mut self, p: &Plan) -> OpenedLink {
         self.next += 1;
         if let Some(join) = p.preferred().and_then(|c| c.join.clone()) {
             self.joinable.insert(self.next, join);
@@ -160,21 +173,25 @@ mod tests {
         );
     }
 
+    fn open_text(links: &mut OpenedLinks, text: &str) -> Result<OpenedLink, UiError> {
+        read_text(text).map(|p| links.file(&p))
+    }
+
     #[test]
     fn a_trygg_link_is_kept_for_joining_and_other_links_are_not() {
         let mut links = OpenedLinks::default();
-        let o = links.open_text(&format!("  {}\n", link().expose_url())).unwrap();
+        let o = open_text(&mut links, &format!("  {}\n", link().expose_url())).unwrap();
         assert_eq!(links.joinable(o.id).unwrap().expose_url(), link().expose_url());
-        let z = links.open_text("https://zoom.us/j/85298765432").unwrap();
+        let z = open_text(&mut links, "https://zoom.us/j/85298765432").unwrap();
         assert_eq!(links.joinable(z.id).unwrap_err().code, "shell.unknown_link");
         let code = link().expose_url().trim_start_matches("trygg://").to_owned();
-        let c = links.open_text(&code).unwrap();
+        let c = open_text(&mut links, &code).unwrap();
         assert_eq!(
             links.joinable(c.id).unwrap().expose_url(),
             link().expose_url(),
             "a code is a link without its scheme"
         );
-        let none = links.open_text("hello there").unwrap();
+        let none = open_text(&mut links, "hello there").unwrap();
         assert!(matches!(none.action, trygg::links::Action::None { .. }));
     }
 
@@ -189,13 +206,13 @@ mod tests {
         );
         std::fs::write(&ics, body).unwrap();
         let mut links = OpenedLinks::default();
-        let o = links.open_and_queue(&Opened::File(ics)).unwrap();
+        let o = read(&Opened::File(ics)).map(|p| links.file_and_queue(&p)).unwrap();
         assert_eq!(o.kind, "ics");
         assert_eq!(o.title.as_deref(), Some("Planning"));
         assert!(links.joinable(o.id).is_ok());
         assert_eq!(links.take_unseen().len(), 1);
         assert!(links.take_unseen().is_empty());
-        let missing = links.open_and_queue(&Opened::File(dir.path().join("gone.ics"))).unwrap_err();
+        let missing = read(&Opened::File(dir.path().join("gone.ics"))).unwrap_err();
         assert_eq!(missing.code, "links.io");
     }
 }
