@@ -3,6 +3,7 @@
 
 pub mod coturn;
 pub mod meeting;
+pub mod mitm;
 pub mod process;
 
 use std::path::PathBuf;
