@@ -437,6 +437,21 @@ mod tests {
     }
 
     #[test]
+    fn media_from_another_leaf_than_the_route_is_bound_to_is_dropped_and_counted() {
+        let stats = IncomingStats::default();
+        let binding = SenderBinding::default();
+        assert!(!stats.accept_sender(3, &binding), "before the member announced itself: dropped");
+        binding.set(Some(3));
+        assert!(stats.accept_sender(3, &binding), "the leaf the route is bound to");
+        assert!(!stats.accept_sender(4, &binding), "another member's leaf, passed off on this route");
+        assert_eq!(stats.unbound.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.wrong_sender.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.sframe_sender(), Some(4), "what decryption authenticated is kept for the stats");
+        binding.set(None);
+        assert!(!stats.accept_sender(3, &binding), "unbound again (the member left)");
+    }
+
+    #[test]
     fn a_change_of_picture_size_starts_a_new_recording_file() {
         let dir = tempfile::tempdir().unwrap();
         let mut r = Recording {
