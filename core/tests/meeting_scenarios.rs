@@ -47,6 +47,9 @@ struct Net {
     hold_handshakes_of: Option<&'static str>,
     /// Mixed into every participant's randomness: another day's meeting draws other numbers.
     day: u64,
+    /// The server withholds every handshake relay (Commits, Welcomes, group messages) to this
+    /// participant.
+    withhold_handshakes_to: Option<&'static str>,
     held: Vec<Vec<u8>>,
 }
 
@@ -73,6 +76,7 @@ impl Net {
             hold_handshakes_of: None,
             held: Vec::new(),
             day: 0,
+            withhold_handshakes_to: None,
         }
     }
 
@@ -162,6 +166,11 @@ impl Net {
                 ServerOutput::Close { conn, .. } => (conn, None),
             };
             let Some(p) = self.people.iter_mut().find(|p| p.conn == Some(conn)) else { continue };
+            let withheld = self.withhold_handshakes_to == Some(p.name)
+                && bytes.as_ref().is_some_and(|b| String::from_utf8_lossy(b).contains("\"handshake\""));
+            if withheld {
+                continue;
+            }
             match bytes {
                 Some(b) => p.core.handle_message(&b, now).expect("the server speaks the protocol"),
                 None => {
@@ -834,4 +843,30 @@ fn a_removal_counts_only_when_a_host_or_cohost_said_so_in_the_group() {
     let code = net.agreed_code(&["alice", "bob", "erin"]);
     assert_ne!(net.codes(&["dave"])[0], Some(code), "dave holds no new keys");
     assert!(!net.person("alice").core.room().members().iter().any(|m| m.id == dave));
+}
+
+#[test]
+fn a_member_the_server_keeps_behind_an_epoch_notices_and_is_added_again() {
+    let mut net = five_in_a_meeting();
+    // The server withholds Alice's next commit from Carol.
+    net.withhold_handshakes_to = Some("carol");
+    net.command("alice", Command::Lock(true));
+    let others = ["alice", "bob", "dave", "erin"];
+    let moved_on = net.agreed_code(&others);
+    assert_ne!(net.codes(&["carol"])[0], Some(moved_on), "Carol is an epoch behind");
+    // The next commit reaches her: it is of an epoch she does not have. She notices, asks the
+    // host to add her again with a fresh KeyPackage of her own key, and is back.
+    net.withhold_handshakes_to = None;
+    net.command("alice", Command::Lock(false));
+    net.agreed_code(&["alice", "bob", "carol", "dave", "erin"]);
+    let carol = net.person("carol");
+    assert!(carol.notices.iter().any(|n| matches!(n, Notice::Error { code, .. } if code == "e2ee.behind")));
+    assert!(carol.done.is_none(), "still in the meeting");
+    // Everyone binds Carol's route to her new leaf once she says again who she is.
+    let carol_id = net.id("carol");
+    let new_leaf = net.person("carol").core.session().own_leaf();
+    assert!(new_leaf.is_some());
+    for name in others {
+        assert_eq!(net.person(name).bindings.get(&carol_id).copied().flatten(), new_leaf, "{name}");
+    }
 }

@@ -45,6 +45,13 @@ pub const LEAF_REFRESH: Duration = Duration::from_secs(10 * 60);
 pub const WELCOME: u8 = 1;
 /// Tag of a Commit, proposal or application message (to members).
 pub const GROUP_MESSAGE: u8 = 2;
+/// Tag of a member's request to be added again, to the group's host, after it found itself
+/// behind (a commit never reached it): a knock sealed for this run with a fresh KeyPackage of
+/// the same identity key.
+pub const RESYNC: u8 = 3;
+
+/// How long a device waits for the host's Welcome before it asks again to be added again.
+pub const RESYNC_RETRY: Duration = Duration::from_secs(10);
 
 /// The kind byte of an approval in an application message: `APPROVAL ‖ member id (8) ‖
 /// SHA-256 of the approved KeyPackage (32)`.
@@ -94,6 +101,14 @@ pub enum SessionEvent {
     /// The group's host or a co-host asked this device to mute its microphone (authenticated
     /// by MLS as from a leaf the group's policy names host or co-host).
     MuteRequested,
+    /// This device missed a commit (a message of a later epoch arrived): it has asked the
+    /// group's host to add it again, and holds no current keys until the Welcome.
+    Behind {
+        /// Our epoch.
+        ours: u64,
+        /// The epoch the message claimed.
+        theirs: u64,
+    },
     /// A member said in the group which member id it is and what it is called: its leaf (the
     /// SFrame sender of its media) and its name, authenticated by MLS.
     Announced {
@@ -167,6 +182,10 @@ pub struct Session {
     knocked_on: Option<MeetingInstance>,
     /// Members whose removal a host or co-host asked for in the group.
     removals_asked: HashSet<MemberId>,
+    /// After finding itself behind: the fresh KeyPackage it asked to be added again with.
+    resync: Option<Joiner>,
+    /// When this device last found itself behind (it asks again after [`RESYNC_RETRY`]).
+    behind_since: Option<Duration>,
     identities: HashMap<MemberId, Vec<u8>>,
     /// What each leaf announced: (member id, name).
     claims: HashMap<u32, (MemberId, String)>,
@@ -220,6 +239,8 @@ impl Session {
             own: profile,
             knocked_on: None,
             removals_asked: HashSet::new(),
+            resync: None,
+            behind_since: None,
             identities: HashMap::new(),
             claims: HashMap::new(),
             announce_all: false,
@@ -691,16 +712,108 @@ impl Session {
         Ok(())
     }
 
+    /// Behind: asks the group's host to add this device again, with a fresh KeyPackage of the
+    /// same identity key sealed for this run (after [`SessionEvent::Behind`]). The host checks
+    /// that the key is the one the member's announced leaf holds, removes that leaf and adds
+    /// the new one; its Welcome brings this device to the current epoch.
+    pub fn request_resync(&mut self, rng: &mut impl CryptoRngCore) -> Result<(), E2eeError> {
+        let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
+        let instance = self.instance().ok_or(E2eeError::State("no run of the meeting to resync with"))?;
+        let host_leaf = group.host_index().ok_or(E2eeError::State("the group names no host"))?;
+        let host = self
+            .claims
+            .get(&host_leaf)
+            .map(|(m, _)| *m)
+            .ok_or(E2eeError::State("the group's host has not said which member it is"))?;
+        let joiner = Joiner::new(&self.identity)?;
+        let knock =
+            KnockProfile { key_package: joiner.key_package().to_vec(), instance: Some(instance), ..self.own.clone() };
+        let blob = seal_knock(self.secret.expose(), &knock, rng)?;
+        self.send([host], RESYNC, &blob);
+        self.resync = Some(joiner);
+        Ok(())
+    }
+
+    /// Host: a member that fell behind asks to be added again. Only for the identity key its
+    /// announced leaf holds, a KeyPackage never used, sealed for this run: then its old leaf is
+    /// removed and the new one added (Welcome to it, Commits to everyone else).
+    fn handle_resync(
+        &mut self,
+        from: MemberId,
+        body: &[u8],
+        others: &[MemberId],
+        now: Duration,
+    ) -> Result<(), E2eeError> {
+        if !self.is_host() {
+            return Ok(());
+        }
+        let p = open_knock(self.secret.expose(), body)?;
+        if p.instance.is_none() || p.instance != self.instance() {
+            return Err(E2eeError::refused("a resync request for another run of the meeting"));
+        }
+        check_key_package(&p.key_package)?;
+        let hash = key_package_hash(&p.key_package);
+        if self.used.contains(&hash) {
+            return Err(E2eeError::refused("a resync request whose KeyPackage was used before (a replay)"));
+        }
+        let leaf = self
+            .leaf_announced_as(&from)
+            .ok_or(E2eeError::refused("a resync request from a member the group does not know"))?;
+        let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
+        if group.is_locked() {
+            // Members refuse every Add while the meeting is locked.
+            return Err(E2eeError::refused(
+                "a member fell behind and asks to be added again, but the meeting is locked: unlock it to let them back",
+            ));
+        }
+        let key = group.members().into_iter().find(|m| m.index == leaf).map(|m| m.identity_key);
+        if key.as_deref() != Some(key_package_identity(&p.key_package)?.as_slice()) {
+            return Err(E2eeError::refused("a resync request with another identity key than the member's"));
+        }
+        let others: Vec<MemberId> = others.iter().copied().filter(|o| *o != from).collect();
+        let commit = self.group_mut()?.remove(leaf)?;
+        self.claims.remove(&leaf);
+        self.install(now)?;
+        self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
+        self.used.insert(hash);
+        let admission = self.group_mut()?.admit(&p.key_package)?;
+        self.install(now)?;
+        self.send([from], WELCOME, &admission.welcome);
+        self.send(others.iter().copied(), GROUP_MESSAGE, &admission.commit);
+        Ok(())
+    }
+
+    /// The host's Welcome after a resync request: the group as it is now.
+    fn finish_resync(&mut self, welcome: &[u8], now: Duration) -> Result<(), E2eeError> {
+        let joiner = self.resync.take().ok_or(E2eeError::State("a Welcome, but we are not waiting for one"))?;
+        match joiner.try_join(welcome, self.instance().map(|i| *i.as_bytes())) {
+            Ok(group) => {
+                self.group = Some(group);
+                // Leaves may have changed while we were behind: everyone says again who they are.
+                self.claims.clear();
+                self.announce_all = true;
+                self.behind_since = None;
+                self.install(now)
+            }
+            Err((joiner, e)) => {
+                self.resync = joiner.map(|j| *j);
+                Err(e)
+            }
+        }
+    }
+
     /// A handshake signal from `from`. The host commits the leave proposals it receives.
     pub fn handle_handshake(
         &mut self,
-        _from: MemberId,
+        from: MemberId,
         data: &[u8],
         others: &[MemberId],
         now: Duration,
     ) -> Result<(), E2eeError> {
         let (&tag, body) = data.split_first().ok_or(E2eeError::malformed("handshake", "empty"))?;
         match tag {
+            RESYNC => self.handle_resync(from, body, others, now),
+            WELCOME if self.joiner.is_none() && self.resync.is_some() => self.finish_resync(body, now),
             WELCOME => {
                 let joiner = self.joiner.take().ok_or(E2eeError::State("a Welcome, but we are not waiting for one"))?;
                 match joiner.try_join(body, self.knocked_on.map(|i| *i.as_bytes())) {
@@ -723,6 +836,16 @@ impl Session {
                     self.install(now)
                 }
                 GroupEvent::Stale => Ok(()),
+                GroupEvent::Behind { epoch } => {
+                    // Asked once, and again after RESYNC_RETRY: a server forging later epochs
+                    // can make us ask now and then, not in a loop.
+                    if self.behind_since.is_none_or(|t| now >= t + RESYNC_RETRY) {
+                        self.behind_since = Some(now);
+                        let ours = self.group.as_ref().map_or(0, MeetingGroup::epoch);
+                        self.events.push_back(SessionEvent::Behind { ours, theirs: epoch });
+                    }
+                    Ok(())
+                }
                 GroupEvent::UpdateRequested { .. } if self.is_host() => {
                     let Some(commit) = self.group_mut()?.commit_pending()? else { return Ok(()) };
                     self.install(now)?;
@@ -1199,5 +1322,40 @@ mod tests {
         m.deliver();
         assert_eq!(m.sessions[&id(1)].vouched(&id(2)), None, "a disputed member id vouches for nobody");
         assert_eq!(m.sessions[&id(1)].leaf_announced_as(&id(2)), None);
+    }
+
+    #[test]
+    fn a_member_that_fell_behind_is_added_again_only_with_its_own_key_and_only_once() {
+        let mut m = Meeting::new();
+        m.host();
+        m.admit(1, 2, "Gard");
+        m.admit(1, 3, "Ida");
+        m.announce_all(&[1, 2, 3]);
+        // Gard asks to be added again (as after finding a message of a later epoch).
+        let gard = m.sessions.get_mut(&id(2)).unwrap();
+        gard.request_resync(&mut m.rng).unwrap();
+        let (to, request) = gard.poll_transmit().unwrap();
+        assert_eq!((to, request[0]), (id(1), RESYNC), "to the group's host");
+        let others = m.others(id(1));
+        let host = m.sessions.get_mut(&id(1)).unwrap();
+        host.handle_handshake(id(2), &request, &others, Duration::from_micros(5)).unwrap();
+        m.deliver();
+        assert_eq!(m.code(2), m.code(1));
+        assert_eq!(m.code(3), m.code(1));
+        assert!(m.sessions[&id(2)].is_keyed());
+        // Gard says again who it is (its leaf is a new one).
+        m.announce_all(&[2]);
+        assert!(m.sessions[&id(1)].vouched_key(&id(2)).is_some());
+        // The server hands the same request over again: refused (its KeyPackage was used).
+        let host = m.sessions.get_mut(&id(1)).unwrap();
+        assert!(host.handle_handshake(id(2), &request, &others, Duration::from_micros(6)).is_err());
+        // Someone else's key in a request that claims to be Gard's: refused.
+        let mut eve = m.session("Eve");
+        let eve_knock = eve.seal_knock(RUN, &mut m.rng).unwrap();
+        let forged = tagged(RESYNC, eve_knock.0);
+        let host = m.sessions.get_mut(&id(1)).unwrap();
+        let e = host.handle_handshake(id(2), &forged, &others, Duration::from_micros(7)).unwrap_err();
+        assert!(e.to_string().contains("another identity key"), "{e}");
+        assert_eq!(m.code(2), m.code(1), "nothing changed");
     }
 }

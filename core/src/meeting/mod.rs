@@ -495,6 +495,15 @@ impl MeetingCore {
         }
     }
 
+    fn send_handshakes(&mut self) {
+        while let Some((to, data)) = self.session.poll_transmit() {
+            if let Err(e) = self.room.send_signal(to, Signal::Handshake { data: Blob(data) }) {
+                tracing::debug!("handshake to {to} not sent: {e}");
+            }
+        }
+        self.flush();
+    }
+
     /// Handshake messages to send, what the session has to say, and the identities the group
     /// now vouches for.
     fn after_session(&mut self, result: Result<(), E2eeError>) {
@@ -507,14 +516,23 @@ impl MeetingCore {
                 tracing::debug!("announcement not sent: {e}");
             }
         }
-        while let Some((to, data)) = self.session.poll_transmit() {
-            if let Err(e) = self.room.send_signal(to, Signal::Handshake { data: Blob(data) }) {
-                tracing::debug!("handshake to {to} not sent: {e}");
-            }
-        }
-        self.flush();
+        self.send_handshakes();
         while let Some(e) = self.session.poll_event() {
             match e {
+                SessionEvent::Behind { ours, theirs } => {
+                    self.emit(Notice::Error {
+                        code: "e2ee.behind".into(),
+                        message: format!(
+                            "this device missed a change of keys (it holds epoch {ours}, a message came from epoch \
+                             {theirs}); it asks the host to add it again"
+                        ),
+                    });
+                    let asked = self.session.request_resync(&mut self.rng);
+                    if let Err(e) = asked {
+                        self.emit(Notice::error(&e));
+                    }
+                    self.send_handshakes();
+                }
                 SessionEvent::Keys { epoch, code, members } => self.emit(Notice::SecurityCode { epoch, code, members }),
                 SessionEvent::Removed { asked: true } => self.finish(Notice::Removed),
                 // The group's host took us out because the server said we had gone.

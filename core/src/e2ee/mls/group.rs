@@ -61,6 +61,13 @@ pub enum GroupEvent {
     /// A message from an epoch a commit has since ended, which can no longer be acted on (a
     /// proposal, or an application message older than [`super::MAX_PAST_EPOCHS`]). Dropped.
     Stale,
+    /// A message from an epoch this device does not have yet: a commit never reached it (lost,
+    /// or withheld by the server). The epoch is as the message says (not authenticated: the
+    /// message could not be opened).
+    Behind {
+        /// The epoch the message claims.
+        epoch: u64,
+    },
     /// An application message, authenticated as sent by the member at leaf `sender`.
     Application {
         /// The sender's leaf.
@@ -412,11 +419,13 @@ impl MeetingGroup {
             return Err(E2eeError::refused("a message for another group"));
         }
         let stale = protocol.epoch() < self.group.epoch();
+        let ahead = (protocol.epoch() > self.group.epoch()).then(|| protocol.epoch().as_u64());
         let processed = match self.group.process_message(&self.provider, protocol) {
             Ok(p) => p,
             // A proposal (or an application message too old to open) from an epoch a commit
             // has since ended: nothing to act on, and nothing for the user to see.
             Err(_) if stale => return Ok(GroupEvent::Stale),
+            Err(_) if ahead.is_some() => return Ok(GroupEvent::Behind { epoch: ahead.unwrap_or_default() }),
             Err(e) => return Err(E2eeError::refused(format!("MLS message not accepted: {e}"))),
         };
         let sender = processed.sender().clone();
