@@ -8,6 +8,7 @@ pub mod call;
 pub mod codecs;
 pub mod e2ee;
 pub mod links;
+pub mod server;
 pub mod share;
 
 use serde::Serialize;

@@ -55,6 +55,16 @@ pub enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// The signalling server keeps serving a meeting while 1000 half-open connections and one
+    /// member's message flood hit it: relay times before and during, what it relayed and refused.
+    Server {
+        /// Seconds measured in each phase (quiet, attacked).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Parse and extract a generated 1 MB .ics with 1000 events (budget: 50 ms).
     Links {
         /// Measured runs (after 3 warm-up runs).
@@ -211,6 +221,23 @@ fn print_call(r: &trygg::bench::call::CallReport) {
     }
 }
 
+fn print_server(r: &trygg::bench::server::ServerReport) {
+    let m = &r.machine;
+    println!("{} ({} CPUs), {}, release build: {}", m.cpu, m.cpus, m.os, m.release_build);
+    let p = |x: &trygg::media::stats::Percentiles| {
+        format!("p50 {:.2} ms, p95 {:.2} ms ({} signals)", x.p50, x.p95, x.count)
+    };
+    println!("meeting relay, quiet:    {}", p(&r.relay_ms_quiet));
+    println!("meeting relay, attacked: {}", p(&r.relay_ms_attacked));
+    println!("  {} of {} signals arrived while attacked", r.meeting_signals_received, r.meeting_signals_sent);
+    println!("half-open connections: {}, closed at once: {}", r.half_open, r.half_open_closed_at_once);
+    println!(
+        "flooding member: {:.0} messages/s handled by the server ({:.0}/s relayed, {:.0}/s refused with \
+         room.rate_limited; {:.0}/s written into its socket)",
+        r.flood_handled_per_s, r.flood_relayed_per_s, r.flood_refused_per_s, r.flood_written_per_s
+    );
+}
+
 fn print_share(r: &trygg::bench::share::ShareReport) {
     println!("screen share ({}, {} CPUs, {})", r.machine.cpu, r.machine.cpus, r.machine.trygg);
     for c in [&r.still, &r.moving] {
@@ -284,6 +311,17 @@ pub fn run(bench: Bench) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => super::fail(json, e.code(), &e.into()),
+        },
+        Bench::Server { seconds, json } => match trygg::bench::server::run(seconds) {
+            Ok(r) if json => {
+                println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));
+                ExitCode::SUCCESS
+            }
+            Ok(r) => {
+                print_server(&r);
+                ExitCode::SUCCESS
+            }
+            Err(e) => super::fail(json, "bench.server", &e.into()),
         },
         Bench::Links { runs, json } => match links::run(runs as usize) {
             Ok(r) if json => {
