@@ -29,7 +29,7 @@ fn config(url: &str, entry: Entry, name: &str, record: Option<std::path::PathBuf
         target: MeetingTarget {
             url: url.into(),
             room: RoomId::bound_to(&trygg::room::RoomProof::derive(SECRET)),
-            secret: SECRET.to_vec(),
+            secret: SECRET.to_vec().into(),
             pin: None,
         },
         entry,

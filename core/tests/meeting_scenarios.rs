@@ -85,7 +85,7 @@ impl Net {
         let identity = DeviceIdentity::generate(&mut ChaCha20Rng::seed_from_u64(seed));
         let setup = Setup {
             room: RoomId::bound_to(&trygg_core::room::RoomProof::derive(SECRET)),
-            secret: SECRET.to_vec(),
+            secret: SECRET.to_vec().into(),
             entry,
             name: name.into(),
             identity,

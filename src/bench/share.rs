@@ -129,7 +129,7 @@ fn config(url: &str, entry: Entry, name: &str) -> Result<MeetingConfig, ShareBen
         target: MeetingTarget {
             url: url.into(),
             room: RoomId::bound_to(&crate::room::RoomProof::derive(SECRET)),
-            secret: SECRET.to_vec(),
+            secret: SECRET.to_vec().into(),
             pin: None,
         },
         entry,

@@ -50,7 +50,7 @@ pub struct MeetingTarget {
     /// The room.
     pub room: RoomId,
     /// The link's secret (never sent anywhere; the room proof and, later, keys derive from it).
-    pub secret: Vec<u8>,
+    pub secret: crate::secrets::Sensitive<Vec<u8>>,
     /// The server certificate's SHA-256, when the link pins it.
     pub pin: Option<[u8; 32]>,
 }
@@ -65,7 +65,7 @@ impl MeetingTarget {
         Ok(Self {
             url: format!("{scheme}://{host}:{}/", view.port),
             room: RoomId::parse(view.room.as_str())?,
-            secret: link.secret().expose_bytes().to_vec(),
+            secret: link.secret().expose_bytes().to_vec().into(),
             pin: view.pin,
         })
     }

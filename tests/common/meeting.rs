@@ -32,7 +32,7 @@ pub fn config(url: &str, secret: &[u8], entry: Entry, name: &str, record: Option
         target: MeetingTarget {
             url: url.into(),
             room: RoomId::bound_to(&trygg::room::RoomProof::derive(secret)),
-            secret: secret.to_vec(),
+            secret: secret.to_vec().into(),
             pin: None,
         },
         entry,

@@ -77,7 +77,7 @@ pub struct Setup {
     /// The room.
     pub room: RoomId,
     /// The link's secret (the room proof and the sealing keys derive from it).
-    pub secret: Vec<u8>,
+    pub secret: crate::secrets::Sensitive<Vec<u8>>,
     /// Host or join.
     pub entry: Entry,
     /// Our display name.
@@ -123,9 +123,10 @@ pub struct MeetingCore {
 impl MeetingCore {
     /// Prepares the meeting; the first action (at `now`) is to connect.
     pub fn new(setup: Setup, now: Duration, mut rng: Box<dyn CryptoRngCore + Send>) -> Result<Self, E2eeError> {
-        let session = Session::new(&setup.secret, setup.identity, &setup.name, setup.invite_token, &mut rng)?;
-        let signal_key = SignalKey::new(&setup.secret)?;
-        let room_proof = RoomProof::derive(&setup.secret);
+        let secret = setup.secret.expose();
+        let session = Session::new(secret, setup.identity, &setup.name, setup.invite_token, &mut rng)?;
+        let signal_key = SignalKey::new(secret)?;
+        let room_proof = RoomProof::derive(secret);
         let sealed_profile = session.profile();
         let intent = match setup.entry {
             Entry::Host => {

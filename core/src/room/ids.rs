@@ -285,6 +285,13 @@ impl RoomProof {
     }
 }
 
+/// Zeroed on drop: it is a capability (whoever holds it may knock and rejoin).
+impl Drop for RoomProof {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl PartialEq for RoomProof {
     fn eq(&self, other: &Self) -> bool {
         constant_time_eq(&self.0, &other.0)
