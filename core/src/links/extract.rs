@@ -271,13 +271,20 @@ fn finish(mut col: Collector, events: Vec<EventInfo>, sealed: Vec<Option<String>
     if preferred.is_some() {
         // Shorteners next to a real meeting link are the vendors' own help links (aka.ms in
         // every Teams invite): not worth a warning. Without a meeting they may hide one.
-        col.warnings.retain(|w| !matches!(w, Warning::ShortenerOrRedirect { .. }));
+        col.warnings.forget("shortener_or_redirect");
     }
     let sealed_agenda = preferred
         .and_then(|p| candidates[p].event)
         .and_then(|e| sealed.get(e).cloned().flatten())
         .filter(|_| preferred.is_some_and(|p| candidates[p].kind == Kind::Trygg));
-    Extraction { candidates, preferred, warnings: col.warnings, found_instead: col.found, events, sealed_agenda }
+    Extraction {
+        candidates,
+        preferred,
+        warnings: col.warnings.into_vec(),
+        found_instead: col.found,
+        events,
+        sealed_agenda,
+    }
 }
 
 /// Reads an input and returns every meeting candidate, the preferred one first among equals.

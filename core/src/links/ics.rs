@@ -17,6 +17,7 @@
 use super::LinkError;
 use super::ics_time::{EventTime, Observance, VTimezone, Zones};
 use super::safety::Warning;
+use super::warnings::Warnings;
 
 const MAX_DEPTH: usize = 16;
 const MAX_FOLDING_WARNINGS: usize = 3;
@@ -397,22 +398,24 @@ pub fn parse(bytes: &[u8]) -> Result<Calendar, LinkError> {
     }
     let mut cal = b.cal;
     let zones = Zones::new(&cal.timezones);
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::default();
+    for w in cal.warnings.drain(..) {
+        warnings.push(w);
+    }
+    let mut met = Vec::new();
     for e in &mut cal.events {
-        let start = e.prop("DTSTART").and_then(|p| zones.time(p, &mut warnings));
-        let end = e.prop("DTEND").and_then(|p| zones.time(p, &mut warnings)).or_else(|| {
+        let start = e.prop("DTSTART").and_then(|p| zones.time(p, &mut met));
+        let end = e.prop("DTEND").and_then(|p| zones.time(p, &mut met)).or_else(|| {
             let d = e.prop("DURATION").and_then(|p| super::ics_time::parse_duration(p.value.trim()))?;
             start.as_ref().and_then(|s| s.plus_seconds(d))
         });
         e.start = start;
         e.end = end;
-    }
-    warnings.dedup();
-    for w in warnings {
-        if !cal.warnings.contains(&w) {
-            cal.warnings.push(w);
+        for w in met.drain(..) {
+            warnings.push(w);
         }
     }
+    cal.warnings = warnings.into_vec();
     Ok(cal)
 }
 

@@ -7,6 +7,7 @@ use super::redirects;
 use super::safety::{Warning, display_host, inspect, inspect_http, registrable, scheme_of};
 use super::text::MAX_LINK_LEN;
 use super::vendors;
+use super::warnings::Warnings;
 use super::{LinkError, SipUri, TelUri};
 
 /// At most this many things are listed as "found instead".
@@ -25,7 +26,7 @@ pub(crate) struct RawLink {
 #[derive(Default)]
 pub(crate) struct Collector {
     pub candidates: Vec<(Candidate, (usize, Source, u8, usize))>,
-    pub warnings: Vec<Warning>,
+    pub warnings: Warnings,
     pub found: Vec<Found>,
     seq: usize,
     /// (URL, event) → index in `candidates`, to file each candidate once.
@@ -41,9 +42,7 @@ impl Collector {
     }
 
     pub fn warn(&mut self, w: Warning) {
-        if !self.warnings.contains(&w) {
-            self.warnings.push(w);
-        }
+        self.warnings.push(w);
     }
 
     /// Files a candidate, or finds the same one filed before; returns its index.

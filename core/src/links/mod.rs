@@ -131,6 +131,7 @@ pub mod invite_out;
 pub mod invite_token;
 pub mod join;
 mod judge;
+pub mod limits;
 pub mod redirects;
 pub mod route;
 pub mod safety;
@@ -139,6 +140,7 @@ pub mod sip_uri;
 pub mod tel_uri;
 pub mod text;
 pub mod vendors;
+mod warnings;
 mod windows_zones;
 
 pub use candidate::{Candidate, Found, Kind, Source};

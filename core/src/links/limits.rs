@@ -1,0 +1,17 @@
+//! How much of an input link extraction reads, and how much it returns.
+//!
+//! An invite or a pasted text is written by whoever sent it. Up to
+//! [`super::extract::MAX_INPUT`] (32 MiB) it must be read in time linear in its size, and what
+//! comes out (candidates, dial-in numbers, warnings, the sentence shown to the user) must stay
+//! small enough for the UI and the logs. Each scanner is linear by construction; these caps bound
+//! the rest: the work per link (parsing, look-alike checks), the memory per item, and the output.
+//! Each sits far above what real invites hold (a Teams invite has a few links and at most ~100
+//! dial-in numbers), so only hostile or broken inputs reach them; reaching one adds a
+//! [`super::Warning::Truncated`] (or [`super::Warning::TooManyWarnings`]) instead of failing.
+
+/// Warnings of one kind ([`super::Warning::code`]) listed for one input.
+pub const MAX_WARNINGS_PER_CODE: usize = 10;
+
+/// Warnings listed for one input; the rest are counted in one
+/// [`super::Warning::TooManyWarnings`].
+pub const MAX_WARNINGS: usize = 50;
