@@ -8,18 +8,21 @@
 //! the kind (Trygg, then SIP and vendors, then phone numbers), then the position. The preferred
 //! candidate is the first one without a blocking warning.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
 use super::candidate::{Candidate, Found, Kind, Source};
+use super::dial_in_list::DialInList;
 use super::html;
 use super::ics::{self, Event};
 use super::judge::{Collector, RawLink};
+use super::limits::MAX_DIAL_INS;
 use super::safety::{Warning, display_host, inspect, scheme_of};
-use super::tel_uri::merge_dial_in;
 use super::text::{self, TextScan};
 use super::vendors;
-use super::{LinkError, SipUri};
+use super::{DialIn, LinkError, SipUri};
 
 /// Inputs larger than this are refused (a 10 MB line must still be read).
 pub const MAX_INPUT: usize = 32 << 20;
@@ -125,6 +128,29 @@ fn gather_event(e: &Event) -> Gathered {
     g
 }
 
+/// The dial-in lists of the meetings numbers are attached to, taken out of their candidates
+/// while numbers are merged into them (each indexed once), put back by [`Self::put_back`].
+#[derive(Default)]
+struct DialInLists(HashMap<usize, DialInList>);
+
+impl DialInLists {
+    fn merge(&mut self, col: &mut Collector, owner: usize, d: DialIn) {
+        self.0
+            .entry(owner)
+            .or_insert_with(|| DialInList::new(std::mem::take(&mut col.candidates[owner].0.dial_in)))
+            .merge(d);
+    }
+
+    fn put_back(self, col: &mut Collector) {
+        for (i, list) in self.0 {
+            if list.full {
+                col.warn(Warning::Truncated { what: "dial-in numbers of a meeting", limit: MAX_DIAL_INS });
+            }
+            col.candidates[i].0.dial_in = list.into_vec();
+        }
+    }
+}
+
 /// Adds the numbers, SIP gateways and the VTC id found in the texts to the event's meetings:
 /// each goes to the best meeting found in the same place (a `tel:` in `CONFERENCE` belongs to the
 /// `CONFERENCE` meeting), else to the best meeting of the event. Explicit `tel:` links whose
@@ -145,6 +171,7 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
             .min_by_key(|&i| col.candidates[i].1)
             .or(best.filter(|&i| fits(i)))
     };
+    let mut lists = DialInLists::default();
     // Explicit tel: links.
     let mut merged_tels = Vec::new();
     for t in from..col.candidates.len() {
@@ -153,7 +180,7 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
         }
         if let Some(o) = owner(col, col.candidates[t].0.source, false) {
             for d in col.candidates[t].0.dial_in.clone() {
-                merge_dial_in(&mut col.candidates[o].0.dial_in, d);
+                lists.merge(col, o, d);
             }
             merged_tels.push(t);
         }
@@ -162,7 +189,7 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
     for (source, scan) in &g.scans {
         for d in &scan.dial_ins {
             match owner(col, *source, false) {
-                Some(o) => merge_dial_in(&mut col.candidates[o].0.dial_in, d.clone()),
+                Some(o) => lists.merge(col, o, d.clone()),
                 None if d.dtmf.is_some() => {
                     let url = format!("tel:{}{}", d.number, d.dtmf.as_deref().unwrap_or("").replace('#', "%23"));
                     let mut c = Candidate::new(Kind::Tel, url, d.number.clone(), *source);
@@ -174,6 +201,7 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
             }
         }
     }
+    lists.put_back(col);
     // SIP gateways of room systems.
     let webex_meeting = |a: &str| {
         a.split_once('@').is_some_and(|(user, host)| {
@@ -217,6 +245,9 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
         }
         for n in &scan.overlong {
             col.warn(Warning::OverlongLink { bytes: *n });
+        }
+        for w in &scan.warnings {
+            col.warn(w.clone());
         }
     }
 }

@@ -121,6 +121,7 @@
 pub mod agenda;
 mod candidate;
 pub(crate) mod confusables;
+mod dial_in_list;
 mod error;
 pub mod extract;
 mod html;
