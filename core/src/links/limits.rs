@@ -29,9 +29,36 @@ pub const MAX_SIP_ADDRESSES: usize = 100;
 /// Distinct e-mail addresses kept from one text (only 20 are ever shown as "found instead").
 pub const MAX_EMAILS: usize = 100;
 
+/// Links (`<a href>`) kept from one HTML body.
+pub const MAX_ANCHORS: usize = 10_000;
+
+/// Texts (`LOCATION`, `DESCRIPTION`, `X-ALT-DESC` properties) read from one event.
+pub const MAX_TEXTS_PER_EVENT: usize = 32;
+
+/// Links judged in one event (or one pasted text): each costs a URL parse and the look-alike
+/// checks.
+pub const MAX_LINKS_PER_EVENT: usize = 10_000;
+
+/// Links, numbers and SIP addresses judged in all the events of an invite other than the one
+/// Trygg chose, together: the chosen event is always read, the others in file order until this
+/// is spent.
+pub const MAX_ITEMS_OTHER_EVENTS: usize = 20_000;
+
+/// Meeting candidates filed from one event (or one pasted text).
+pub const MAX_CANDIDATES_PER_EVENT: usize = 200;
+
+/// Meeting candidates returned, best first (a calendar export of 1000 meetings still fits).
+pub const MAX_CANDIDATES: usize = 2_000;
+
+/// Jitsi hosts named by an input's own links (`#config.`, dial-in pages, `jitsi-meet:`).
+pub const MAX_JITSI_HINTS: usize = 16;
+
 /// Warnings of one kind ([`super::Warning::code`]) listed for one input.
 pub const MAX_WARNINGS_PER_CODE: usize = 10;
 
 /// Warnings listed for one input; the rest are counted in one
 /// [`super::Warning::TooManyWarnings`].
 pub const MAX_WARNINGS: usize = 50;
+
+/// Reasons listed in [`super::LinkError::OnlyUnsafeLinks`] (then "and N more").
+pub const MAX_REASONS: usize = 5;
