@@ -62,3 +62,13 @@ pub const MAX_WARNINGS: usize = 50;
 
 /// Reasons listed in [`super::LinkError::OnlyUnsafeLinks`] (then "and N more").
 pub const MAX_REASONS: usize = 5;
+
+/// Events read from one iCalendar file: an invite has one (or a few exceptions of a series); a
+/// calendar export of 1000 meetings still fits. Later events are skipped.
+pub const MAX_EVENTS: usize = 10_000;
+
+/// `VTIMEZONE`s read from one iCalendar file (Outlook writes one per zone used).
+pub const MAX_VTIMEZONES: usize = 1_000;
+
+/// Distinct `TZID`s resolved in one file; later new ones are read as unknown (UTC, warned).
+pub const MAX_TIME_ZONES: usize = 1_000;
