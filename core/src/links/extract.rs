@@ -11,17 +11,24 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+use std::collections::HashMap;
+
 use super::candidate::{Candidate, Found, Kind, Source};
+use super::dial_in_list::DialInList;
 use super::html;
 use super::ics::{self, Event};
 use super::judge::{Collector, RawLink};
+use super::limits::{
+    MAX_ANCHORS, MAX_CANDIDATES, MAX_DIAL_INS, MAX_ITEMS_OTHER_EVENTS, MAX_JITSI_HINTS, MAX_LINKS_PER_EVENT,
+    MAX_REASONS, MAX_TEXTS_PER_EVENT,
+};
 use super::safety::{Warning, display_host, inspect, scheme_of};
-use super::tel_uri::merge_dial_in;
 use super::text::{self, TextScan};
 use super::vendors;
-use super::{LinkError, SipUri};
+use super::{DialIn, LinkError, SipUri};
 
-/// Inputs larger than this are refused (a 10 MB line must still be read).
+/// Inputs larger than this are refused (a 10 MB line must still be read). Below it, extraction is
+/// linear in the input (see [`super::limits`]).
 pub const MAX_INPUT: usize = 32 << 20;
 
 /// What to read.
@@ -67,32 +74,91 @@ pub struct Extraction {
     pub sealed_agenda: Option<String>,
 }
 
-/// Links, numbers and addresses of one event (or one text), gathered before judging.
+/// Links, numbers and addresses of one event (or one text), gathered before judging, at most
+/// [`MAX_LINKS_PER_EVENT`] links from at most [`MAX_TEXTS_PER_EVENT`] texts.
 #[derive(Default)]
 struct Gathered {
     links: Vec<RawLink>,
     scans: Vec<(Source, TextScan)>,
+    /// Caps reached while gathering.
+    warnings: Vec<Warning>,
 }
 
 impl Gathered {
+    fn cut(&mut self, what: &'static str, limit: usize) {
+        let w = Warning::Truncated { what, limit };
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
+    }
+
+    /// Whether another link may be gathered.
+    fn room_for_link(&mut self) -> bool {
+        let room = self.links.len() < MAX_LINKS_PER_EVENT;
+        if !room {
+            self.cut("links of an event", MAX_LINKS_PER_EVENT);
+        }
+        room
+    }
+
+    fn link(&mut self, link: RawLink) {
+        if self.room_for_link() {
+            self.links.push(link);
+        }
+    }
+
+    /// Whether another text may be read.
+    fn room_for_text(&mut self) -> bool {
+        let room = self.scans.len() < MAX_TEXTS_PER_EVENT;
+        if !room {
+            self.cut("texts of an event", MAX_TEXTS_PER_EVENT);
+        }
+        room
+    }
+
     fn text(&mut self, source: Source, text: &str) {
+        if !self.room_for_text() {
+            return;
+        }
         let scan = text::scan(text);
         for (_, l) in &scan.links {
-            self.links.push(RawLink { link: l.clone(), source, shown: None });
+            self.link(RawLink { link: l.clone(), source, shown: None });
         }
         self.scans.push((source, scan));
     }
 
     fn html(&mut self, source: Source, body: &str) {
+        if !self.room_for_text() {
+            return;
+        }
         let h = html::parse(body);
+        if h.anchors_cut {
+            self.cut("links of an HTML text", MAX_ANCHORS);
+        }
         for a in h.anchors {
-            self.links.push(RawLink { link: a.href, source, shown: Some(a.text) });
+            self.link(RawLink { link: a.href, source, shown: Some(a.text) });
         }
         self.text(source, &h.outside);
     }
 
+    /// Links, numbers and SIP addresses: what judging this event costs.
+    fn items(&self) -> usize {
+        self.links.len() + self.scans.iter().map(|(_, s)| s.dial_ins.len() + s.sip_addresses.len()).sum::<usize>()
+    }
+
+    /// The hosts the input's own links name as Jitsi servers: the first [`MAX_JITSI_HINTS`]
+    /// (real invites name one).
     fn jitsi_hosts(&self) -> Vec<String> {
-        self.links.iter().filter_map(|l| vendors::jitsi_hint(&l.link)).collect()
+        let mut hosts = Vec::new();
+        for h in self.links.iter().filter_map(|l| vendors::jitsi_hint(&l.link)) {
+            if !hosts.contains(&h) {
+                hosts.push(h);
+                if hosts.len() == MAX_JITSI_HINTS {
+                    break;
+                }
+            }
+        }
+        hosts
     }
 }
 
@@ -105,24 +171,88 @@ fn gather_event(e: &Event) -> Gathered {
         ("X-MICROSOFT-ONLINEMEETINGCONFLINK", Source::OnlineMeetingConfLink),
         ("URL", Source::Url),
     ];
+    // Each cap is checked before a property's value is copied out: an event can have a million.
     for (name, source) in uri_props {
         for p in e.all(name) {
+            if !g.room_for_link() {
+                break;
+            }
             let v = p.uri();
             let v = v.strip_prefix("conf:").unwrap_or(&v).to_owned();
-            g.links.push(RawLink { link: v, source, shown: None });
+            g.link(RawLink { link: v, source, shown: None });
         }
     }
-    for p in e.all("LOCATION") {
-        g.text(Source::Location, &p.text());
-    }
-    for p in e.all("DESCRIPTION") {
+    let texts = e.all("LOCATION").chain(e.all("DESCRIPTION")).chain(e.all("X-ALT-DESC"));
+    for p in texts {
+        if !g.room_for_text() {
+            break;
+        }
         let t = p.text();
-        if html::looks_like_html(&t) { g.html(Source::Description, &t) } else { g.text(Source::Description, &t) }
-    }
-    for p in e.all("X-ALT-DESC") {
-        g.html(Source::AltDesc, &p.text());
+        match p.name.as_str() {
+            "LOCATION" => g.text(Source::Location, &t),
+            "DESCRIPTION" if html::looks_like_html(&t) => g.html(Source::Description, &t),
+            "DESCRIPTION" => g.text(Source::Description, &t),
+            _ => g.html(Source::AltDesc, &t),
+        }
     }
     g
+}
+
+/// For each source, the meeting that numbers and gateways found there belong to: the best
+/// meeting that appears in this source (also when it was filed from an earlier one), else the
+/// best meeting of the event; with `sip`, not a SIP candidate. Worked out once per event (the
+/// candidates it looks at do not change while numbers are attached).
+struct Owners {
+    by_source: HashMap<Source, [Option<usize>; 2]>,
+    best: [Option<usize>; 2],
+}
+
+impl Owners {
+    fn new(col: &Collector, from: usize, seen: &[(Source, usize)]) -> Self {
+        let c = &col.candidates;
+        let fits = |i: usize, sip: bool| c[i].0.kind != Kind::Tel && (!sip || c[i].0.kind != Kind::Sip);
+        // The first of equal keys wins, as with `min_by_key` (only the same index can tie).
+        let better = |new: usize, old: Option<usize>| old.is_none_or(|o| c[new].1 < c[o].1);
+        let mut by_source: HashMap<Source, [Option<usize>; 2]> = HashMap::new();
+        for &(source, i) in seen.iter().filter(|(_, i)| *i >= from) {
+            let slot = by_source.entry(source).or_default();
+            for (sip, best) in slot.iter_mut().enumerate() {
+                if fits(i, sip == 1) && better(i, *best) {
+                    *best = Some(i);
+                }
+            }
+        }
+        let best = (from..c.len()).filter(|&i| fits(i, false)).min_by_key(|&i| c[i].1);
+        Self { by_source, best: [best, best.filter(|&i| fits(i, true))] }
+    }
+
+    fn of(&self, source: Source, sip: bool) -> Option<usize> {
+        let sip = usize::from(sip);
+        self.by_source.get(&source).and_then(|s| s[sip]).or(self.best[sip])
+    }
+}
+
+/// The dial-in lists of the meetings numbers are attached to, taken out of their candidates
+/// while numbers are merged into them (each indexed once), put back by [`Self::put_back`].
+#[derive(Default)]
+struct DialInLists(HashMap<usize, DialInList>);
+
+impl DialInLists {
+    fn merge(&mut self, col: &mut Collector, owner: usize, d: DialIn) {
+        self.0
+            .entry(owner)
+            .or_insert_with(|| DialInList::new(std::mem::take(&mut col.candidates[owner].0.dial_in)))
+            .merge(d);
+    }
+
+    fn put_back(self, col: &mut Collector) {
+        for (i, list) in self.0 {
+            if list.full {
+                col.warn(Warning::Truncated { what: "dial-in numbers of a meeting", limit: MAX_DIAL_INS });
+            }
+            col.candidates[i].0.dial_in = list.into_vec();
+        }
+    }
 }
 
 /// Adds the numbers, SIP gateways and the VTC id found in the texts to the event's meetings:
@@ -132,37 +262,26 @@ fn gather_event(e: &Event) -> Gathered {
 /// meeting become candidates of their own, numbers only when a PIN says they reach a conference
 /// (a bare number in an e-mail is a support line, not a meeting).
 fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize)], event: Option<usize>) {
-    let meetings: Vec<usize> =
-        (from..col.candidates.len()).filter(|&i| col.candidates[i].0.kind != Kind::Tel).collect();
-    let best = meetings.iter().copied().min_by_key(|&i| col.candidates[i].1);
-    // The best meeting that appears in this source (also when it was filed from an earlier one),
-    // else the best meeting of the event.
-    let owner = |col: &Collector, source: Source, sip: bool| {
-        let fits = |i: usize| col.candidates[i].0.kind != Kind::Tel && (!sip || col.candidates[i].0.kind != Kind::Sip);
-        seen.iter()
-            .filter(|(s, i)| *s == source && *i >= from && fits(*i))
-            .map(|(_, i)| *i)
-            .min_by_key(|&i| col.candidates[i].1)
-            .or(best.filter(|&i| fits(i)))
-    };
+    let owners = Owners::new(col, from, seen);
+    let mut lists = DialInLists::default();
     // Explicit tel: links.
-    let mut merged_tels = Vec::new();
+    let mut merged_tels = vec![false; col.candidates.len() - from];
     for t in from..col.candidates.len() {
         if col.candidates[t].0.kind != Kind::Tel {
             continue;
         }
-        if let Some(o) = owner(col, col.candidates[t].0.source, false) {
+        if let Some(o) = owners.of(col.candidates[t].0.source, false) {
             for d in col.candidates[t].0.dial_in.clone() {
-                merge_dial_in(&mut col.candidates[o].0.dial_in, d);
+                lists.merge(col, o, d);
             }
-            merged_tels.push(t);
+            merged_tels[t - from] = true;
         }
     }
     // Numbers in text.
     for (source, scan) in &g.scans {
         for d in &scan.dial_ins {
-            match owner(col, *source, false) {
-                Some(o) => merge_dial_in(&mut col.candidates[o].0.dial_in, d.clone()),
+            match owners.of(*source, false) {
+                Some(o) => lists.merge(col, o, d.clone()),
                 None if d.dtmf.is_some() => {
                     let url = format!("tel:{}{}", d.number, d.dtmf.as_deref().unwrap_or("").replace('#', "%23"));
                     let mut c = Candidate::new(Kind::Tel, url, d.number.clone(), *source);
@@ -174,6 +293,7 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
             }
         }
     }
+    lists.put_back(col);
     // SIP gateways of room systems.
     let webex_meeting = |a: &str| {
         a.split_once('@').is_some_and(|(user, host)| {
@@ -185,7 +305,8 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
             let vtc = scan.video_conference_id.clone();
             // A Webex meeting's video address (<number>@<site>.webex.com) only belongs to a Webex
             // meeting; Teams' CVI gateways (…@m.webex.com) belong to Teams.
-            let o = owner(col, *source, true)
+            let o = owners
+                .of(*source, true)
                 .filter(|&o| col.candidates[o].0.kind == Kind::Webex || !webex_meeting(&a.address));
             match o {
                 // The invite's own address beats one derived from the link.
@@ -208,9 +329,7 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
             }
         }
     }
-    for t in merged_tels.into_iter().rev() {
-        col.candidates.remove(t);
-    }
+    col.remove_from_event(&merged_tels);
     for (_, scan) in &g.scans {
         for e in &scan.emails {
             col.found("email_address", e.clone());
@@ -218,10 +337,17 @@ fn attach(col: &mut Collector, from: usize, g: &Gathered, seen: &[(Source, usize
         for n in &scan.overlong {
             col.warn(Warning::OverlongLink { bytes: *n });
         }
+        for w in &scan.warnings {
+            col.warn(w.clone());
+        }
+    }
+    for w in &g.warnings {
+        col.warn(w.clone());
     }
 }
 
 fn process(col: &mut Collector, g: &Gathered, event: Option<usize>) {
+    col.begin_event();
     let from = col.candidates.len();
     let jitsi = g.jitsi_hosts();
     let seen: Vec<(Source, usize)> =
@@ -264,20 +390,34 @@ fn event_info(e: &Event) -> EventInfo {
     }
 }
 
-fn finish(mut col: Collector, events: Vec<EventInfo>, sealed: Vec<Option<String>>) -> Extraction {
+/// Sorts the candidates, keeps the best [`MAX_CANDIDATES`], and picks the preferred one.
+/// `events` are the invite's (none for a text), for the sealed agenda.
+fn finish(mut col: Collector, infos: Vec<EventInfo>, events: &[Event]) -> Extraction {
     col.candidates.sort_by_key(|(_, k)| *k);
+    if col.candidates.len() > MAX_CANDIDATES {
+        col.candidates.truncate(MAX_CANDIDATES);
+        col.warn(Warning::Truncated { what: "meeting links", limit: MAX_CANDIDATES });
+    }
     let candidates: Vec<Candidate> = col.candidates.into_iter().map(|(c, _)| c).collect();
     let preferred = candidates.iter().position(Candidate::is_safe);
     if preferred.is_some() {
         // Shorteners next to a real meeting link are the vendors' own help links (aka.ms in
         // every Teams invite): not worth a warning. Without a meeting they may hide one.
-        col.warnings.retain(|w| !matches!(w, Warning::ShortenerOrRedirect { .. }));
+        col.warnings.forget("shortener_or_redirect");
     }
     let sealed_agenda = preferred
+        .filter(|&p| candidates[p].kind == Kind::Trygg)
         .and_then(|p| candidates[p].event)
-        .and_then(|e| sealed.get(e).cloned().flatten())
-        .filter(|_| preferred.is_some_and(|p| candidates[p].kind == Kind::Trygg));
-    Extraction { candidates, preferred, warnings: col.warnings, found_instead: col.found, events, sealed_agenda }
+        .and_then(|e| events.get(e)?.prop("X-TRYGG-AGENDA"))
+        .map(|p| p.value.trim().to_owned());
+    Extraction {
+        candidates,
+        preferred,
+        warnings: col.warnings.into_vec(),
+        found_instead: col.found,
+        events: infos,
+        sealed_agenda,
+    }
 }
 
 /// Reads an input and returns every meeting candidate, the preferred one first among equals.
@@ -297,10 +437,10 @@ pub fn extract(input: Input<'_>, now: Option<Timestamp>) -> Result<Extraction, L
         Input::Url(s) if scheme_of(s.trim()).is_some() && !s.trim().contains(char::is_whitespace) => {
             let g = Gathered {
                 links: vec![RawLink { link: s.trim().to_owned(), source: Source::Input, shown: None }],
-                scans: vec![],
+                ..Gathered::default()
             };
             process(&mut col, &g, None);
-            Ok(finish(col, vec![], vec![]))
+            Ok(finish(col, vec![], &[]))
         }
         Input::Url(s) | Input::Text(s) => {
             let mut g = Gathered::default();
@@ -310,7 +450,7 @@ pub fn extract(input: Input<'_>, now: Option<Timestamp>) -> Result<Extraction, L
                 g.text(Source::Text, s)
             }
             process(&mut col, &g, None);
-            Ok(finish(col, vec![], vec![]))
+            Ok(finish(col, vec![], &[]))
         }
         Input::Ics(bytes) => {
             let cal = ics::parse(bytes)?;
@@ -321,8 +461,20 @@ pub fn extract(input: Input<'_>, now: Option<Timestamp>) -> Result<Extraction, L
                 col.warn(Warning::Cancelled);
             }
             let chosen = choose_event(&cal.events, now);
+            // The chosen event is always read; the others in file order while the budget lasts.
+            let mut spent = 0;
             for (i, e) in cal.events.iter().enumerate() {
+                if i != chosen && spent >= MAX_ITEMS_OTHER_EVENTS {
+                    col.warn(Warning::Truncated {
+                        what: "links and numbers of the other events",
+                        limit: MAX_ITEMS_OTHER_EVENTS,
+                    });
+                    continue;
+                }
                 let g = gather_event(e);
+                if i != chosen {
+                    spent += g.items();
+                }
                 let from = col.candidates.len();
                 process(&mut col, &g, Some(i));
                 let rank = if i == chosen { 0 } else { i + 1 };
@@ -330,10 +482,8 @@ pub fn extract(input: Input<'_>, now: Option<Timestamp>) -> Result<Extraction, L
                     key.0 = rank;
                 }
             }
-            let events = cal.events.iter().map(event_info).collect();
-            let sealed =
-                cal.events.iter().map(|e| e.prop("X-TRYGG-AGENDA").map(|p| p.value.trim().to_owned())).collect();
-            Ok(finish(col, events, sealed))
+            let infos = cal.events.iter().map(event_info).collect();
+            Ok(finish(col, infos, &cal.events))
         }
     }
 }
@@ -387,13 +537,20 @@ impl Extraction {
                 found: found_instead_sentence(&self.found_instead, &self.warnings),
             });
         }
-        let why: Vec<String> = self
-            .candidates
-            .iter()
-            .flat_map(|c| {
-                c.warnings.iter().filter(|w| w.blocks()).map(move |w| format!("{} link: {w}", c.kind.label()))
-            })
-            .collect();
+        // The first few reasons: a hostile input can have thousands, and this is shown and logged.
+        let (mut why, mut more) = (Vec::new(), 0);
+        for c in &self.candidates {
+            for w in c.warnings.iter().filter(|w| w.blocks()) {
+                if why.len() < MAX_REASONS {
+                    why.push(format!("{} link: {w}", c.kind.label()));
+                } else {
+                    more += 1;
+                }
+            }
+        }
+        if more > 0 {
+            why.push(format!("and {more} more"));
+        }
         Some(LinkError::OnlyUnsafeLinks { why: why.join("; ") })
     }
 }

@@ -5,6 +5,8 @@
 //! A single pass, linear in the input; `<script>`, `<style>` and `<head>` contents and comments
 //! are dropped. Not a general HTML parser, and it does not need to be: nothing here renders.
 
+use super::limits::MAX_ANCHORS;
+
 /// A link in the HTML: where it goes and what it shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Anchor {
@@ -22,7 +24,10 @@ pub(crate) struct HtmlText {
     /// Visible text outside links (a link's text is judged with its link, not on its own: a
     /// link showing one meeting and leading to another must not offer the one it shows).
     pub outside: String,
+    /// The links, at most [`MAX_ANCHORS`]; later `<a>` tags are read as text.
     pub anchors: Vec<Anchor>,
+    /// Whether there were more links than that.
+    pub anchors_cut: bool,
 }
 
 /// Whether a text is probably HTML (a description may be either).
@@ -197,7 +202,11 @@ pub(crate) fn parse(html: &str) -> HtmlText {
                     out.anchors.push(Anchor { href, text: out.text[start..].trim().to_owned() });
                     inside.push((start, out.text.len()));
                 }
-                open = href.map(|h| (h, out.text.len()));
+                if href.is_some() && out.anchors.len() >= MAX_ANCHORS {
+                    out.anchors_cut = true;
+                } else {
+                    open = href.map(|h| (h, out.text.len()));
+                }
             }
             ("a", true) => {
                 if let Some((href, start)) = open.take() {

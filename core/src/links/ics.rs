@@ -11,12 +11,17 @@
 //! * Several `VEVENT`s; `VALARM`s inside them are ignored (their DESCRIPTION is not the event's);
 //!   `VTIMEZONE`s are kept for the times (see [`super::ics_time`]).
 //! * Nesting deeper than 16 components is skipped, so hostile files cannot exhaust the stack.
+//! * At most [`MAX_EVENTS`] events and [`MAX_VTIMEZONES`] time zones are read (an invite has one
+//!   or a few; the rest of a larger calendar export is skipped, with a warning).
 //!
-//! Everything is linear in the input: a 10 MB line costs one pass.
+//! Everything is linear in the input: a 10 MB line costs one pass, and a component that is not
+//! kept costs no more than reading its lines.
 
 use super::LinkError;
 use super::ics_time::{EventTime, Observance, VTimezone, Zones};
+use super::limits::{MAX_EVENTS, MAX_VTIMEZONES};
 use super::safety::Warning;
+use super::warnings::Warnings;
 
 const MAX_DEPTH: usize = 16;
 const MAX_FOLDING_WARNINGS: usize = 3;
@@ -289,20 +294,33 @@ struct Builder {
     stack: Vec<(String, Frame)>,
     skipped_depth: usize,
     saw_calendar: bool,
+    /// Events were left out for [`MAX_EVENTS`].
+    events_cut: bool,
+    /// Time zones were left out for [`MAX_VTIMEZONES`].
+    zones_cut: bool,
 }
 
 impl Builder {
-    fn begin(&mut self, name: &str) {
+    /// Opens a component; `name` is upper case.
+    fn begin(&mut self, name: String) {
         if self.stack.len() >= MAX_DEPTH || self.skipped_depth > 0 {
             self.skipped_depth += 1;
             return;
         }
         let parent = self.stack.last().map(|(_, f)| *f);
         let top = matches!(parent, None | Some(Frame::Calendar));
-        let frame = match name {
+        let frame = match name.as_str() {
             "VCALENDAR" => {
                 self.saw_calendar = true;
                 Frame::Calendar
+            }
+            "VEVENT" if top && self.cal.events.len() >= MAX_EVENTS => {
+                self.events_cut = true;
+                Frame::Other
+            }
+            "VTIMEZONE" if top && self.cal.timezones.len() >= MAX_VTIMEZONES => {
+                self.zones_cut = true;
+                Frame::Other
             }
             "VEVENT" if top => {
                 self.cal.events.push(Event::default());
@@ -322,7 +340,7 @@ impl Builder {
             },
             _ => Frame::Other,
         };
-        self.stack.push((name.to_owned(), frame));
+        self.stack.push((name, frame));
     }
 
     fn end(&mut self, name: &str) {
@@ -331,9 +349,15 @@ impl Builder {
             return;
         }
         // Lenient: an END closes the innermost component of that name and everything inside it.
-        if let Some(pos) = self.stack.iter().rposition(|(n, _)| n == name) {
+        if let Some(pos) = self.stack.iter().rposition(|(n, _)| n.eq_ignore_ascii_case(name)) {
             self.stack.truncate(pos);
         }
+    }
+
+    /// Whether a property here would be kept (see [`Builder::property`]): the others are not even
+    /// parsed.
+    fn keeps_properties(&self) -> bool {
+        self.skipped_depth == 0 && self.stack.last().is_some_and(|(_, f)| *f != Frame::Other)
     }
 
     fn property(&mut self, p: Property) {
@@ -352,12 +376,32 @@ impl Builder {
     }
 }
 
-fn flush(b: &mut Builder, cur: Option<(String, usize)>) {
+/// Whether a line is a `BEGIN` or `END` with parameters (`BEGIN;X=1:VEVENT`).
+fn starts_component(line: &str) -> bool {
+    let name = name_of(line);
+    name.eq_ignore_ascii_case("BEGIN") || name.eq_ignore_ascii_case("END")
+}
+
+fn flush(b: &mut Builder, cur: Option<(&str, usize)>) {
     let Some((line, n)) = cur else { return };
-    let Some(p) = content_line(&line, n) else { return };
+    // `BEGIN:X` and `END:X` without parameters, as every producer writes them, without building
+    // a property: there is one pair per component, and a file can hold a million components.
+    if let Some(i) = line.find([';', ':']).filter(|&i| line.as_bytes()[i] == b':') {
+        let (name, value) = (&line[..i], line[i + 1..].trim());
+        if name.eq_ignore_ascii_case("BEGIN") {
+            return b.begin(value.to_ascii_uppercase());
+        }
+        if name.eq_ignore_ascii_case("END") {
+            return b.end(value);
+        }
+    }
+    if !b.keeps_properties() && !starts_component(line) {
+        return;
+    }
+    let Some(p) = content_line(line, n) else { return };
     match p.name.as_str() {
-        "BEGIN" => b.begin(&p.value.trim().to_ascii_uppercase()),
-        "END" => b.end(&p.value.trim().to_ascii_uppercase()),
+        "BEGIN" => b.begin(p.value.trim().to_ascii_uppercase()),
+        "END" => b.end(p.value.trim()),
         _ => b.property(p),
     }
 }
@@ -367,52 +411,70 @@ fn flush(b: &mut Builder, cur: Option<(String, usize)>) {
 pub fn parse(bytes: &[u8]) -> Result<Calendar, LinkError> {
     let text = String::from_utf8_lossy(bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut b = Builder { cal: Calendar::default(), stack: Vec::new(), skipped_depth: 0, saw_calendar: false };
-    let mut current: Option<(String, usize)> = None;
+    let mut b = Builder {
+        cal: Calendar::default(),
+        stack: Vec::new(),
+        skipped_depth: 0,
+        saw_calendar: false,
+        events_cut: false,
+        zones_cut: false,
+    };
+    // The logical line being unfolded and its line number (one buffer for the whole file).
+    let (mut current, mut current_line) = (String::new(), None);
     let mut folding_warnings = 0;
     for (n, line) in physical_lines(text).enumerate() {
         if let Some(rest) = line.strip_prefix([' ', '\t']) {
-            if let Some((cur, _)) = current.as_mut() {
-                cur.push_str(rest);
+            if current_line.is_some() {
+                current.push_str(rest);
             }
             continue;
         }
         if line.is_empty() {
             continue;
         }
-        if let Some((cur, _)) = current.as_mut().filter(|_| !starts_property(line)) {
+        if current_line.is_some() && !starts_property(line) {
             if folding_warnings < MAX_FOLDING_WARNINGS {
                 b.cal.warnings.push(Warning::BrokenFolding { line: n + 1 });
                 folding_warnings += 1;
             }
-            cur.push_str(line);
+            current.push_str(line);
             continue;
         }
-        flush(&mut b, current.take());
-        current = Some((line.to_owned(), n + 1));
+        flush(&mut b, current_line.map(|l| (current.as_str(), l)));
+        current.clear();
+        current.push_str(line);
+        current_line = Some(n + 1);
     }
-    flush(&mut b, current.take());
+    flush(&mut b, current_line.map(|l| (current.as_str(), l)));
     if !b.saw_calendar {
         return Err(LinkError::NotICalendar { why: "there is no BEGIN:VCALENDAR".into() });
     }
     let mut cal = b.cal;
+    if b.events_cut {
+        cal.warnings.push(Warning::Truncated { what: "events of a file", limit: MAX_EVENTS });
+    }
+    if b.zones_cut {
+        cal.warnings.push(Warning::Truncated { what: "time zones of a file", limit: MAX_VTIMEZONES });
+    }
     let zones = Zones::new(&cal.timezones);
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::default();
+    for w in cal.warnings.drain(..) {
+        warnings.push(w);
+    }
+    let mut met = Vec::new();
     for e in &mut cal.events {
-        let start = e.prop("DTSTART").and_then(|p| zones.time(p, &mut warnings));
-        let end = e.prop("DTEND").and_then(|p| zones.time(p, &mut warnings)).or_else(|| {
+        let start = e.prop("DTSTART").and_then(|p| zones.time(p, &mut met));
+        let end = e.prop("DTEND").and_then(|p| zones.time(p, &mut met)).or_else(|| {
             let d = e.prop("DURATION").and_then(|p| super::ics_time::parse_duration(p.value.trim()))?;
             start.as_ref().and_then(|s| s.plus_seconds(d))
         });
         e.start = start;
         e.end = end;
-    }
-    warnings.dedup();
-    for w in warnings {
-        if !cal.warnings.contains(&w) {
-            cal.warnings.push(w);
+        for w in met.drain(..) {
+            warnings.push(w);
         }
     }
+    cal.warnings = warnings.into_vec();
     Ok(cal)
 }
 

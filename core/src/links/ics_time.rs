@@ -10,15 +10,24 @@
 //! 4. a `(UTC±hh:mm)` prefix, as a fixed offset (with a warning: daylight saving is unknown);
 //! 5. otherwise the time is read as UTC, with [`Warning::UnknownTimeZone`].
 //!
+//! Each `TZID` is resolved once per file, however many events use it, and the file's
+//! `VTIMEZONE`s are found by name through a map: a file of many events and many time zones costs
+//! one pass over each. Past [`MAX_TIME_ZONES`] distinct names (only hostile files have them) new
+//! ones are read as unknown.
+//!
 //! IANA data comes from the tz database compiled into the binary (jiff's bundled copy), never
 //! from files: the core does no I/O. The bundled data was preferred over the file's VTIMEZONE
 //! because it knows history and future rule changes; VTIMEZONE only describes one rule.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use jiff::civil::{Date, DateTime, Weekday};
 use jiff::tz::{Offset, TimeZone, TimeZoneDatabase};
 use jiff::{SignedDuration, Timestamp};
 
 use super::ics::Property;
+use super::limits::MAX_TIME_ZONES;
 use super::safety::Warning;
 use super::windows_zones;
 
@@ -262,23 +271,46 @@ fn display_offset(tzid: &str) -> Option<Offset> {
     Offset::from_seconds(sign * (h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60)).ok()
 }
 
-/// The time zones of one file.
+/// The time zones of one file: its `VTIMEZONE`s by `TZID` (the first of a name wins), and each
+/// `TZID` resolved once, however many events use it (at most [`MAX_TIME_ZONES`] names).
 pub(crate) struct Zones<'a> {
-    defined: &'a [VTimezone],
+    defined: HashMap<&'a str, &'a VTimezone>,
+    resolved: RefCell<HashMap<String, Resolved>>,
 }
+
+/// A `TZID` resolved: its zone when known, and a warning when approximate or unknown.
+type Resolved = (Option<TimeZone>, Option<Warning>);
 
 impl<'a> Zones<'a> {
     pub(crate) fn new(defined: &'a [VTimezone]) -> Self {
-        Self { defined }
+        let mut by_tzid = HashMap::new();
+        for v in defined {
+            by_tzid.entry(v.tzid.as_str()).or_insert(v);
+        }
+        Self { defined: by_tzid, resolved: RefCell::default() }
     }
 
     /// Resolves a TZID (see the module docs), with a warning when approximate or unknown.
-    pub(crate) fn resolve(&self, tzid: &str) -> (Option<TimeZone>, Option<Warning>) {
+    pub(crate) fn resolve(&self, tzid: &str) -> Resolved {
         let tzid = tzid.trim().trim_matches('"');
         let unknown = || Some(Warning::UnknownTimeZone { tzid: tzid.chars().take(80).collect() });
         if tzid.len() > 200 {
             return (None, unknown());
         }
+        if let Some(r) = self.resolved.borrow().get(tzid) {
+            return r.clone();
+        }
+        let mut resolved = self.resolved.borrow_mut();
+        if resolved.len() >= MAX_TIME_ZONES {
+            return (None, unknown());
+        }
+        let r = self.resolve_once(tzid);
+        resolved.insert(tzid.to_owned(), r.clone());
+        r
+    }
+
+    fn resolve_once(&self, tzid: &str) -> Resolved {
+        let unknown = || Some(Warning::UnknownTimeZone { tzid: tzid.chars().take(80).collect() });
         let db = bundled();
         if let Ok(tz) = db.get(tzid) {
             return (Some(tz), None);
@@ -295,7 +327,7 @@ impl<'a> Zones<'a> {
         if let Some(tz) = windows_zones::to_iana(tzid).and_then(|n| db.get(n).ok()) {
             return (Some(tz), None);
         }
-        if let Some(tz) = self.defined.iter().find(|v| v.tzid == tzid).and_then(from_vtimezone) {
+        if let Some(tz) = self.defined.get(tzid).copied().and_then(from_vtimezone) {
             return (Some(tz), None);
         }
         if let Some(off) = display_offset(tzid) {

@@ -1,12 +1,16 @@
 //! Judging one link found in an input: a meeting candidate (checked by [`super::safety`], after
 //! its redirect wrappers are removed), a refusal with its reason, or something "found instead".
 
+use std::collections::HashMap;
+
 use super::candidate::{Candidate, Found, Kind, Source};
 use super::join::{JoinLink, is_join_path};
+use super::limits::MAX_CANDIDATES_PER_EVENT;
 use super::redirects;
 use super::safety::{Warning, display_host, inspect, inspect_http, registrable, scheme_of};
 use super::text::MAX_LINK_LEN;
 use super::vendors;
+use super::warnings::Warnings;
 use super::{LinkError, SipUri, TelUri};
 
 /// At most this many things are listed as "found instead".
@@ -25,11 +29,13 @@ pub(crate) struct RawLink {
 #[derive(Default)]
 pub(crate) struct Collector {
     pub candidates: Vec<(Candidate, (usize, Source, u8, usize))>,
-    pub warnings: Vec<Warning>,
+    pub warnings: Warnings,
     pub found: Vec<Found>,
     seq: usize,
     /// (URL, event) → index in `candidates`, to file each candidate once.
-    filed: std::collections::HashMap<(String, Option<usize>), usize>,
+    filed: HashMap<(String, Option<usize>), usize>,
+    /// Where the candidates of the event being read start (for [`MAX_CANDIDATES_PER_EVENT`]).
+    event_start: usize,
 }
 
 impl Collector {
@@ -41,22 +47,52 @@ impl Collector {
     }
 
     pub fn warn(&mut self, w: Warning) {
-        if !self.warnings.contains(&w) {
-            self.warnings.push(w);
-        }
+        self.warnings.push(w);
     }
 
-    /// Files a candidate, or finds the same one filed before; returns its index.
-    pub fn push(&mut self, mut c: Candidate, event_rank: usize) -> usize {
+    /// Starts reading the next event (or text): its candidates are counted from here.
+    pub fn begin_event(&mut self) {
+        self.event_start = self.candidates.len();
+    }
+
+    /// Files a candidate, or finds the same one filed before; returns its index. `None` when the
+    /// event already has [`MAX_CANDIDATES_PER_EVENT`].
+    pub fn push(&mut self, mut c: Candidate, event_rank: usize) -> Option<usize> {
         if let Some(i) = self.filed.get(&(c.url.clone(), c.event)) {
-            return *i;
+            return Some(*i);
+        }
+        if self.candidates.len() - self.event_start >= MAX_CANDIDATES_PER_EVENT {
+            self.warn(Warning::Truncated { what: "meeting links of an event", limit: MAX_CANDIDATES_PER_EVENT });
+            return None;
         }
         c.warnings.dedup();
         self.seq += 1;
         let key = (event_rank, c.source, c.kind.rank(), self.seq);
         self.filed.insert((c.url.clone(), c.event), self.candidates.len());
         self.candidates.push((c, key));
-        self.candidates.len() - 1
+        Some(self.candidates.len() - 1)
+    }
+
+    /// Removes the candidates of the current event marked in `drop` (indexed from the event's
+    /// start) in one pass, and files the rest under their new indices.
+    pub fn remove_from_event(&mut self, drop: &[bool]) {
+        if !drop.contains(&true) {
+            return;
+        }
+        let from = self.event_start;
+        for (i, _) in drop.iter().enumerate().filter(|(_, d)| **d) {
+            let c = &self.candidates[from + i].0;
+            self.filed.remove(&(c.url.clone(), c.event));
+        }
+        let mut i = 0;
+        self.candidates.retain(|_| {
+            let keep = i < from || !drop.get(i - from).copied().unwrap_or(false);
+            i += 1;
+            keep
+        });
+        for (j, (c, _)) in self.candidates.iter().enumerate().skip(from) {
+            self.filed.insert((c.url.clone(), c.event), j);
+        }
     }
 
     /// Judges one link and files it as a candidate (returning its index), a refusal or "found
@@ -149,7 +185,7 @@ impl Collector {
             }
             c.warnings.extend(mismatch(raw.shown.as_deref(), link));
         }
-        c.map(|c| self.push(c, 0))
+        c.and_then(|c| self.push(c, 0))
     }
 
     fn trygg(&mut self, link: &str, source: Source) -> Option<Candidate> {

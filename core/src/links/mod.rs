@@ -80,6 +80,20 @@
 //! (`zoommtg://`, `msteams:`, `jitsi-meet://`) are read and turned into the `https` link that is
 //! then the only thing opened.
 //!
+//! ## Limits ([`limits`])
+//!
+//! Inputs over [`extract::MAX_INPUT`] (32 MiB) are refused. Below it, reading takes time linear
+//! in the input, whatever it holds: every scanner makes a bounded number of passes (a run of
+//! text is never rescanned per match, an item is never looked for in a list of all the others:
+//! indexes and hash sets instead), and caps far above what real invites hold bound the costly
+//! work per link and the size of the result: 10 000 events per file, 10 000 links read per text
+//! and judged per event, 20 000 links and numbers judged in the other events of an invite
+//! together (the chosen event is always read), 300 dial-in numbers per list, 200 candidates per
+//! event and 2 000 in all, 10 warnings of a kind and 50 in all, 5 reasons in "only unsafe
+//! links". Reaching a cap is a warning ([`Warning::Truncated`], [`Warning::TooManyWarnings`]),
+//! never an error. [`testing::hostile_inputs`] makes the inputs that once broke this, for the
+//! tests and for `trygg bench links`.
+//!
 //! ## Safety ([`safety`])
 //!
 //! One function, [`safety::inspect`], judges every link after redirect wrappers (Outlook
@@ -121,8 +135,11 @@
 pub mod agenda;
 mod candidate;
 pub(crate) mod confusables;
+mod dial_in_list;
 mod error;
 pub mod extract;
+#[cfg(test)]
+mod hostile_inputs;
 mod html;
 pub mod ics;
 pub mod ics_time;
@@ -131,14 +148,18 @@ pub mod invite_out;
 pub mod invite_token;
 pub mod join;
 mod judge;
+pub mod limits;
 pub mod redirects;
 pub mod route;
 pub mod safety;
 mod secret;
 pub mod sip_uri;
 pub mod tel_uri;
+#[doc(hidden)]
+pub mod testing;
 pub mod text;
 pub mod vendors;
+mod warnings;
 mod windows_zones;
 
 pub use candidate::{Candidate, Found, Kind, Source};

@@ -91,7 +91,7 @@ const TWO_LEVEL_SUFFIXES: &[&str] = &[
 ///
 /// In JSON: `{"type": "lookalike_domain", "host": …, "looks_like": …, "blocks": true,
 /// "message": "…"}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Warning {
     /// A scheme Trygg never acts on (`http`, `javascript`, `data`, ...).
@@ -170,6 +170,20 @@ pub enum Warning {
     },
     /// The invite cancels the meeting.
     Cancelled,
+    /// More warnings than are listed (see [`super::limits::MAX_WARNINGS`]); the input is hostile
+    /// or broken.
+    TooManyWarnings {
+        /// How many distinct warnings were left out.
+        omitted: usize,
+    },
+    /// Part of the input was not read: a cap of [`super::limits`] was reached (only hostile or
+    /// broken inputs reach one).
+    Truncated {
+        /// What was capped, in words ("links of a text", "dial-in numbers of a meeting").
+        what: &'static str,
+        /// How many were read.
+        limit: usize,
+    },
 }
 
 impl Warning {
@@ -208,6 +222,8 @@ impl Warning {
             Self::BrokenFolding { .. } => "broken_folding",
             Self::UnknownTimeZone { .. } => "unknown_time_zone",
             Self::Cancelled => "cancelled",
+            Self::TooManyWarnings { .. } => "too_many_warnings",
+            Self::Truncated { .. } => "truncated",
         }
     }
 }
@@ -244,6 +260,11 @@ impl serde::Serialize for Warning {
             Self::BrokenFolding { line } => m.serialize_entry("line", line)?,
             Self::UnknownTimeZone { tzid } => m.serialize_entry("tzid", tzid)?,
             Self::Cancelled => {}
+            Self::TooManyWarnings { omitted } => m.serialize_entry("omitted", omitted)?,
+            Self::Truncated { what, limit } => {
+                m.serialize_entry("what", what)?;
+                m.serialize_entry("limit", limit)?;
+            }
         }
         m.serialize_entry("blocks", &self.blocks())?;
         m.serialize_entry("message", &self.to_string())?;
@@ -286,6 +307,8 @@ impl fmt::Display for Warning {
             }
             Self::UnknownTimeZone { tzid } => write!(f, "unknown time zone \"{tzid}\"; its times are shown as UTC"),
             Self::Cancelled => f.write_str("this invite cancels the meeting"),
+            Self::TooManyWarnings { omitted } => write!(f, "{omitted} more warnings are not listed"),
+            Self::Truncated { what, limit } => write!(f, "read only the first {limit} {what}; the rest was skipped"),
         }
     }
 }

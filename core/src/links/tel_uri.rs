@@ -46,24 +46,6 @@ impl DialIn {
     }
 }
 
-/// Adds a dial-in to a list unless it is already there: a number without DTMF adds nothing to
-/// the same number with DTMF, and replaces nothing either; with DTMF it fills in a bare entry.
-pub(crate) fn merge_dial_in(list: &mut Vec<DialIn>, d: DialIn) {
-    if let Some(x) =
-        list.iter_mut().find(|x| x.number == d.number && (x.dtmf == d.dtmf || x.dtmf.is_none() || d.dtmf.is_none()))
-    {
-        if x.dtmf.is_none() && d.dtmf.is_some() {
-            let label = x.label.take();
-            *x = d;
-            x.label = x.label.take().or(label);
-        } else if x.label.is_none() {
-            x.label = d.label;
-        }
-        return;
-    }
-    list.push(d);
-}
-
 fn first_digits(s: &str) -> Option<String> {
     let start = s.find(|c: char| c.is_ascii_digit())?;
     let d: String = s[start..].chars().take_while(char::is_ascii_digit).collect();

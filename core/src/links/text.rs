@@ -15,8 +15,19 @@
 //!   and any `user@host` on a line that speaks of SIP or video systems, with the Teams "Video
 //!   Conference ID" when one is given.
 //!
-//! Every scan is linear in the input (a 10 MB line is fine), and work per hit is bounded.
+//! Every scan is linear in the input (a 10 MB line is fine), and work per hit is bounded: the run
+//! of characters around a vendor host is measured once for all the hosts in it, PIN keywords are
+//! found once per line (not again for every number on it), and duplicates are found through
+//! indexes. A text is read up to its 10 000th link, and the numbers and addresses read and kept
+//! are capped ([`super::limits`]; [`TextScan::warnings`] says when).
 
+use std::collections::HashSet;
+
+use super::dial_in_list::DialInList;
+use super::limits::{
+    MAX_ADDRESSES_PER_TEXT, MAX_DIAL_INS, MAX_EMAILS, MAX_LINKS_PER_TEXT, MAX_NUMBERS_PER_TEXT, MAX_SIP_ADDRESSES,
+};
+use super::safety::Warning;
 use super::tel_uri::DialIn;
 
 /// Links longer than this are skipped (Teams links with SafeLinks wrappers are under 2 KiB).
@@ -87,6 +98,17 @@ pub struct TextScan {
     pub emails: Vec<String>,
     /// Lengths of links that were too long to read.
     pub overlong: Vec<usize>,
+    /// What was left out because a cap of [`super::limits`] was reached (each cap once).
+    pub warnings: Vec<Warning>,
+}
+
+impl TextScan {
+    fn cut(&mut self, what: &'static str, limit: usize) {
+        let w = Warning::Truncated { what, limit };
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
+    }
 }
 
 fn is_scheme_char(b: u8) -> bool {
@@ -101,12 +123,56 @@ fn ends_link(c: char) -> bool {
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
-/// Where the link starting at `start` ends, trailing punctuation and unbalanced brackets removed.
-fn link_end(text: &str, start: usize) -> usize {
-    let mut end = text[start..].char_indices().find(|(_, c)| ends_link(*c)).map_or(text.len(), |(i, _)| start + i);
-    if end - start > MAX_LINK_LEN {
-        return end; // skipped by the caller; no need to trim
+/// [`ends_link`] for each ASCII byte (white space, controls and the listed punctuation).
+const ENDS_LINK_ASCII: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = i <= 0x20
+            || i == 0x7f
+            || matches!(i as u8, b'<' | b'>' | b'"' | b'\'' | b'`' | b'{' | b'}' | b'|' | b'\\' | b'^');
+        i += 1;
     }
+    t
+};
+
+/// The first character that ends a link in `text[start..]`, among those that start at most `max`
+/// bytes in: byte by byte through ASCII (nearly all of a link), decoding only other characters.
+fn link_stop(text: &str, start: usize, max: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut i = start;
+    while i < b.len() && i - start <= max {
+        if b[i].is_ascii() {
+            if ENDS_LINK_ASCII[usize::from(b[i])] {
+                return Some(i);
+            }
+            i += 1;
+        } else {
+            let c = text[i..].chars().next()?;
+            if ends_link(c) {
+                return Some(i);
+            }
+            i += c.len_utf8();
+        }
+    }
+    None
+}
+
+/// Where the run of link characters from `start` stops: the first character that ends a link, or
+/// the end of the text.
+fn run_end(text: &str, start: usize) -> usize {
+    link_stop(text, start, usize::MAX).unwrap_or(text.len())
+}
+
+/// [`run_end`], looking no further than [`MAX_LINK_LEN`] bytes ahead: `None` when the run is
+/// longer (an overlong link), so that a link costs at most what Trygg would read of it.
+fn short_run_end(text: &str, start: usize) -> Option<usize> {
+    link_stop(text, start, MAX_LINK_LEN).or_else(|| (text.len() - start <= MAX_LINK_LEN).then_some(text.len()))
+}
+
+/// The end of the link in `text[start..end]` without trailing punctuation and unbalanced
+/// closing brackets.
+fn trim_link(text: &str, start: usize, mut end: usize) -> usize {
     let s = &text[start..end];
     let count = |c: char| s.matches(c).count();
     let (mut open_p, mut close_p, mut open_b, mut close_b) = (count('('), count(')'), count('['), count(']'));
@@ -144,9 +210,12 @@ fn overlaps(ranges: &[(usize, usize)], at: usize) -> bool {
     ranges.get(i).is_some_and(|(s, _)| *s <= at)
 }
 
-fn scan_links(text: &str, scan: &mut TextScan) -> Vec<(usize, usize)> {
+/// Finds the links of a text, in order, with their byte ranges; returns the ranges and how far
+/// the text was read (less than all of it when it has more than [`MAX_LINKS_PER_TEXT`] links).
+fn scan_links(text: &str, scan: &mut TextScan) -> (Vec<(usize, usize)>, usize) {
     let b = text.as_bytes();
     let mut ranges = Vec::new();
+    let mut read = text.len();
     let mut cursor = 0;
     while let Some(p) = text[cursor..].find(':').map(|p| p + cursor) {
         let mut s = p;
@@ -166,18 +235,38 @@ fn scan_links(text: &str, scan: &mut TextScan) -> Vec<(usize, usize)> {
                 continue;
             }
         };
-        let end = link_end(text, start);
-        if end - start > MAX_LINK_LEN {
-            scan.overlong.push(end - start);
-        } else if end > p + 1 {
-            scan.links.push((start, text[start..end].to_owned()));
-            ranges.push((start, end));
-        }
+        let end = match short_run_end(text, start) {
+            Some(raw) => {
+                let end = trim_link(text, start, raw);
+                if end > p + 1 {
+                    if scan.links.len() == MAX_LINKS_PER_TEXT {
+                        read = start;
+                        break;
+                    }
+                    scan.links.push((start, text[start..end].to_owned()));
+                    ranges.push((start, end));
+                }
+                end
+            }
+            None => {
+                // Measured in full once, to report it and jump past it.
+                let raw = run_end(text, start);
+                scan.overlong.push(raw - start);
+                raw
+            }
+        };
         cursor = end.max(p + 1);
     }
     let mut bare = Vec::new();
     for host in BARE_VENDOR_HOSTS {
-        for (i, _) in text.match_indices(host) {
+        // One pass per host: matches inside the host's last link are skipped (they would overlap
+        // it), and the run of link characters around a match is measured once for all the
+        // matches in it (a hostile line of `zoom.us/x,zoom.us/x,…` is one run).
+        let (mut done, mut run, mut kept) = (0, (0, 0), 0);
+        for (i, _) in text[..read].match_indices(host) {
+            if i < done {
+                continue;
+            }
             let mut s = i;
             while s > 0 && (b[s - 1].is_ascii_alphanumeric() || b[s - 1] == b'.' || b[s - 1] == b'-') && i - s < 64 {
                 s -= 1;
@@ -186,23 +275,49 @@ fn scan_links(text: &str, scan: &mut TextScan) -> Vec<(usize, usize)> {
             if !boundary || s == i && host.starts_with('.') || overlaps(&ranges, i) {
                 continue;
             }
-            let end = link_end(text, s);
-            if end - s <= MAX_LINK_LEN && end > i + host.len() {
+            if !(run.0 <= s && s < run.1) {
+                run = (s, run_end(text, s));
+            }
+            if run.1 - s > MAX_LINK_LEN {
+                continue;
+            }
+            let end = trim_link(text, s, run.1);
+            if end > i + host.len() {
+                if kept == MAX_LINKS_PER_TEXT {
+                    read = read.min(s);
+                    break;
+                }
+                kept += 1;
                 bare.push((s, end));
+                done = end;
             }
         }
     }
+    // Scheme links and bare links do not overlap; bare links are taken in order, each unless it
+    // starts inside one taken before (the one with the largest end so far: they do not overlap).
     bare.sort_unstable();
+    let mut bare_end = 0;
+    let mut taken = Vec::new();
     for (s, e) in bare {
-        if !overlaps(&ranges, s) {
+        if s >= read {
+            break;
+        }
+        if s >= bare_end && !overlaps(&ranges, s) {
             scan.links.push((s, format!("https://{}", &text[s..e])));
-            let at = ranges.partition_point(|(rs, _)| *rs < s);
-            ranges.insert(at, (s, e));
+            taken.push((s, e));
+            bare_end = e;
         }
     }
+    ranges.extend(taken);
     scan.links.sort_by_key(|(at, _)| *at);
     ranges.sort_unstable();
-    ranges
+    let keep = scan.links.partition_point(|(at, _)| *at < read).min(MAX_LINKS_PER_TEXT);
+    if let Some((at, _)) = scan.links.get(keep) {
+        read = read.min(*at);
+    }
+    scan.links.truncate(keep);
+    ranges.truncate(keep);
+    (ranges, read)
 }
 
 /// Digits after a keyword on a line: `Conference ID: 123 456 789#` → `123456789`.
@@ -225,35 +340,68 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
-/// The most specific PIN-like keyword on a (lowercased) line and its digits, with the keyword's
-/// rank in [`PIN_KEYWORDS`].
-fn pin_on_line(lower: &str, line: &str) -> Option<(usize, String)> {
-    for (rank, k) in PIN_KEYWORDS.iter().enumerate() {
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(k).map(|i| i + from) {
-            let before_ok = i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphabetic();
-            let after = i + k.len();
-            let after_ok = lower.as_bytes().get(after).is_none_or(|b| !b.is_ascii_alphabetic());
-            if before_ok
-                && after_ok
-                && let Some(d) = digits_after(line, after)
-            {
-                return Some((rank, d));
+/// The PIN-like keywords of a line that have digits after them, found once per line (not again
+/// for every number on it): for each keyword of [`PIN_KEYWORDS`] (by rank), where it starts and
+/// its digits, in line order.
+#[derive(Default)]
+struct PinHits([Vec<(usize, String)>; PIN_KEYWORDS.len()]);
+
+impl PinHits {
+    /// The hits of a line, given also lowercased. A keyword counts as a whole word only, so only
+    /// the starts of words are tried: one pass over the line.
+    fn of(lower: &str, line: &str) -> Self {
+        let lb = lower.as_bytes();
+        let mut hits = Self::default();
+        for i in 0..lb.len() {
+            let word_start = lb[i].is_ascii_alphabetic() && (i == 0 || !lb[i - 1].is_ascii_alphabetic());
+            if !word_start || !PIN_KEYWORDS.iter().any(|k| k.as_bytes()[0] == lb[i]) {
+                continue;
             }
-            from = after;
+            for (rank, k) in PIN_KEYWORDS.iter().enumerate() {
+                let after = i + k.len();
+                if lb[i] == k.as_bytes()[0]
+                    && lb[i..].starts_with(k.as_bytes())
+                    && lb.get(after).is_none_or(|b| !b.is_ascii_alphabetic())
+                    && let Some(d) = digits_after(line, after)
+                {
+                    hits.0[rank].push((i, d));
+                }
+            }
         }
+        hits
+    }
+
+    /// The most specific keyword at or after `from` with its digits, and its rank.
+    fn first_from(&self, from: usize) -> Option<(usize, &str)> {
+        self.0.iter().enumerate().find_map(|(rank, hits)| {
+            let k = hits.partition_point(|(i, _)| *i < from);
+            hits.get(k).map(|(_, d)| (rank, d.as_str()))
+        })
+    }
+}
+
+/// The first occurrence of an ASCII `needle` in a short `hay` (a line): `str::find` sets up a
+/// searcher for every call, which costs more than the search on most lines.
+fn find_short(hay: &str, needle: &str) -> Option<usize> {
+    let (b, n) = (hay.as_bytes(), needle.as_bytes());
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(char::from(n[0])).map(|i| i + from) {
+        if b[i..].starts_with(n) {
+            return Some(i);
+        }
+        from = i + 1;
     }
     None
 }
 
 /// A phone number at `line[i] == '+'`: (number, dtmf, end).
 fn phone_at(line: &str, i: usize) -> Option<(String, Option<String>, usize)> {
-    let mut number = String::from("+");
+    let mut digits = 0;
     let mut end = i + 1; // just after the last digit
     for (k, c) in line[i + 1..].char_indices().take(40) {
         match c {
             '0'..='9' => {
-                number.push(c);
+                digits += 1;
                 end = i + 1 + k + 1;
             }
             ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
@@ -261,9 +409,10 @@ fn phone_at(line: &str, i: usize) -> Option<(String, Option<String>, usize)> {
             _ => break,
         }
     }
-    if !(7..=15).contains(&(number.len() - 1)) {
-        return None;
+    if !(7..=15).contains(&digits) {
+        return None; // most '+' in a hostile text: no allocation for them
     }
+    let number: String = std::iter::once('+').chain(line[i + 1..end].chars().filter(char::is_ascii_digit)).collect();
     // A one-tap suffix directly after the number: ",,123456#", ";123#", "p123".
     let rest = &line[end..];
     let suffix_len = rest
@@ -297,24 +446,33 @@ fn label_for(line: &str, start: usize, end: usize) -> Option<String> {
 fn scan_phones(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
     let b = text.as_bytes();
     let mut doc_pin: Option<(usize, String)> = None;
+    let mut list = DialInList::default();
+    let (mut read, mut stopped) = (0, false);
+    let mut lower = String::new();
     let mut line_start = 0;
     for line in text.split('\n') {
         let line_end = line_start + line.len();
         // A PIN has at least 4 digits: lines with fewer need no keyword search.
-        if line.len() <= 4096 && line.bytes().filter(u8::is_ascii_digit).nth(3).is_some() {
-            let lower = line.to_ascii_lowercase();
-            if let Some(i) = lower.find("video conference id") {
+        let hits = if line.len() <= 4096 && line.bytes().filter(u8::is_ascii_digit).nth(3).is_some() {
+            lower.clear();
+            lower.push_str(line);
+            lower.make_ascii_lowercase();
+            let hits = PinHits::of(&lower, line);
+            if let Some(i) = find_short(&lower, "video conference id") {
                 if let Some(d) = digits_after(line, i + "video conference id".len()) {
                     scan.video_conference_id.get_or_insert(d);
                 }
-            } else if let Some((rank, d)) = pin_on_line(&lower, line)
+            } else if let Some((rank, d)) = hits.first_from(0)
                 && doc_pin.as_ref().is_none_or(|(r, _)| rank < *r)
             {
-                doc_pin = Some((rank, d));
+                doc_pin = Some((rank, d.to_owned()));
             }
-        }
+            hits
+        } else {
+            PinHits::default()
+        };
         let mut from = 0;
-        while let Some(i) = line[from..].find('+').map(|i| i + from) {
+        while !stopped && let Some(i) = line[from..].find('+').map(|i| i + from) {
             from = i + 1;
             let at = line_start + i;
             let boundary = i == 0 || !(b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'+');
@@ -323,18 +481,27 @@ fn scan_phones(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
             }
             let Some((number, dtmf, end)) = phone_at(line, i) else { continue };
             from = end;
+            if read == MAX_NUMBERS_PER_TEXT {
+                scan.cut("phone numbers of a text", MAX_NUMBERS_PER_TEXT);
+                stopped = true;
+                break;
+            }
+            read += 1;
             let mut d = DialIn::new(number, dtmf);
-            if d.dtmf.is_none() && line.len() <= 4096 {
-                let lower = line[end..].to_ascii_lowercase();
-                if let Some((_, pin)) = pin_on_line(&lower, &line[end..]) {
-                    d = DialIn::with_pin(d.number, &pin);
-                }
+            if d.dtmf.is_none()
+                && let Some((_, pin)) = hits.first_from(end)
+            {
+                d = DialIn::with_pin(d.number, pin);
             }
             d.label = label_for(line, i, end);
-            super::tel_uri::merge_dial_in(&mut scan.dial_ins, d);
+            list.merge(d);
         }
         line_start = line_end + 1;
     }
+    if list.full {
+        scan.cut("dial-in numbers of a text", MAX_DIAL_INS);
+    }
+    scan.dial_ins = list.into_vec();
     if let Some((_, pin)) = doc_pin {
         for d in scan.dial_ins.iter_mut().filter(|d| d.dtmf.is_none()) {
             let label = d.label.take();
@@ -348,6 +515,8 @@ fn scan_addresses(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
     let b = text.as_bytes();
     let local_char = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
     let domain_char = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'-';
+    let mut emails = HashSet::new();
+    let mut read = 0;
     let mut last_end = 0;
     for (at, _) in text.match_indices('@') {
         if at < last_end || overlaps(ranges, at) {
@@ -362,15 +531,22 @@ fn scan_addresses(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
             e += 1;
         }
         let local = &text[s..at];
-        let domain = text[at + 1..e].trim_end_matches(['.', '-']).to_ascii_lowercase();
+        let domain = text[at + 1..e].trim_end_matches(['.', '-']);
         last_end = at + 1 + domain.len();
         let tld_ok =
             domain.rsplit('.').next().is_some_and(|t| t.len() >= 2 && t.bytes().all(|c| c.is_ascii_alphabetic()));
         if local.is_empty() || !domain.contains('.') || !tld_ok {
             continue;
         }
+        if read == MAX_ADDRESSES_PER_TEXT {
+            scan.cut("addresses of a text", MAX_ADDRESSES_PER_TEXT);
+            break;
+        }
+        read += 1;
+        let domain = domain.to_ascii_lowercase();
         let address = format!("{local}@{domain}");
-        // The context: this line and the one before, at most 300 bytes back (bounded work per hit).
+        // The context: this line and the one before, at most 300 bytes back (bounded work per
+        // address, and a bounded number of addresses).
         let wstart = (s.saturating_sub(300)..=s).find(|&k| text.is_char_boundary(k)).unwrap_or(s);
         let window = &text[wstart..s];
         let cut = window.rmatch_indices('\n').nth(1).map_or(0, |(k, _)| k + 1);
@@ -381,17 +557,33 @@ fn scan_addresses(text: &str, ranges: &[(usize, usize)], scan: &mut TextScan) {
                 || domain == "zoomcrc.com"
                 || SIP_CONTEXT.iter().any(|k| context.contains(k)));
         if is_sip {
-            scan.sip_addresses.push(SipAddress { address, at: s });
-        } else if !scan.emails.contains(&address) {
-            scan.emails.push(address);
+            if scan.sip_addresses.len() < MAX_SIP_ADDRESSES {
+                scan.sip_addresses.push(SipAddress { address, at: s });
+            } else {
+                scan.cut("SIP addresses of a text", MAX_SIP_ADDRESSES);
+            }
+        } else if !emails.contains(&address) {
+            if scan.emails.len() < MAX_EMAILS {
+                emails.insert(address.clone());
+                scan.emails.push(address);
+            } else {
+                scan.cut("e-mail addresses of a text", MAX_EMAILS);
+            }
         }
     }
 }
 
 /// Scans a text for links, phone numbers and SIP addresses.
+///
+/// Linear in the text, with each kind of find capped (see [`super::limits`]): beyond
+/// [`MAX_LINKS_PER_TEXT`] links the rest of the text is not read.
 pub fn scan(text: &str) -> TextScan {
     let mut scan = TextScan::default();
-    let ranges = scan_links(text, &mut scan);
+    let (ranges, read) = scan_links(text, &mut scan);
+    if read < text.len() {
+        scan.cut("links of a text", MAX_LINKS_PER_TEXT);
+    }
+    let text = &text[..read];
     scan_phones(text, &ranges, &mut scan);
     scan_addresses(text, &ranges, &mut scan);
     scan
@@ -422,6 +614,13 @@ mod tests {
         assert_eq!(links("https://acme.webex.com/meet/bob"), ["https://acme.webex.com/meet/bob"]);
         assert_eq!(links("sip:123@zoomcrc.com;transport=tls"), ["sip:123@zoomcrc.com;transport=tls"]);
         assert_eq!(links("\u{202a}https://zoom.us/j/123456789\u{202c}"), ["https://zoom.us/j/123456789"]);
+    }
+
+    #[test]
+    fn the_ascii_table_agrees_with_ends_link() {
+        for b in 0u8..128 {
+            assert_eq!(ENDS_LINK_ASCII[usize::from(b)], ends_link(char::from(b)), "{b:#x}");
+        }
     }
 
     #[test]
