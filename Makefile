@@ -80,7 +80,7 @@ test-package: ## the .deb: built from the app, unpacked privately, trygg:// link
 
 bench: ## measure codecs, E2EE, invites and whole calls (figures in the README come from here)
 	@scripts/setup.sh test
-	@for b in codecs e2ee links call share; do echo "[bench] trygg bench $$b"; $(CARGO) run -q --release --locked --bin trygg -- bench $$b || exit 1; done
+	@for b in codecs e2ee links call share server; do echo "[bench] trygg bench $$b"; $(CARGO) run -q --release --locked --bin trygg -- bench $$b || exit 1; done
 
 bench-desktop: ## the desktop app: cold start, link click to pre-join, memory next to an empty Tauri window (PROFILE=release for release builds)
 	@scripts/setup.sh test

@@ -1,5 +1,7 @@
 //! `trygg bench links`: reading a large invite file (1000 events, 1 MB) — parse, then extract and
-//! judge every link — as a calendar export or a mailbox scan would.
+//! judge every link — as a calendar export or a mailbox scan would; then each hostile shape
+//! (`links::testing::hostile_inputs`) at the 32 MiB input limit, which must each be read in
+//! under a second.
 
 use std::time::Instant;
 
@@ -30,6 +32,23 @@ pub struct LinksReport {
     pub candidates: usize,
     /// The budget for parse + extract of this file, ms.
     pub budget_ms: f64,
+    /// Each hostile shape at the input limit: reading it, ms (the slower of two runs).
+    pub hostile: Vec<HostileTiming>,
+    /// The budget for one hostile input, ms.
+    pub hostile_budget_ms: f64,
+}
+
+/// One hostile input, read once.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostileTiming {
+    /// Its shape.
+    pub shape: &'static str,
+    /// Its size.
+    pub bytes: usize,
+    /// Extraction (parse included), ms.
+    pub ms: f64,
+    /// Candidates found in it.
+    pub candidates: usize,
 }
 
 const AGENDA: &str = "Agenda: review of last week's actions, status of the migration, risks and \
@@ -143,6 +162,22 @@ pub fn run(runs: usize) -> Result<LinksReport, LinkError> {
         full.push(ms_since(t));
         std::hint::black_box(x);
     }
+    let mut hostile = Vec::new();
+    for (shape, text) in crate::links::testing::hostile_inputs(crate::links::extract::MAX_INPUT) {
+        let mut worst = 0.0f64;
+        let mut found = 0;
+        for _ in 0..2 {
+            let t = Instant::now();
+            let x = if shape.ends_with(".ics") {
+                extract(Input::Ics(text.as_bytes()), Some(now))
+            } else {
+                extract(Input::Text(&text), Some(now))
+            };
+            worst = worst.max(ms_since(t));
+            found = x.map(|x| x.candidates.len()).unwrap_or(0);
+        }
+        hostile.push(HostileTiming { shape, bytes: text.len(), ms: worst, candidates: found });
+    }
     Ok(LinksReport {
         machine: Machine::this(),
         ics_bytes: bytes.len(),
@@ -152,6 +187,8 @@ pub fn run(runs: usize) -> Result<LinksReport, LinkError> {
         parse_and_extract_ms: Percentiles::of(&full),
         candidates,
         budget_ms: 50.0,
+        hostile,
+        hostile_budget_ms: 1000.0,
     })
 }
 

@@ -106,6 +106,11 @@ fn print_links(r: &LinksReport) {
     println!("  parse + extract    p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms", p.p50, p.p95, p.max);
     let verdict = if p.p95 <= r.budget_ms { "within" } else { "OVER" };
     println!("  budget {:.0} ms: p95 is {verdict} budget", r.budget_ms);
+    println!("hostile inputs at the input limit (budget {:.0} ms each, the slower of two runs):", r.hostile_budget_ms);
+    for h in &r.hostile {
+        let verdict = if h.ms <= r.hostile_budget_ms { "" } else { "  OVER budget" };
+        println!("  {:<44} {:>9} bytes {:>8.1} ms  {:>4} candidates{verdict}", h.shape, h.bytes, h.ms, h.candidates);
+    }
 }
 
 fn line(what: &str, unit: &str, c: &Comparison) {
