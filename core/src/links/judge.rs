@@ -84,12 +84,15 @@ impl Collector {
             let c = &self.candidates[from + i].0;
             self.filed.remove(&(c.url.clone(), c.event));
         }
+        // Only the event's own candidates are touched: earlier events' stay where they are.
+        let mut event = self.candidates.split_off(from);
         let mut i = 0;
-        self.candidates.retain(|_| {
-            let keep = i < from || !drop.get(i - from).copied().unwrap_or(false);
+        event.retain(|_| {
+            let keep = !drop.get(i).copied().unwrap_or(false);
             i += 1;
             keep
         });
+        self.candidates.append(&mut event);
         for (j, (c, _)) in self.candidates.iter().enumerate().skip(from) {
             self.filed.insert((c.url.clone(), c.event), j);
         }
