@@ -80,32 +80,35 @@ async fn until(ws: &mut Ws, want: impl Fn(&ServerMsg) -> bool) -> std::io::Resul
     }
 }
 
-/// A meeting of three on the server: host, guest and the member who will flood.
-async fn meeting(url: &str) -> std::io::Result<(Ws, Ws, Ws, MemberId)> {
-    let proof = RoomProof::derive(b"the bench's link secret, 32 byte");
-    let room = RoomId::bound_to(&proof);
-    let connect =
-        || async { tokio_tungstenite::connect_async(url).await.map(|(ws, _)| ws).map_err(std::io::Error::other) };
-    let mut host = connect().await?;
+fn proof() -> RoomProof {
+    RoomProof::derive(b"the bench's link secret, 32 byte")
+}
+
+async fn connect(url: &str) -> std::io::Result<Ws> {
+    tokio_tungstenite::connect_async(url).await.map(|(ws, _)| ws).map_err(std::io::Error::other)
+}
+
+/// The host starts the meeting.
+async fn host(url: &str) -> std::io::Result<Ws> {
+    let mut host = connect(url).await?;
+    let (room, room_proof) = (RoomId::bound_to(&proof()), proof());
     let instance = MeetingInstance::from_bytes([7; 16]);
-    send(&mut host, &ClientMsg::Create { room: room.clone(), room_proof: proof.clone(), instance }).await?;
+    send(&mut host, &ClientMsg::Create { room, room_proof, instance }).await?;
     until(&mut host, |m| matches!(m, ServerMsg::Joined { .. })).await?;
-    let mut members = Vec::new();
-    for _ in 0..2 {
-        let mut ws = connect().await?;
-        let knock =
-            ClientMsg::Knock { room: room.clone(), room_proof: proof.clone(), sealed_profile: Blob(vec![1; 300]) };
-        send(&mut ws, &knock).await?;
-        let ServerMsg::InLobby { me } = until(&mut ws, |m| matches!(m, ServerMsg::InLobby { .. })).await? else {
-            unreachable!()
-        };
-        send(&mut host, &ClientMsg::Admit { member: me }).await?;
-        until(&mut ws, |m| matches!(m, ServerMsg::Joined { .. })).await?;
-        members.push((ws, me));
-    }
-    let (flooder, _) = members.pop().expect("two");
-    let (guest, guest_id) = members.pop().expect("two");
-    Ok((host, guest, flooder, guest_id))
+    Ok(host)
+}
+
+/// A member knocks and the host admits it.
+async fn member(url: &str, host: &mut Ws) -> std::io::Result<(Ws, MemberId)> {
+    let mut ws = connect(url).await?;
+    let (room, room_proof) = (RoomId::bound_to(&proof()), proof());
+    send(&mut ws, &ClientMsg::Knock { room, room_proof, sealed_profile: Blob(vec![1; 300]) }).await?;
+    let ServerMsg::InLobby { me } = until(&mut ws, |m| matches!(m, ServerMsg::InLobby { .. })).await? else {
+        unreachable!()
+    };
+    send(host, &ClientMsg::Admit { member: me }).await?;
+    until(&mut ws, |m| matches!(m, ServerMsg::Joined { .. })).await?;
+    Ok((ws, me))
 }
 
 /// What one phase of the meeting saw.
@@ -163,8 +166,12 @@ pub fn run(secs: f64) -> std::io::Result<ServerReport> {
             .map_err(std::io::Error::other)?;
         let addr = server.local_addr;
         let url = format!("ws://{addr}/");
-        let (mut host, mut guest, flooder, guest_id) = meeting(&url).await?;
+        let mut host = host(&url).await?;
+        let (mut guest, guest_id) = member(&url, &mut host).await?;
         let quiet = relay_times(&mut host, &mut guest, guest_id, secs).await?;
+        // The member who will flood joins now (a member silent for the quiet phase would have
+        // been closed as idle).
+        let (flooder, _) = member(&url, &mut host).await?;
 
         // The attack: 1000 half-open connections, 8 from each of 125 addresses.
         let mut held = Vec::new();
@@ -205,6 +212,9 @@ pub fn run(secs: f64) -> std::io::Result<ServerReport> {
                     break;
                 }
                 s.fetch_add(1, Ordering::Relaxed);
+                // The server runs on the same runtime here: the attacker must not starve it of
+                // threads (a real one is on another machine), only of what its socket carries.
+                tokio::task::yield_now().await;
             }
             reader.abort();
         });
