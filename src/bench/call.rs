@@ -305,11 +305,13 @@ fn join_times(exe: &Path, runs: usize) -> std::io::Result<JoinTimes> {
         let p = join(exe, &link, &format!("j{i}"), 640, 360, 800)?;
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut admitted_at = None;
+        let mut seen: Vec<Value> = Vec::new();
         loop {
-            let v = p
-                .lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .map_err(|_| err("a joiner got no picture within 20 s"))?;
+            let v = p.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())).map_err(|_| {
+                let said: Vec<String> = seen.iter().filter(|v| v["type"] != "stats").map(|v| v.to_string()).collect();
+                err(&format!("joiner {i} got no picture within 20 s; it said {}", said.join(" ")))
+            })?;
+            seen.push(v.clone());
             if v["type"] == "admitted" {
                 admitted_at = v["t_ms"].as_f64();
             }

@@ -17,10 +17,15 @@ use crate::room::roles::{Action, Role};
 
 impl RoomServer {
     /// `look`: which run of the meeting a knock must be sealed for. Answered as a knock would be
-    /// (a wrong proof looks like a missing meeting) and charged like one; nothing is kept.
+    /// (a wrong proof looks like a missing meeting) and charged like one — the knock that follows
+    /// on the same connection is then free, so looking does not halve how many may knock from one
+    /// address (an office behind one NAT); nothing else is kept.
     pub(super) fn look(&mut self, conn: ConnId, room_id: RoomId, proof: RoomProof, now: Duration) {
         if !self.charge_knock(conn, now) {
             return self.refuse(conn, Refusal::RateLimited);
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.knock_paid = true;
         }
         let Some(room) = self.rooms.get(&room_id).filter(|r| r.proof == proof) else {
             return self.send(conn, &ServerMsg::NoSuchMeeting);
@@ -41,7 +46,8 @@ impl RoomServer {
         sealed_profile: Blob,
         now: Duration,
     ) {
-        if !self.charge_knock(conn, now) {
+        let paid = self.conns.get_mut(&conn).is_some_and(|c| std::mem::take(&mut c.knock_paid));
+        if !paid && !self.charge_knock(conn, now) {
             return self.refuse(conn, Refusal::RateLimited);
         }
         let max_members = self.config.max_members;

@@ -89,6 +89,8 @@ enum Seat {
 struct Conn {
     /// Held while the connection is open, to charge its knocks to its address.
     ip: IpAddr,
+    /// A `look` paid for the knock that follows it on this connection: a knock costs one token.
+    knock_paid: bool,
     last_heard: Duration,
     last_ping: Duration,
     seat: Seat,
@@ -145,7 +147,8 @@ impl RoomServer {
             return Err(Refused::RateLimited);
         }
         let bucket = super::limits::TokenBucket::full(self.config.member_rate, now);
-        self.conns.insert(conn, Conn { ip: peer_ip, last_heard: now, last_ping: now, seat: Seat::Fresh, bucket });
+        let c = Conn { ip: peer_ip, knock_paid: false, last_heard: now, last_ping: now, seat: Seat::Fresh, bucket };
+        self.conns.insert(conn, c);
         Ok(())
     }
 

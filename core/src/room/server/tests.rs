@@ -657,3 +657,32 @@ fn look_names_the_run_to_a_holder_of_the_link_and_keeps_nothing() {
     h.send(2, ClientMsg::Knock { room: room(), room_proof: proof(), sealed_profile: Blob(b"{}".to_vec()) });
     assert!(matches!(h.inbox(2).as_slice(), [ServerMsg::InLobby { .. }]));
 }
+
+#[test]
+fn a_look_and_the_knock_after_it_cost_one_attempt() {
+    let mut h = Harness::new();
+    h.create(1);
+    h.connect(66, 66);
+    // An office behind one address: thirty people look and knock, as many as could knock alone.
+    for _ in 0..30 {
+        h.send(66, ClientMsg::Look { room: room(), room_proof: proof() });
+        assert_eq!(h.inbox(66), vec![ServerMsg::Running { instance: RUN }]);
+        h.send(66, ClientMsg::Knock { room: room(), room_proof: proof(), sealed_profile: Blob::default() });
+        assert!(matches!(h.inbox(66).as_slice(), [ServerMsg::InLobby { .. }]));
+        h.send(66, ClientMsg::Leave);
+    }
+    h.send(66, ClientMsg::Look { room: room(), room_proof: proof() });
+    assert_eq!(error_code(&h.inbox(66)), Some("room.rate_limited"), "the 31st is refused");
+    // A look pays for one knock only.
+    h.advance(Duration::from_secs(1));
+    h.send(66, ClientMsg::Look { room: room(), room_proof: proof() });
+    h.inbox(66);
+    h.send(66, ClientMsg::Knock { room: room(), room_proof: proof(), sealed_profile: Blob::default() });
+    assert!(matches!(h.inbox(66).as_slice(), [ServerMsg::InLobby { .. }]));
+    h.send(66, ClientMsg::Leave);
+    h.send(66, ClientMsg::Knock { room: room(), room_proof: proof(), sealed_profile: Blob::default() });
+    assert!(matches!(h.inbox(66).as_slice(), [ServerMsg::InLobby { .. }]), "a second token had come back");
+    h.send(66, ClientMsg::Leave);
+    h.send(66, ClientMsg::Knock { room: room(), room_proof: proof(), sealed_profile: Blob::default() });
+    assert_eq!(error_code(&h.inbox(66)), Some("room.rate_limited"), "the next knock pays, and the bucket is empty");
+}
