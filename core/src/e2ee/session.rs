@@ -22,7 +22,7 @@
 //!   names it, not as the server says. Each approval names the exact KeyPackage approved. That
 //!   the server says someone joined is never enough.
 //!
-//! Handshake signals carry one tag byte: [`WELCOME`] or [`GROUP_MESSAGE`].
+//! Handshake signals carry one tag byte: [`WELCOME`], [`GROUP_MESSAGE`] or [`RESYNC`].
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -50,7 +50,8 @@ pub const GROUP_MESSAGE: u8 = 2;
 /// the same identity key.
 pub const RESYNC: u8 = 3;
 
-/// How long a device waits for the host's Welcome before it asks again to be added again.
+/// After asking to be added again, a device asks again only on a later-epoch message that
+/// arrives at least this long after it asked.
 pub const RESYNC_RETRY: Duration = Duration::from_secs(10);
 
 /// The kind byte of an approval in an application message: `APPROVAL ‖ member id (8) ‖
@@ -101,8 +102,9 @@ pub enum SessionEvent {
     /// The group's host or a co-host asked this device to mute its microphone (authenticated
     /// by MLS as from a leaf the group's policy names host or co-host).
     MuteRequested,
-    /// This device missed a commit (a message of a later epoch arrived): it has asked the
-    /// group's host to add it again, and holds no current keys until the Welcome.
+    /// This device missed a commit (a message of a later epoch arrived): the meeting asks the
+    /// group's host to add it again ([`Session::request_resync`]); until the Welcome it cannot
+    /// open what the others send in the later epoch.
     Behind {
         /// Our epoch.
         ours: u64,
@@ -186,6 +188,9 @@ pub struct Session {
     resync: Option<Joiner>,
     /// When this device last found itself behind (it asks again after [`RESYNC_RETRY`]).
     behind_since: Option<Duration>,
+    /// Host: when each identity key was last added again after a resync request (one per
+    /// [`RESYNC_RETRY`], so a member cannot make the group churn).
+    resynced: HashMap<Vec<u8>, Duration>,
     identities: HashMap<MemberId, Vec<u8>>,
     /// What each leaf announced: (member id, name).
     claims: HashMap<u32, (MemberId, String)>,
@@ -241,6 +246,7 @@ impl Session {
             removals_asked: HashSet::new(),
             resync: None,
             behind_since: None,
+            resynced: HashMap::new(),
             identities: HashMap::new(),
             claims: HashMap::new(),
             announce_all: false,
@@ -329,9 +335,20 @@ impl Session {
         }
         check_key_package(&p.key_package).map_err(KnockRefused::InvalidKeyPackage)?;
         let hash = key_package_hash(&p.key_package);
-        let waits_elsewhere = self.knocks.iter().any(|(m, k)| *m != member && key_package_hash(&k.key_package) == hash);
-        if self.used.contains(&hash) || waits_elsewhere {
+        if self.used.contains(&hash) {
             return Err(KnockRefused::Replayed);
+        }
+        // The same KeyPackage waiting under another id is the same knocker, moved (its
+        // connection dropped and it knocked again): the older knock and its approval go. Only
+        // one of them can ever be admitted.
+        let moved: Vec<MemberId> = self
+            .knocks
+            .iter()
+            .filter(|(m, k)| **m != member && key_package_hash(&k.key_package) == hash)
+            .map(|(m, _)| *m)
+            .collect();
+        for m in moved {
+            self.forget_knock(&m);
         }
         if let Ok(key) = key_package_identity(&p.key_package) {
             self.identities.insert(member, key);
@@ -458,6 +475,12 @@ impl Session {
         let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
         if group.host_index() != Some(sender) && !group.is_cohost(sender) {
             return Err(E2eeError::refused("a removal from a member who is neither host nor co-host"));
+        }
+        let by_host = group.host_index() == Some(sender);
+        let target = self.leaf_announced_as(&member);
+        if !by_host && target.is_some_and(|t| group.host_index() == Some(t) || group.is_cohost(t)) {
+            // A co-host removes participants, not the host or other co-hosts (as in the room).
+            return Err(E2eeError::refused("a co-host asked to remove the host or another co-host"));
         }
         self.removals_asked.insert(member);
         if self.is_host() && Some(member) != self.own_member {
@@ -756,10 +779,20 @@ impl Session {
         if self.used.contains(&hash) {
             return Err(E2eeError::refused("a resync request whose KeyPackage was used before (a replay)"));
         }
-        let leaf = self
-            .leaf_announced_as(&from)
-            .ok_or(E2eeError::refused("a resync request from a member the group does not know"))?;
+        let identity = key_package_identity(&p.key_package)?;
+        if self.resynced.get(&identity).is_some_and(|t| now < *t + RESYNC_RETRY) {
+            return Err(E2eeError::refused("a member asked to be added again too soon after the last time"));
+        }
         let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
+        // The member's announced leaf; else (its earlier resync's Welcome never arrived, so the
+        // leaf we added for it never announced itself) the one leaf holding its identity key.
+        let by_key: Vec<u32> =
+            group.members().into_iter().filter(|m| m.identity_key == identity).map(|m| m.index).collect();
+        let leaf = match (self.leaf_announced_as(&from), by_key.as_slice()) {
+            (Some(leaf), _) => leaf,
+            (None, [leaf]) => *leaf,
+            _ => return Err(E2eeError::refused("a resync request from a member the group does not know")),
+        };
         if group.is_locked() {
             // Members refuse every Add while the meeting is locked.
             return Err(E2eeError::refused(
@@ -767,7 +800,7 @@ impl Session {
             ));
         }
         let key = group.members().into_iter().find(|m| m.index == leaf).map(|m| m.identity_key);
-        if key.as_deref() != Some(key_package_identity(&p.key_package)?.as_slice()) {
+        if key.as_deref() != Some(identity.as_slice()) {
             return Err(E2eeError::refused("a resync request with another identity key than the member's"));
         }
         let others: Vec<MemberId> = others.iter().copied().filter(|o| *o != from).collect();
@@ -776,6 +809,7 @@ impl Session {
         self.install(now)?;
         self.send(others.iter().copied(), GROUP_MESSAGE, &commit);
         self.used.insert(hash);
+        self.resynced.insert(identity, now);
         let admission = self.group_mut()?.admit(&p.key_package)?;
         self.install(now)?;
         self.send([from], WELCOME, &admission.welcome);
@@ -836,9 +870,11 @@ impl Session {
                     self.install(now)
                 }
                 GroupEvent::Stale => Ok(()),
+                // The host makes every commit: a later epoch than its own is forged.
+                GroupEvent::Behind { .. } if self.is_host() => Ok(()),
                 GroupEvent::Behind { epoch } => {
-                    // Asked once, and again after RESYNC_RETRY: a server forging later epochs
-                    // can make us ask now and then, not in a loop.
+                    // Asked once, and again on a later-epoch message after RESYNC_RETRY: a server
+                    // forging later epochs can make us ask now and then, not in a loop.
                     if self.behind_since.is_none_or(|t| now >= t + RESYNC_RETRY) {
                         self.behind_since = Some(now);
                         let ours = self.group.as_ref().map_or(0, MeetingGroup::epoch);
@@ -1195,8 +1231,12 @@ mod tests {
         m.sessions.insert(id(2), ola);
         let h = m.sessions.get_mut(&id(1)).unwrap();
         assert_eq!(h.handle_knock(id(2), &knock).ok().as_deref(), Some("Ola"));
-        // The same knock, twice at once under two ids: the second is refused.
-        assert!(matches!(h.handle_knock(id(3), &knock), Err(KnockRefused::Replayed)));
+        // The same knock under another id (the knocker's connection dropped and it knocked
+        // again): it moves; the older one is forgotten, so only one can ever be admitted.
+        assert_eq!(h.handle_knock(id(3), &knock).ok().as_deref(), Some("Ola"));
+        assert!(h.approve(id(2), &[]).is_err(), "the older knock is gone");
+        assert_eq!(h.handle_knock(id(2), &knock).ok().as_deref(), Some("Ola"));
+        assert!(h.approve(id(3), &[]).is_err());
         h.approve(id(2), &[]).unwrap();
         h.admit(id(2), &[], Duration::from_micros(1)).unwrap();
         m.deliver();
@@ -1343,12 +1383,41 @@ mod tests {
         assert_eq!(m.code(2), m.code(1));
         assert_eq!(m.code(3), m.code(1));
         assert!(m.sessions[&id(2)].is_keyed());
-        // Gard says again who it is (its leaf is a new one).
-        m.announce_all(&[2]);
+        // Gard says again who it is (its leaf is a new one), and hears who the others are.
+        m.announce_all(&[2, 1, 3]);
         assert!(m.sessions[&id(1)].vouched_key(&id(2)).is_some());
         // The server hands the same request over again: refused (its KeyPackage was used).
         let host = m.sessions.get_mut(&id(1)).unwrap();
-        assert!(host.handle_handshake(id(2), &request, &others, Duration::from_micros(6)).is_err());
+        let e = host.handle_handshake(id(2), &request, &others, Duration::from_micros(6)).unwrap_err();
+        assert!(e.to_string().contains("used before"), "{e}");
+        // Gard falls behind again and its first request's Welcome is lost on the way: the host
+        // has already swapped its leaf (which never announced itself). Gard asks again, with a
+        // new KeyPackage: the host finds its leaf by its key, and Gard gets back in.
+        let gard = m.sessions.get_mut(&id(2)).unwrap();
+        gard.request_resync(&mut m.rng).unwrap();
+        let (_, first) = gard.poll_transmit().unwrap();
+        let host = m.sessions.get_mut(&id(1)).unwrap();
+        host.handle_handshake(id(2), &first, &others, Duration::from_secs(100)).unwrap();
+        let lost: Vec<Transmit> = std::iter::from_fn(|| host.poll_transmit()).collect();
+        for (to, bytes) in lost.into_iter().filter(|(to, b)| !(*to == id(2) && b[0] == WELCOME)) {
+            let others = m.others(to);
+            m.sessions
+                .get_mut(&to)
+                .unwrap()
+                .handle_handshake(id(1), &bytes, &others, Duration::from_micros(8))
+                .unwrap();
+        }
+        let gard = m.sessions.get_mut(&id(2)).unwrap();
+        gard.request_resync(&mut m.rng).unwrap();
+        let (_, second) = gard.poll_transmit().unwrap();
+        let host = m.sessions.get_mut(&id(1)).unwrap();
+        let soon = host.handle_handshake(id(2), &second, &others, Duration::from_secs(101)).unwrap_err();
+        assert!(soon.to_string().contains("too soon"), "{soon}");
+        host.handle_handshake(id(2), &second, &others, Duration::from_secs(111)).unwrap();
+        m.deliver();
+        assert_eq!(m.code(2), m.code(1), "back in after a lost Welcome");
+        assert_eq!(m.code(3), m.code(1));
+        m.announce_all(&[2]);
         // Someone else's key in a request that claims to be Gard's: refused.
         let mut eve = m.session("Eve");
         let eve_knock = eve.seal_knock(RUN, &mut m.rng).unwrap();

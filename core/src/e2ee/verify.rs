@@ -36,8 +36,9 @@ pub const PAIR_CODE_DIGITS: usize = 20;
 /// The code two people read to each other to verify each other: 20 digits (five groups of
 /// four) from both identity keys' fingerprints, taken in byte order so that both compute the
 /// same. `SHA-256("trygg/pair-code/v1" ‖ lower ‖ higher)`, its first 16 bytes as a number mod
-/// 10^20. 66 bits: a key made to match someone's code costs about 2^66 tries, and the code is
-/// compared live.
+/// 10^20. 66 bits against one substituted key; against someone substituting both keys (a
+/// collision) about 2^33 tries per side, which is why the group's security code is compared too
+/// (a person in the middle runs two groups, whose codes differ).
 pub fn pair_code(a: &Fingerprint, b: &Fingerprint) -> String {
     let (lo, hi) = if a.0 <= b.0 { (a, b) } else { (b, a) };
     let digest = Sha256::new().chain_update(b"trygg/pair-code/v1").chain_update(lo.0).chain_update(hi.0).finalize();

@@ -198,6 +198,10 @@ impl RoomClient {
         let ServerMsg::Joined { how, me, role, resume_token, locked, members } = msg else {
             return Err(out_of_order(&msg, "here"));
         };
+        if how == JoinKind::Created {
+            // The meeting is the run we drew.
+            self.instance = self.own_instance;
+        }
         self.state = ClientState::InMeeting { me, role };
         self.token = Some(resume_token);
         self.locked = locked;

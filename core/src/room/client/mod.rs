@@ -71,8 +71,12 @@ pub struct RoomClient {
     is_host_link: bool,
     proof: RoomProof,
     profile: Blob,
-    /// The run of the meeting: ours to create as host, else as the server named it when we
-    /// looked (and what a recreate after a restart names).
+    /// The run we create as host (a host link): drawn by us, never taken from the server, so a
+    /// server that answers "meeting exists", then "this run", then "no such meeting" cannot make
+    /// us create a group with a run of its choosing.
+    own_instance: Option<MeetingInstance>,
+    /// The run we are in or knock on: ours once we created the meeting, else as the server named
+    /// it when we looked (and what a recreate after a restart names).
     instance: Option<MeetingInstance>,
     config: ClientConfig,
     state: ClientState,
@@ -105,7 +109,8 @@ impl RoomClient {
             is_host_link,
             proof,
             profile,
-            instance,
+            own_instance: instance,
+            instance: None,
             config,
             state: ClientState::Connecting { entry },
             connected: false,
@@ -396,7 +401,7 @@ impl RoomClient {
     }
 
     fn send_create(&mut self) {
-        let Some(instance) = self.instance else {
+        let Some(instance) = self.own_instance else {
             // Only a host link creates, and it comes with the run it will create.
             debug_assert!(false, "invariant: a host link has an instance");
             return self.close(CloseReason::NoSuchMeeting);

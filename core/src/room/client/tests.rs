@@ -341,3 +341,25 @@ fn a_knocker_that_lost_its_connection_retries_while_the_meeting_may_be_recreated
     assert_eq!(c.state(), &ClientState::Closed(CloseReason::NoSuchMeeting), "gives up after the window");
     assert!((28..=30).contains(&knocks), "knocked again every second for 30 s: {knocks}");
 }
+
+#[test]
+fn a_host_link_creates_its_own_run_whatever_run_the_server_named_before() {
+    // The server says the meeting exists, names another run, then says there is no meeting:
+    // the host creates the run it drew itself.
+    let mut c = client(true);
+    c.handle_connected(T0);
+    sent(&mut c);
+    deliver(
+        &mut c,
+        ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.meeting_exists"), message: String::new() },
+        T0,
+    );
+    let theirs = MeetingInstance::from_bytes([0x66; 16]);
+    deliver(&mut c, ServerMsg::Running { instance: theirs }, T0);
+    c.knock(Blob(b"sealed for their run".to_vec())).expect("expected now");
+    sent(&mut c);
+    deliver(&mut c, ServerMsg::NoSuchMeeting, T0);
+    assert!(matches!(sent(&mut c).as_slice(), [ClientMsg::Create { instance, .. }] if *instance == RUN));
+    deliver(&mut c, joined(JoinKind::Created, 1, Role::Host, vec![info(1, Role::Host)]), T0);
+    assert_eq!(c.instance(), Some(RUN), "the meeting is the run we drew");
+}
