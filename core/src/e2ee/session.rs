@@ -473,12 +473,12 @@ impl Session {
         let id: [u8; 8] = body.try_into().map_err(|_| E2eeError::malformed("removal", "bad length"))?;
         let member = MemberId::from_bytes(id);
         let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
-        if group.host_index() != Some(sender) && !group.is_cohost(sender) {
+        if !group.moderates(sender) {
             return Err(E2eeError::refused("a removal from a member who is neither host nor co-host"));
         }
         let by_host = group.host_index() == Some(sender);
         let target = self.leaf_announced_as(&member);
-        if !by_host && target.is_some_and(|t| group.host_index() == Some(t) || group.is_cohost(t)) {
+        if !by_host && target.is_some_and(|t| group.moderates(t)) {
             // A co-host removes participants, not the host or other co-hosts (as in the room).
             return Err(E2eeError::refused("a co-host asked to remove the host or another co-host"));
         }
@@ -497,7 +497,7 @@ impl Session {
     pub fn request_removal(&mut self, member: MemberId, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
         let own = group.own_index();
-        if group.host_index() != Some(own) && !group.is_cohost(own) {
+        if !group.moderates(own) {
             return Err(E2eeError::refused("only the group's host or a co-host removes members"));
         }
         let mut msg = vec![REMOVE];
@@ -540,7 +540,7 @@ impl Session {
     fn handle_mute(&mut self, sender: u32, body: &[u8]) -> Result<(), E2eeError> {
         let id: [u8; 8] = body.try_into().map_err(|_| E2eeError::malformed("mute request", "bad length"))?;
         let group = self.group.as_ref().ok_or(E2eeError::NotMember)?;
-        if group.host_index() != Some(sender) && !group.is_cohost(sender) {
+        if !group.moderates(sender) {
             return Err(E2eeError::refused("a mute request from a member who is neither host nor co-host"));
         }
         if group.own_index() == sender || self.own_member != Some(MemberId::from_bytes(id)) {

@@ -339,6 +339,11 @@ impl MeetingGroup {
         self.policy().cohosts.contains(&m.signature_key)
     }
 
+    /// Whether the leaf `member` may moderate (mute, remove): the policy's host or a co-host.
+    pub fn moderates(&self, member: u32) -> bool {
+        self.host_index() == Some(member) || self.is_cohost(member)
+    }
+
     /// An application message for the group (encrypted and signed under this epoch's keys; the
     /// receiver learns which leaf sent it).
     pub fn seal_application(&mut self, data: &[u8]) -> Result<Vec<u8>, E2eeError> {

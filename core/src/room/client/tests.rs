@@ -62,6 +62,16 @@ fn knock_on_run(c: &mut RoomClient) {
     );
 }
 
+/// A host link that connected and heard the meeting already runs (it looks next).
+fn host_told_the_meeting_exists() -> RoomClient {
+    let mut c = client(true);
+    c.handle_connected(T0);
+    sent(&mut c);
+    let code = crate::room::error::ErrorCode::parse("room.meeting_exists");
+    deliver(&mut c, ServerMsg::Error { code, message: String::new() }, T0);
+    c
+}
+
 /// A participant (id 2) in a meeting with host 1 and participant 3.
 fn participant() -> RoomClient {
     let mut c = client(false);
@@ -89,14 +99,7 @@ fn host_link_creates_on_connect_and_becomes_host() {
 
 #[test]
 fn host_link_knocks_when_the_meeting_already_runs() {
-    let mut c = client(true);
-    c.handle_connected(T0);
-    sent(&mut c);
-    deliver(
-        &mut c,
-        ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.meeting_exists"), message: String::new() },
-        T0,
-    );
+    let mut c = host_told_the_meeting_exists();
     assert_eq!(c.state(), &ClientState::Looking);
     knock_on_run(&mut c);
 }
@@ -346,14 +349,7 @@ fn a_knocker_that_lost_its_connection_retries_while_the_meeting_may_be_recreated
 fn a_host_link_creates_its_own_run_whatever_run_the_server_named_before() {
     // The server says the meeting exists, names another run, then says there is no meeting:
     // the host creates the run it drew itself.
-    let mut c = client(true);
-    c.handle_connected(T0);
-    sent(&mut c);
-    deliver(
-        &mut c,
-        ServerMsg::Error { code: crate::room::error::ErrorCode::parse("room.meeting_exists"), message: String::new() },
-        T0,
-    );
+    let mut c = host_told_the_meeting_exists();
     let theirs = MeetingInstance::from_bytes([0x66; 16]);
     deliver(&mut c, ServerMsg::Running { instance: theirs }, T0);
     c.knock(Blob(b"sealed for their run".to_vec())).expect("expected now");
