@@ -28,7 +28,7 @@ fn help_names_open_and_invite() {
     let t = text(&out);
     assert!(t.contains("open") && t.contains("invite"), "{t}");
     let t = text(&trygg().args(["invite", "--help"]).output().unwrap());
-    assert!(t.contains("--personal") && t.contains("One file per attendee") && t.contains("--private-agenda"), "{t}");
+    assert!(t.contains("--personal") && t.contains("One file per") && t.contains("--private-agenda"), "{t}");
     let t = text(&trygg().args(["open", "--help"]).output().unwrap());
     assert!(t.contains("--dry-run") && t.contains(".ics"), "{t}");
 }
@@ -183,7 +183,10 @@ fn invite_writes_rfc_5545_that_open_reads_back() {
 #[test]
 fn personal_invites_are_one_file_each_and_private_agendas_stay_sealed() {
     let dir = tempfile::tempdir().unwrap();
+    // Personal invitations are signed with the device key in the OS keychain.
+    let keychain = private_keychain::PrivateKeychain::start();
     let out = trygg()
+        .envs(keychain.env())
         .args(["invite", "--title", "Project Fjord", "--agenda", "Price and timeline", "--start", "2026-05-04T08:00Z"])
         .args([
             "--attendee",
@@ -220,6 +223,13 @@ fn personal_invites_are_one_file_each_and_private_agendas_stay_sealed() {
     }
     assert_ne!(links[0], links[1]);
     assert_eq!(links[0].split('.').next(), links[1].split('.').next(), "same meeting, different invitations");
+    for (f, link) in files.iter().zip(&links) {
+        let inv = trygg::links::JoinLink::parse(link).unwrap().invitation().cloned().expect("a personal invitation");
+        assert_eq!(inv.invitee(), f["attendee"].as_str().unwrap(), "bound to its attendee");
+        assert_eq!(inv.id().to_text(), f["invitation"].as_str().unwrap(), "the id the host's list names");
+    }
+    let list = trygg().envs(keychain.env()).args(["invitations", "list", "--json"]).output().unwrap();
+    assert_eq!(json(&list)["invitations"].as_array().map(Vec::len), Some(2), "both are in the host's list");
 }
 
 #[test]

@@ -113,6 +113,10 @@ async fn removals_and_mutes_the_server_makes_up_are_the_servers_and_mute_nobody(
     mitm.inject(bo_conn, Dir::ToClient, &json!({"v": 2, "type": "mute_requested", "by": anna_id}));
     bo.drain(1.5).await;
     assert!(!bo.seen.iter().any(|e| matches!(e, MeetingEvent::MutedByHost)), "the server's word mutes nobody");
+    // The same request from Anna, in the group, does mute: the path the forgery failed on works.
+    let cai_id = cai.me().expect("id");
+    anna.meeting.command(MeetingCommand::Mute(cai_id));
+    cai.wait(10, "muted by the host", |e| matches!(e, MeetingEvent::MutedByHost)).await;
 
     // "Bo was removed", to Cai: Cai is told nobody asked for it.
     let left = json!({"v": 2, "type": "member_left", "member": bo_id.to_string(), "reason": "removed"});
@@ -125,7 +129,6 @@ async fn removals_and_mutes_the_server_makes_up_are_the_servers_and_mute_nobody(
     assert!(!bo.seen.iter().any(|e| matches!(e, MeetingEvent::Removed)));
 
     // A removal Anna makes is one: Cai is told, authenticated, and nobody sees a warning.
-    let cai_id = cai.me().expect("id");
     anna.meeting.command(MeetingCommand::Remove(cai_id));
     cai.wait(10, "removed by the host", |e| matches!(e, MeetingEvent::Removed)).await;
     anna.wait(

@@ -283,3 +283,124 @@ fn a_meeting_uses_the_device_keys_in_the_os_keychains() {
     assert_eq!(hanne_again, host_fp, "the device keeps its key from one meeting to the next");
     assert_eq!(fingerprint_in(&host_keychain), host_fp);
 }
+
+/// `trygg ARGS` with `keychain` as the desktop's keychain; stdout as one JSON document.
+fn run_in(keychain: &PrivateKeychain, args: &[&str]) -> (bool, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_trygg"))
+        .args(args)
+        .envs(keychain.env())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{args:?}: not one JSON document: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.success(), doc)
+}
+
+/// Personal invitations on the default path: `trygg invite --personal` signs each with the
+/// device key in the OS keychain and lists it; `trygg invitations revoke` revokes one; the same
+/// device hosts the meeting with `--invited-only`. The lobby says whom the valid invitation was
+/// made for and lets it in; the revoked invitation and the shared link are turned away.
+#[test]
+fn personal_invitations_signed_with_the_keychains_key_let_in_only_the_invited() {
+    use trygg::links::{JoinLink, LinkForm, LinkSecret};
+    let keychain = PrivateKeychain::start();
+    let mut server = Proc::start("server", &["server", "--listen", "127.0.0.1:0", "--json"]);
+    let url = server.wait(10.0, "listening", |v| v["type"] == "listening")["url"].as_str().unwrap().to_owned();
+    let port: u16 = url.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).unwrap();
+    let link = JoinLink::new(LinkForm::Trygg, "127.0.0.1", Some(port), LinkSecret::from_random(secret))
+        .and_then(|l| l.insecure_loopback())
+        .unwrap()
+        .expose_url();
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().display().to_string();
+    let (ok, made) = run_in(
+        &keychain,
+        &[
+            "invite",
+            "--title",
+            "Budget",
+            "--start",
+            "2026-12-08T09:00Z",
+            "--link",
+            &link,
+            "--personal",
+            "--json",
+            "--attendee",
+            "kari@example.no",
+            "--attendee",
+            "ola@example.no",
+            "-o",
+            &out_dir,
+        ],
+    );
+    assert!(ok, "{made}");
+    let file = |who: &str| made["files"].as_array().unwrap().iter().find(|f| f["attendee"] == who).unwrap().clone();
+    let (kari_file, ola_file) = (file("kari@example.no"), file("ola@example.no"));
+
+    let (ok, list) = run_in(&keychain, &["invitations", "list", "--json"]);
+    assert!(ok, "{list}");
+    let listed = list["invitations"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{list}");
+    assert!(listed.iter().all(|r| r["revoked"].is_null() && r["room"] == made["room"]), "{list}");
+    let ola_id = ola_file["invitation"].as_str().unwrap();
+    let (ok, after) = run_in(&keychain, &["invitations", "revoke", ola_id, "--json"]);
+    assert!(ok, "{after}");
+    let revoked: Vec<&str> = after["invitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["revoked"].is_null())
+        .map(|r| r["invitee"].as_str().unwrap())
+        .collect();
+    assert_eq!(revoked, ["ola@example.no"]);
+    let (ok, unknown) = run_in(&keychain, &["invitations", "revoke", "AAAAAAAAAAA", "--json"]);
+    assert!(!ok && unknown["code"] == "meeting.invitations", "{unknown}");
+    // Ids are base64url: one in 64 begins with "-", and is still an id, not an option.
+    let (ok, unknown) = run_in(&keychain, &["invitations", "revoke", "--json", "-AAAAAAAAAA"]);
+    assert!(!ok && unknown["code"] == "meeting.invitations", "{unknown}");
+    assert!(unknown["message"].as_str().unwrap().contains("no invitation -AAAAAAAAAA"), "{unknown}");
+
+    let media =
+        ["--video", "synthetic", "--audio", "synthetic", "--width", "320", "--height", "180", "--seconds", "40"];
+    let host_args = [
+        &[
+            "host",
+            "--link",
+            &link,
+            "--invited-only",
+            "--auto-admit",
+            "--json",
+            "--bind",
+            "127.0.0.1",
+            "--name",
+            "Hanne",
+        ][..],
+        &media,
+    ]
+    .concat();
+    let mut host = Proc::start_in("host", &host_args, keychain);
+    host.wait(15.0, "created", |v| v["type"] == "created");
+    let mut kari = Proc::join("kari", kari_file["link"].as_str().unwrap(), &[&media[..], &["--name", "Kari"]].concat());
+    let knock = host.wait(20.0, "Kari's knock", |v| v["type"] == "knock_received");
+    assert_eq!(knock["invitation"]["status"], "invited", "{knock}");
+    assert_eq!(knock["invitation"]["invitee"], "kari@example.no", "{knock}");
+    assert_eq!(knock["invitation"]["id"], kari_file["invitation"], "{knock}");
+    kari.wait(20.0, "keys", |v| v["type"] == "security_code");
+
+    let mut ola = Proc::join("ola", ola_file["link"].as_str().unwrap(), &[&media[..], &["--name", "Ola"]].concat());
+    host.wait(20.0, "Ola turned away", |v| v["type"] == "error" && v["code"] == "e2ee.not_invited");
+    ola.wait(20.0, "denied", |v| v["type"] == "denied");
+    let mut per = Proc::join("per", &link, &[&media[..], &["--name", "Per"]].concat());
+    host.wait(20.0, "Per turned away", |v| v["type"] == "error" && v["code"] == "e2ee.not_invited");
+    per.wait(20.0, "denied", |v| v["type"] == "denied");
+    let knocks = host.seen.iter().filter(|v| v["type"] == "knock_received").count();
+    assert_eq!(knocks, 1, "only Kari's knock reached the lobby");
+}

@@ -47,7 +47,7 @@ async fn the_server_never_receives_names_secrets_codes_or_media() {
     host.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
     let mut guest = Participant::start("guest", config(&url, SECRET, Entry::Join, GUEST, None));
     let knock = host.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
-    let MeetingEvent::Knock { member, name } = knock else { unreachable!() };
+    let MeetingEvent::Knock { member, name, .. } = knock else { unreachable!() };
     assert_eq!(name, GUEST, "the host reads the name the server cannot");
     host.meeting.command(MeetingCommand::Admit(member));
     let stats = guest

@@ -11,6 +11,8 @@ use std::time::Duration;
 use rand_chacha_03::ChaCha20Rng;
 use rand_chacha_03::rand_core::SeedableRng;
 use trygg_core::e2ee::identity::DeviceIdentity;
+use trygg_core::e2ee::invitations::InvitationPolicy;
+use trygg_core::links::{Invitation, InvitationCheck, InvitationId};
 use trygg_core::meeting::{Action, Command, Entry, MeetingCore, Notice, RouteKind, Setup};
 use trygg_core::room::limits::{ClientConfig, ServerConfig};
 use trygg_core::room::proto::{LeaveReason, SdpType, Signal};
@@ -81,15 +83,27 @@ impl Net {
     }
 
     fn add(&mut self, name: &'static str, entry: Entry) {
+        self.add_with(name, entry, None, InvitationPolicy::default());
+    }
+
+    /// Adds a participant whose link carries `invitation`; as host, with the rules `invitations`.
+    fn add_with(
+        &mut self,
+        name: &'static str,
+        entry: Entry,
+        invitation: Option<String>,
+        invitations: InvitationPolicy,
+    ) {
         let seed = self.people.len() as u64 + 1;
-        let identity = DeviceIdentity::generate(&mut ChaCha20Rng::seed_from_u64(seed));
+        let identity = identity_of(seed);
         let setup = Setup {
             room: RoomId::bound_to(&trygg_core::room::RoomProof::derive(SECRET)),
             secret: SECRET.to_vec().into(),
             entry,
             name: name.into(),
             identity,
-            invite_token: None,
+            invitation,
+            invitations,
             auto_admit: false,
             client: ClientConfig::default(),
         };
@@ -302,11 +316,36 @@ impl Net {
             .notices
             .iter()
             .filter_map(|n| match n {
-                Notice::Knock { member, name } => Some((*member, name.clone())),
+                Notice::Knock { member, name, .. } => Some((*member, name.clone())),
                 _ => None,
             })
             .collect()
     }
+}
+
+/// The identity of the participant added `seed`-th (Alice, the first, is 1).
+fn identity_of(seed: u64) -> DeviceIdentity {
+    DeviceIdentity::generate(&mut ChaCha20Rng::seed_from_u64(seed))
+}
+
+/// A personal invitation to the meeting of `secret` for `invitee`, signed by `by`.
+fn invitation(secret: &[u8], by: &DeviceIdentity, invitee: &str, id: u8) -> String {
+    Invitation::issue(secret, invitee, InvitationId([id; 8]), *by.public_key(), |m| by.sign_statement(m).unwrap())
+        .unwrap()
+        .encode()
+}
+
+/// What each knock's invitation was worth to `name`, by the knocker's name (the last notice of
+/// each).
+fn invitations_seen_by(net: &mut Net, name: &str) -> BTreeMap<String, Option<InvitationCheck>> {
+    net.person(name)
+        .notices
+        .iter()
+        .filter_map(|n| match n {
+            Notice::Knock { name, invitation, .. } => Some((name.clone(), invitation.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Alice hosts and admits Bob: the net and their member ids.
@@ -869,4 +908,111 @@ fn a_member_the_server_keeps_behind_an_epoch_notices_and_is_added_again() {
     for name in others {
         assert_eq!(net.person(name).bindings.get(&carol_id).copied().flatten(), new_leaf, "{name}");
     }
+}
+
+#[test]
+fn the_lobby_shows_whom_a_knock_was_invited_as_and_forged_foreign_and_revoked_invitations_as_such() {
+    let mut net = Net::new();
+    let alice = identity_of(1);
+    let rules = InvitationPolicy { revoked: [InvitationId([2; 8])].into(), invited_only: false };
+    net.add_with("alice", Entry::Host, None, rules);
+    net.add_with("bob", Entry::Join, Some(invitation(SECRET, &alice, "bob@example.no", 1)), Default::default());
+    net.add_with("carol", Entry::Join, Some(invitation(SECRET, &alice, "carol@example.no", 2)), Default::default());
+    // Dave holds the link and signs an invitation for himself with his own device key.
+    let dave = identity_of(4);
+    net.add_with("dave", Entry::Join, Some(invitation(SECRET, &dave, "alice@example.no", 3)), Default::default());
+    // Erin changes the address in Bob's invitation to her own.
+    let bobs = invitation(SECRET, &alice, "bob@example.no", 4);
+    let mut bytes = data_encoding::BASE64URL_NOPAD.decode(bobs.as_bytes()).unwrap();
+    let at = bytes.len() - "bob@example.no".len();
+    bytes.truncate(at);
+    bytes.extend_from_slice(b"erin@example.no");
+    net.add_with("erin", Entry::Join, Some(data_encoding::BASE64URL_NOPAD.encode(&bytes)), Default::default());
+    // Frank brings an invitation Alice made for another meeting.
+    let other = invitation(b"another link's secret, 32 bytes", &alice, "frank@example.no", 5);
+    net.add_with("frank", Entry::Join, Some(other), Default::default());
+    net.add("grace", Entry::Join);
+
+    let seen = invitations_seen_by(&mut net, "alice");
+    let invited =
+        |invitee: &str, id: u8| Some(InvitationCheck::Invited { invitee: invitee.into(), id: InvitationId([id; 8]) });
+    assert_eq!(seen["bob"], invited("bob@example.no", 1));
+    assert_eq!(
+        seen["carol"],
+        Some(InvitationCheck::Revoked { invitee: "carol@example.no".into(), id: InvitationId([2; 8]) })
+    );
+    assert_eq!(seen["dave"], Some(InvitationCheck::OtherSigner { signer: *dave.public_key() }));
+    assert_eq!(seen["erin"], Some(InvitationCheck::Forged));
+    assert_eq!(seen["frank"], Some(InvitationCheck::OtherMeeting));
+    assert_eq!(seen["grace"], None, "a shared link carries no invitation");
+
+    // Revoked during the meeting: Bob's knock is shown again, as revoked; the host still decides.
+    net.command("alice", Command::RevokeInvitation(InvitationId([1; 8])));
+    let seen = invitations_seen_by(&mut net, "alice");
+    assert_eq!(
+        seen["bob"],
+        Some(InvitationCheck::Revoked { invitee: "bob@example.no".into(), id: InvitationId([1; 8]) })
+    );
+    let (bob, _) = net.knocks_seen_by("alice").into_iter().find(|(_, n)| n == "bob").unwrap();
+    net.command("alice", Command::Admit(bob));
+    net.agreed_code(&["alice", "bob"]);
+}
+
+#[test]
+fn with_invited_only_every_knock_without_a_valid_invitation_is_turned_away_before_the_lobby() {
+    let mut net = Net::new();
+    let alice = identity_of(1);
+    let rules = InvitationPolicy { revoked: [InvitationId([2; 8])].into(), invited_only: true };
+    net.add_with("alice", Entry::Host, None, rules);
+    net.add_with("bob", Entry::Join, Some(invitation(SECRET, &alice, "bob@example.no", 1)), Default::default());
+    net.add_with("carol", Entry::Join, Some(invitation(SECRET, &alice, "carol@example.no", 2)), Default::default());
+    net.add_with(
+        "dave",
+        Entry::Join,
+        Some(invitation(SECRET, &identity_of(4), "dave@example.no", 3)),
+        Default::default(),
+    );
+    net.add("erin", Entry::Join);
+    let knocks: Vec<String> = net.knocks_seen_by("alice").into_iter().map(|(_, n)| n).collect();
+    assert_eq!(knocks, ["bob"], "only the valid invitation reaches the lobby");
+    let refusals = net
+        .person("alice")
+        .notices
+        .iter()
+        .filter(|n| matches!(n, Notice::Error { code, .. } if code == "e2ee.not_invited"))
+        .count();
+    assert_eq!(refusals, 3, "the host is told of each one turned away");
+    for turned_away in ["carol", "dave", "erin"] {
+        assert_eq!(net.person(turned_away).done, Some(Notice::Denied), "{turned_away}");
+    }
+}
+
+#[test]
+fn a_cohost_cannot_let_in_a_knock_whose_invitation_the_host_revoked_the_host_can() {
+    let mut net = Net::new();
+    let alice = identity_of(1);
+    let rules = InvitationPolicy { revoked: [InvitationId([2; 8])].into(), invited_only: false };
+    net.add_with("alice", Entry::Host, None, rules);
+    net.add("bob", Entry::Join);
+    let (bob, _) = net.knocks_seen_by("alice").pop().unwrap();
+    net.command("alice", Command::Admit(bob));
+    net.command("alice", Command::SetRole(bob, Role::CoHost));
+    net.add_with("carol", Entry::Join, Some(invitation(SECRET, &alice, "carol@example.no", 2)), Default::default());
+    let seen = invitations_seen_by(&mut net, "bob");
+    assert!(matches!(seen["carol"], Some(InvitationCheck::Invited { .. })), "the co-host does not see the host's list");
+    let (carol, _) = net.knocks_seen_by("bob").into_iter().find(|(_, n)| n == "carol").unwrap();
+    let before = net.agreed_code(&["alice", "bob"]);
+    net.command("bob", Command::Admit(carol));
+    assert_eq!(net.codes(&["carol"]), [None], "no keys for the revoked invitation");
+    assert_eq!(net.agreed_code(&["alice", "bob"]), before, "no Add was committed");
+    assert!(
+        net.person("alice")
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::Error { message, .. } if message.contains("revoked"))),
+        "the host is told why"
+    );
+    // The host itself decides otherwise: its own approval lets Carol in.
+    net.command("alice", Command::Admit(carol));
+    net.agreed_code(&["alice", "bob", "carol"]);
 }

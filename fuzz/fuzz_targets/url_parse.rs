@@ -1,9 +1,10 @@
-//! Untrusted links (deep links, the command line) into every link parser and the safety checks.
+//! Untrusted links (deep links, the command line) into every link parser (and the personal
+//! invitation's) and the safety checks.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use trygg::links::safety::{SAFE_SCHEMES, inspect};
-use trygg::links::{Input, JoinLink, SipUri, TelUri, extract, redirects, vendors};
+use trygg::links::{Input, Invitation, JoinLink, SipUri, TelUri, extract, redirects, vendors};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else { return };
@@ -11,6 +12,12 @@ fuzz_target!(|data: &[u8]| {
         let again = JoinLink::parse(&l.expose_url()).expect("a link Trygg wrote reads back");
         assert_eq!(again, l);
         assert_eq!(l.room(), l.secret().room_id());
+    }
+    // A personal invitation as it comes in a link's fragment or a knock: its shape, then its
+    // signature against a host key (never a panic, whatever the bytes).
+    if let Ok(inv) = Invitation::parse(s) {
+        assert_eq!(Invitation::parse(&inv.encode()).expect("an invitation Trygg wrote reads back"), inv);
+        let _ = inv.check(b"a link secret of sixteen+ bytes", &[&[7u8; 32][..]], |_| false);
     }
     if let Ok(u) = SipUri::parse(s) {
         assert_eq!(SipUri::parse(&u.to_string()).expect("a SIP URI Trygg wrote reads back"), u);

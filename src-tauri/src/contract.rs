@@ -64,6 +64,8 @@ pub enum UiCommand {
     StopShare,
     /// We compared the security code with this participant: remember them as verified.
     Verify { member: String },
+    /// Revoke a personal invitation (its id, as the knock showed it).
+    RevokeInvitation { id: String },
     /// End the meeting for everyone.
     EndForAll,
     /// Leave.
@@ -89,6 +91,12 @@ impl TryFrom<UiCommand> for MeetingCommand {
             UiCommand::StartShare { source } => Self::StartShare(source),
             UiCommand::StopShare => Self::StopShare,
             UiCommand::Verify { member } => Self::Verify(id(&member)?),
+            UiCommand::RevokeInvitation { id } => {
+                Self::RevokeInvitation(trygg::links::InvitationId::from_text(&id).ok_or_else(|| UiError {
+                    code: "meeting.invalid_invitation".into(),
+                    message: format!("\"{id}\" is not an invitation id"),
+                })?)
+            }
             UiCommand::EndForAll => Self::EndForAll,
             UiCommand::Leave => Self::Leave,
         })
@@ -182,6 +190,7 @@ mod tests {
             UiCommand::StartShare { source: "window:0x3a00007".into() },
             UiCommand::StopShare,
             UiCommand::Verify { member: m() },
+            UiCommand::RevokeInvitation { id: "AQEBAQEBAQE".into() },
             UiCommand::EndForAll,
             UiCommand::Leave,
         ];
@@ -201,6 +210,7 @@ mod tests {
                 | UiCommand::StartShare { .. }
                 | UiCommand::StopShare
                 | UiCommand::Verify { .. }
+                | UiCommand::RevokeInvitation { .. }
                 | UiCommand::EndForAll
                 | UiCommand::Leave => {}
             }
@@ -253,6 +263,8 @@ mod tests {
         }
         let bad: UiCommand = serde_json::from_str(r#"{"type":"admit","member":"not hex"}"#).unwrap();
         assert_eq!(MeetingCommand::try_from(bad).unwrap_err().code, "room.invalid_id");
+        let bad: UiCommand = serde_json::from_str(r#"{"type":"revoke_invitation","id":"!"}"#).unwrap();
+        assert_eq!(MeetingCommand::try_from(bad).unwrap_err().code, "meeting.invalid_invitation");
         assert!(serde_json::from_str::<UiCommand>(r#"{"type":"lock"}"#).is_err());
         // serde refuses unknown fields in struct variants (not in unit ones: a serde limit).
         assert!(serde_json::from_str::<UiCommand>(r#"{"type":"lock","locked":true,"for":"all"}"#).is_err());

@@ -322,10 +322,10 @@ impl Desktop {
         lock(&self.previews).stop_all();
         let (self_view, self_rx) = video_channel(2);
         let target = MeetingTarget::from_link(&link)?;
-        let token = link.token().map(|t| t.encode());
+        let invitation = link.invitation().map(|t| t.encode());
         let settings = self.settings();
         let mut cfg =
-            config::meeting_config(&options, &settings, target, entry, token, identity, turn_password, self_view)?;
+            config::meeting_config(&options, &settings, target, entry, invitation, identity, turn_password, self_view)?;
         if let Some(ip) = self.launch.media_bind {
             cfg.peer.bind = vec![SocketAddr::new(ip, 0).to_string()];
         }

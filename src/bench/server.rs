@@ -98,10 +98,12 @@ async fn host(url: &str) -> std::io::Result<Ws> {
     Ok(host)
 }
 
-/// A member knocks and the host admits it.
+/// A member looks up the run, knocks (as a client does) and the host admits it.
 async fn member(url: &str, host: &mut Ws) -> std::io::Result<(Ws, MemberId)> {
     let mut ws = connect(url).await?;
     let (room, room_proof) = (RoomId::bound_to(&proof()), proof());
+    send(&mut ws, &ClientMsg::Look { room: room.clone(), room_proof: room_proof.clone() }).await?;
+    until(&mut ws, |m| matches!(m, ServerMsg::Running { .. })).await?;
     send(&mut ws, &ClientMsg::Knock { room, room_proof, sealed_profile: Blob(vec![1; 300]) }).await?;
     let ServerMsg::InLobby { me } = until(&mut ws, |m| matches!(m, ServerMsg::InLobby { .. })).await? else {
         unreachable!()

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use data_encoding::BASE32_NOPAD;
 use jiff::{SignedDuration, Timestamp};
+use trygg::e2ee::identity::DeviceIdentity;
 use trygg::links::invite_out::{self, Meeting};
-use trygg::links::{JoinLink, LinkError, LinkForm, LinkSecret, SipUri, TelUri};
+use trygg::links::{Invitation, InvitationId, JoinLink, LinkError, LinkForm, LinkSecret, SipUri, TelUri};
+use trygg::meeting::invitations::InvitationRecord;
 
 /// Options of `trygg invite`. The output holds the meeting's secret link: send it only to the
 /// people invited.
@@ -56,11 +58,17 @@ pub struct Args {
     /// A phone number that reaches the meeting (tel:+4722…,,PIN# or +4722…).
     #[arg(long, value_name = "NUMBER")]
     tel: Option<String>,
-    /// One invite per attendee, each with a link bound to that attendee, so the lobby shows
-    /// which invitation a knock used and one invitation can be revoked. One file per attendee:
-    /// a single shared file would hand everyone the others' invitations.
+    /// One invite per attendee, each with a link bound to that attendee and signed by this
+    /// device's key (from the OS keychain), so the lobby shows whom a knock was invited as and
+    /// one invitation can be revoked (`trygg invitations revoke`). Host the meeting from this
+    /// device. One file per attendee: a single shared file would hand everyone the others'
+    /// invitations.
     #[arg(long)]
     personal: bool,
+    /// With --personal, the list the invitations are added to [default: invitations.json in
+    /// Trygg's settings folder].
+    #[arg(long, value_name = "FILE", requires = "personal")]
+    invitations: Option<PathBuf>,
     /// Keep the title and agenda out of the invite's clear text: it says "Trygg meeting" and
     /// carries them sealed for Trygg to show after admission.
     #[arg(long)]
@@ -130,7 +138,7 @@ fn parse_duration(s: &str) -> anyhow::Result<SignedDuration> {
 
 fn meeting_link(args: &Args) -> anyhow::Result<JoinLink> {
     if let Some(l) = &args.link {
-        return Ok(JoinLink::parse(l)?.without_token());
+        return Ok(JoinLink::parse(l)?.without_invitation());
     }
     let form = if args.web_link { LinkForm::Https } else { LinkForm::Trygg };
     Ok(JoinLink::new(form, &args.server, None, LinkSecret::from_random(random()?))?)
@@ -210,8 +218,24 @@ fn build(args: &Args) -> anyhow::Result<serde_json::Value> {
             }
             .into());
         }
-        let nonces: Vec<[u8; 8]> = args.attendees.iter().map(|_| random()).collect::<anyhow::Result<_>>()?;
-        let invites = invite_out::write_personal(&meeting, &link, &nonces)?;
+        let list_path = match &args.invitations {
+            Some(p) => p.clone(),
+            None => trygg::meeting::invitations::default_path()
+                .context("no home folder for the list of invitations; pass --invitations FILE")?,
+        };
+        // Read first: a list that cannot be read is said before anything is written.
+        trygg::meeting::invitations::read(&list_path)?;
+        let identity = trygg::secrets::keychain::OsKeychain::open()
+            .map_err(trygg::e2ee::E2eeError::from)
+            .and_then(|k| DeviceIdentity::load_or_create(&k, &mut rand_core_06::OsRng))?
+            .0;
+        let secret = link.secret().clone();
+        let invites = invite_out::write_personal(&meeting, &link, |attendee| {
+            let id = InvitationId(random().map_err(|e| LinkError::InvalidInvite { why: e.to_string() })?);
+            Invitation::issue(secret.expose_bytes(), attendee, id, *identity.public_key(), |m| {
+                identity.sign_statement(m).expect("an invitation's bytes begin with its trygg/ label")
+            })
+        })?;
         // Check every path first, so a refusal leaves no half-written set behind.
         for inv in &invites {
             let path = dir.join(file_name_for(&inv.attendee));
@@ -222,16 +246,27 @@ fn build(args: &Args) -> anyhow::Result<serde_json::Value> {
                 ));
             }
         }
+        let issued = Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| Timestamp::now()).to_string();
+        let mut records = Vec::new();
         for inv in invites {
             let path = dir.join(file_name_for(&inv.attendee));
             write_private(&path, &inv.ics, args.force)?;
+            let invitation = inv.link.invitation().expect("personal links carry an invitation");
+            records.push(InvitationRecord {
+                id: invitation.id().to_text(),
+                invitee: invitation.invitee().to_owned(),
+                room: link.room().as_str().to_owned(),
+                issued: issued.clone(),
+                revoked: None,
+            });
             files.push(serde_json::json!({
                 "attendee": inv.attendee,
                 "path": path.display().to_string(),
                 "link": inv.link.expose_url(),
-                "invitation": data_encoding::BASE64URL_NOPAD.encode(&inv.link.token().expect("personal links carry a token").nonce()),
+                "invitation": invitation.id().to_text(),
             }));
         }
+        trygg::meeting::invitations::update(&list_path, |l| l.add(records))?;
     } else {
         let path = args.output.clone().unwrap_or_else(|| PathBuf::from("trygg-invite.ics"));
         write_private(&path, &invite_out::write(&meeting, &link)?, args.force)?;
@@ -263,7 +298,9 @@ fn print(v: &serde_json::Value) {
     }
     let files = v["files"].as_array().cloned().unwrap_or_default();
     if v["personal"].as_bool() == Some(true) {
-        println!("personal invitations (keep this list: it is how you recognise and revoke each one):");
+        println!(
+            "personal invitations, signed by this device (host the meeting from it; `trygg invitations` lists them):"
+        );
         for f in &files {
             println!(
                 "  {:<32} invitation {}  {}",

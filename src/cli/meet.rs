@@ -84,6 +84,10 @@ pub struct MediaArgs {
     /// settings folder; with --identity ephemeral, a list kept in memory for this run only].
     #[arg(long, value_name = "FILE")]
     known_peers: Option<PathBuf>,
+    /// The list of personal invitations this device made, read as host for the revoked ones
+    /// [default: invitations.json in Trygg's settings folder; with --identity ephemeral, none].
+    #[arg(long, value_name = "FILE")]
+    invitations: Option<PathBuf>,
     /// Print one JSON object per line.
     #[arg(long)]
     json: bool,
@@ -114,6 +118,10 @@ pub struct HostArgs {
     /// Let everyone who knocks in at once.
     #[arg(long)]
     auto_admit: bool,
+    /// Turn away every knock without a valid personal invitation (one `trygg invite --personal`
+    /// made on this device, or a co-host's, and not revoked).
+    #[arg(long)]
+    invited_only: bool,
     #[command(flatten)]
     media: MediaArgs,
 }
@@ -172,7 +180,7 @@ fn config(
     target: MeetingTarget,
     entry: Entry,
     auto_admit: bool,
-    invite_token: Option<String>,
+    invitation: Option<String>,
     identity: trygg::e2ee::identity::DeviceIdentity,
 ) -> anyhow::Result<MeetingConfig> {
     let clock = SystemClock::shared();
@@ -198,7 +206,13 @@ fn config(
         entry,
         name: media.name.clone(),
         identity,
-        invite_token,
+        invitation,
+        invitation_list: match (&media.invitations, media.identity.as_str()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, "ephemeral") => None,
+            (None, _) => trygg::meeting::invitations::default_path(),
+        },
+        invited_only: false,
         video,
         audio,
         h264: H264Config {
@@ -399,7 +413,8 @@ pub fn host(args: HostArgs) -> ExitCode {
             Err(e) => return super::fail(json, super::code_of(&e), &e),
         };
         let cfg = match (MeetingTarget::from_link(&link), identity(&args.media.identity).await) {
-            (Ok(target), Ok(id)) => config(&args.media, target, Entry::Host, args.auto_admit, None, id),
+            (Ok(target), Ok(id)) => config(&args.media, target, Entry::Host, args.auto_admit, None, id)
+                .map(|cfg| MeetingConfig { invited_only: args.invited_only, ..cfg }),
             (Err(e), _) => Err(e.into()),
             (_, Err(e)) => Err(e),
         };
@@ -451,8 +466,8 @@ pub fn join(mut args: JoinArgs) -> ExitCode {
         let cfg = async {
             let link = JoinLink::parse(&args.link)?;
             let target = MeetingTarget::from_link(&link)?;
-            let token = link.token().map(|t| t.encode());
-            config(&args.media, target, Entry::Join, false, token, identity(&args.media.identity).await?)
+            let invitation = link.invitation().map(|t| t.encode());
+            config(&args.media, target, Entry::Join, false, invitation, identity(&args.media.identity).await?)
         }
         .await;
         match cfg {

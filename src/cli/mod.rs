@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod devices;
 mod identity;
+mod invitations;
 mod invite;
 mod meet;
 mod open;
@@ -33,6 +34,9 @@ enum Command {
     Open(open::Args),
     /// Write an invite (.ics) for a Trygg meeting.
     Invite(invite::Args),
+    /// The personal invitations this device made, and revoking one.
+    #[command(subcommand)]
+    Invitations(invitations::Invitations),
     /// Measure performance (figures for the README come from here).
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -95,6 +99,9 @@ pub(crate) fn code_of(err: &anyhow::Error) -> &'static str {
     if let Some(e) = err.downcast_ref::<trygg::e2ee::E2eeError>() {
         return e.code();
     }
+    if let Some(e) = err.downcast_ref::<trygg::meeting::MeetingError>() {
+        return e.code();
+    }
     err.downcast_ref::<trygg::secrets::SecretsError>().map_or("error", |e| e.code())
 }
 
@@ -114,6 +121,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Open(a) => open::run(a),
         Command::Invite(a) => invite::run(a),
+        Command::Invitations(i) => invitations::run(i),
         Command::Bench(b) => bench::run(b),
         Command::Identity(i) => identity::run(i),
         Command::Peers(p) => peers::run(p),

@@ -26,6 +26,8 @@ struct Driver {
     target: MeetingTarget,
     peer_config: PeerConfig,
     record: Option<PathBuf>,
+    /// The host's list of personal invitations (revocations are written there).
+    invitation_list: Option<PathBuf>,
     video_channels: bool,
     clock: SharedClock,
     start_us: u64,
@@ -69,7 +71,8 @@ pub(super) fn spawn(
         entry: config.entry,
         name: config.name.clone(),
         identity: config.identity,
-        invite_token: config.invite_token.clone(),
+        invitation: config.invitation.clone(),
+        invitations: super::invitations::policy(config.invitation_list.as_deref(), config.invited_only)?,
         auto_admit: config.auto_admit,
         client: Default::default(),
     };
@@ -91,6 +94,7 @@ pub(super) fn spawn(
         target: config.target,
         peer_config: config.peer,
         record: config.record,
+        invitation_list: config.invitation_list,
         video_channels: config.video_channels,
         start_us: config.started_us,
         clock: config.clock,
@@ -250,6 +254,22 @@ impl Driver {
             MeetingCommand::RaiseHand(b) => Command::RaiseHand(b),
             MeetingCommand::EndForAll => Command::EndForAll,
             MeetingCommand::Leave => Command::Leave,
+            MeetingCommand::RevokeInvitation(id) => {
+                // Into the host's list first, so it holds for later meetings of the link too.
+                if let Some(path) = &self.invitation_list {
+                    match super::invitations::revoke(path, &id) {
+                        Ok(true) => {}
+                        Ok(false) => self.emit(MeetingEvent::Error {
+                            code: "meeting.invitation_not_listed".into(),
+                            message: format!(
+                                "invitation {id} is not in this device's list: it is revoked in this meeting only"
+                            ),
+                        }),
+                        Err(e) => self.emit(MeetingEvent::Error { code: e.code().into(), message: e.to_string() }),
+                    }
+                }
+                Command::RevokeInvitation(id)
+            }
             MeetingCommand::Verify(m) => {
                 match self.trust.verify(m) {
                     Ok(e) => self.emit(e),

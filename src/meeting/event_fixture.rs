@@ -7,6 +7,7 @@
 //! fails until the TypeScript types follow.
 
 use super::*;
+use crate::links::{InvitationCheck, InvitationId};
 use crate::room::proto::KnockEnd;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/backend/fixtures/meeting_events.json");
@@ -104,7 +105,28 @@ fn examples() -> Vec<MeetingEvent> {
         E::Joined { me: m(), role: Role::Host },
         E::Joined { me: m(), role: Role::CoHost },
         E::Joined { me: m(), role: Role::Participant },
-        E::Knock { member: m(), name: "Kari".into() },
+        E::Knock { member: m(), name: "Kari".into(), invitation: None },
+        E::Knock {
+            member: m(),
+            name: "Kari".into(),
+            invitation: Some(
+                InvitationCheck::Invited { invitee: "kari@example.no".into(), id: InvitationId([1; 8]) }.into(),
+            ),
+        },
+        E::Knock {
+            member: m(),
+            name: "Kari".into(),
+            invitation: Some(
+                InvitationCheck::Revoked { invitee: "kari@example.no".into(), id: InvitationId([1; 8]) }.into(),
+            ),
+        },
+        E::Knock { member: m(), name: "Kari".into(), invitation: Some(InvitationCheck::OtherMeeting.into()) },
+        E::Knock {
+            member: m(),
+            name: "Kari".into(),
+            invitation: Some(InvitationCheck::OtherSigner { signer: [7; 32] }.into()),
+        },
+        E::Knock { member: m(), name: "Kari".into(), invitation: Some(InvitationCheck::Forged.into()) },
         E::KnockGone { member: m(), reason: KnockEnd::Admitted },
         E::KnockGone { member: m(), reason: KnockEnd::Denied },
         E::KnockGone { member: m(), reason: KnockEnd::Expired },

@@ -19,9 +19,11 @@ mod driver;
 #[cfg(test)]
 mod event_fixture;
 pub mod incoming;
+pub mod invitations;
 pub mod mixer;
 mod notice;
 pub mod outgoing;
+mod private_file;
 pub mod share_out;
 mod signalling;
 pub mod trust;
@@ -89,8 +91,13 @@ pub struct MeetingConfig {
     pub name: String,
     /// This device's identity (the MLS credential's key), from the keychain.
     pub identity: crate::e2ee::identity::DeviceIdentity,
-    /// The personal invitation token of the link, if it has one.
-    pub invite_token: Option<String>,
+    /// The personal invitation the link carries, if any (its text).
+    pub invitation: Option<String>,
+    /// As host: the list of personal invitations this device made (`invitations.json`), read
+    /// for revocations and written when one is revoked in the meeting; None: none revoked.
+    pub invitation_list: Option<PathBuf>,
+    /// As host: turn away every knock without a valid personal invitation.
+    pub invited_only: bool,
     /// Camera (or synthetic, or file); None to send no video.
     pub video: Option<VideoSource>,
     /// Microphone (or synthetic, or file); None to send no audio.
@@ -155,6 +162,9 @@ pub enum MeetingCommand {
     /// We compared the security code with this participant: remember their name with their
     /// identity key (replacing an older key).
     Verify(MemberId),
+    /// Revoke a personal invitation (host): marked in the host's list, and from now on a knock
+    /// with it shows as revoked and a co-host's approval cannot let it in.
+    RevokeInvitation(crate::links::InvitationId),
     /// Leave.
     Leave,
 }
@@ -266,6 +276,60 @@ pub struct E2eeStatus {
     pub dropped_malformed: u64,
 }
 
+/// What a knock's personal invitation is worth, as the lobby shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KnockInvitation {
+    /// The verdict.
+    pub status: InvitationStatus,
+    /// The address it was made for (`invited` and `revoked` only: otherwise nothing vouches
+    /// for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitee: Option<String>,
+    /// Its id in the host's list, for revoking it (`invited` and `revoked`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The fingerprint of the key that signed it (`other_signer`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+}
+
+/// The verdict on a knock's personal invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    /// Made for this meeting by a key that hosts it: "invited as …".
+    Invited,
+    /// Made by a host of this meeting, and revoked.
+    Revoked,
+    /// Made for another meeting.
+    OtherMeeting,
+    /// Signed for this meeting by someone who does not host it.
+    OtherSigner,
+    /// Altered or signed by nobody.
+    Forged,
+}
+
+impl From<crate::links::InvitationCheck> for KnockInvitation {
+    fn from(c: crate::links::InvitationCheck) -> Self {
+        use crate::links::InvitationCheck as C;
+        let bare = |status| Self { status, invitee: None, id: None, signer: None };
+        match c {
+            C::Invited { invitee, id } => {
+                Self { invitee: Some(invitee), id: Some(id.to_text()), ..bare(InvitationStatus::Invited) }
+            }
+            C::Revoked { invitee, id } => {
+                Self { invitee: Some(invitee), id: Some(id.to_text()), ..bare(InvitationStatus::Revoked) }
+            }
+            C::OtherMeeting => bare(InvitationStatus::OtherMeeting),
+            C::OtherSigner { signer } => Self {
+                signer: Some(crate::e2ee::identity::Fingerprint::of(&signer).to_string()),
+                ..bare(InvitationStatus::OtherSigner)
+            },
+            C::Forged => bare(InvitationStatus::Forged),
+        }
+    }
+}
+
 /// Everything that happens in a meeting. Every variant is something the UI shows or acts on.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -293,13 +357,17 @@ pub enum MeetingEvent {
         /// Our role.
         role: Role,
     },
-    /// Someone knocks (hosts and co-hosts).
+    /// Someone knocks (hosts and co-hosts); again for the same member when what their
+    /// invitation is worth changed (it was revoked).
     #[serde(rename = "knock_received")]
     Knock {
         /// The knock's member id, for admit/deny.
         member: MemberId,
         /// The name they gave.
         name: String,
+        /// What the personal invitation in their knock is worth; absent when it carried none.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        invitation: Option<KnockInvitation>,
     },
     /// A knock left the lobby (admitted, denied, expired or withdrawn; by us or another host).
     KnockGone {
@@ -500,6 +568,9 @@ pub enum MeetingError {
     /// The list of verified participants could not be read or saved.
     #[error("{0}")]
     Trust(String),
+    /// The host's list of personal invitations could not be read or saved.
+    #[error("{0}")]
+    Invitations(String),
 }
 
 impl MeetingError {
@@ -509,6 +580,7 @@ impl MeetingError {
             Self::Media(e) => e.code(),
             Self::E2ee(e) => e.code(),
             Self::Trust(_) => "meeting.known_peers",
+            Self::Invitations(_) => "meeting.invitations",
         }
     }
 }

@@ -15,7 +15,9 @@ impl From<Notice> for MeetingEvent {
             Notice::Joined { me, role } => Self::Joined { me, role },
             Notice::Resumed { after_restart } => Self::Resumed { after_restart },
             Notice::Reconnecting => Self::Reconnecting,
-            Notice::Knock { member, name } => Self::Knock { member, name },
+            Notice::Knock { member, name, invitation } => {
+                Self::Knock { member, name, invitation: invitation.map(Into::into) }
+            }
             Notice::KnockGone { member, reason } => Self::KnockGone { member, reason },
             Notice::ParticipantJoined { member, name } => Self::ParticipantJoined { member, name },
             Notice::ParticipantNamed { member, name } => Self::ParticipantNamed { member, name },

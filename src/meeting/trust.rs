@@ -123,18 +123,9 @@ fn event(
 }
 
 /// Where the list lives unless told otherwise: `known-peers.json` in Trygg's settings folder
-/// (`$XDG_CONFIG_HOME/trygg`, else `~/.config/trygg`; `%APPDATA%\Trygg` on Windows;
-/// `~/Library/Application Support/Trygg` on macOS). None when no home is known.
+/// ([`super::private_file::settings_dir`]). None when no home is known.
 pub fn default_path() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let dir = if cfg!(windows) {
-        var("APPDATA")?.join("Trygg")
-    } else if cfg!(target_os = "macos") {
-        var("HOME")?.join("Library/Application Support/Trygg")
-    } else {
-        var("XDG_CONFIG_HOME").or_else(|| var("HOME").map(|h| h.join(".config")))?.join("trygg")
-    };
-    Some(dir.join("known-peers.json"))
+    Some(super::private_file::settings_dir()?.join("known-peers.json"))
 }
 
 /// Reads a known-peers file; a missing file is an empty list.
@@ -151,22 +142,8 @@ pub fn read(path: &Path) -> Result<KnownPeers, MeetingError> {
 /// Writes a known-peers file atomically (a temporary file beside it, then a rename), readable
 /// by its owner only.
 pub fn write(path: &Path, known: &KnownPeers) -> Result<(), MeetingError> {
-    let fail = |e: std::io::Error| MeetingError::Trust(format!("cannot save {}: {e}", path.display()));
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options.open(&tmp).map_err(fail)?;
-        f.write_all(&known.to_bytes()).map_err(fail)?;
-        f.sync_all().map_err(fail)?;
-    }
-    std::fs::rename(&tmp, path).map_err(fail)
+    super::private_file::write(path, &known.to_bytes())
+        .map_err(|e| MeetingError::Trust(format!("cannot save {}: {e}", path.display())))
 }
 
 #[cfg(test)]

@@ -148,6 +148,17 @@ impl DeviceIdentity {
         Fingerprint::of(&self.public)
     }
 
+    /// Signs one of Trygg's own statements (a personal invitation): Ed25519 over bytes that
+    /// begin with a `trygg/` label, which no MLS signature input does (those begin with the
+    /// length of an "MLS 1.0 " label), so a statement can never pass for an MLS message.
+    pub fn sign_statement(&self, statement: &[u8]) -> Result<[u8; 64], E2eeError> {
+        use ed25519_dalek::Signer;
+        if !statement.starts_with(b"trygg/") {
+            return Err(E2eeError::State("a statement to sign must begin with a trygg/ label"));
+        }
+        Ok(SigningKey::from_bytes(self.seed.expose()).sign(statement).to_bytes())
+    }
+
     /// The key pair in the form openmls signs with.
     pub(crate) fn signer(&self) -> SignatureKeyPair {
         SignatureKeyPair::from_raw(SignatureScheme::ED25519, self.seed.expose().to_vec(), self.public.to_vec())

@@ -36,6 +36,7 @@ pub mod display_name;
 mod error;
 pub mod h264;
 pub mod identity;
+pub mod invitations;
 pub mod knock;
 pub mod media_keys;
 pub mod mls;

@@ -33,9 +33,11 @@ use rand_core_06::CryptoRngCore;
 use crate::e2ee::E2eeError;
 use crate::e2ee::display_name::clean;
 use crate::e2ee::identity::{DeviceIdentity, Fingerprint};
+use crate::e2ee::invitations::{InvitationPolicy, refusal};
 use crate::e2ee::knock::{KnockProfile, open_knock, seal_knock};
 use crate::e2ee::media_keys::MediaKeys;
 use crate::e2ee::mls::{GroupEvent, Joiner, MeetingGroup, check_key_package, key_package_identity};
+use crate::links::{InvitationCheck, InvitationId};
 use crate::room::ids::{Blob, MeetingInstance, MemberId};
 
 /// How often each device refreshes its leaf in the group.
@@ -135,6 +137,18 @@ pub enum KnockRefused {
     OtherRun,
     /// Its KeyPackage was admitted before, or another knock waits with it: a replay.
     Replayed,
+    /// The meeting admits the invited only, and this knock's invitation is missing or not
+    /// valid (what it is worth, if it carried one).
+    NotInvited(Option<InvitationCheck>),
+}
+
+/// A knock the host (or a co-host) keeps for the lobby.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnockSeen {
+    /// The name sealed in it, cleaned.
+    pub name: String,
+    /// What its personal invitation is worth, if it carried one.
+    pub invitation: Option<InvitationCheck>,
 }
 
 impl KnockRefused {
@@ -145,6 +159,7 @@ impl KnockRefused {
             Self::InvalidKeyPackage(_) => "e2ee.invalid_knock",
             Self::OtherRun => "e2ee.knock_for_another_run",
             Self::Replayed => "e2ee.replayed_knock",
+            Self::NotInvited(_) => "e2ee.not_invited",
         }
     }
 
@@ -155,6 +170,7 @@ impl KnockRefused {
             Self::InvalidKeyPackage(e) => format!("a knock was turned away: {e}"),
             Self::OtherRun => "a knock made for another meeting of this link was turned away (a replay)".into(),
             Self::Replayed => "a knock whose key was already used in this meeting was turned away (a replay)".into(),
+            Self::NotInvited(check) => refusal(check.as_ref()),
         }
     }
 }
@@ -172,9 +188,10 @@ pub struct Session {
     /// The SFrame keys the media threads use.
     pub keys: Arc<Mutex<MediaKeys>>,
     knocks: HashMap<MemberId, KnockProfile>,
-    /// Knocks approved by this device (as host) or by a co-host the group names: the
-    /// KeyPackage each approval was for.
-    approved: HashMap<MemberId, [u8; 32]>,
+    /// Knocks approved by this device (as host) or by a co-host the group names.
+    approved: HashMap<MemberId, Approval>,
+    /// The host's rules for personal invitations.
+    invitations: InvitationPolicy,
     /// KeyPackages this device admitted (their SHA-256): a knock that brings one again is a
     /// replay.
     used: HashSet<[u8; 32]>,
@@ -206,6 +223,14 @@ pub struct Session {
     events: VecDeque<SessionEvent>,
     transmits: VecDeque<Transmit>,
     own_profile: Blob,
+}
+
+/// One approval of a knock: the KeyPackage it was for, and whether this device (as host) gave
+/// it rather than a co-host.
+#[derive(Debug, Clone, Copy)]
+struct Approval {
+    key_package: [u8; 32],
+    by_us: bool,
 }
 
 fn tagged(tag: u8, bytes: Vec<u8>) -> Vec<u8> {
@@ -240,6 +265,7 @@ impl Session {
             keys: Arc::new(Mutex::new(MediaKeys::default())),
             knocks: HashMap::new(),
             approved: HashMap::new(),
+            invitations: InvitationPolicy::default(),
             used: HashSet::new(),
             own: profile,
             knocked_on: None,
@@ -327,7 +353,7 @@ impl Session {
     /// Host: a knock arrived; keep its KeyPackage for the admission. Refused when it was not
     /// sealed with this meeting's link or for this run of it, when its KeyPackage is expired or
     /// not signed, or when that KeyPackage was admitted before or waits in another knock.
-    pub fn handle_knock(&mut self, member: MemberId, blob: &Blob) -> Result<String, KnockRefused> {
+    pub fn handle_knock(&mut self, member: MemberId, blob: &Blob) -> Result<KnockSeen, KnockRefused> {
         let mut p = open_knock(self.secret.expose(), blob.as_bytes()).map_err(|_| KnockRefused::Unreadable)?;
         p.display_name = clean(&p.display_name);
         if p.instance.is_none() || p.instance != self.instance() {
@@ -347,6 +373,10 @@ impl Session {
             .filter(|(m, k)| **m != member && key_package_hash(&k.key_package) == hash)
             .map(|(m, _)| *m)
             .collect();
+        let invitation = self.invitation_of(&p);
+        if !self.invitations.admits(invitation.as_ref()) {
+            return Err(KnockRefused::NotInvited(invitation));
+        }
         for m in moved {
             self.forget_knock(&m);
         }
@@ -355,7 +385,37 @@ impl Session {
         }
         let name = p.display_name.clone();
         self.knocks.insert(member, p);
-        Ok(name)
+        Ok(KnockSeen { name, invitation })
+    }
+
+    /// The host's rules for personal invitations: which it revoked, and whether the meeting
+    /// admits the invited only.
+    pub fn set_invitation_policy(&mut self, policy: InvitationPolicy) {
+        self.invitations = policy;
+    }
+
+    /// Host: revokes one invitation from now on (a knock with it waiting is shown again as
+    /// revoked by the caller).
+    pub fn revoke_invitation(&mut self, id: InvitationId) {
+        self.invitations.revoked.insert(id);
+    }
+
+    /// What the invitation in `knock` is worth now, by the group's current host and co-hosts.
+    fn invitation_of(&self, knock: &KnockProfile) -> Option<InvitationCheck> {
+        let policy = self.group.as_ref()?.policy();
+        self.invitations.check(self.secret.expose(), &policy, knock.invite_token.as_deref())
+    }
+
+    /// The knocks waiting (their member ids, in order).
+    pub fn knocks_waiting(&self) -> Vec<MemberId> {
+        let mut v: Vec<MemberId> = self.knocks.keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    /// What the invitation of the knock waiting from `member` is worth now.
+    pub fn knock_invitation(&self, member: &MemberId) -> Option<InvitationCheck> {
+        self.invitation_of(self.knocks.get(member)?)
     }
 
     /// Host: the meeting was created as run `instance`; make the group with that id.
@@ -393,7 +453,7 @@ impl Session {
         let knock = self.knocks.get(&member).ok_or(E2eeError::State("no knock with a KeyPackage from this member"))?;
         let hash = key_package_hash(&knock.key_package);
         if self.is_host() {
-            self.approved.insert(member, hash);
+            self.approved.insert(member, Approval { key_package: hash, by_us: true });
             return Ok(());
         }
         let mut msg = vec![APPROVAL];
@@ -407,7 +467,7 @@ impl Session {
     /// Whether someone who may admit approved the knock this device holds from `member`.
     pub fn is_approved(&self, member: &MemberId) -> bool {
         match (self.approved.get(member), self.knocks.get(member)) {
-            (Some(hash), Some(knock)) => *hash == key_package_hash(&knock.key_package),
+            (Some(a), Some(knock)) => a.key_package == key_package_hash(&knock.key_package),
             _ => false,
         }
     }
@@ -417,6 +477,22 @@ impl Session {
     pub fn admit(&mut self, member: MemberId, others: &[MemberId], now: Duration) -> Result<(), E2eeError> {
         if !self.is_approved(&member) {
             return Err(E2eeError::refused("nobody who may admit approved this knock"));
+        }
+        let by_us = self.approved.get(&member).is_some_and(|a| a.by_us);
+        let invitation = self.knocks.get(&member).and_then(|k| self.invitation_of(k));
+        if !self.invitations.admits(invitation.as_ref()) {
+            self.approved.remove(&member);
+            return Err(E2eeError::refused(
+                "this meeting admits the invited only, and this knock's invitation is not valid",
+            ));
+        }
+        if !by_us && matches!(invitation, Some(InvitationCheck::Revoked { .. })) {
+            // Co-hosts do not see the host's list of revoked invitations: only the host's own
+            // approval lets such a knock in.
+            self.approved.remove(&member);
+            return Err(E2eeError::refused(
+                "a co-host approved a knock whose invitation you revoked; admit it yourself if you want it in",
+            ));
         }
         self.approved.remove(&member);
         let knock =
@@ -533,7 +609,7 @@ impl Session {
         if !group.is_cohost(sender) {
             return Err(E2eeError::refused("an approval from a member the group does not name a co-host"));
         }
-        self.approved.insert(MemberId::from_bytes(id), hash);
+        self.approved.insert(MemberId::from_bytes(id), Approval { key_package: hash, by_us: false });
         Ok(())
     }
 
@@ -990,7 +1066,7 @@ mod tests {
             self.sessions.insert(id(n), joiner);
             let others: Vec<MemberId> = self.others(id(host)).into_iter().filter(|m| *m != id(n)).collect();
             let h = self.sessions.get_mut(&id(host)).unwrap();
-            assert_eq!(h.handle_knock(id(n), &profile).ok().as_deref(), Some(name));
+            assert_eq!(h.handle_knock(id(n), &profile).ok().map(|k| k.name).as_deref(), Some(name));
             h.approve(id(n), &others).unwrap();
             h.admit(id(n), &others, std::time::Duration::from_micros(1)).unwrap();
             self.deliver();
@@ -1206,7 +1282,7 @@ mod tests {
             self.sessions.insert(id(n), s);
             for k in seen_by {
                 let h = self.sessions.get_mut(&id(*k)).unwrap();
-                assert_eq!(h.handle_knock(id(n), &profile).ok().as_deref(), Some(name));
+                assert_eq!(h.handle_knock(id(n), &profile).ok().map(|k| k.name).as_deref(), Some(name));
             }
             profile
         }
@@ -1230,12 +1306,12 @@ mod tests {
         let knock = ola.seal_knock(RUN, &mut m.rng).unwrap();
         m.sessions.insert(id(2), ola);
         let h = m.sessions.get_mut(&id(1)).unwrap();
-        assert_eq!(h.handle_knock(id(2), &knock).ok().as_deref(), Some("Ola"));
+        assert_eq!(h.handle_knock(id(2), &knock).ok().map(|k| k.name).as_deref(), Some("Ola"));
         // The same knock under another id (the knocker's connection dropped and it knocked
         // again): it moves; the older one is forgotten, so only one can ever be admitted.
-        assert_eq!(h.handle_knock(id(3), &knock).ok().as_deref(), Some("Ola"));
+        assert_eq!(h.handle_knock(id(3), &knock).ok().map(|k| k.name).as_deref(), Some("Ola"));
         assert!(h.approve(id(2), &[]).is_err(), "the older knock is gone");
-        assert_eq!(h.handle_knock(id(2), &knock).ok().as_deref(), Some("Ola"));
+        assert_eq!(h.handle_knock(id(2), &knock).ok().map(|k| k.name).as_deref(), Some("Ola"));
         assert!(h.approve(id(3), &[]).is_err());
         h.approve(id(2), &[]).unwrap();
         h.admit(id(2), &[], Duration::from_micros(1)).unwrap();

@@ -5,7 +5,7 @@
 //! dial-ins get `CONFERENCE` lines of their own (`FEATURE=VIDEO` / `FEATURE=PHONE`).
 //!
 //! * **Personal invitations** ([`write_personal`]): one file per attendee, each with a link that
-//!   carries that attendee's token and lists only that attendee, because one file shared by all
+//!   carries that attendee's invitation (signed by the host) and lists only that attendee, because one file shared by all
 //!   would hand everyone everyone else's invitation.
 //! * **Private agenda** ([`Meeting::private_agenda_nonce`]): `SUMMARY` is "Trygg meeting", the
 //!   description holds only the join instructions, and the real title and agenda travel sealed in
@@ -16,7 +16,6 @@ use jiff::Timestamp;
 
 use super::agenda::{self, PrivateAgenda};
 use super::ics_write::{escape_text, line, param_value, utc};
-use super::invite_token::NONCE_LEN;
 use super::{JoinLink, LinkError, SipUri, TelUri};
 
 /// The `SUMMARY` of a meeting whose agenda is private.
@@ -185,25 +184,22 @@ fn write_one(m: &Meeting<'_>, link: &JoinLink, attendees: &[String], personal: b
 /// One invite for all attendees, with the meeting's shared link (any token on `link` is dropped).
 pub fn write(m: &Meeting<'_>, link: &JoinLink) -> Result<String, LinkError> {
     check(m)?;
-    write_one(m, &link.without_token(), m.attendees, false)
+    write_one(m, &link.without_invitation(), m.attendees, false)
 }
 
-/// One invite per attendee, each with a personal link; `nonces[i]` (random, from the caller)
-/// makes attendee `i`'s invitation distinct and revocable.
+/// One invite per attendee, each with a personal link carrying the invitation `invite` makes
+/// for that attendee (signed by the host's key, with a random id: see
+/// [`super::Invitation::issue`]).
 pub fn write_personal(
     m: &Meeting<'_>,
     link: &JoinLink,
-    nonces: &[[u8; NONCE_LEN]],
+    mut invite: impl FnMut(&str) -> Result<super::Invitation, LinkError>,
 ) -> Result<Vec<PersonalInvite>, LinkError> {
     check(m)?;
-    if nonces.len() != m.attendees.len() {
-        return Err(LinkError::invalid_invite("one nonce per attendee is needed"));
-    }
     m.attendees
         .iter()
-        .zip(nonces)
-        .map(|(a, n)| {
-            let personal = link.personal(a, *n);
+        .map(|a| {
+            let personal = link.personal(invite(a)?);
             let ics = write_one(m, &personal, std::slice::from_ref(a), true)?;
             Ok(PersonalInvite { attendee: a.clone(), link: personal, ics })
         })
@@ -278,7 +274,6 @@ mod tests {
         assert!(write(&meeting(&bad), &link()).is_err());
         let twice = vec!["a@example.com".to_owned(), "A@example.com".to_owned()];
         assert!(write(&meeting(&twice), &link()).is_err());
-        assert!(write_personal(&m, &link(), &[]).is_err());
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! Trygg's own join links.
 //!
 //! ```text
-//! trygg://HOST[:PORT]/ROOM[?insecure=1]#SECRET[.TOKEN]     default port 7443
-//! https://HOST[:PORT]/j/ROOM#SECRET[.TOKEN]                default port 443
+//! trygg://HOST[:PORT]/ROOM[?insecure=1]#SECRET[.INVITATION]     default port 7443
+//! https://HOST[:PORT]/j/ROOM#SECRET[.INVITATION]                default port 443
 //! ```
 //!
 //! * `SECRET`: 16–32 random bytes, base64url without padding ([`LinkSecret`]).
 //! * `ROOM`: derived from the secret ([`RoomId`]; links from before room ids committed to the
 //!   room proof are read too); a link whose room does not match its secret
 //!   was altered and is refused ([`LinkError::TamperedLink`]).
-//! * `TOKEN`: a personal invitation ([`InviteToken`]), optional.
+//! * `INVITATION`: a personal invitation signed by the host ([`Invitation`]), optional.
 //! * Transport: always TLS (`wss`), except `trygg://` links to a loopback host (`localhost`,
 //!   `127.0.0.0/8`, `::1`) that say `?insecure=1`, for a development server on the same machine.
 //!   `insecure=1` on any other host is refused: a link can never downgrade a remote connection.
@@ -24,7 +24,7 @@
 use std::fmt;
 
 use super::LinkError;
-use super::invite_token::{InviteToken, NONCE_LEN};
+use super::invitation::Invitation;
 use super::secret::{LinkSecret, ROOM_ID_LEN, RoomId};
 
 /// Port of `trygg://` links that name none.
@@ -55,7 +55,7 @@ pub struct JoinLink {
     insecure: bool,
     pin: Option<[u8; 32]>,
     secret: LinkSecret,
-    token: Option<InviteToken>,
+    token: Option<Invitation>,
 }
 
 /// What the signalling server may know of a link: where to connect and which room to ask for.
@@ -200,7 +200,7 @@ impl JoinLink {
         if secret.room_id() != room && secret.legacy_room_id() != room {
             return Err(LinkError::TamperedLink);
         }
-        let token = token_text.map(InviteToken::parse).transpose()?;
+        let token = token_text.map(Invitation::parse).transpose()?;
         Ok(Self { form, host, port, insecure, pin, secret, token })
     }
 
@@ -221,14 +221,14 @@ impl JoinLink {
         Ok(Self { insecure: false, pin: Some(cert_sha256), ..self.clone() })
     }
 
-    /// The same meeting, carrying a personal invitation for `invitee`.
-    pub fn personal(&self, invitee: &str, nonce: [u8; NONCE_LEN]) -> Self {
-        let token = InviteToken::issue(&self.secret, invitee, nonce);
-        Self { token: Some(token), ..self.clone() }
+    /// The same meeting, carrying a personal invitation (made with this link's secret by
+    /// [`Invitation::issue`]).
+    pub fn personal(&self, invitation: Invitation) -> Self {
+        Self { token: Some(invitation), ..self.clone() }
     }
 
     /// The same meeting without a personal invitation.
-    pub fn without_token(&self) -> Self {
+    pub fn without_invitation(&self) -> Self {
         Self { token: None, ..self.clone() }
     }
 
@@ -314,7 +314,7 @@ impl JoinLink {
     }
 
     /// The personal invitation this link carries, if any.
-    pub fn token(&self) -> Option<&InviteToken> {
+    pub fn invitation(&self) -> Option<&Invitation> {
         self.token.as_ref()
     }
 }
@@ -325,6 +325,17 @@ mod tests {
 
     fn secret() -> LinkSecret {
         LinkSecret::from_random(core::array::from_fn(|i| i as u8))
+    }
+
+    fn personal(link: &JoinLink, invitee: &str) -> JoinLink {
+        let inv = Invitation::issue(
+            link.secret().expose_bytes(),
+            invitee,
+            crate::links::InvitationId([1; 8]),
+            [2; 32],
+            |_| [3; 64],
+        );
+        link.personal(inv.unwrap())
     }
 
     #[test]
@@ -369,7 +380,7 @@ mod tests {
     #[test]
     fn the_server_view_has_no_secret() {
         let link = JoinLink::new(LinkForm::Https, "meet.example.org", None, secret()).unwrap();
-        let personal = link.personal("a@example.com", [1; 8]);
+        let personal = personal(&link, "a@example.com");
         let view = serde_json::to_string(&personal.server_view()).unwrap();
         let url = personal.expose_url();
         let fragment = url.split_once('#').unwrap().1;
@@ -447,9 +458,10 @@ mod tests {
     fn international_hosts_become_punycode_and_tokens_survive() {
         let link = JoinLink::new(LinkForm::Https, "møte.example.no", None, secret()).unwrap();
         assert_eq!(link.host(), "xn--mte-0na.example.no");
-        let p = link.personal("Bob@example.com", [4; 8]);
+        let p = personal(&link, "Bob@example.com");
         let back = JoinLink::parse(&p.expose_url()).unwrap();
-        assert!(InviteToken::verify(back.secret(), "bob@example.com", back.token().unwrap()));
+        assert_eq!(back.invitation(), p.invitation());
+        assert_eq!(back.invitation().unwrap().invitee(), "bob@example.com");
         assert!(is_join_path(&format!("/j/{}", link.room())));
         assert!(!is_join_path("/j/short"));
     }

@@ -26,12 +26,12 @@
 //! ## Trygg's link format ([`join`])
 //!
 //! ```text
-//! trygg://HOST[:PORT]/ROOM[?insecure=1]#SECRET[.TOKEN]     default port 7443
-//! https://HOST[:PORT]/j/ROOM#SECRET[.TOKEN]                default port 443
+//! trygg://HOST[:PORT]/ROOM[?insecure=1]#SECRET[.INVITATION]     default port 7443
+//! https://HOST[:PORT]/j/ROOM#SECRET[.INVITATION]                default port 443
 //! ```
 //!
 //! * `SECRET`: 16–32 random bytes, base64url without padding. It is the meeting's only secret:
-//!   it admits a person to the lobby and keys the agenda and the invitation tokens.
+//!   it admits a person to the lobby and keys the sealed agenda.
 //! * `ROOM` = base32(SHA-256("trygg/room-id/v2" ‖ proof)[..16]), lowercase, 26 characters, where
 //!   proof = HKDF-SHA256(secret, "trygg/room-proof/v1"): the room id commits to the proof the
 //!   server checks, so nobody without the link can create the room. The signalling server knows
@@ -45,13 +45,14 @@
 //! * Transport: always TLS, except `trygg://` links to loopback hosts that say `?insecure=1`
 //!   (a development server on the same machine). `insecure=1` elsewhere is refused.
 //!
-//! ## Personal invitations ([`invite_token`])
+//! ## Personal invitations ([`invitation`])
 //!
-//! `TOKEN` = base64url(HMAC-SHA256(HKDF-SHA256(secret, "trygg/invite/v1"), lowercase(invitee) ‖
-//! 0x00 ‖ nonce)[..12] ‖ nonce), 8 random bytes of nonce, 27 characters, carried sealed in the
-//! knock. [`InviteToken::issued_to`] tells which invitation a token matches. Only holders of the
-//! secret can mint tokens — and every invitee holds it, so a token tells the host nothing an
-//! invitee could not forge. The meeting does not check, show or revoke tokens yet.
+//! `INVITATION` names one invitee and is signed by the host's device key (Ed25519) over a key
+//! derived from the secret, a random id and the invitee's address; it travels sealed in the
+//! knock. The host (and co-hosts) check it against the keys the MLS group names host and
+//! co-host: invitees hold the secret, not the host's key, so they cannot mint one. The host
+//! revokes one by its id ([`InvitationCheck`] tells invited, revoked, another meeting's, another
+//! signer's, forged).
 //!
 //! ## Reading inputs ([`mod@extract`], [`route`])
 //!
@@ -144,8 +145,8 @@ mod html;
 pub mod ics;
 pub mod ics_time;
 pub mod ics_write;
+pub mod invitation;
 pub mod invite_out;
-pub mod invite_token;
 pub mod join;
 mod judge;
 pub mod limits;
@@ -165,7 +166,7 @@ mod windows_zones;
 pub use candidate::{Candidate, Found, Kind, Source};
 pub use error::LinkError;
 pub use extract::{Extraction, Input, extract};
-pub use invite_token::InviteToken;
+pub use invitation::{Invitation, InvitationCheck, InvitationId};
 pub use join::{JoinLink, LinkForm, ServerView};
 pub use route::{Action, Plan, plan};
 pub use safety::Warning;

@@ -161,7 +161,7 @@ fn action_for(x: &Extraction) -> Action {
     match c.kind {
         Kind::Trygg => {
             let j = c.join.as_ref().expect("Trygg candidates always carry their parsed link");
-            Action::JoinTrygg { server: j.server_view(), personal: j.token().is_some() }
+            Action::JoinTrygg { server: j.server_view(), personal: j.invitation().is_some() }
         }
         Kind::Sip => Action::DialSip { uri: c.url.clone(), bridge_available: SIP_BRIDGE_AVAILABLE },
         Kind::Tel => {

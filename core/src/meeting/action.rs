@@ -28,6 +28,9 @@ pub enum Command {
     Mute(MemberId),
     /// Raise or lower our hand.
     RaiseHand(bool),
+    /// Revoke a personal invitation (host): from now on a knock with it shows as revoked, and
+    /// a co-host's approval no longer lets it in.
+    RevokeInvitation(crate::links::InvitationId),
     /// End the meeting for everyone (host).
     EndForAll,
     /// Leave.
@@ -136,12 +139,14 @@ pub enum Notice {
     },
     /// The connection is lost; reconnecting.
     Reconnecting,
-    /// Someone knocks.
+    /// Someone knocks (again, when what their invitation is worth changed).
     Knock {
         /// Who.
         member: MemberId,
         /// The name sealed in their knock.
         name: String,
+        /// What the personal invitation in their knock is worth, if it carried one.
+        invitation: Option<crate::links::InvitationCheck>,
     },
     /// A knock left the lobby.
     KnockGone {

@@ -47,8 +47,9 @@ pub use route::{LinkState, Origin, RouteKind};
 use crate::Coded;
 use crate::e2ee::E2eeError;
 use crate::e2ee::identity::DeviceIdentity;
+use crate::e2ee::invitations::InvitationPolicy;
 use crate::e2ee::sealed_signal::SignalKey;
-use crate::e2ee::session::{Session, SessionEvent, WELCOME};
+use crate::e2ee::session::{KnockSeen, Session, SessionEvent, WELCOME};
 use crate::room::client::{Intent, RoomClient, RoomEvent};
 use crate::room::error::{ErrorCode, Refusal};
 use crate::room::ids::{Blob, MeetingInstance, MemberId, RoomId, RoomProof};
@@ -84,8 +85,10 @@ pub struct Setup {
     pub name: String,
     /// This device's identity.
     pub identity: DeviceIdentity,
-    /// The personal invitation token of the link, if it has one.
-    pub invite_token: Option<String>,
+    /// The personal invitation the link carries, if any (its text, sealed into our knock).
+    pub invitation: Option<String>,
+    /// As host: the invitations revoked, and whether only the invited get in.
+    pub invitations: InvitationPolicy,
     /// Admit every knock at once (bots, tests).
     pub auto_admit: bool,
     /// Timers of the room protocol.
@@ -124,7 +127,8 @@ impl MeetingCore {
     /// Prepares the meeting; the first action (at `now`) is to connect.
     pub fn new(setup: Setup, now: Duration, mut rng: Box<dyn CryptoRngCore + Send>) -> Result<Self, E2eeError> {
         let secret = setup.secret.expose();
-        let session = Session::new(secret, setup.identity, &setup.name, setup.invite_token, &mut rng)?;
+        let mut session = Session::new(secret, setup.identity, &setup.name, setup.invitation, &mut rng)?;
+        session.set_invitation_policy(setup.invitations);
         let signal_key = SignalKey::new(secret)?;
         let room_proof = RoomProof::derive(secret);
         let sealed_profile = session.profile();
@@ -275,7 +279,7 @@ impl MeetingCore {
             return;
         }
         let result = match command {
-            Command::Admit(m) => self.admit(m),
+            Command::Admit(m) => self.admit(m, now),
             Command::Deny(m) => {
                 self.session.forget_knock(&m);
                 self.room.deny(m)
@@ -293,11 +297,14 @@ impl MeetingCore {
                 // The group first: every member, and the one removed, hears it from us
                 // authenticated by MLS before the server acts; a removal the server announces
                 // without it is shown as the server's doing.
+                // When the group could not be told (we are not keyed, or the group does not
+                // name us host or co-host), the server is not asked either: the error says why.
                 Ok(()) => {
                     let others = self.others();
                     let out = self.session.request_removal(m, &others, now);
+                    let told = self.session.removal_asked(&m);
                     self.after_session(out);
-                    self.room.remove(m)
+                    if told { self.room.remove(m) } else { Ok(()) }
                 }
                 Err(e) => Err(e),
             },
@@ -328,6 +335,10 @@ impl MeetingCore {
                 r
             }
             Command::RaiseHand(b) => self.room.raise_hand(b),
+            Command::RevokeInvitation(id) => {
+                self.revoke_invitation(id);
+                Ok(())
+            }
             Command::EndForAll => self.room.end_for_all(),
             Command::Leave => {
                 self.leave(now);
@@ -342,7 +353,9 @@ impl MeetingCore {
 
     /// Lets a knocker in: the approval first (a co-host's goes to the group before the room
     /// admits, so the host holds it when the server says the knocker joined), then the room.
-    fn admit(&mut self, member: MemberId) -> Result<(), crate::room::error::CommandError> {
+    /// One the room already let in without keys (a co-host's approval the host refused) is
+    /// keyed at once.
+    fn admit(&mut self, member: MemberId, now: Duration) -> Result<(), crate::room::error::CommandError> {
         let others = self.others();
         let approved = self.session.approve(member, &others);
         if let Err(e) = approved {
@@ -350,7 +363,25 @@ impl MeetingCore {
             return Ok(());
         }
         self.after_session(Ok(()));
+        if self.unapproved.contains(&member) {
+            self.admit_approved(now);
+            return Ok(());
+        }
         self.room.admit(member)
+    }
+
+    /// Revokes an invitation and shows again every waiting knock that carried it.
+    fn revoke_invitation(&mut self, id: crate::links::InvitationId) {
+        self.session.revoke_invitation(id);
+        for member in self.session.knocks_waiting() {
+            let invitation = self.session.knock_invitation(&member);
+            if let Some(crate::links::InvitationCheck::Revoked { id: revoked, .. }) = &invitation
+                && *revoked == id
+            {
+                let name = self.name_of(&member);
+                self.emit(Notice::Knock { member, name, invitation });
+            }
+        }
     }
 
     /// Host: keys the members the server said joined once someone who may admit approved them.
@@ -360,9 +391,11 @@ impl MeetingCore {
         }
         let ready: Vec<MemberId> = self.unapproved.iter().copied().filter(|m| self.session.is_approved(m)).collect();
         for member in ready {
-            self.unapproved.remove(&member);
             let others: Vec<_> = self.others().into_iter().filter(|m| *m != member).collect();
             let out = self.session.admit(member, &others, now);
+            if out.is_ok() {
+                self.unapproved.remove(&member);
+            }
             self.after_session(out);
         }
     }
@@ -655,8 +688,10 @@ impl MeetingCore {
                 // server says someone joined is not enough.
                 if self.session.is_host() {
                     self.unapproved.insert(member.id);
+                    // An approval the host then refused (a revoked invitation) was told already.
+                    let approved = self.session.is_approved(&member.id);
                     self.admit_approved(now);
-                    if self.unapproved.contains(&member.id) {
+                    if self.unapproved.contains(&member.id) && !approved {
                         self.emit(Notice::Error {
                             code: "e2ee.unapproved_join".into(),
                             message: format!(
@@ -705,8 +740,8 @@ impl MeetingCore {
                 self.emit(Notice::ParticipantLeft { member, reason });
             }
             RoomEvent::Knock { member, sealed_profile } => {
-                let name = match self.session.handle_knock(member, &sealed_profile) {
-                    Ok(name) => name,
+                let KnockSeen { name, invitation } = match self.session.handle_knock(member, &sealed_profile) {
+                    Ok(seen) => seen,
                     Err(refused) => {
                         // Not sealed with this meeting's link, or a stale or forged KeyPackage:
                         // whoever it is, they cannot be keyed.
@@ -716,9 +751,9 @@ impl MeetingCore {
                     }
                 };
                 self.names.insert(member, name.clone());
-                self.emit(Notice::Knock { member, name });
+                self.emit(Notice::Knock { member, name, invitation });
                 if self.auto_admit
-                    && let Err(e) = self.admit(member)
+                    && let Err(e) = self.admit(member, now)
                 {
                     self.emit(Notice::error(&e));
                 }

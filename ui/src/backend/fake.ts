@@ -8,6 +8,7 @@ import type {
   BackendError,
   DeviceList,
   JoinOptions,
+  KnockInvitation,
   MeetingCommand,
   MeetingEvent,
   OpenedLink,
@@ -207,8 +208,8 @@ export interface FakeControls {
   failNext(method: string, error: BackendError): void;
   /** What `devices` answers from now on (null: the usual two of each). */
   devices(list: DeviceList | null): void;
-  /** Someone knocks (host side). */
-  knock(member: string, name: string): void;
+  /** Someone knocks (host side), with what their personal invitation is worth, if any. */
+  knock(member: string, name: string, invitation?: KnockInvitation): void;
   /** Our knock is answered (joiner side). */
   answerKnock(admitted: boolean): void;
   /** Any event, as the shell would send it. */
@@ -235,7 +236,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
   const failures = new Map<string, BackendError>();
   let devices: DeviceList | null = null;
   const remotes = new Map<string, Remote>();
-  const knocks = new Map<string, string>();
+  const knocks = new Map<string, { name: string; invitation?: KnockInvitation }>();
   let me = "";
   let epoch = 0;
   let cameraOff = false;
@@ -356,7 +357,7 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
   function meetingCommand(c: MeetingCommand) {
     switch (c.type) {
       case "admit": {
-        const name = knocks.get(c.member);
+        const name = knocks.get(c.member)?.name;
         if (name === undefined) return;
         knocks.delete(c.member);
         emit({ type: "knock_gone", member: c.member, reason: "admitted" });
@@ -400,6 +401,13 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
         if (!sharing) return;
         sharing = null;
         return emit({ type: "share_stopped", member: me, reason: "stopped" });
+      case "revoke_invitation":
+        for (const [member, k] of knocks) {
+          if (k.invitation?.status !== "invited" || k.invitation.id !== c.id) continue;
+          k.invitation = { ...k.invitation, status: "revoked" };
+          emit({ type: "knock_received", member, name: k.name, invitation: k.invitation });
+        }
+        return;
       case "verify": {
         const r = remotes.get(c.member);
         if (!r) return emit({ type: "error", code: "trust.unknown_member", message: `no identity key known for ${c.member}` });
@@ -450,9 +458,9 @@ export function createFakeBackend(): Backend & { controls: FakeControls } {
     joinOptions,
     failNext: (method, error) => void failures.set(method, error),
     devices: (list) => void (devices = list),
-    knock(member, name) {
-      knocks.set(member, name);
-      emit({ type: "knock_received", member, name });
+    knock(member, name, invitation) {
+      knocks.set(member, { name, invitation });
+      emit(invitation ? { type: "knock_received", member, name, invitation } : { type: "knock_received", member, name });
     },
     answerKnock(admitted) {
       if (admitted) enter("participant");

@@ -90,6 +90,18 @@ export interface E2eeStatus {
   dropped_malformed: number;
 }
 
+/**
+ * What a knock's personal invitation is worth (Rust `KnockInvitation`): `invited` (made for this
+ * meeting by its host or a co-host, for `invitee`), `revoked`, `other_meeting`, `other_signer`
+ * (signed by someone who does not host this meeting) or `forged`.
+ */
+export interface KnockInvitation {
+  status: "invited" | "revoked" | "other_meeting" | "other_signer" | "forged";
+  invitee?: string;
+  id?: string;
+  signer?: string;
+}
+
 /** What this device knows of a participant's identity key (Rust `trust::IdentityStatus`). */
 export type IdentityStatus = "verified" | "unverified" | "key_changed";
 
@@ -100,7 +112,7 @@ export type MeetingEvent =
   | { type: "in_lobby" }
   | { type: "admitted"; me: string }
   | { type: "joined"; me: string; role: Role }
-  | { type: "knock_received"; member: string; name: string }
+  | { type: "knock_received"; member: string; name: string; invitation?: KnockInvitation }
   | { type: "knock_gone"; member: string; reason: KnockEnd }
   | { type: "participant_joined"; member: string; name: string }
   | { type: "participant_named"; member: string; name: string }
@@ -175,6 +187,8 @@ export type MeetingCommand =
   | { type: "stop_share" }
   /** We compared the security code with this participant: remember their key as verified. */
   | { type: "verify"; member: string }
+  /** Revoke a personal invitation (host): its id, as the knock showed it. */
+  | { type: "revoke_invitation"; id: string }
   | { type: "end_for_all" }
   | { type: "leave" };
 

@@ -4,6 +4,7 @@
 import type {
   E2eeStatus,
   KnockEnd,
+  KnockInvitation,
   LeaveReason,
   LinkAction,
   LinkState,
@@ -142,13 +143,20 @@ const e2eeStatus = obj<E2eeStatus>({
   dropped_malformed: num,
 });
 
+const knockInvitation = obj<KnockInvitation>({
+  status: oneOf("invited", "revoked", "other_meeting", "other_signer", "forged"),
+  invitee: optional(str),
+  id: optional(str),
+  signer: optional(str),
+});
+
 export const meetingEventVariants: Variants<MeetingEvent> = {
   created: { me: str },
   knock: {},
   in_lobby: {},
   admitted: { me: str },
   joined: { me: str, role },
-  knock_received: { member: str, name: str },
+  knock_received: { member: str, name: str, invitation: optional(knockInvitation) },
   knock_gone: { member: str, reason: knockEnd },
   participant_joined: { member: str, name: str },
   participant_named: { member: str, name: str },
@@ -204,6 +212,7 @@ export const meetingCommandVariants: Variants<MeetingCommand> = {
   start_share: { source: str },
   stop_share: {},
   verify: { member: str },
+  revoke_invitation: { id: str },
   end_for_all: {},
   leave: {},
 };

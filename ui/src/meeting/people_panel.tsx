@@ -26,12 +26,26 @@ export function PeoplePanel({ role, myName, participants, knocks, locked, send }
             {knocks.map((k) => (
               <li class="knock" data-member={k.member}>
                 <span class="name">{k.name}</span>
+                {k.invitation && (
+                  <span class={`invitation ${k.invitation.status}`} data-status={k.invitation.status}>
+                    {t(`people.invitation.${k.invitation.status}` as Key, { invitee: k.invitation.invitee ?? "" })}
+                  </span>
+                )}
                 <button class="primary admit" aria-label={t("people.admit_named", { name: k.name })} onClick={() => send({ type: "admit", member: k.member })}>
                   {t("people.admit")}
                 </button>
                 <button class="deny" aria-label={t("people.deny_named", { name: k.name })} onClick={() => send({ type: "deny", member: k.member })}>
                   {t("people.deny")}
                 </button>
+                {role === "host" && k.invitation?.status === "invited" && k.invitation.id && (
+                  <button
+                    class="revoke"
+                    aria-label={t("people.revoke_named", { invitee: k.invitation.invitee ?? "" })}
+                    onClick={() => send({ type: "revoke_invitation", id: k.invitation?.id ?? "" })}
+                  >
+                    {t("people.revoke")}
+                  </button>
+                )}
               </li>
             ))}
           </ul>

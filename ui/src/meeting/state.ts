@@ -1,5 +1,5 @@
 // What the UI knows about the meeting: a pure fold of the backend's events.
-import type { BackendError, E2eeStatus, IdentityStatus, LinkState, PeerStats, Role, ShareStats, UiEvent } from "../backend/types";
+import type { BackendError, E2eeStatus, IdentityStatus, KnockInvitation, LinkState, PeerStats, Role, ShareStats, UiEvent } from "../backend/types";
 
 export interface Participant {
   member: string;
@@ -16,6 +16,8 @@ export interface Participant {
 export interface Knock {
   member: string;
   name: string;
+  /** What their personal invitation is worth, when their knock carried one. */
+  invitation?: KnockInvitation;
 }
 
 /** Why the meeting is over for us. */
@@ -132,8 +134,13 @@ export function reduce(s: MeetingState, e: UiEvent): MeetingState {
       return { ...s, phase: "lobby" };
     case "joined":
       return { ...s, phase: "in_meeting", me: e.me, role: e.role };
-    case "knock_received":
-      return s.knocks.some((k) => k.member === e.member) ? s : { ...s, knocks: [...s.knocks, { member: e.member, name: e.name }] };
+    case "knock_received": {
+      // The same knock again: what its invitation is worth changed (it was revoked).
+      const knock: Knock = e.invitation ? { member: e.member, name: e.name, invitation: e.invitation } : { member: e.member, name: e.name };
+      return s.knocks.some((k) => k.member === e.member)
+        ? { ...s, knocks: s.knocks.map((k) => (k.member === e.member ? knock : k)) }
+        : { ...s, knocks: [...s.knocks, knock] };
+    }
     case "knock_gone":
       return { ...s, knocks: s.knocks.filter((k) => k.member !== e.member) };
     case "participant_joined": {

@@ -46,6 +46,20 @@ test("a host sees a knock, admits it, and the knocker becomes a participant with
   assert.equal(fold([{ type: "participant_left", member: "k", reason: "removed" }], t).participants.length, 0);
 });
 
+test("a knock shown again with its invitation revoked replaces the first, in place", () => {
+  const invited = { status: "invited", invitee: "kari@example.no", id: "AQEBAQEBAQE" } as const;
+  const s = fold([
+    { type: "joined", me: "h", role: "host" },
+    { type: "knock_received", member: "k", name: "Kari", invitation: invited },
+    { type: "knock_received", member: "o", name: "Ola" },
+    { type: "knock_received", member: "k", name: "Kari", invitation: { ...invited, status: "revoked" } },
+  ]);
+  assert.deepEqual(s.knocks, [
+    { member: "k", name: "Kari", invitation: { ...invited, status: "revoked" } },
+    { member: "o", name: "Ola" },
+  ]);
+});
+
 test("a joiner goes knock → lobby → meeting, and a denial ends it", () => {
   const lobby = fold([{ type: "knock" }, { type: "in_lobby" }]);
   assert.equal(lobby.phase, "lobby");
