@@ -2,19 +2,28 @@
 //! clients (the real runtime: media, MLS, SFrame, WebRTC on loopback) and the real signalling
 //! server, and carries out the attacks of `docs/security.md` with the bytes a hostile server
 //! holds: it rewrites the host's decisions, replays what it kept, forges members' departures
-//! and requests, swaps what members say about themselves, and squats rooms. Members decide from
-//! what MLS authenticates; each test shows the attack fail where the people in the meeting can
-//! see it.
+//! and requests, swaps what members say about themselves, and squats rooms. Beside it stands
+//! an attacker who holds the link (a member, or someone who read it): it makes Welcomes and
+//! personal invitations of its own. Members decide from what MLS and the host's signature
+//! authenticate; each test shows the attack fail where the people in the meeting can see it.
 
 mod common;
 
 use common::meeting::{Participant, config};
 use common::mitm::{Dir, Mitm};
 use serde_json::{Value, json};
-use trygg::meeting::{Entry, MeetingCommand, MeetingEvent};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use trygg::e2ee::identity::DeviceIdentity;
+use trygg::links::{Invitation, InvitationId};
+use trygg::meeting::invitations::InvitationRecord;
+use trygg::meeting::{Entry, InvitationStatus, MeetingCommand, MeetingEvent};
 use trygg::net::signal_server::{SignalServer, SignalServerConfig};
 use trygg::room::MemberId;
+use trygg::room::ids::Blob;
 use trygg::room::proto::LeaveReason;
+use trygg::secrets::Sensitive;
 
 const SECRET: &[u8] = b"the link the attacker never gets";
 
@@ -212,5 +221,220 @@ async fn a_squatter_without_the_link_cannot_start_its_room() {
     // The real host starts its meeting as if nothing happened.
     let anna = host(&mitm, "Anna").await;
     assert!(anna.me().is_some());
+    server.shutdown().await;
+}
+
+/// True for a handshake signal that carries an MLS Welcome (its first byte, the tag, is 1).
+fn is_welcome(v: &Value) -> bool {
+    v["type"] == "signal"
+        && v["payload"]["kind"] == "handshake"
+        && serde_json::from_value::<Blob>(v["payload"]["data"].clone()).is_ok_and(|b| b.as_bytes().first() == Some(&1))
+}
+
+/// The server, and Bo who holds the link, try to pull Cai into groups that are not Anna's
+/// meeting before Anna's Welcome reaches Cai: Bo reads Cai's knock (he has the link), makes an
+/// MLS group of his own with Cai's KeyPackage in it, and the server relays its Welcome as from
+/// Bo; the server also hands Cai garbage and Bo's own Welcome, each as from Anna. Cai refuses
+/// each and takes Anna's real Welcome after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn welcomes_that_are_not_the_hosts_for_this_joiner_leave_it_waiting_for_the_real_one() {
+    let (server, mitm) = server_and_mitm().await;
+    let mut anna = host(&mitm, "Anna").await;
+    let anna_id = anna.me().expect("id").to_string();
+    let (_bo, bo_id) = admitted(&mut anna, &mitm, "Bo").await;
+    let bo_conn = mitm.conn_of(&bo_id.to_string()).expect("Bo's connection");
+    let anna_conn = mitm.conn_of(&anna_id).expect("Anna's connection");
+    let bos_welcome = mitm
+        .frames()
+        .into_iter()
+        .find_map(|(c, d, v)| (c == bo_conn && d == Dir::ToClient && is_welcome(&v)).then_some(v))
+        .expect("Bo's Welcome passed the server");
+
+    let mut cai = Participant::start("Cai", config(&mitm.url(), SECRET, Entry::Join, "Cai", None));
+    let knock = anna.wait(10, "Cai's knock", |e| matches!(e, MeetingEvent::Knock { name, .. } if name == "Cai")).await;
+    let MeetingEvent::Knock { member: cai_id, .. } = knock else { unreachable!() };
+    let sealed = mitm
+        .frames()
+        .into_iter()
+        .rev()
+        .find_map(|(_, d, v)| (d == Dir::ToServer && v["type"] == "knock").then(|| v["sealed_profile"].clone()))
+        .expect("Cai's knock passed the server");
+    let sealed: Blob = serde_json::from_value(sealed).unwrap();
+    let opened = trygg::e2ee::knock::open_knock(SECRET, sealed.as_bytes()).expect("Bo can open it: he has the link");
+    let bo_identity = DeviceIdentity::generate(&mut rand_core_06::OsRng);
+    let mut private = trygg::e2ee::mls::MeetingGroup::create(&bo_identity).expect("a group of Bo's");
+    let mut rogue = vec![trygg::e2ee::session::WELCOME];
+    rogue.extend(private.admit(&opened.key_package).expect("Bo adds Cai to it").welcome);
+    let rogue = Blob::from(rogue);
+
+    let injected = Arc::new(AtomicUsize::new(0));
+    let count = injected.clone();
+    mitm.set_rule(Box::new(move |conn, dir, v| {
+        if dir != Dir::ToClient || conn == anna_conn || conn == bo_conn || !is_welcome(v) || count.load(Relaxed) > 0 {
+            return None;
+        }
+        count.store(3, Relaxed);
+        let mut from_bo = v.clone();
+        from_bo["from"] = Value::from(bo_id.to_string());
+        from_bo["payload"]["data"] = serde_json::to_value(&rogue).unwrap();
+        let mut garbage = v.clone();
+        garbage["payload"]["data"] = serde_json::to_value(Blob::from(vec![1u8; 300])).unwrap();
+        let mut bos_own = bos_welcome.clone();
+        bos_own["from"] = v["from"].clone();
+        Some(vec![from_bo, garbage, bos_own, v.clone()])
+    }));
+    anna.meeting.command(MeetingCommand::Admit(cai_id));
+    let keyed = cai.wait(15, "keys", |e| matches!(e, MeetingEvent::SecurityCode { .. })).await;
+    let MeetingEvent::SecurityCode { epoch, code, .. } = keyed else { unreachable!() };
+    assert_eq!(injected.load(Relaxed), 3, "the three made-up Welcomes reached Cai first");
+    assert!(cai.seen.iter().any(error_with("e2ee.welcome_not_from_host")), "{:?}", common::meeting::kinds(&cai.seen));
+    // Cai is in Anna's group: the same code at the epoch that added Cai.
+    let anna_code = anna
+        .wait(
+            10,
+            "Anna's code at that epoch",
+            |e| matches!(e, MeetingEvent::SecurityCode { epoch: n, .. } if *n == epoch),
+        )
+        .await;
+    let MeetingEvent::SecurityCode { code: anna_code, .. } = anna_code else { unreachable!() };
+    assert_eq!(code, anna_code);
+    server.shutdown().await;
+}
+
+/// Anna's device key signs personal invitations; Mallory holds the link (she was invited, or
+/// she read it over someone's shoulder) and knocks with invitations of her making.
+struct Invitations {
+    anna: DeviceIdentity,
+    seed: [u8; 32],
+    list: tempfile::TempDir,
+}
+
+impl Invitations {
+    fn new() -> Self {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).unwrap();
+        Self { anna: DeviceIdentity::from_seed(Sensitive::new(seed)), seed, list: tempfile::tempdir().unwrap() }
+    }
+
+    fn path(&self) -> std::path::PathBuf {
+        self.list.path().join("invitations.json")
+    }
+
+    /// An invitation for `secret`'s meeting naming `named` as its signer, signed by `by`.
+    fn make(secret: &[u8], invitee: &str, named: &DeviceIdentity, by: &DeviceIdentity) -> Invitation {
+        let mut id = [0u8; 8];
+        getrandom::fill(&mut id).unwrap();
+        Invitation::issue(secret, invitee, InvitationId(id), *named.public_key(), |m| by.sign_statement(m).unwrap())
+            .unwrap()
+    }
+
+    /// Anna's invitation for `invitee`, added to her list (revoked there with `revoked`).
+    fn anna_invites(&self, secret: &[u8], invitee: &str, revoked: bool) -> String {
+        let inv = Self::make(secret, invitee, &self.anna, &self.anna);
+        let record = InvitationRecord {
+            id: inv.id().to_text(),
+            invitee: invitee.into(),
+            room: "r".into(),
+            issued: "2026-12-07T08:00:00Z".into(),
+            revoked: revoked.then(|| "2026-12-07T09:00:00Z".into()),
+        };
+        trygg::meeting::invitations::update(&self.path(), |l| l.add([record])).unwrap();
+        inv.encode()
+    }
+
+    /// Anna hosting `secret`'s meeting with her key and list.
+    async fn host(&self, mitm: &Mitm, secret: &'static [u8], invited_only: bool) -> Participant {
+        let mut cfg = config(&mitm.url(), secret, Entry::Host, "Anna", None);
+        cfg.identity = DeviceIdentity::from_seed(Sensitive::new(self.seed));
+        cfg.invitation_list = Some(self.path());
+        cfg.invited_only = invited_only;
+        let mut p = Participant::start("Anna", cfg);
+        p.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
+        p
+    }
+}
+
+fn knocker(mitm: &Mitm, secret: &[u8], name: &'static str, invitation: Option<String>) -> Participant {
+    let mut cfg = config(&mitm.url(), secret, Entry::Join, name, None);
+    cfg.invitation = invitation;
+    Participant::start(name, cfg)
+}
+
+/// The knocks of an attacker with the link, each with an invitation it made, are shown in the
+/// lobby for what they are, next to a real one and a revoked one; with `invited_only` none of
+/// them reaches the lobby and each knocker is denied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_an_attacker_with_the_link_makes_are_shown_as_such_and_turned_away_when_invited_only() {
+    const MONDAY: &[u8] = b"monday's meeting, invitations shown";
+    const TUESDAY: &[u8] = b"tuesday's meeting, invited only";
+    let (server, mitm) = server_and_mitm().await;
+    let inv = Invitations::new();
+    let mallory = DeviceIdentity::generate(&mut rand_core_06::OsRng);
+    let attempts = |secret: &'static [u8]| {
+        let other = b"another meeting of anna's";
+        vec![
+            ("Kari", Some(inv.anna_invites(secret, "kari@example.no", false)), InvitationStatus::Invited),
+            ("Ola", Some(inv.anna_invites(secret, "ola@example.no", true)), InvitationStatus::Revoked),
+            // Mallory names Anna's key but can only sign with her own.
+            (
+                "Mallory",
+                Some(Invitations::make(secret, "mallory@example.no", &inv.anna, &mallory).encode()),
+                InvitationStatus::Forged,
+            ),
+            (
+                "Mal",
+                Some(Invitations::make(secret, "kari@example.no", &mallory, &mallory).encode()),
+                InvitationStatus::OtherSigner,
+            ),
+            (
+                "Mo",
+                Some(Invitations::make(other, "mo@example.no", &inv.anna, &inv.anna).encode()),
+                InvitationStatus::OtherMeeting,
+            ),
+        ]
+    };
+
+    // Monday: every knock reaches the lobby, and the lobby says what each invitation is worth.
+    // (The invitations are made, and Ola's revoked, before the meeting starts: it reads the list
+    // at its start.)
+    let monday = attempts(MONDAY);
+    let mut anna = inv.host(&mitm, MONDAY, false).await;
+    let mut knockers = vec![];
+    for (name, invitation, status) in monday {
+        knockers.push(knocker(&mitm, MONDAY, name, invitation));
+        let knock = anna.wait(10, name, |e| matches!(e, MeetingEvent::Knock { name: n, .. } if n == name)).await;
+        let MeetingEvent::Knock { invitation: Some(seen), .. } = knock else { panic!("{name}: no invitation shown") };
+        assert_eq!(seen.status, status, "{name}");
+        let named = matches!(status, InvitationStatus::Invited | InvitationStatus::Revoked);
+        assert_eq!(seen.invitee.is_some(), named, "{name}: only a host's invitation names anyone");
+        if status == InvitationStatus::OtherSigner {
+            assert_eq!(seen.signer, Some(mallory.fingerprint().to_string()), "the lobby shows whose key made it");
+        }
+    }
+    knockers.push(knocker(&mitm, MONDAY, "Pia", None));
+    let pia = anna.wait(10, "Pia", |e| matches!(e, MeetingEvent::Knock { name, .. } if name == "Pia")).await;
+    assert!(matches!(pia, MeetingEvent::Knock { invitation: None, .. }), "the shared link: no invitation");
+    drop(knockers);
+
+    // Tuesday, invited only: Kari reaches the lobby; every other knock is turned away.
+    let tuesday = attempts(TUESDAY);
+    let mut anna = inv.host(&mitm, TUESDAY, true).await;
+    let mut turned_away = 0;
+    let mut knockers = vec![];
+    for (name, invitation) in tuesday.into_iter().map(|(n, i, _)| (n, i)).chain([("Pia", None)]) {
+        knockers.push(knocker(&mitm, TUESDAY, name, invitation));
+        let k = knockers.last_mut().unwrap();
+        if name == "Kari" {
+            anna.wait(10, name, |e| matches!(e, MeetingEvent::Knock { name: n, .. } if n == name)).await;
+            continue;
+        }
+        k.wait(10, "denied", |e| matches!(e, MeetingEvent::Denied)).await;
+        turned_away += 1;
+        anna.wait(10, "not invited", error_with("e2ee.not_invited")).await;
+    }
+    assert_eq!(turned_away, 5);
+    anna.drain(0.5).await;
+    let knocks: Vec<_> = anna.seen.iter().filter(|e| matches!(e, MeetingEvent::Knock { .. })).collect();
+    assert_eq!(knocks.len(), 1, "only Kari's knock reached Tuesday's lobby: {knocks:?}");
     server.shutdown().await;
 }
