@@ -168,7 +168,7 @@ async fn a_receive_only_side_still_gets_media_and_can_ask_for_keyframes() {
                     tokio::spawn(async move { l.request_keyframe().await });
                 }
             }
-            PeerEvent::KeyframeRequested if from_a => keyframe_request_seen = true,
+            PeerEvent::KeyframeRequested { .. } if from_a => keyframe_request_seen = true,
             _ => {}
         }
         false
@@ -271,7 +271,7 @@ async fn simultaneous_ice_restarts_settle_without_glare_and_media_flows_on() {
         match e {
             PeerEvent::Video(_) => after[usize::from(!from_a)] += 1,
             PeerEvent::State(s) => states.push((if from_a { "A" } else { "B" }, s)),
-            PeerEvent::KeyframeRequested => keyframes[usize::from(!from_a)].store(true, Ordering::Relaxed),
+            PeerEvent::KeyframeRequested { .. } => keyframes[usize::from(!from_a)].store(true, Ordering::Relaxed),
             _ => {}
         }
         false

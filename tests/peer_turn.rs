@@ -45,7 +45,7 @@ async fn run(config: PeerConfig) -> (bool, u32, trygg::net::link_stats::LinkStat
             Some(e) = arx.recv() => match e {
                 PeerEvent::Signal(s) => b.handle_signal(s),
                 PeerEvent::State(LinkState::Connected) => up.0 = true,
-                PeerEvent::KeyframeRequested => keyframe.store(true, std::sync::atomic::Ordering::SeqCst),
+                PeerEvent::KeyframeRequested { .. } => keyframe.store(true, std::sync::atomic::Ordering::SeqCst),
                 _ => {}
             },
             Some(e) = brx.recv() => match e {
@@ -97,4 +97,76 @@ async fn a_wrong_turn_password_fails_cleanly() {
     let turn = Coturn::start();
     let (connected, pictures, _) = run(relay_only(turn.port, "not-the-password")).await;
     assert!(!connected && pictures == 0, "connected without valid TURN credentials");
+}
+
+/// A meeting whose server hands out TURN credentials for `turn` made with `secret`, between two
+/// members that may use relay candidates only and have no TURN server of their own configured.
+/// Returns the guest, after `secs` of waiting for a picture (or having seen one).
+async fn meeting_through_handed_out_turn(turn: &Coturn, secret: &str, secs: u64) -> common::meeting::Participant {
+    use common::meeting::{Participant, config};
+    use trygg::meeting::{Entry, MeetingCommand, MeetingEvent};
+    use trygg::net::signal_server::{SignalServer, SignalServerConfig};
+    let mut server_config = SignalServerConfig::new("127.0.0.1:0".parse().unwrap());
+    server_config.room.turn = Some(trygg::room::turn::TurnConfig {
+        urls: vec![format!("turn:127.0.0.1:{}?transport=udp", turn.port)],
+        secret: trygg::secrets::Sensitive::new(secret.as_bytes().to_vec()),
+        ttl: Duration::from_secs(600),
+        unix_at_zero: 0,
+    });
+    let server = SignalServer::start(server_config).await.unwrap();
+    let url = format!("ws://{}/", server.local_addr);
+    let secret_of_link = b"a meeting through the organisation's relay";
+    let relay_only = |mut c: trygg::meeting::MeetingConfig| {
+        c.peer.relay_only = true;
+        assert!(c.peer.ice_servers.is_empty(), "no TURN server configured on the members");
+        c
+    };
+    let mut host = Participant::start("Host", relay_only(config(&url, secret_of_link, Entry::Host, "Host", None)));
+    host.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
+    let mut guest = Participant::start("Guest", relay_only(config(&url, secret_of_link, Entry::Join, "Guest", None)));
+    let knock = host.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
+    let MeetingEvent::Knock { member, .. } = knock else { unreachable!() };
+    host.meeting.command(MeetingCommand::Admit(member));
+    guest.wait(10, "keys", |e| matches!(e, MeetingEvent::SecurityCode { .. })).await;
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline && !guest.seen.iter().any(|e| matches!(e, MeetingEvent::FirstRemoteVideo { .. })) {
+        guest.drain(0.5).await;
+    }
+    guest.drain(1.5).await;
+    drop(host);
+    server.shutdown().await;
+    guest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_meet_through_the_relay_the_server_hands_out_credentials_for() {
+    let secret = "the organisation's turn secret";
+    let turn = Coturn::with_auth_secret(secret);
+    let guest = meeting_through_handed_out_turn(&turn, secret, 20).await;
+    use trygg::meeting::MeetingEvent;
+    assert!(
+        guest.seen.iter().any(|e| matches!(e, MeetingEvent::FirstRemoteVideo { .. })),
+        "no picture through the relay; coturn log:\n{}",
+        turn.log()
+    );
+    let relayed = guest.seen.iter().rev().find_map(|e| match e {
+        MeetingEvent::Stats { peers, .. } => peers.first().map(|p| p.link.clone()),
+        _ => None,
+    });
+    let link = relayed.expect("stats of the route");
+    assert_eq!(link.local_candidate.as_deref(), Some("relay"), "{link:?}");
+    assert!(link.bytes_received > 10_000, "{link:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_made_with_another_secret_get_no_relay() {
+    let turn = Coturn::with_auth_secret("the organisation's turn secret");
+    let guest = meeting_through_handed_out_turn(&turn, "a secret coturn does not know", 6).await;
+    use trygg::meeting::MeetingEvent;
+    assert!(
+        !guest.seen.iter().any(|e| matches!(e, MeetingEvent::FirstRemoteVideo { .. })),
+        "a picture came through although the relay refused the credentials"
+    );
+    // coturn checked the HMAC of the handed-out user name and refused it.
+    assert!(turn.log().contains("check_stun_auth: Cannot find credentials of user"), "{}", turn.log());
 }

@@ -255,7 +255,7 @@ impl Net {
                 p.bindings.insert(member, sframe_sender);
             }
             Action::MuteMicrophone => p.muted = true,
-            Action::RemoteShare { .. } | Action::Sending(_) | Action::RequestKeyframe => {}
+            Action::RemoteShare { .. } | Action::Sending(_) | Action::RequestKeyframe | Action::UseIceServers(_) => {}
         }
     }
 

@@ -21,10 +21,13 @@ use crate::media::clock::SharedClock;
 use crate::net::peer::{LocalMedia, PeerConfig, PeerEvent};
 use crate::room::ids::MemberId;
 use trygg_core::meeting::{Action, Command, MeetingCore, Setup};
+use trygg_core::rtp::send_rate::SendRate;
 
 struct Driver {
     target: MeetingTarget,
     peer_config: PeerConfig,
+    /// The STUN/TURN servers configured here (the meeting's server may hand out more).
+    configured_ice: Vec<crate::net::peer::IceServer>,
     record: Option<PathBuf>,
     /// The host's list of personal invitations (revocations are written there).
     invitation_list: Option<PathBuf>,
@@ -45,6 +48,8 @@ struct Driver {
     bindings: BTreeMap<MemberId, Option<u32>>,
     peer_tx: mpsc::UnboundedSender<(MemberId, PeerEvent)>,
     outgoing: Outgoing,
+    /// The camera encoder's rate, from every link's congestion estimate.
+    send_rate: SendRate<MemberId>,
     mixer: Option<Mixer>,
     trust: super::trust::Trust,
     /// Our screen share.
@@ -77,6 +82,7 @@ pub(super) fn spawn(
         client: Default::default(),
     };
     let core = MeetingCore::new(setup, epoch.1, Box::new(rand_core_06::OsRng))?;
+    let send_rate = SendRate::new(config.h264.bitrate_bps, config.opus.bitrate_bps);
     let outgoing = Outgoing::start(
         config.video.take(),
         config.audio.take(),
@@ -92,6 +98,7 @@ pub(super) fn spawn(
     let (share_opened_tx, share_opened_rx) = mpsc::unbounded_channel();
     let driver = Driver {
         target: config.target,
+        configured_ice: config.peer.ice_servers.clone(),
         peer_config: config.peer,
         record: config.record,
         invitation_list: config.invitation_list,
@@ -108,6 +115,7 @@ pub(super) fn spawn(
         bindings: BTreeMap::new(),
         peer_tx,
         outgoing,
+        send_rate,
         mixer,
         trust,
         share: None,
@@ -212,6 +220,9 @@ impl Driver {
                     }
                 }
                 Action::Sending(on) => self.outgoing.switches.active.store(on, Ordering::Relaxed),
+                Action::UseIceServers(servers) => {
+                    self.peer_config.ice_servers = self.configured_ice.iter().cloned().chain(servers).collect();
+                }
                 Action::RequestKeyframe => {
                     self.outgoing.request_keyframe();
                     self.share_keyframe();
@@ -300,10 +311,16 @@ impl Driver {
                 }
                 self.core.handle_link_state(member, state);
             }
-            PeerEvent::KeyframeRequested => {
-                self.outgoing.request_keyframe();
-                self.share_keyframe();
+            // A camera's request costs a camera keyframe, a share's a share keyframe (a
+            // hundred times larger): each goes only to the stream asked.
+            PeerEvent::TargetBitrate(bps) => {
+                let now = self.now();
+                if let Some(rate) = self.send_rate.estimate(member, bps, now) {
+                    self.outgoing.set_video_bitrate(rate);
+                }
             }
+            PeerEvent::KeyframeRequested { share: false } => self.outgoing.keyframe_asked(),
+            PeerEvent::KeyframeRequested { share: true } => self.share_keyframe(),
             PeerEvent::Video(_) | PeerEvent::Audio(_) | PeerEvent::ShareVideo(_) => {}
         }
     }
@@ -345,6 +362,9 @@ impl Driver {
     }
 
     async fn stats(&mut self) {
+        if let Some(rate) = self.send_rate.handle_timeout(self.now()) {
+            self.outgoing.set_video_bitrate(rate);
+        }
         self.check_share().await;
         self.check_devices();
         let share_out = self.own_share_stats();

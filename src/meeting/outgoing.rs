@@ -8,8 +8,9 @@
 //! sends is made a keyframe, so its receiver can decode again).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
+use trygg_core::rtp::keyframe_gate::KeyframeGate;
 
 use bytes::Bytes;
 use tokio::sync::broadcast;
@@ -47,13 +48,22 @@ pub struct OutgoingStats {
     pub audio_frames: AtomicU64,
     /// Bytes of encoded audio.
     pub audio_bytes: AtomicU64,
+    /// The video encoder's rate as congestion control last set it, bits per second (0: the
+    /// configured rate, untouched).
+    pub video_bitrate: AtomicU64,
 }
 
 /// Switches the outgoing media threads read on every frame.
 #[derive(Debug, Default)]
 pub struct Switches {
-    /// Make the next video frame a keyframe.
+    /// Make the next video frame a keyframe (this side needs one: unmuted, newly keyed, a new
+    /// member).
     pub keyframe: AtomicBool,
+    /// A receiver asked for a keyframe (PLI/FIR): made at once, or held until the last one made
+    /// on request is [`trygg_core::rtp::keyframe_gate::KEYFRAME_GAP`] old.
+    pub asked: AtomicBool,
+    /// The video encoder's new rate in bits per second (0: unchanged), from congestion control.
+    pub bitrate: AtomicU32,
     /// Send no video.
     pub video_muted: AtomicBool,
     /// Send no audio.
@@ -105,6 +115,7 @@ impl Outgoing {
                     (tx.clone(), switches.clone(), stats.clone(), failure.clone(), keys.clone());
                 let mut crypt = H264Crypt::new();
                 threads.push(spawn("video out", move || {
+                    let (mut gate, epoch) = (KeyframeGate::default(), std::time::Instant::now());
                     let result = (|| -> Result<(), MediaError> {
                         while !sw.stop.load(Ordering::Relaxed) {
                             let Some(frame) = source.next_frame()? else { return Ok(()) };
@@ -113,7 +124,14 @@ impl Outgoing {
                                 sw.keyframe.store(true, Ordering::Relaxed);
                                 continue;
                             }
-                            if sw.keyframe.swap(false, Ordering::Relaxed) {
+                            let rate = sw.bitrate.swap(0, Ordering::Relaxed);
+                            if rate != 0 {
+                                encoder.set_bitrate(rate)?;
+                                st.video_bitrate.store(u64::from(rate), Ordering::Relaxed);
+                            }
+                            let now = epoch.elapsed();
+                            let asked = sw.asked.swap(false, Ordering::Relaxed) && gate.request(now);
+                            if sw.keyframe.swap(false, Ordering::Relaxed) || asked || gate.due(now) {
                                 encoder.request_keyframe();
                             }
                             if let Some(e) = encoder.encode(&frame)? {
@@ -198,9 +216,20 @@ impl Outgoing {
         Ok(Self { video: video_tx, audio: audio_tx, switches, stats, threads, failure })
     }
 
-    /// Asks for a keyframe on the next video frame (a peer joined, or asked for one).
+    /// Makes the next video frame a keyframe (this side needs one: a peer joined, new keys).
     pub fn request_keyframe(&self) {
         self.switches.keyframe.store(true, Ordering::Relaxed);
+    }
+
+    /// A receiver asked for a keyframe: made on the next frame, or once the gap since the last
+    /// one made on request has passed (loss must not become a keyframe storm).
+    pub fn keyframe_asked(&self) {
+        self.switches.asked.store(true, Ordering::Relaxed);
+    }
+
+    /// Sets the video encoder's rate from the next picture on (congestion control).
+    pub fn set_video_bitrate(&self, bps: u32) {
+        self.switches.bitrate.store(bps, Ordering::Relaxed);
     }
 
     /// Stops the threads and waits for them.

@@ -19,19 +19,26 @@ use rtc::shared::error::Error;
 pub struct KeyframeRequestWatcher {
     read: VecDeque<TaggedPacket>,
     write: VecDeque<TaggedPacket>,
-    notify: Box<dyn Fn() + Send + Sync>,
+    notify: Box<dyn Fn(u32) + Send + Sync>,
 }
 
 impl KeyframeRequestWatcher {
-    /// Calls `notify` for every packet that carries a keyframe request.
-    pub fn new(notify: impl Fn() + Send + Sync + 'static) -> Self {
+    /// Calls `notify` with the media SSRC of every keyframe request (a stream this side sends).
+    pub fn new(notify: impl Fn(u32) + Send + Sync + 'static) -> Self {
         Self { read: VecDeque::new(), write: VecDeque::new(), notify: Box::new(notify) }
     }
 }
 
-fn is_keyframe_request(p: &dyn rtc::rtcp::Packet) -> bool {
+/// The streams a packet asks keyframes of.
+fn keyframes_asked(p: &dyn rtc::rtcp::Packet) -> Vec<u32> {
     let any = p.as_any();
-    any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
+    if let Some(pli) = any.downcast_ref::<PictureLossIndication>() {
+        return vec![pli.media_ssrc];
+    }
+    if let Some(fir) = any.downcast_ref::<FullIntraRequest>() {
+        return fir.fir.iter().map(|e| e.ssrc).collect();
+    }
+    Vec::new()
 }
 
 impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestWatcher {
@@ -42,10 +49,10 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestWatcher {
     type Time = Instant;
 
     fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Error> {
-        if let Packet::Rtcp(packets) = &msg.message.packet
-            && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
-        {
-            (self.notify)();
+        if let Packet::Rtcp(packets) = &msg.message.packet {
+            for ssrc in packets.iter().flat_map(|p| keyframes_asked(p.as_ref())) {
+                (self.notify)(ssrc);
+            }
         }
         self.read.push_back(msg);
         Ok(())

@@ -1,6 +1,7 @@
 //! The network runtime: WebRTC peer connections and the frames they carry.
 
 pub use trygg_core::rtp::assembler;
+mod congestion;
 pub mod handshakes;
 mod keyframe_requests;
 pub mod link_stats;

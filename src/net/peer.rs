@@ -22,11 +22,12 @@
 //! silent) so that sharing again needs no second renegotiation; the receiver tells the two
 //! video tracks apart by their track ids.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use rtc::interceptor::Gcc;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
@@ -40,15 +41,16 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceConnectionState, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState, RTCSdpType, RTCSessionDescription, Registry, SettingEngineBuilder,
-    register_default_interceptors,
+    CongestionFeedback, MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceConnectionState, RTCIceServer, RTCIceTransportPolicy,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSdpType, RTCSessionDescription, Registry,
+    SettingEngineBuilder, configure_congestion_control, register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::NetError;
 use super::assembler::{AssembledFrame, AudioOutput, AudioReorder, VideoAssembler, VideoOutput};
+use super::congestion::{ESTIMATE_SLOT, EstimateTap, PACE_FLOOR_BPS, PACING_FACTOR};
 use super::keyframe_requests::KeyframeRequestWatcher;
 use trygg_core::negotiation::{Negotiation, Step};
 
@@ -61,28 +63,29 @@ const OPUS_PT: u8 = 111;
 /// How long the assemblers wait for a retransmitted packet.
 const VIDEO_WAIT: Duration = Duration::from_millis(150);
 const AUDIO_WAIT: Duration = Duration::from_millis(60);
-/// Packets leave at most this fast after a burst: a 1080p keyframe of text (100–300 kB) sent
-/// at once overflows socket buffers, even on loopback, and a lost keyframe is asked for again,
-/// and lost again. Paced, it takes 30–100 ms; camera pictures fit in the burst and wait for
-/// nothing.
-const PACE_BPS: f64 = 25_000_000.0;
-/// What may leave at once: 64 kB, forty-odd packets.
+/// Where each link's congestion estimate starts: a camera's configured rate fits, so a call on
+/// a good path needs no ramp; on a narrow one the first feedback cuts it within a second.
+const ESTIMATE_START_BPS: f64 = 2_000_000.0;
+/// The estimate's floor and ceiling.
+const ESTIMATE_MIN_BPS: f64 = 100_000.0;
+const ESTIMATE_MAX_BPS: f64 = 50_000_000.0;
+/// Packets are paced (at a rate [`EstimateTap`] sets): a 1080p keyframe of text (100–300 kB) sent at once
+/// overflows socket buffers, even on loopback; a lost keyframe is asked for again, and lost
+/// again. What may leave at once: 64 kB, forty-odd packets (a camera picture).
 const PACE_BURST_BITS: f64 = 512_000.0;
+/// Packets the pacer holds before it refuses new ones: enough for a share keyframe, not for
+/// seconds of stale video.
+const PACE_QUEUE: usize = 512;
+/// How often one missing packet is asked for again (NACK), at most.
+const MAX_NACKS_PER_PACKET: u16 = 3;
+/// How far behind the newest packet a packet may arrive and still be taken (SRTP's replay
+/// window): retransmitted packets arrive late.
+const SRTP_REPLAY_WINDOW: usize = 1024;
 /// The track id (SDP msid) of a screen share.
 pub const SHARE_TRACK_ID: &str = "trygg-share";
 
-/// A STUN or TURN server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IceServer {
-    /// `stun:host:port` or `turn:host:port?transport=udp|tcp`.
-    pub urls: Vec<String>,
-    /// TURN user name.
-    #[serde(default)]
-    pub username: String,
-    /// TURN password.
-    #[serde(default)]
-    pub credential: String,
-}
+/// A STUN or TURN server (configured, or handed out by the meeting's server).
+pub use trygg_core::room::proto::IceServer;
 
 /// How peer connections are made.
 #[derive(Debug, Clone)]
@@ -135,8 +138,13 @@ pub enum PeerEvent {
     ShareVideo(AssembledFrame),
     /// An Opus packet (or a loss) from the remote side, in order.
     Audio(AudioOutput),
-    /// The remote side asked for a keyframe (PLI/FIR).
-    KeyframeRequested,
+    /// This link's congestion estimate changed: what it carries, in bits per second.
+    TargetBitrate(u32),
+    /// The remote side asked for a keyframe (PLI/FIR) of our camera, or of our screen share.
+    KeyframeRequested {
+        /// Of the share (else the camera).
+        share: bool,
+    },
 }
 
 enum Command {
@@ -162,6 +170,8 @@ pub struct PeerLink {
     audio: Option<OutTrack>,
     video: Option<OutTrack>,
     share: Mutex<Option<Arc<OutTrack>>>,
+    /// The share track's SSRC once there is one (0 before): which keyframe requests are for it.
+    share_ssrc: Arc<AtomicU32>,
     pli: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
     connected: Arc<AtomicBool>,
     closed: Arc<AtomicBool>,
@@ -348,19 +358,52 @@ impl PeerLink {
         engine.register_codec(codec(RtpCodecKind::Audio), RtpCodecKind::Audio).map_err(NetError::webrtc)?;
         engine.register_codec(codec(RtpCodecKind::Video), RtpCodecKind::Video).map_err(NetError::webrtc)?;
         let registry = register_default_interceptors(Registry::new(), &mut engine).map_err(NetError::webrtc)?;
-        let pli_events = events.clone();
-        let watcher = KeyframeRequestWatcher::new(move || {
-            let _ = pli_events.send(PeerEvent::KeyframeRequested);
+        let registry = configure_congestion_control(
+            registry,
+            Gcc::new(ESTIMATE_START_BPS, ESTIMATE_MIN_BPS, ESTIMATE_MAX_BPS),
+            CongestionFeedback::Twcc,
+            &mut engine,
+        )
+        .map_err(NetError::webrtc)?;
+        let rate_events = events.clone();
+        let estimates = EstimateTap::new(move |bps| {
+            let _ = rate_events.send(PeerEvent::TargetBitrate(bps));
         });
-        let registry = registry.with(rtc::interceptor::Slot::from(14_000), watcher).with(
-            rtc::interceptor::Slot::Pacer,
-            rtc::interceptor::PacerBuilder::new()
-                .with_target_bitrate(PACE_BPS)
-                .with_burst_bits(PACE_BURST_BITS)
-                .build(),
+        let pli_events = events.clone();
+        let share_ssrc = Arc::new(AtomicU32::new(0));
+        let asked_share = share_ssrc.clone();
+        let watcher = KeyframeRequestWatcher::new(move |ssrc| {
+            let share = ssrc != 0 && ssrc == asked_share.load(Ordering::Relaxed);
+            let _ = pli_events.send(PeerEvent::KeyframeRequested { share });
+        });
+        // Each missing packet is asked for at most three times: under heavy loss an unlimited
+        // generator asks again every 100 ms for everything still missing, and the answers
+        // crowd out the media they were meant to repair.
+        let registry = registry.with(
+            rtc::interceptor::Slot::NackGenerator,
+            rtc::interceptor::NackGeneratorBuilder::new().with_max_nacks_per_packet(MAX_NACKS_PER_PACKET).build(),
         );
+        let registry = registry
+            .with(rtc::interceptor::Slot::from(14_000), watcher)
+            .with(rtc::interceptor::Slot::from(ESTIMATE_SLOT), estimates)
+            .with(
+                rtc::interceptor::Slot::Pacer,
+                rtc::interceptor::PacerBuilder::new()
+                    .with_target_bitrate((ESTIMATE_START_BPS * PACING_FACTOR).max(PACE_FLOOR_BPS))
+                    .with_burst_bits(PACE_BURST_BITS)
+                    .with_queue_limit(PACE_QUEUE)
+                    .build(),
+            );
         let settings = SettingEngineBuilder::new()
             .with_ice_connection_attempts(Some(config.ice_check_interval), None)
+            // The other side's checks often arrive before its candidate does (the checks go
+            // straight, the candidate through the server); the pair is then peer-reflexive, and
+            // webrtc would wait a second before it nominates one. Nothing is gained by waiting:
+            // the candidate that follows is the same address.
+            .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
+            // Retransmissions reuse their sequence numbers (no RTX): a window of 64 threw away
+            // every one that came back later than 64 packets, and each was asked for again.
+            .with_srtp_replay_protection_window(SRTP_REPLAY_WINDOW)
             .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
             .with_include_loopback_candidate(true)
             .build();
@@ -412,7 +455,17 @@ impl PeerLink {
         if offer {
             let _ = commands.send(Command::Negotiate);
         }
-        Ok(Self { pc, commands, audio, video, share: Mutex::new(None), pli: remote_video, connected, closed })
+        Ok(Self {
+            pc,
+            commands,
+            audio,
+            video,
+            share: Mutex::new(None),
+            share_ssrc,
+            pli: remote_video,
+            connected,
+            closed,
+        })
     }
 
     async fn add_medium(
@@ -476,6 +529,7 @@ impl PeerLink {
             return Ok(());
         }
         let t = Self::add_out_track(&self.pc, RtpCodecKind::Video, "share", true).await?;
+        self.share_ssrc.store(t.ssrc, Ordering::Relaxed);
         if let Ok(mut s) = self.share.lock() {
             *s = Some(Arc::new(t));
         }

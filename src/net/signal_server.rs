@@ -152,8 +152,14 @@ async fn serve(
     let (inputs, mut input_rx) = mpsc::channel::<Input>(1024);
     let mut seed = [0u8; 32];
     rand::fill(&mut seed);
-    let mut server = RoomServer::new(config.room.clone(), seed);
+    let mut room = config.room.clone();
     let epoch = Instant::now();
+    if let Some(turn) = &mut room.turn {
+        // TURN credentials expire at Unix times: the wall clock at the server's epoch.
+        turn.unix_at_zero =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    }
+    let mut server = RoomServer::new(room, seed);
     let mut conns: std::collections::HashMap<ConnId, mpsc::Sender<Output>> = Default::default();
     let mut next_conn = 1u64;
     let handshakes = super::handshakes::Handshakes::new(config.max_handshakes, config.max_handshakes_per_address);

@@ -23,15 +23,26 @@ fn free_udp_port() -> u16 {
 }
 
 impl Coturn {
-    /// Starts coturn with long-term credentials, relaying on loopback only.
+    /// Starts coturn with long-term credentials ([`USER`], [`PASSWORD`]), relaying on loopback
+    /// only.
     pub fn start() -> Self {
+        Self::start_with(&format!("lt-cred-mech\nuser={USER}:{PASSWORD}\n"))
+    }
+
+    /// Starts coturn with time-limited credentials made from `secret` (`use-auth-secret`, the
+    /// scheme `trygg server --turn-secret-file` hands members credentials in).
+    pub fn with_auth_secret(secret: &str) -> Self {
+        Self::start_with(&format!("use-auth-secret\nstatic-auth-secret={secret}\n"))
+    }
+
+    fn start_with(credentials: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_udp_port();
         // A relay port range of its own, away from the listening port.
         let min = 20_000 + (u32::from(port) * 7 % 20_000) as u16;
         let conf = format!(
             "listening-ip=127.0.0.1\nrelay-ip=127.0.0.1\nlistening-port={port}\nmin-port={min}\nmax-port={}\n\
-             realm=trygg.test\nserver-name=trygg.test\nfingerprint\nlt-cred-mech\nuser={USER}:{PASSWORD}\n\
+             realm=trygg.test\nserver-name=trygg.test\nfingerprint\n{credentials}\
              allow-loopback-peers\nno-multicast-peers\nno-tls\nno-dtls\nno-cli\nno-rfc5780\n\
              no-stun-backward-compatibility\nresponse-origin-only-with-rfc5780\nuserdb={d}/turndb\n\
              pidfile={d}/turnserver.pid\nlog-file={d}/turn.log\nsimple-log\nno-stdout-log\n",

@@ -3,7 +3,7 @@
 
 use crate::e2ee::identity::Fingerprint;
 use crate::room::ids::MemberId;
-use crate::room::proto::{KnockEnd, LeaveReason, Signal};
+use crate::room::proto::{IceServer, KnockEnd, LeaveReason, Signal};
 use crate::room::roles::Role;
 
 use super::route::{LinkState, RouteKind};
@@ -87,6 +87,9 @@ pub enum Action {
     },
     /// Send media (true) or hold it (false): true while at least one route is connected.
     Sending(bool),
+    /// Use these STUN/TURN servers (with credentials the server made for us), besides the
+    /// configured ones, for every route made from now on.
+    UseIceServers(Vec<IceServer>),
     /// Send a keyframe soon: a new viewer needs a picture it can decode.
     RequestKeyframe,
     /// Turn our microphone off: a host muted us.

@@ -647,6 +647,7 @@ impl MeetingCore {
                 }
             }
             RoomEvent::Knocking => self.emit(Notice::Knocking),
+            RoomEvent::IceServers { servers } => self.actions.push_back(Action::UseIceServers(servers)),
             RoomEvent::InLobby { .. } => self.emit(Notice::InLobby),
             RoomEvent::Admitted { me, role, members, .. } => {
                 self.emit(Notice::Admitted { me });

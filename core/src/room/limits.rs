@@ -149,6 +149,8 @@ pub struct ServerConfig {
     pub max_lobby: usize,
     /// Resolution of all timers: `poll_timeout` asks to be woken this often while there is state.
     pub tick: Duration,
+    /// The TURN servers handed to members, with credentials made for each (none by default).
+    pub turn: Option<crate::room::turn::TurnConfig>,
 }
 
 impl Default for ServerConfig {
@@ -166,6 +168,7 @@ impl Default for ServerConfig {
             max_members: 100,
             max_lobby: 100,
             tick: Duration::from_millis(500),
+            turn: None,
         }
     }
 }

@@ -93,6 +93,7 @@ pub mod limits;
 pub mod proto;
 pub mod roles;
 pub mod server;
+pub mod turn;
 
 pub use client::{ClientState, Intent, RoomClient, RoomEvent};
 pub use error::{CommandError, ProtocolError, Refusal, Refused};

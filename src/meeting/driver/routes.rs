@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use trygg_core::rtp::keyframe_gate::KeyframeGate;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -68,9 +69,14 @@ impl Driver {
         binding.set(bound);
         let (keyframe_route, rt) = (route.clone(), tokio::runtime::Handle::current());
         let keys = self.core.session().keys.clone();
+        // The decoder asks on every picture it cannot use; the sender needs one request per gap
+        // (a request dropped here is made again by the next broken picture).
+        let (gate, epoch) = (std::sync::Mutex::new(KeyframeGate::default()), std::time::Instant::now());
         let incoming = match Incoming::start(origin, binding.clone(), sinks, keys, self.clock.clone(), move || {
-            let r = keyframe_route.clone();
-            rt.spawn(async move { r.request_keyframe().await });
+            if gate.lock().is_ok_and(|mut g| g.request(epoch.elapsed())) {
+                let r = keyframe_route.clone();
+                rt.spawn(async move { r.request_keyframe().await });
+            }
         }) {
             Ok(i) => Arc::new(i),
             Err(e) => {
@@ -139,6 +145,9 @@ impl Driver {
 
     /// Closes a member's route and everything fed by it.
     pub(super) async fn drop_route(&mut self, member: &MemberId) {
+        if let Some(rate) = self.send_rate.remove(member, self.now()) {
+            self.outgoing.set_video_bitrate(rate);
+        }
         if let Some(p) = self.peers.remove(member) {
             for t in p.tasks.iter().chain(&p.share_tasks) {
                 t.abort();

@@ -1,7 +1,7 @@
 //! What the client tells the runtime and the UI.
 
 use crate::room::ids::{Blob, MeetingInstance, MemberId};
-use crate::room::proto::{KnockEnd, LeaveReason, MemberInfo, Signal};
+use crate::room::proto::{IceServer, KnockEnd, LeaveReason, MemberInfo, Signal};
 use crate::room::roles::Role;
 
 /// One thing that happened in the meeting, from this participant's point of view. Drain with
@@ -25,6 +25,12 @@ pub enum RoomEvent {
     InLobby {
         /// The knock's id.
         me: MemberId,
+    },
+    /// STUN and TURN servers to use from now on, with credentials made for us (checked:
+    /// `room::turn::accept`).
+    IceServers {
+        /// The servers.
+        servers: Vec<IceServer>,
     },
     /// We were let in.
     Admitted {

@@ -23,6 +23,12 @@ impl RoomClient {
                 return Ok(());
             }
             ServerMsg::Pong => return Ok(()),
+            // In any state: they come just before `joined`, whichever way we get in.
+            ServerMsg::IceServers { servers } => {
+                let servers = crate::room::turn::accept(servers)?;
+                self.events.push_back(RoomEvent::IceServers { servers });
+                return Ok(());
+            }
             _ => {}
         }
         match self.state.clone() {

@@ -359,3 +359,28 @@ fn a_host_link_creates_its_own_run_whatever_run_the_server_named_before() {
     deliver(&mut c, joined(JoinKind::Created, 1, Role::Host, vec![info(1, Role::Host)]), T0);
     assert_eq!(c.instance(), Some(RUN), "the meeting is the run we drew");
 }
+
+#[test]
+fn ice_servers_from_the_server_reach_the_meeting_in_the_lobby_and_bad_ones_are_refused() {
+    use crate::room::proto::IceServer;
+    let mut c = client(false);
+    c.handle_connected(T0);
+    knock_on_run(&mut c);
+    deliver(&mut c, ServerMsg::InLobby { me: id(2) }, T0);
+    events(&mut c);
+    let turn = IceServer {
+        urls: vec!["turn:turn.example.no:3478?transport=udp".into()],
+        username: "1765000600:0000000000000002".into(),
+        credential: "c2VjcmV0".into(),
+    };
+    deliver(&mut c, ServerMsg::IceServers { servers: vec![turn.clone()] }, T0);
+    assert_eq!(events(&mut c), vec![RoomEvent::IceServers { servers: vec![turn.clone()] }]);
+    assert_eq!(c.state(), &ClientState::InLobby { me: id(2) }, "nothing else changes");
+    // A web address, or a flood of servers: refused, and nothing is used.
+    let web = IceServer { urls: vec!["https://tracker.example/".into()], ..turn.clone() };
+    for bad in [vec![web], vec![turn; 5]] {
+        let e = c.handle_message(&encode(&ServerMsg::IceServers { servers: bad }), T0).unwrap_err();
+        assert!(e.to_string().contains("ice_servers"), "{e}");
+    }
+    assert!(events(&mut c).is_empty());
+}

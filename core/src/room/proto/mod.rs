@@ -19,7 +19,7 @@ mod signal;
 
 pub use self::client::{ClientMsg, RosterEntry};
 pub use self::codec::{CloseCode, decode_client, decode_server, encode};
-pub use self::server::{JoinKind, KnockEnd, LeaveReason, MemberInfo, ServerMsg};
+pub use self::server::{IceServer, JoinKind, KnockEnd, LeaveReason, MemberInfo, ServerMsg};
 pub use self::signal::{SdpType, Signal};
 
 /// The version this build speaks; every message carries it as `"v"`.

@@ -25,6 +25,12 @@ pub enum ServerMsg {
         /// Every member including the sender, in the order they joined.
         members: Vec<MemberInfo>,
     },
+    /// The STUN and TURN servers to use, with credentials made for the receiver
+    /// ([`crate::room::turn`]); sent just before `joined` when the server has TURN configured.
+    IceServers {
+        /// The servers.
+        servers: Vec<IceServer>,
+    },
     /// The answer to `look`: the meeting runs, and this is its run.
     Running {
         /// The run the knock must be sealed for.
@@ -205,6 +211,7 @@ impl ServerMsg {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Joined { .. } => "joined",
+            Self::IceServers { .. } => "ice_servers",
             Self::Running { .. } => "running",
             Self::InLobby { .. } => "in_lobby",
             Self::Denied => "denied",
@@ -231,4 +238,17 @@ impl ServerMsg {
             Self::Pong => "pong",
         }
     }
+}
+
+/// A STUN or TURN server, with the receiver's credentials for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// `stun:host:port`, `turn:host:port?transport=udp|tcp`, `turns:…`.
+    pub urls: Vec<String>,
+    /// The TURN user name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    /// The TURN password.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub credential: String,
 }

@@ -152,7 +152,7 @@ fn every_example_in_protocol_md_decodes() {
     }
     // Pings are documented once per direction; every other type has its own example.
     assert_eq!(client_types.len(), 18, "client examples: {client_types:?}");
-    assert_eq!(server_types.len(), 24, "server examples: {server_types:?}");
+    assert_eq!(server_types.len(), 25, "server examples: {server_types:?}");
 }
 
 #[test]

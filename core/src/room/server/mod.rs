@@ -108,6 +108,8 @@ pub struct RoomServer {
     knock_limiter: RateLimiter,
     out: std::collections::VecDeque<ServerOutput>,
     next_tick: Option<Duration>,
+    /// The `now` of the latest input (TURN credentials are dated from it).
+    now: Duration,
 }
 
 /// Counts only: no ids, addresses or RNG state in logs.
@@ -134,11 +136,13 @@ impl RoomServer {
             rooms: BTreeMap::new(),
             out: Default::default(),
             next_tick: None,
+            now: Duration::ZERO,
         }
     }
 
     /// A new connection from `peer_ip`. Refused when that address connects too often.
     pub fn handle_connect(&mut self, conn: ConnId, peer_ip: IpAddr, now: Duration) -> Result<(), Refused> {
+        self.now = now;
         if self.conns.contains_key(&conn) {
             return Err(Refused::DuplicateConnection);
         }
@@ -154,6 +158,7 @@ impl RoomServer {
 
     /// One frame from a connection. Unknown connections are ignored.
     pub fn handle_message(&mut self, conn: ConnId, bytes: &[u8], now: Duration) {
+        self.now = now;
         let Some(c) = self.conns.get_mut(&conn) else { return };
         c.last_heard = now;
         match proto::decode_client(bytes, self.config.max_message_size) {
@@ -164,6 +169,7 @@ impl RoomServer {
 
     /// The connection is gone (closed by the peer or the network).
     pub fn handle_disconnect(&mut self, conn: ConnId, now: Duration) {
+        self.now = now;
         if let Some(c) = self.conns.remove(&conn) {
             self.vacate(c.seat, now);
         }
@@ -172,6 +178,7 @@ impl RoomServer {
     /// Runs the timers that are due: pings, idle timeouts, knock expiry, the end of grace
     /// periods, and forgetting full rate-limit buckets.
     pub fn handle_timeout(&mut self, now: Duration) {
+        self.now = now;
         match self.next_tick {
             Some(t) if now >= t => {}
             _ => return,
@@ -456,6 +463,11 @@ impl RoomServer {
         let Some(m) = room.member(me) else { return };
         let msg = ServerMsg::Joined { how, me, role: m.role, resume_token, locked: room.locked, members: room.infos() };
         let sees_lobby = m.role.sees_lobby();
+        // Fresh TURN credentials first, so that the member has them before it connects to anyone.
+        if let Some(turn) = &self.config.turn {
+            let servers = vec![turn.credentials(me, self.now)];
+            self.send(conn, &ServerMsg::IceServers { servers });
+        }
         self.send(conn, &msg);
         if sees_lobby {
             self.send_lobby(room_id, conn);

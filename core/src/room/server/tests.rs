@@ -686,3 +686,45 @@ fn a_look_and_the_knock_after_it_cost_one_attempt() {
     h.send(66, ClientMsg::Knock { room: room(), room_proof: proof(), sealed_profile: Blob::default() });
     assert_eq!(error_code(&h.inbox(66)), Some("room.rate_limited"), "the next knock pays, and the bucket is empty");
 }
+
+#[test]
+fn with_turn_configured_each_member_gets_credentials_of_its_own_just_before_joined() {
+    let turn = crate::room::turn::TurnConfig {
+        urls: vec!["turn:turn.example.no:3478?transport=udp".into()],
+        secret: crate::secrets::Sensitive::new(b"the organisation's turn secret".to_vec()),
+        ttl: Duration::from_secs(600),
+        unix_at_zero: 1_765_000_000,
+    };
+    let mut h = Harness::with(ServerConfig { turn: Some(turn.clone()), ..ServerConfig::default() });
+    h.connect(1, 1);
+    h.send(1, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
+    let created_at = h.now;
+    let host = match h.inbox(1).as_slice() {
+        [ServerMsg::IceServers { servers }, ServerMsg::Joined { me, .. }] => {
+            assert_eq!(servers, &vec![turn.credentials(*me, created_at)]);
+            *me
+        }
+        other => panic!("expected ice_servers then joined, got {other:?}"),
+    };
+    h.advance(Duration::from_secs(5));
+    let guest = h.knock(2);
+    h.send(1, ClientMsg::Admit { member: guest });
+    match h.inbox(2).as_slice() {
+        [ServerMsg::IceServers { servers }, ServerMsg::Joined { me, .. }] => {
+            assert_eq!(*me, guest);
+            let mine = &servers[0];
+            assert!(mine.username.ends_with(&guest.to_string()), "{mine:?}");
+            assert_eq!(mine, &turn.credentials(guest, created_at + Duration::from_secs(5)));
+            assert_ne!(mine.credential, turn.credentials(host, created_at + Duration::from_secs(5)).credential);
+            let expiry: u64 = mine.username.split(':').next().unwrap().parse().unwrap();
+            assert_eq!(
+                expiry,
+                1_765_000_000 + (created_at.as_secs() + 5) + 600,
+                "valid for the configured time from now"
+            );
+        }
+        other => panic!("expected ice_servers then joined, got {other:?}"),
+    }
+    // Without TURN configured, nothing of the kind (`create` expects `joined` alone).
+    Harness::new().create(1);
+}

@@ -1,0 +1,93 @@
+//! How often a keyframe may be asked for, or made on request: loss must never turn into a
+//! keyframe storm.
+//!
+//! A keyframe is many times the size of a delta frame. Under loss every receiver asks for one
+//! (a PLI) whenever a picture cannot be decoded; answering each request at once, or asking on
+//! each broken picture, makes more loss and more requests. The gate lets one request through,
+//! then holds the next ones until `gap` has passed and lets them through as one: a request is
+//! never lost, only merged.
+
+use std::time::Duration;
+
+/// The shortest time between two keyframes made (or asked for) on request.
+pub const KEYFRAME_GAP: Duration = Duration::from_millis(300);
+
+/// One stream's keyframe requests, on the caller's clock.
+#[derive(Debug, Clone)]
+pub struct KeyframeGate {
+    gap: Duration,
+    last: Option<Duration>,
+    held: bool,
+}
+
+impl KeyframeGate {
+    /// A gate that lets a request through at most every `gap`.
+    pub fn new(gap: Duration) -> Self {
+        Self { gap, last: None, held: false }
+    }
+
+    /// A request at `now`: true when it is to be acted on now; otherwise it is held until
+    /// [`KeyframeGate::due`] says so.
+    pub fn request(&mut self, now: Duration) -> bool {
+        if self.last.is_none_or(|t| now.saturating_sub(t) >= self.gap) {
+            self.last = Some(now);
+            self.held = false;
+            true
+        } else {
+            self.held = true;
+            false
+        }
+    }
+
+    /// True once, when a held request may be acted on at `now`.
+    pub fn due(&mut self, now: Duration) -> bool {
+        self.held && self.request(now)
+    }
+
+    /// When a held request becomes due (for a caller that sleeps until then).
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.held.then(|| self.last.map_or(Duration::ZERO, |t| t + self.gap))
+    }
+}
+
+impl Default for KeyframeGate {
+    fn default() -> Self {
+        Self::new(KEYFRAME_GAP)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn the_first_request_passes_and_a_storm_becomes_one_keyframe_per_gap() {
+        let mut g = KeyframeGate::default();
+        assert!(g.request(1000 * MS));
+        // A request on every frame for a second (30 fps): one keyframe per 300 ms.
+        let mut made = 1;
+        for f in 1..=30 {
+            let now = 1000 * MS + f * 33 * MS;
+            if g.request(now) || g.due(now) {
+                made += 1;
+            }
+        }
+        assert_eq!(made, 4, "at 0, ~330, ~660 and ~990 ms");
+    }
+
+    #[test]
+    fn a_held_request_is_never_lost_only_merged() {
+        let mut g = KeyframeGate::default();
+        assert!(g.request(Duration::ZERO));
+        assert!(!g.request(100 * MS));
+        assert!(!g.request(200 * MS), "merged with the one held");
+        assert_eq!(g.poll_timeout(), Some(300 * MS));
+        assert!(!g.due(299 * MS));
+        assert!(g.due(300 * MS), "held, then let through");
+        assert!(!g.due(301 * MS), "once");
+        assert_eq!(g.poll_timeout(), None);
+        assert!(g.request(700 * MS), "a request after a quiet gap passes at once");
+    }
+}

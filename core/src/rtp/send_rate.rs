@@ -1,0 +1,131 @@
+//! How fast the camera's video is encoded: what every link's congestion estimate allows.
+//!
+//! Each link runs its own estimator (Google congestion control over transport-wide feedback, in
+//! the runtime) and reports a target bitrate for everything it carries. In a mesh the camera is
+//! encoded once for every link, so the encoder follows the narrowest: its target is that link's
+//! estimate, less a margin for retransmissions and the RTP and SRTP overhead, less the audio,
+//! never above what the user configured and never below a floor at which a picture is still
+//! worth sending. Decreases apply at once (the link is filling up); increases wait until the last
+//! change is [`RAISE_AFTER`] old and are worth making, so the encoder is not retuned on every
+//! feedback report.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The share of a link's estimate the camera's encoder may use: the rest is headroom for
+/// retransmissions, keyframe bursts and packet overhead.
+pub const SHARE_OF_ESTIMATE: f64 = 0.85;
+/// The lowest video bitrate worth encoding at.
+pub const MIN_VIDEO_BPS: u32 = 80_000;
+/// How long after a change the encoder's rate may be raised again.
+pub const RAISE_AFTER: Duration = Duration::from_secs(1);
+/// A raise smaller than this fraction of the current rate is not worth retuning for.
+const RAISE_STEP: f64 = 0.10;
+/// A cut smaller than this fraction of the current rate is not worth retuning for.
+const CUT_STEP: f64 = 0.05;
+
+/// The camera encoder's rate, from the links' estimates, on the caller's clock.
+#[derive(Debug, Clone)]
+pub struct SendRate<K: Ord> {
+    configured: u32,
+    audio: u32,
+    estimates: BTreeMap<K, u32>,
+    current: u32,
+    changed: Option<Duration>,
+}
+
+impl<K: Ord> SendRate<K> {
+    /// Starts at `configured` (the user's video bitrate), with `audio` bits per second of audio
+    /// on the same links.
+    pub fn new(configured: u32, audio: u32) -> Self {
+        Self { configured, audio, estimates: BTreeMap::new(), current: configured, changed: None }
+    }
+
+    /// The encoder's rate now.
+    pub fn current(&self) -> u32 {
+        self.current
+    }
+
+    /// The rate the estimates allow, before hysteresis.
+    pub fn allowed(&self) -> u32 {
+        let Some(narrowest) = self.estimates.values().min() else { return self.configured };
+        let usable = f64::from(*narrowest) * SHARE_OF_ESTIMATE - f64::from(self.audio);
+        // Float to int saturates; the clamp keeps the floor below the configured rate.
+        (usable.max(0.0) as u32).clamp(MIN_VIDEO_BPS.min(self.configured), self.configured)
+    }
+
+    /// Link `key` estimates `bps` at `now`: the encoder's new rate, when it is to change.
+    pub fn estimate(&mut self, key: K, bps: u32, now: Duration) -> Option<u32> {
+        self.estimates.insert(key, bps);
+        self.settle(now)
+    }
+
+    /// Link `key` is gone at `now`: the encoder's new rate, when it is to change.
+    pub fn remove(&mut self, key: &K, now: Duration) -> Option<u32> {
+        self.estimates.remove(key)?;
+        self.settle(now)
+    }
+
+    /// A raise held back by [`RAISE_AFTER`] that is due at `now` (call it on a timer).
+    pub fn handle_timeout(&mut self, now: Duration) -> Option<u32> {
+        self.settle(now)
+    }
+
+    fn settle(&mut self, now: Duration) -> Option<u32> {
+        let want = self.allowed();
+        let (cur, w) = (f64::from(self.current), f64::from(want));
+        let cut = w < cur * (1.0 - CUT_STEP);
+        let raise = w > cur * (1.0 + RAISE_STEP) || (want == self.configured && want > self.current);
+        let rested = self.changed.is_none_or(|t| now.saturating_sub(t) >= RAISE_AFTER);
+        if cut || (raise && rested) {
+            self.current = want;
+            self.changed = Some(now);
+            return Some(want);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn the_encoder_follows_the_narrowest_link_less_margin_and_audio() {
+        let mut r = SendRate::new(1_500_000, 32_000);
+        assert_eq!(r.current(), 1_500_000, "with no estimate, the configured rate");
+        assert_eq!(r.estimate(1, 5_000_000, S), None, "a wide link changes nothing");
+        let narrow = r.estimate(2, 500_000, S).expect("a narrow link cuts at once");
+        assert_eq!(narrow, (500_000.0 * SHARE_OF_ESTIMATE) as u32 - 32_000);
+        assert_eq!(r.current(), narrow);
+        // The narrow link goes: back up to the configured rate, once the last change is old.
+        assert_eq!(r.remove(&2, S + 10 * MS), None, "a raise waits");
+        assert_eq!(r.handle_timeout(2 * S), Some(1_500_000));
+        assert_eq!(r.remove(&9, 3 * S), None, "an unknown link changes nothing");
+    }
+
+    #[test]
+    fn cuts_are_at_once_raises_wait_and_small_changes_are_ignored() {
+        let mut r = SendRate::new(2_000_000, 0);
+        let first = r.estimate(1, 1_000_000, Duration::ZERO).unwrap();
+        assert_eq!(first, 850_000);
+        assert_eq!(r.estimate(1, 1_020_000, 100 * MS), None, "2 % up: not worth it");
+        assert_eq!(r.estimate(1, 990_000, 200 * MS), None, "1 % down: not worth it");
+        assert_eq!(r.estimate(1, 600_000, 300 * MS), Some(510_000), "a real cut, at once");
+        assert_eq!(r.estimate(1, 1_000_000, 400 * MS), None, "a raise right after a cut waits");
+        assert_eq!(r.handle_timeout(1300 * MS), Some(850_000));
+    }
+
+    #[test]
+    fn never_below_the_floor_nor_above_the_configured_rate_whatever_the_estimate() {
+        let mut r = SendRate::new(1_000_000, 64_000);
+        assert_eq!(r.estimate(1, 0, S), Some(MIN_VIDEO_BPS));
+        assert_eq!(r.estimate(1, u32::MAX, 3 * S), Some(1_000_000));
+        let mut tiny = SendRate::new(50_000, 0);
+        assert_eq!(tiny.estimate(1, 10_000, S), None, "a configured rate under the floor is kept");
+        assert_eq!(tiny.current(), 50_000);
+    }
+}
