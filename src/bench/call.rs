@@ -64,6 +64,16 @@ impl Participant {
     fn cpu_ticks(&self) -> u64 {
         cpu_ticks(self.child.id())
     }
+
+    /// Leaves the meeting as a person does (Ctrl-C: `leave`, then exit), so that its seat is
+    /// free at once rather than kept for a resume; killed if it has not exited within 3 s.
+    fn leave(mut self) {
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Participant {
@@ -298,10 +308,19 @@ fn decoded(lines: &[Value]) -> u64 {
     lines.iter().rev().find(|v| v["type"] == "stats").map(sum_decoded).unwrap_or(0)
 }
 
+/// Joins before the bench paces them (below the server's per-address burst of knocks).
+const KNOCKS_AT_ONCE: usize = 25;
+
 fn join_times(exe: &Path, runs: usize) -> std::io::Result<JoinTimes> {
     let (_host, link) = host(exe, 640, 360, 800)?;
     let (mut first, mut admitted) = (vec![], vec![]);
     for i in 0..runs {
+        if i >= KNOCKS_AT_ONCE {
+            // One address may knock 30 times at once, then once per 500 ms (the server's
+            // per-address budget): later joins wait their turn instead of being refused.
+            std::thread::sleep(Duration::from_millis(500));
+        }
+
         let p = join(exe, &link, &format!("j{i}"), 640, 360, 800)?;
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut admitted_at = None;
@@ -325,7 +344,9 @@ fn join_times(exe: &Path, runs: usize) -> std::io::Result<JoinTimes> {
                 break;
             }
         }
-        drop(p);
+        // Each joiner leaves before the next comes: the meeting stays at two, as in life, and
+        // no joiner waits on routes to the seats of earlier ones kept for a resume.
+        p.leave();
     }
     Ok(JoinTimes {
         runs,

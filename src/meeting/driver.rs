@@ -315,7 +315,9 @@ impl Driver {
             // hundred times larger): each goes only to the stream asked.
             PeerEvent::TargetBitrate(bps) => {
                 let now = self.now();
+                tracing::debug!("link to {member}: congestion estimate {bps} bit/s");
                 if let Some(rate) = self.send_rate.estimate(member, bps, now) {
+                    tracing::debug!("camera encoder at {rate} bit/s");
                     self.outgoing.set_video_bitrate(rate);
                 }
             }
