@@ -77,7 +77,12 @@ pub(super) fn spawn(
         name: config.name.clone(),
         identity: config.identity,
         invitation: config.invitation.clone(),
-        invitations: super::invitations::policy(config.invitation_list.as_deref(), config.invited_only)?,
+        // The host's list matters to a host only: a guest never reads it (a broken list must not
+        // keep anyone from joining).
+        invitations: match config.entry {
+            super::Entry::Host => super::invitations::policy(config.invitation_list.as_deref(), config.invited_only)?,
+            _ => Default::default(),
+        },
         auto_admit: config.auto_admit,
         client: Default::default(),
     };
@@ -221,6 +226,12 @@ impl Driver {
                 }
                 Action::Sending(on) => self.outgoing.switches.active.store(on, Ordering::Relaxed),
                 Action::UseIceServers(servers) => {
+                    // Only relays on the meeting server's own host (`room::turn`).
+                    let host = url::Url::parse(&self.target.url).ok().and_then(|u| u.host_str().map(str::to_owned));
+                    let (servers, dropped) = trygg_core::room::turn::on_host(servers, host.as_deref().unwrap_or(""));
+                    if dropped {
+                        tracing::warn!("the meeting server named STUN/TURN servers on other hosts; they are not used");
+                    }
                     self.peer_config.ice_servers = self.configured_ice.iter().cloned().chain(servers).collect();
                 }
                 Action::RequestKeyframe => {

@@ -126,8 +126,12 @@ impl Outgoing {
                             }
                             let rate = sw.bitrate.swap(0, Ordering::Relaxed);
                             if rate != 0 {
-                                encoder.set_bitrate(rate)?;
-                                st.video_bitrate.store(u64::from(rate), Ordering::Relaxed);
+                                // A rate the encoder refuses keeps the old one: a hint must never
+                                // stop the camera.
+                                match encoder.set_bitrate(rate) {
+                                    Ok(()) => st.video_bitrate.store(u64::from(rate), Ordering::Relaxed),
+                                    Err(e) => tracing::warn!("the camera's encoder kept its rate: {e}"),
+                                }
                             }
                             let now = epoch.elapsed();
                             let asked = sw.asked.swap(false, Ordering::Relaxed) && gate.request(now);

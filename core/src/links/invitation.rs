@@ -156,8 +156,17 @@ fn check_invitee(invitee: &str) -> Result<(), LinkError> {
             invitee.len()
         )));
     }
-    if invitee.chars().any(char::is_control) {
-        return Err(LinkError::invalid_link("an invitee's address has no control characters"));
+    // What the lobby shows after "invited as" must read as it is: no control, bidi, zero-width
+    // or white-space characters.
+    let hidden = |c: char| {
+        c.is_control()
+            || c.is_whitespace()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if invitee.chars().any(hidden) {
+        return Err(LinkError::invalid_link(
+            "an invitee's address has no control, bidi, zero-width or white-space characters",
+        ));
     }
     Ok(())
 }
@@ -312,6 +321,26 @@ mod tests {
             InvitationCheck::Invited { invitee: "alice@example.com".into(), id: InvitationId([5; 8]) },
             "any of the host and co-host keys"
         );
+    }
+
+    #[test]
+    fn addresses_that_would_not_read_as_they_are_are_refused_when_made_and_when_read() {
+        let host = key(1);
+        for bad in [
+            "eve\u{202E}moc.elpmaxe@ecila",
+            "ali\u{200B}ce@example.com",
+            "alice @example.com",
+            "a\u{2066}b@example.com",
+        ] {
+            let made = Invitation::issue(&SECRET, bad, InvitationId([1; 8]), host.verifying_key().to_bytes(), |m| {
+                host.sign(m).to_bytes()
+            });
+            assert!(made.is_err(), "{bad:?} made");
+            // The same address in a token made by hand is refused when read.
+            let mut token = issue(&SECRET, &host, "x@example.com", 1);
+            token.invitee = bad.into();
+            assert!(Invitation::parse(&token.encode()).is_err(), "{bad:?} read");
+        }
     }
 
     #[test]

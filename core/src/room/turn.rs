@@ -8,9 +8,11 @@
 //! The server sends them in `ice_servers`, just before every `joined` (so a member has them
 //! before it connects to anyone, and a member that resumes or rejoins gets fresh ones). A
 //! member takes at most [`MAX_ICE_SERVERS`] servers of [`MAX_URLS`] `stun:`/`turn:`/`turns:`
-//! URLs each; anything else is refused. What a hostile server gains by naming a relay of its
-//! choosing is the members' addresses and traffic timing, which it sees anyway: the media stays
-//! DTLS-SRTP and SFrame encrypted end to end.
+//! URLs each; anything else is refused. It uses only the URLs on the meeting server's own host
+//! ([`on_host`]): a relay learns the addresses a member relays to (its peers' candidates, LAN
+//! ones included), which a member hands only to a relay of the organisation whose server it
+//! already trusts with its own address, never to a host a hostile server names. The media stays
+//! DTLS-SRTP and SFrame encrypted end to end through any relay.
 
 use std::time::Duration;
 
@@ -91,6 +93,34 @@ pub fn accept(servers: Vec<IceServer>) -> Result<Vec<IceServer>, ProtocolError> 
     Ok(servers)
 }
 
+/// The host a STUN/TURN URL names (`turn:HOST:PORT?…`, `turns:[v6]:PORT`), lower-cased.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once(':')?.1;
+    let rest = rest.split(['?', '/']).next()?;
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split_once(']')?.0,
+        None => rest.rsplit_once(':').map_or(rest, |(h, _)| h),
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// The servers' URLs on `host` only (the meeting server's host); a server left with no URL is
+/// dropped. Also says whether anything was dropped.
+pub fn on_host(servers: Vec<IceServer>, host: &str) -> (Vec<IceServer>, bool) {
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let mut dropped = false;
+    let kept = servers
+        .into_iter()
+        .filter_map(|mut s| {
+            let before = s.urls.len();
+            s.urls.retain(|u| url_host(u).as_deref() == Some(host.as_str()));
+            dropped |= s.urls.len() != before;
+            (!s.urls.is_empty()).then_some(s)
+        })
+        .collect();
+    (kept, dropped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +144,26 @@ mod tests {
         assert_eq!(c.credential, "9o51WtWREyD0fIqdfON/qI3vHkI=");
         assert_eq!(c.urls, config().urls);
         assert!(!format!("{:?}", config()).contains("north"), "Debug never shows the secret");
+        assert!(!format!("{c:?}").contains(&c.credential), "nor the credential made with it");
+    }
+
+    #[test]
+    fn a_member_uses_relays_on_the_meeting_servers_host_only() {
+        let server =
+            |urls: &[&str]| IceServer { urls: urls.iter().map(|u| u.to_string()).collect(), ..Default::default() };
+        assert_eq!(url_host("turn:Meet.Example.no:3478?transport=udp").as_deref(), Some("meet.example.no"));
+        assert_eq!(url_host("turns:[2001:db8::1]:5349").as_deref(), Some("2001:db8::1"));
+        assert_eq!(url_host("stun:10.0.0.1").as_deref(), Some("10.0.0.1"));
+        let (kept, dropped) = on_host(
+            vec![
+                server(&["turn:meet.example.no:3478", "turn:tracker.example.com:3478"]),
+                server(&["stun:evil.example"]),
+            ],
+            "meet.example.no",
+        );
+        assert_eq!(kept, vec![server(&["turn:meet.example.no:3478"])]);
+        assert!(dropped);
+        assert_eq!(on_host(vec![server(&["turn:[::1]:3478"])], "[::1]").0.len(), 1);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! A keyframe is many times the size of a delta frame. Under loss every receiver asks for one
 //! (a PLI) whenever a picture cannot be decoded; answering each request at once, or asking on
 //! each broken picture, makes more loss and more requests. The gate lets one request through,
-//! then holds the next ones until `gap` has passed and lets them through as one: a request is
-//! never lost, only merged.
+//! then holds the next ones until `gap` has passed and lets them through as one. A caller that
+//! polls [`KeyframeGate::due`] (the sender, on every captured picture) loses no request, it only
+//! merges them; one that only calls [`KeyframeGate::request`] (the receiver) drops those inside
+//! the gap and relies on the next undecodable picture to ask again.
 
 use std::time::Duration;
 

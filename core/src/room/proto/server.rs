@@ -240,8 +240,9 @@ impl ServerMsg {
     }
 }
 
-/// A STUN or TURN server, with the receiver's credentials for it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A STUN or TURN server, with the receiver's credentials for it. `Debug` never shows the
+/// credential (actions, events and configs that hold one are logged).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IceServer {
     /// `stun:host:port`, `turn:host:port?transport=udp|tcp`, `turns:…`.
     pub urls: Vec<String>,
@@ -251,4 +252,15 @@ pub struct IceServer {
     /// The TURN password.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub credential: String,
+}
+
+impl std::fmt::Debug for IceServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let credential = if self.credential.is_empty() { "" } else { "<redacted>" };
+        f.debug_struct("IceServer")
+            .field("urls", &self.urls)
+            .field("username", &self.username)
+            .field("credential", &credential)
+            .finish()
+    }
 }
