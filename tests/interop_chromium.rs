@@ -133,7 +133,7 @@ async fn chromium_and_trygg_decode_each_others_h264_and_opus() {
                             eprintln!("decode error {e} on {kinds:?}");
                             decode_errors += 1;
                             let l = link.clone();
-                            tokio::spawn(async move { l.request_keyframe().await });
+                            tokio::spawn(async move { l.request_keyframe(false).await });
                         }
                     }
                 }

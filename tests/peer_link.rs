@@ -165,7 +165,7 @@ async fn a_receive_only_side_still_gets_media_and_can_ask_for_keyframes() {
                 if got_video == 10 && !asked {
                     asked = true;
                     let l = b_link.clone();
-                    tokio::spawn(async move { l.request_keyframe().await });
+                    tokio::spawn(async move { l.request_keyframe(false).await });
                 }
             }
             PeerEvent::KeyframeRequested { .. } if from_a => keyframe_request_seen = true,

@@ -21,6 +21,7 @@ use crate::media::clock::SharedClock;
 use crate::net::peer::{LocalMedia, PeerConfig, PeerEvent};
 use crate::room::ids::MemberId;
 use trygg_core::meeting::{Action, Command, MeetingCore, Setup};
+use trygg_core::rtp::keyframe_gate::KeyframeGate;
 use trygg_core::rtp::send_rate::SendRate;
 
 struct Driver {
@@ -50,6 +51,8 @@ struct Driver {
     outgoing: Outgoing,
     /// The camera encoder's rate, from every link's congestion estimate.
     send_rate: SendRate<MemberId>,
+    /// Viewers' requests for a keyframe of our share, merged to one per 300 ms.
+    share_asks: KeyframeGate,
     mixer: Option<Mixer>,
     trust: super::trust::Trust,
     /// Our screen share.
@@ -121,6 +124,7 @@ pub(super) fn spawn(
         peer_tx,
         outgoing,
         send_rate,
+        share_asks: KeyframeGate::default(),
         mixer,
         trust,
         share: None,
@@ -183,7 +187,12 @@ impl Driver {
                 Some(opened) = share_opened.recv() => self.share_opened(opened).await,
                 _ = tokio::time::sleep_until(wake) => self.core.handle_timeout(self.now()),
                 _ = stats_tick.tick() => self.stats().await,
-                _ = media_tick.tick() => self.first_media(),
+                _ = media_tick.tick() => {
+                    self.first_media();
+                    if self.share_asks.due(self.now()) {
+                        self.share_keyframe();
+                    }
+                }
             }
             self.carry_out().await;
         }
@@ -333,7 +342,11 @@ impl Driver {
                 }
             }
             PeerEvent::KeyframeRequested { share: false } => self.outgoing.keyframe_asked(),
-            PeerEvent::KeyframeRequested { share: true } => self.share_keyframe(),
+            PeerEvent::KeyframeRequested { share: true } => {
+                if self.share_asks.request(self.now()) {
+                    self.share_keyframe();
+                }
+            }
             PeerEvent::Video(_) | PeerEvent::Audio(_) | PeerEvent::ShareVideo(_) => {}
         }
     }

@@ -590,10 +590,14 @@ impl PeerLink {
         }
     }
 
-    /// Asks the remote sender for a keyframe (on every video track it sends us).
-    pub async fn request_keyframe(&self) {
+    /// Asks the remote sender for a keyframe of its screen share (`share`) or of its camera:
+    /// a PLI on that track only (a share's keyframe is a hundred times a camera's).
+    pub async fn request_keyframe(&self, share: bool) {
         let tracks: Vec<_> = self.pli.lock().map(|v| v.clone()).unwrap_or_default();
         for t in tracks {
+            if (t.track_id().await == SHARE_TRACK_ID) != share {
+                continue;
+            }
             let ssrc = t.ssrcs().await.first().copied().unwrap_or(0);
             let _ = t.write_rtcp(vec![Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc })]).await;
         }

@@ -90,10 +90,10 @@ impl Route {
         }
     }
 
-    /// Asks the member for a keyframe.
-    pub async fn request_keyframe(&self) {
+    /// Asks the member for a keyframe of its screen share (`share`) or of its camera.
+    pub async fn request_keyframe(&self, share: bool) {
         match self {
-            Self::Mesh { link, .. } => link.request_keyframe().await,
+            Self::Mesh { link, .. } => link.request_keyframe(share).await,
         }
     }
 

@@ -75,7 +75,7 @@ impl Driver {
         let incoming = match Incoming::start(origin, binding.clone(), sinks, keys, self.clock.clone(), move || {
             if gate.lock().is_ok_and(|mut g| g.request(epoch.elapsed())) {
                 let r = keyframe_route.clone();
-                rt.spawn(async move { r.request_keyframe().await });
+                rt.spawn(async move { r.request_keyframe(false).await });
             }
         }) {
             Ok(i) => Arc::new(i),

@@ -183,9 +183,15 @@ impl Driver {
         let (route, rt) = (p.route.clone(), tokio::runtime::Handle::current());
         let origin = trygg_core::meeting::Origin { route: route.kind(), member };
         let binding = p.binding.clone();
+        // The share's decoder asks on every picture it cannot use: one request per 300 ms
+        // reaches the sharer (a share keyframe is 100–300 kB).
+        let gate = std::sync::Mutex::new(trygg_core::rtp::keyframe_gate::KeyframeGate::default());
+        let epoch = std::time::Instant::now();
         let ask = move || {
-            let r = route.clone();
-            rt.spawn(async move { r.request_keyframe().await });
+            if gate.lock().is_ok_and(|mut g| g.request(epoch.elapsed())) {
+                let r = route.clone();
+                rt.spawn(async move { r.request_keyframe(true).await });
+            }
         };
         ask();
         let incoming =
