@@ -247,18 +247,23 @@ fn build(args: &Args) -> anyhow::Result<serde_json::Value> {
             }
         }
         let issued = Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| Timestamp::now()).to_string();
-        let mut records = Vec::new();
-        for inv in invites {
-            let path = dir.join(file_name_for(&inv.attendee));
-            write_private(&path, &inv.ics, args.force)?;
+        let records = invites.iter().map(|inv| {
             let invitation = inv.link.invitation().expect("personal links carry an invitation");
-            records.push(InvitationRecord {
+            InvitationRecord {
                 id: invitation.id().to_text(),
                 invitee: invitation.invitee().to_owned(),
                 room: link.room().as_str().to_owned(),
                 issued: issued.clone(),
                 revoked: None,
-            });
+            }
+        });
+        // The list first: an invitation that reached someone must be in it, or it could not be
+        // revoked (one listed whose file then failed is merely unused).
+        trygg::meeting::invitations::update(&list_path, |l| l.add(records.collect::<Vec<_>>()))?;
+        for inv in invites {
+            let path = dir.join(file_name_for(&inv.attendee));
+            write_private(&path, &inv.ics, args.force)?;
+            let invitation = inv.link.invitation().expect("personal links carry an invitation");
             files.push(serde_json::json!({
                 "attendee": inv.attendee,
                 "path": path.display().to_string(),
@@ -266,7 +271,6 @@ fn build(args: &Args) -> anyhow::Result<serde_json::Value> {
                 "invitation": invitation.id().to_text(),
             }));
         }
-        trygg::meeting::invitations::update(&list_path, |l| l.add(records))?;
     } else {
         let path = args.output.clone().unwrap_or_else(|| PathBuf::from("trygg-invite.ics"));
         write_private(&path, &invite_out::write(&meeting, &link)?, args.force)?;
