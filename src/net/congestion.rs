@@ -9,12 +9,9 @@
 //! (`Attribute::TargetBitrateChanged`); the pacer reads it further along. This interceptor sits
 //! between the two ([`ESTIMATE_SLOT`]).
 
-use std::collections::VecDeque;
-use std::time::Instant;
+use rtc::interceptor::{Attribute, TaggedPacket};
 
-use rtc::interceptor::{Attribute, Interceptor, StreamInfo, TaggedPacket};
-use rtc::sansio::Protocol;
-use rtc::shared::error::Error;
+use super::read_tap::ReadTap;
 
 /// Between the estimator's feedback intake (`Slot::TwccSender`, 2_000) and the pacer (3_000).
 pub const ESTIMATE_SLOT: usize = 2_500;
@@ -28,57 +25,18 @@ pub const PACING_FACTOR: f64 = 2.5;
 /// on loopback. Camera pictures fit in one burst and are not held.
 pub const PACE_FLOOR_BPS: f64 = 25_000_000.0;
 
-/// Reports each new estimate (bits per second) and sets the pacer's rate from it
+/// Reports each new estimate (bits per second) to `notify` and sets the pacer's rate from it
 /// ([`PACING_FACTOR`], [`PACE_FLOOR_BPS`]).
-pub struct EstimateTap {
-    read: VecDeque<TaggedPacket>,
-    write: VecDeque<TaggedPacket>,
-    notify: Box<dyn Fn(u32) + Send + Sync>,
-}
-
-impl EstimateTap {
-    /// Calls `notify` with every new target bitrate.
-    pub fn new(notify: impl Fn(u32) + Send + Sync + 'static) -> Self {
-        Self { read: VecDeque::new(), write: VecDeque::new(), notify: Box::new(notify) }
-    }
-}
-
-impl Protocol<TaggedPacket, TaggedPacket, ()> for EstimateTap {
-    type Rout = TaggedPacket;
-    type Wout = TaggedPacket;
-    type Eout = ();
-    type Error = Error;
-    type Time = Instant;
-
-    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Error> {
+pub fn estimate_tap(
+    notify: impl Fn(u32) + Send + Sync + 'static,
+) -> ReadTap<impl FnMut(&mut TaggedPacket) + Send + Sync + 'static> {
+    ReadTap::new(move |msg: &mut TaggedPacket| {
         for a in &mut msg.message.attributes {
             if let Attribute::TargetBitrateChanged { bits_per_second } = a {
                 // Saturating: an absurd estimate is the encoder's ceiling, never a wrap.
-                (self.notify)(bits_per_second.clamp(0.0, f64::from(u32::MAX)) as u32);
+                notify(bits_per_second.clamp(0.0, f64::from(u32::MAX)) as u32);
                 *bits_per_second = (*bits_per_second * PACING_FACTOR).max(PACE_FLOOR_BPS);
             }
         }
-        self.read.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_read(&mut self) -> Option<TaggedPacket> {
-        self.read.pop_front()
-    }
-
-    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
-        self.write.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_write(&mut self) -> Option<TaggedPacket> {
-        self.write.pop_front()
-    }
-}
-
-impl Interceptor for EstimateTap {
-    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
+    })
 }

@@ -6,27 +6,24 @@
 //! the local track, holds a lock that re-binding the track during renegotiation also needs, so
 //! it is not used.)
 
-use std::collections::VecDeque;
-use std::time::Instant;
-
-use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::interceptor::{Packet, TaggedPacket};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
-use rtc::sansio::Protocol;
-use rtc::shared::error::Error;
 
-/// Reports inbound PLI/FIR; passes every packet on untouched.
-pub struct KeyframeRequestWatcher {
-    read: VecDeque<TaggedPacket>,
-    write: VecDeque<TaggedPacket>,
-    notify: Box<dyn Fn(u32) + Send + Sync>,
-}
+use super::read_tap::ReadTap;
 
-impl KeyframeRequestWatcher {
-    /// Calls `notify` with the media SSRC of every keyframe request (a stream this side sends).
-    pub fn new(notify: impl Fn(u32) + Send + Sync + 'static) -> Self {
-        Self { read: VecDeque::new(), write: VecDeque::new(), notify: Box::new(notify) }
-    }
+/// Reports inbound PLI/FIR: calls `notify` with the media SSRC of every keyframe request (a
+/// stream this side sends); passes every packet on untouched.
+pub fn keyframe_request_watcher(
+    notify: impl Fn(u32) + Send + Sync + 'static,
+) -> ReadTap<impl FnMut(&mut TaggedPacket) + Send + Sync + 'static> {
+    ReadTap::new(move |msg: &mut TaggedPacket| {
+        if let Packet::Rtcp(packets) = &msg.message.packet {
+            for ssrc in packets.iter().flat_map(|p| keyframes_asked(p.as_ref())) {
+                notify(ssrc);
+            }
+        }
+    })
 }
 
 /// The streams a packet asks keyframes of.
@@ -39,42 +36,4 @@ fn keyframes_asked(p: &dyn rtc::rtcp::Packet) -> Vec<u32> {
         return fir.fir.iter().map(|e| e.ssrc).collect();
     }
     Vec::new()
-}
-
-impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestWatcher {
-    type Rout = TaggedPacket;
-    type Wout = TaggedPacket;
-    type Eout = ();
-    type Error = Error;
-    type Time = Instant;
-
-    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Error> {
-        if let Packet::Rtcp(packets) = &msg.message.packet {
-            for ssrc in packets.iter().flat_map(|p| keyframes_asked(p.as_ref())) {
-                (self.notify)(ssrc);
-            }
-        }
-        self.read.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_read(&mut self) -> Option<TaggedPacket> {
-        self.read.pop_front()
-    }
-
-    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
-        self.write.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_write(&mut self) -> Option<TaggedPacket> {
-        self.write.pop_front()
-    }
-}
-
-impl Interceptor for KeyframeRequestWatcher {
-    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
 }

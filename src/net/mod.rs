@@ -6,6 +6,7 @@ pub mod handshakes;
 mod keyframe_requests;
 pub mod link_stats;
 pub mod peer;
+mod read_tap;
 pub mod route;
 pub mod signal_server;
 pub mod tls;

@@ -50,8 +50,8 @@ use webrtc::rtp_transceiver::RtpSender;
 
 use super::NetError;
 use super::assembler::{AssembledFrame, AudioOutput, AudioReorder, VideoAssembler, VideoOutput};
-use super::congestion::{ESTIMATE_SLOT, EstimateTap, PACE_FLOOR_BPS, PACING_FACTOR};
-use super::keyframe_requests::KeyframeRequestWatcher;
+use super::congestion::{ESTIMATE_SLOT, PACE_FLOOR_BPS, PACING_FACTOR, estimate_tap};
+use super::keyframe_requests::keyframe_request_watcher;
 use trygg_core::negotiation::{Negotiation, Step};
 
 /// H.264 as every browser and SIP video endpoint decodes it: constrained baseline, mode 1.
@@ -69,7 +69,7 @@ const ESTIMATE_START_BPS: f64 = 2_000_000.0;
 /// The estimate's floor and ceiling.
 const ESTIMATE_MIN_BPS: f64 = 100_000.0;
 const ESTIMATE_MAX_BPS: f64 = 50_000_000.0;
-/// Packets are paced (at a rate [`EstimateTap`] sets): a 1080p keyframe of text (100–300 kB) sent at once
+/// Packets are paced (at a rate [`estimate_tap`] sets): a 1080p keyframe of text (100–300 kB) sent at once
 /// overflows socket buffers, even on loopback; a lost keyframe is asked for again, and lost
 /// again. What may leave at once: 64 kB, forty-odd packets (a camera picture).
 const PACE_BURST_BITS: f64 = 512_000.0;
@@ -366,13 +366,13 @@ impl PeerLink {
         )
         .map_err(NetError::webrtc)?;
         let rate_events = events.clone();
-        let estimates = EstimateTap::new(move |bps| {
+        let estimates = estimate_tap(move |bps| {
             let _ = rate_events.send(PeerEvent::TargetBitrate(bps));
         });
         let pli_events = events.clone();
         let share_ssrc = Arc::new(AtomicU32::new(0));
         let asked_share = share_ssrc.clone();
-        let watcher = KeyframeRequestWatcher::new(move |ssrc| {
+        let watcher = keyframe_request_watcher(move |ssrc| {
             let share = ssrc != 0 && ssrc == asked_share.load(Ordering::Relaxed);
             let _ = pli_events.send(PeerEvent::KeyframeRequested { share });
         });
