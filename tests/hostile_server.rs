@@ -324,8 +324,12 @@ impl Invitations {
     fn make(secret: &[u8], invitee: &str, named: &DeviceIdentity, by: &DeviceIdentity) -> Invitation {
         let mut id = [0u8; 8];
         getrandom::fill(&mut id).unwrap();
-        Invitation::issue(secret, invitee, InvitationId(id), *named.public_key(), |m| by.sign_statement(m).unwrap())
-            .unwrap()
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).unwrap();
+        Invitation::issue(secret, invitee, InvitationId(id), *named.public_key(), seed, |m| {
+            by.sign_statement(m).unwrap()
+        })
+        .unwrap()
     }
 
     /// Anna's invitation for `invitee`, added to her list (revoked there with `revoked`).
@@ -436,5 +440,59 @@ async fn invitations_an_attacker_with_the_link_makes_are_shown_as_such_and_turne
     anna.drain(0.5).await;
     let knocks: Vec<_> = anna.seen.iter().filter(|e| matches!(e, MeetingEvent::Knock { .. })).collect();
     assert_eq!(knocks.len(), 1, "only Kari's knock reached Tuesday's lobby: {knocks:?}");
+    server.shutdown().await;
+}
+
+/// Bo's knock shows his invitation, and every member (and the server's accomplice with the link)
+/// can read that knock once the server hands it round as Bo joins. Mallory, who holds the link,
+/// copies it into her own knock on the way to the host: under `invited_only` she is turned
+/// away, and the host is told the invitation was copied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_copied_out_of_someone_elses_knock_does_not_let_its_bearer_in() {
+    use trygg::e2ee::knock::{open_knock, seal_knock};
+    const LINK: &[u8] = b"wednesday's meeting, invited only";
+    let (server, mitm) = server_and_mitm().await;
+    let inv = Invitations::new();
+    let bos = inv.anna_invites(LINK, "bo@example.no", false);
+    let mut anna = inv.host(&mitm, LINK, true).await;
+    let mut bo = knocker(&mitm, LINK, "Bo", Some(bos));
+    let knock = anna.wait(10, "Bo", |e| matches!(e, MeetingEvent::Knock { name, .. } if name == "Bo")).await;
+    let MeetingEvent::Knock { member, invitation: Some(seen), .. } = knock else { panic!("Bo's knock: {knock:?}") };
+    assert_eq!(seen.status, InvitationStatus::Invited);
+    anna.meeting.command(MeetingCommand::Admit(member));
+    bo.wait(15, "keys", |e| matches!(e, MeetingEvent::SecurityCode { .. })).await;
+
+    let read = |v: &Value| open_knock(LINK, serde_json::from_value::<Blob>(v.clone()).unwrap().as_bytes()).unwrap();
+    let bos_knock = mitm
+        .frames()
+        .into_iter()
+        .find_map(|(_, d, v)| (d == Dir::ToServer && v["type"] == "knock").then(|| read(&v["sealed_profile"])))
+        .expect("Bo's knock passed the server");
+    let copied = bos_knock.invite_token.clone().expect("Bo's knock shows his invitation");
+    let rewritten = Arc::new(AtomicUsize::new(0));
+    let count = rewritten.clone();
+    mitm.set_rule(Box::new(move |_, dir, v| {
+        if dir != Dir::ToServer || v["type"] != "knock" {
+            return None;
+        }
+        let mut mine = read(&v["sealed_profile"]);
+        mine.invite_token = Some(copied.clone());
+        let blob = Blob(seal_knock(LINK, &mine, &mut rand_core_06::OsRng).unwrap());
+        let mut v = v.clone();
+        v["sealed_profile"] = serde_json::to_value(blob).unwrap();
+        count.fetch_add(1, Relaxed);
+        Some(vec![v])
+    }));
+    let mut mallory = knocker(&mitm, LINK, "Mallory", None);
+    mallory.wait(10, "denied", |e| matches!(e, MeetingEvent::Denied)).await;
+    assert_eq!(rewritten.load(Relaxed), 1, "Mallory's knock carried Bo's invitation");
+    let refused = anna.wait(10, "not invited", error_with("e2ee.not_invited")).await;
+    let MeetingEvent::Error { message, .. } = refused else { unreachable!() };
+    assert!(message.contains("copied"), "{message}");
+    anna.drain(0.5).await;
+    assert!(
+        !anna.seen.iter().any(|e| matches!(e, MeetingEvent::Knock { name, .. } if name == "Mallory")),
+        "the lobby never shows Mallory"
+    );
     server.shutdown().await;
 }

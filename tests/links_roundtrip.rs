@@ -60,7 +60,7 @@ fn host_key() -> trygg::e2ee::identity::DeviceIdentity {
 /// A personal invitation to `link`'s meeting for `invitee`, signed by [`host_key`].
 fn invitation(link: &JoinLink, invitee: &str, id: [u8; 8]) -> Invitation {
     let host = host_key();
-    Invitation::issue(link.secret().expose_bytes(), invitee, InvitationId(id), *host.public_key(), |m| {
+    Invitation::issue(link.secret().expose_bytes(), invitee, InvitationId(id), *host.public_key(), [id[0]; 32], |m| {
         host.sign_statement(m).unwrap()
     })
     .unwrap()
@@ -70,7 +70,8 @@ fn invitation(link: &JoinLink, invitee: &str, id: [u8; 8]) -> Invitation {
 fn invited(link: &JoinLink, invitee: &str) -> bool {
     let host = host_key();
     link.invitation().is_some_and(|i| {
-        matches!(i.check(link.secret().expose_bytes(), &[&host.public_key()[..]], |_| false),
+        let shown = i.show(link.secret().expose_bytes(), &[1; 16], b"a KeyPackage");
+        matches!(shown.check(link.secret().expose_bytes(), &[1; 16], b"a KeyPackage", &[&host.public_key()[..]], |_| false),
             InvitationCheck::Invited { invitee: ref got, .. } if *got == normalize_invitee(invitee))
     })
 }

@@ -330,9 +330,11 @@ fn identity_of(seed: u64) -> DeviceIdentity {
 
 /// A personal invitation to the meeting of `secret` for `invitee`, signed by `by`.
 fn invitation(secret: &[u8], by: &DeviceIdentity, invitee: &str, id: u8) -> String {
-    Invitation::issue(secret, invitee, InvitationId([id; 8]), *by.public_key(), |m| by.sign_statement(m).unwrap())
-        .unwrap()
-        .encode()
+    Invitation::issue(secret, invitee, InvitationId([id; 8]), *by.public_key(), [id; 32], |m| {
+        by.sign_statement(m).unwrap()
+    })
+    .unwrap()
+    .encode()
 }
 
 /// What each knock's invitation was worth to `name`, by the knocker's name (the last notice of
@@ -1015,4 +1017,64 @@ fn a_cohost_cannot_let_in_a_knock_whose_invitation_the_host_revoked_the_host_can
     // The host itself decides otherwise: its own approval lets Carol in.
     net.command("alice", Command::Admit(carol));
     net.agreed_code(&["alice", "bob", "carol"]);
+}
+
+#[test]
+fn an_invitation_copied_out_of_an_admitted_knock_lets_nobody_else_in() {
+    use trygg_core::e2ee::knock::{KnockProfile, open_knock, seal_knock};
+    use trygg_core::e2ee::mls::Joiner;
+    use trygg_core::room::proto::ServerMsg;
+    for invited_only in [true, false] {
+        let mut net = Net::new();
+        let alice = identity_of(1);
+        net.add_with("alice", Entry::Host, None, InvitationPolicy { invited_only, ..Default::default() });
+        // Carol, invited, is in the meeting when Bob, invited, is admitted: the server hands her
+        // Bob's knock as he joins, and she holds the link's secret to open it.
+        net.add_with("carol", Entry::Join, Some(invitation(SECRET, &alice, "carol@example.no", 2)), Default::default());
+        let (carol, _) = net.knocks_seen_by("alice").pop().unwrap();
+        net.command("alice", Command::Admit(carol));
+        net.add_with("bob", Entry::Join, Some(invitation(SECRET, &alice, "bob@example.no", 1)), Default::default());
+        let (bob, _) = net.knocks_seen_by("alice").into_iter().find(|(_, n)| n == "bob").unwrap();
+        net.command("alice", Command::Admit(bob));
+        net.agreed_code(&["alice", "bob", "carol"]);
+        let bobs_knock = open_knock(SECRET, knocks_sent(&net).pop().unwrap().as_bytes()).unwrap();
+        let copied = bobs_knock.invite_token.clone().expect("Bob's knock shows his invitation");
+        // What a member introduces itself with to newcomers carries no invitation at all.
+        let intro = open_knock(SECRET, net.person("bob").core.session().profile().as_bytes()).unwrap();
+        assert_eq!(intro.invite_token, None);
+
+        // Carol (or anyone the server shows the knock to) knocks again as "Bob" with a device of
+        // her own and Bob's invitation; the server delivers it to Alice.
+        let instance = net.person("alice").core.session().instance().unwrap();
+        let joiner = Joiner::new(&identity_of(9)).unwrap();
+        let forged = KnockProfile {
+            display_name: "Bob".into(),
+            invite_token: Some(copied),
+            key_package: joiner.key_package().to_vec(),
+            instance: Some(instance),
+        };
+        let blob = seal_knock(SECRET, &forged, &mut ChaCha20Rng::seed_from_u64(7)).unwrap();
+        let fake = MemberId::from_bytes([0x0f; 8]);
+        net.forge("alice", &ServerMsg::Knock { member: fake, sealed_profile: trygg_core::room::Blob(blob) });
+        let shown = net.person("alice").notices.iter().rev().find_map(|n| match n {
+            Notice::Knock { member, invitation, .. } if *member == fake => Some(invitation.clone()),
+            _ => None,
+        });
+        if invited_only {
+            assert_eq!(shown, None, "turned away before the lobby");
+            assert!(
+                net.person("alice").notices.iter().any(
+                    |n| matches!(n, Notice::Error { code, message } if code == "e2ee.not_invited" && message.contains("copied"))
+                ),
+                "the host is told it was a copy"
+            );
+        } else {
+            assert_eq!(shown, Some(Some(InvitationCheck::Copied { id: InvitationId([1; 8]) })), "shown as a copy");
+        }
+        let before = net.agreed_code(&["alice", "bob", "carol"]);
+        net.command("alice", Command::Admit(fake));
+        if invited_only {
+            assert_eq!(net.agreed_code(&["alice", "bob", "carol"]), before, "no Add for the copy");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use trygg::links::safety::{SAFE_SCHEMES, inspect};
-use trygg::links::{Input, Invitation, JoinLink, SipUri, TelUri, extract, redirects, vendors};
+use trygg::links::{Input, Invitation, JoinLink, ShownInvitation, SipUri, TelUri, extract, redirects, vendors};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else { return };
@@ -17,7 +17,12 @@ fuzz_target!(|data: &[u8]| {
     // signature against a host key (never a panic, whatever the bytes).
     if let Ok(inv) = Invitation::parse(s) {
         assert_eq!(Invitation::parse(&inv.encode()).expect("an invitation Trygg wrote reads back"), inv);
-        let _ = inv.check(b"a link secret of sixteen+ bytes", &[&[7u8; 32][..]], |_| false);
+        let shown = inv.show(b"a link secret of sixteen+ bytes", &[1; 16], b"a KeyPackage");
+        assert!(ShownInvitation::parse(&shown.encode()).is_ok(), "a knock's invitation Trygg made reads back");
+    }
+    if let Ok(shown) = ShownInvitation::parse(s) {
+        assert_eq!(ShownInvitation::parse(&shown.encode()).expect("a knock's invitation reads back"), shown);
+        let _ = shown.check(b"a link secret of sixteen+ bytes", &[1; 16], b"a KeyPackage", &[&[7u8; 32][..]], |_| false);
     }
     if let Ok(u) = SipUri::parse(s) {
         assert_eq!(SipUri::parse(&u.to_string()).expect("a SIP URI Trygg wrote reads back"), u);

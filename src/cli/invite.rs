@@ -231,8 +231,10 @@ fn build(args: &Args) -> anyhow::Result<serde_json::Value> {
             .0;
         let secret = link.secret().clone();
         let invites = invite_out::write_personal(&meeting, &link, |attendee| {
-            let id = InvitationId(random().map_err(|e| LinkError::InvalidInvite { why: e.to_string() })?);
-            Invitation::issue(secret.expose_bytes(), attendee, id, *identity.public_key(), |m| {
+            let failed = |e: anyhow::Error| LinkError::InvalidInvite { why: e.to_string() };
+            let id = InvitationId(random().map_err(failed)?);
+            let holder_seed = zeroize::Zeroizing::new(random::<32>().map_err(failed)?);
+            Invitation::issue(secret.expose_bytes(), attendee, id, *identity.public_key(), *holder_seed, |m| {
                 identity.sign_statement(m).expect("an invitation's bytes begin with its trygg/ label")
             })
         })?;

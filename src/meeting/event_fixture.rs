@@ -120,6 +120,11 @@ fn examples() -> Vec<MeetingEvent> {
                 InvitationCheck::Revoked { invitee: "kari@example.no".into(), id: InvitationId([1; 8]) }.into(),
             ),
         },
+        E::Knock {
+            member: m(),
+            name: "Kari".into(),
+            invitation: Some(InvitationCheck::Copied { id: InvitationId([1; 8]) }.into()),
+        },
         E::Knock { member: m(), name: "Kari".into(), invitation: Some(InvitationCheck::OtherMeeting.into()) },
         E::Knock {
             member: m(),

@@ -285,7 +285,8 @@ pub struct KnockInvitation {
     /// for it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invitee: Option<String>,
-    /// Its id in the host's list, for revoking it (`invited` and `revoked`).
+    /// Its id in the host's list, for revoking it (`invited` and `revoked`; `copied` names the
+    /// invitation that was copied).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The fingerprint of the key that signed it (`other_signer`).
@@ -301,6 +302,8 @@ pub enum InvitationStatus {
     Invited,
     /// Made by a host of this meeting, and revoked.
     Revoked,
+    /// A real invitation, copied out of someone else's knock: the knocker does not hold it.
+    Copied,
     /// Made for another meeting.
     OtherMeeting,
     /// Signed for this meeting by someone who does not host it.
@@ -320,6 +323,7 @@ impl From<crate::links::InvitationCheck> for KnockInvitation {
             C::Revoked { invitee, id } => {
                 Self { invitee: Some(invitee), id: Some(id.to_text()), ..bare(InvitationStatus::Revoked) }
             }
+            C::Copied { id } => Self { id: Some(id.to_text()), ..bare(InvitationStatus::Copied) },
             C::OtherMeeting => bare(InvitationStatus::OtherMeeting),
             C::OtherSigner { signer } => Self {
                 signer: Some(crate::e2ee::identity::Fingerprint::of(&signer).to_string()),

@@ -16,8 +16,9 @@
 //! from an earlier meeting of the same link names another run and is refused, and the server
 //! cannot re-seal it for this one without the link secret.
 //!
-//! The server sees the blob's size (padded to 256-byte steps, so a name's length does not show)
-//! and nothing else: not the name, not the identity key inside the KeyPackage (which would let
+//! The server sees the blob's size and nothing else (the profile is padded as if the name were
+//! the longest allowed and an invitation of the longest kind were in it, then to 256-byte steps,
+//! so neither a name's length nor whether the knock carries an invitation shows): not the name, not the identity key inside the KeyPackage (which would let
 //! it link one device across meetings), and it cannot swap the KeyPackage for its own without
 //! the link secret. Someone who has the link can read knocks of the same meeting — the link is
 //! the invitation, so that is everyone invited; the host's admit decision and the security code
@@ -40,8 +41,9 @@ const INFO: &[u8] = b"trygg/knock/v1";
 const PAD_STEP: usize = 256;
 /// Longest display name, in bytes of UTF-8.
 pub const MAX_NAME_LEN: usize = 256;
-/// Longest invite token.
-pub const MAX_TOKEN_LEN: usize = 1024;
+/// Longest invite token (a personal invitation as a knock shows it:
+/// [`crate::links::ShownInvitation`]).
+pub const MAX_TOKEN_LEN: usize = crate::links::invitation::MAX_SHOWN_LEN;
 /// Largest KeyPackage accepted.
 pub const MAX_KEY_PACKAGE_LEN: usize = 16 * 1024;
 
@@ -97,7 +99,8 @@ pub fn seal_knock(
     put(&mut body, token.as_bytes());
     put(&mut body, &profile.key_package);
     put(&mut body, profile.instance.as_ref().map_or(&[][..], |i| &i.as_bytes()[..]));
-    let padded = body.len().div_ceil(PAD_STEP) * PAD_STEP;
+    let unpadded = body.len() + (MAX_NAME_LEN - name.len()) + (MAX_TOKEN_LEN - token.len());
+    let padded = unpadded.div_ceil(PAD_STEP) * PAD_STEP;
     body.resize(padded, 0);
 
     let mut nonce = [0u8; NONCE_LEN];
@@ -218,6 +221,20 @@ mod tests {
             seal_knock(&secret, &KnockProfile { display_name: "Alexandra Christina".into(), ..profile() }, &mut rng)
                 .unwrap();
         assert_eq!(short.len(), long.len());
+    }
+
+    #[test]
+    fn whether_a_knock_carries_an_invitation_does_not_show_in_its_size() {
+        let mut rng = rand_chacha_03::ChaCha20Rng::seed_from_u64(4);
+        let secret = [7u8; 32];
+        let longest = "x".repeat(MAX_TOKEN_LEN);
+        let sizes: Vec<usize> = [None, Some("t".to_string()), Some(longest)]
+            .into_iter()
+            .map(|invite_token| {
+                seal_knock(&secret, &KnockProfile { invite_token, ..profile() }, &mut rng).unwrap().len()
+            })
+            .collect();
+        assert!(sizes.iter().all(|&n| n == sizes[0]), "{sizes:?}");
     }
 
     #[test]

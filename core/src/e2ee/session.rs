@@ -37,7 +37,7 @@ use crate::e2ee::invitations::{InvitationPolicy, refusal};
 use crate::e2ee::knock::{KnockProfile, open_knock, seal_knock};
 use crate::e2ee::media_keys::MediaKeys;
 use crate::e2ee::mls::{GroupEvent, Joiner, MeetingGroup, check_key_package, key_package_identity};
-use crate::links::{InvitationCheck, InvitationId};
+use crate::links::{Invitation, InvitationCheck, InvitationId};
 use crate::room::ids::{Blob, MeetingInstance, MemberId};
 
 /// How often each device refreshes its leaf in the group.
@@ -197,6 +197,9 @@ pub struct Session {
     used: HashSet<[u8; 32]>,
     /// Our profile, for knocks sealed for a run of the meeting.
     own: KnockProfile,
+    /// The personal invitation our link carries: each knock shows it with a proof made for that
+    /// knock; introductions to members never carry it.
+    invitation: Option<Invitation>,
     /// The run we knocked on: a Welcome must be for it.
     knocked_on: Option<MeetingInstance>,
     /// Members whose removal a host or co-host asked for in the group.
@@ -250,9 +253,13 @@ impl Session {
         rng: &mut impl CryptoRngCore,
     ) -> Result<Self, E2eeError> {
         let joiner = Joiner::new(&identity)?;
+        let invitation = token
+            .map(|t| Invitation::parse(&t))
+            .transpose()
+            .map_err(|e| E2eeError::malformed("personal invitation", e.to_string()))?;
         let profile = KnockProfile {
             display_name: clean(name),
-            invite_token: token,
+            invite_token: None,
             key_package: joiner.key_package().to_vec(),
             instance: None,
         };
@@ -268,6 +275,7 @@ impl Session {
             invitations: InvitationPolicy::default(),
             used: HashSet::new(),
             own: profile,
+            invitation,
             knocked_on: None,
             removals_asked: HashSet::new(),
             resync: None,
@@ -286,7 +294,8 @@ impl Session {
         })
     }
 
-    /// Our sealed profile (name and KeyPackage), to introduce ourselves to newcomers.
+    /// Our sealed profile (name and KeyPackage, never our invitation), to introduce ourselves to
+    /// newcomers.
     pub fn profile(&self) -> Blob {
         self.own_profile.clone()
     }
@@ -294,7 +303,10 @@ impl Session {
     /// Our knock, sealed for `instance`, the run of the meeting the server named. A Welcome is
     /// then accepted only into that run's group.
     pub fn seal_knock(&mut self, instance: MeetingInstance, rng: &mut impl CryptoRngCore) -> Result<Blob, E2eeError> {
-        let knock = KnockProfile { instance: Some(instance), ..self.own.clone() };
+        let secret = self.secret.expose();
+        let invite_token =
+            self.invitation.as_ref().map(|i| i.show(secret, instance.as_bytes(), &self.own.key_package).encode());
+        let knock = KnockProfile { instance: Some(instance), invite_token, ..self.own.clone() };
         let blob = seal_knock(self.secret.expose(), &knock, rng)?;
         self.knocked_on = Some(instance);
         Ok(Blob(blob))
@@ -403,7 +415,8 @@ impl Session {
     /// What the invitation in `knock` is worth now, by the group's current host and co-hosts.
     fn invitation_of(&self, knock: &KnockProfile) -> Option<InvitationCheck> {
         let policy = self.group.as_ref()?.policy();
-        self.invitations.check(self.secret.expose(), &policy, knock.invite_token.as_deref())
+        let run = knock.instance.as_ref().map_or(&[][..], |i| &i.as_bytes()[..]);
+        self.invitations.check(self.secret.expose(), &policy, knock.invite_token.as_deref(), run, &knock.key_package)
     }
 
     /// The knocks waiting (their member ids, in order).
@@ -609,7 +622,13 @@ impl Session {
         if !group.is_cohost(sender) {
             return Err(E2eeError::refused("an approval from a member the group does not name a co-host"));
         }
-        self.approved.insert(MemberId::from_bytes(id), Approval { key_package: hash, by_us: false });
+        // A co-host's approval never takes the place of the host's own for the same KeyPackage:
+        // only the host's counts against its list of revoked invitations.
+        let ours = Approval { key_package: hash, by_us: true };
+        let approval = self.approved.entry(MemberId::from_bytes(id)).or_insert(ours);
+        if !(approval.by_us && approval.key_package == hash) {
+            *approval = Approval { key_package: hash, by_us: false };
+        }
         Ok(())
     }
 
@@ -1412,6 +1431,23 @@ mod tests {
         assert!(m.sessions[&id(4)].is_keyed());
         assert_eq!(m.code(4), m.code(1));
         assert_eq!(m.code(3), m.code(1));
+    }
+
+    #[test]
+    fn a_cohost_approval_arriving_after_the_hosts_own_leaves_it_the_hosts() {
+        let mut m = Meeting::new();
+        m.host();
+        m.admit(1, 2, "Ola");
+        let others = m.others(id(1));
+        m.sessions.get_mut(&id(1)).unwrap().set_cohost(id(2), true, &others, Duration::from_micros(1)).unwrap();
+        m.deliver();
+        m.knock(4, "Per", &[1, 2]);
+        let others = m.others(id(1));
+        m.sessions.get_mut(&id(1)).unwrap().approve(id(4), &others).unwrap();
+        let others = m.others(id(2));
+        m.sessions.get_mut(&id(2)).unwrap().approve(id(4), &others).unwrap();
+        assert!(m.deliver_from(2).iter().all(|(_, r)| r.is_ok()));
+        assert!(m.sessions[&id(1)].approved[&id(4)].by_us, "still the host's own approval");
     }
 
     #[test]

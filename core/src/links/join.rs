@@ -333,6 +333,7 @@ mod tests {
             invitee,
             crate::links::InvitationId([1; 8]),
             [2; 32],
+            [4; 32],
             |_| [3; 64],
         );
         link.personal(inv.unwrap())

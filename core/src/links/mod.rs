@@ -48,11 +48,13 @@
 //! ## Personal invitations ([`invitation`])
 //!
 //! `INVITATION` names one invitee and is signed by the host's device key (Ed25519) over a key
-//! derived from the secret, a random id and the invitee's address; it travels sealed in the
-//! knock. The host (and co-hosts) check it against the keys the MLS group names host and
+//! derived from the secret, a random id, a holder key and the invitee's address; the link also
+//! carries the holder key's seed. A knock shows the signed part with a proof by the holder key
+//! over that knock's KeyPackage ([`ShownInvitation`]), so one read out of another's knock proves
+//! nothing. The host (and co-hosts) check it against the keys the MLS group names host and
 //! co-host: invitees hold the secret, not the host's key, so they cannot mint one. The host
-//! revokes one by its id ([`InvitationCheck`] tells invited, revoked, another meeting's, another
-//! signer's, forged).
+//! revokes one by its id ([`InvitationCheck`] tells invited, revoked, copied, another
+//! meeting's, another signer's, forged).
 //!
 //! ## Reading inputs ([`mod@extract`], [`route`])
 //!
@@ -166,7 +168,7 @@ mod windows_zones;
 pub use candidate::{Candidate, Found, Kind, Source};
 pub use error::LinkError;
 pub use extract::{Extraction, Input, extract};
-pub use invitation::{Invitation, InvitationCheck, InvitationId};
+pub use invitation::{Invitation, InvitationCheck, InvitationId, ShownInvitation};
 pub use join::{JoinLink, LinkForm, ServerView};
 pub use route::{Action, Plan, plan};
 pub use safety::Warning;

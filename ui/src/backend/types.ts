@@ -92,11 +92,12 @@ export interface E2eeStatus {
 
 /**
  * What a knock's personal invitation is worth (Rust `KnockInvitation`): `invited` (made for this
- * meeting by its host or a co-host, for `invitee`), `revoked`, `other_meeting`, `other_signer`
+ * meeting by its host or a co-host, for `invitee`), `revoked`, `copied` (a real invitation taken
+ * out of someone else's knock: the knocker does not hold it), `other_meeting`, `other_signer`
  * (signed by someone who does not host this meeting) or `forged`.
  */
 export interface KnockInvitation {
-  status: "invited" | "revoked" | "other_meeting" | "other_signer" | "forged";
+  status: "invited" | "revoked" | "copied" | "other_meeting" | "other_signer" | "forged";
   invitee?: string;
   id?: string;
   signer?: string;

@@ -144,7 +144,7 @@ const e2eeStatus = obj<E2eeStatus>({
 });
 
 const knockInvitation = obj<KnockInvitation>({
-  status: oneOf("invited", "revoked", "other_meeting", "other_signer", "forged"),
+  status: oneOf("invited", "revoked", "copied", "other_meeting", "other_signer", "forged"),
   invitee: optional(str),
   id: optional(str),
   signer: optional(str),

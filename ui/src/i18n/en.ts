@@ -125,6 +125,7 @@ export const en = {
   "people.deny_named": "Deny {name}",
   "people.invitation.invited": "Invited as {invitee}",
   "people.invitation.revoked": "Invitation for {invitee}: revoked by you",
+  "people.invitation.copied": "Copy of someone else's invitation: not theirs",
   "people.invitation.other_meeting": "Invitation to another meeting",
   "people.invitation.other_signer": "Invitation not made by a host of this meeting",
   "people.invitation.forged": "Forged invitation",

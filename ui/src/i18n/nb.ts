@@ -127,6 +127,7 @@ export const nb: Record<Key, string> = {
   "people.deny_named": "Avvis {name}",
   "people.invitation.invited": "Invitert som {invitee}",
   "people.invitation.revoked": "Invitasjonen til {invitee}: trukket tilbake av deg",
+  "people.invitation.copied": "Kopi av en annens invitasjon: ikke deres egen",
   "people.invitation.other_meeting": "Invitasjon til et annet møte",
   "people.invitation.other_signer": "Invitasjonen er ikke laget av en vert i dette møtet",
   "people.invitation.forged": "Forfalsket invitasjon",

@@ -127,6 +127,7 @@ export const sv: Record<Key, string> = {
   "people.deny_named": "Neka {name}",
   "people.invitation.invited": "Inbjuden som {invitee}",
   "people.invitation.revoked": "Inbjudan till {invitee}: återkallad av dig",
+  "people.invitation.copied": "Kopia av någon annans inbjudan: inte deras egen",
   "people.invitation.other_meeting": "Inbjudan till ett annat möte",
   "people.invitation.other_signer": "Inbjudan är inte gjord av en värd för det här mötet",
   "people.invitation.forged": "Förfalskad inbjudan",

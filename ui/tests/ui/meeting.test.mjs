@@ -71,7 +71,7 @@ test("a knock can be denied", async () => {
   assert.deepEqual(await commands(page), [JSON.stringify({ type: "deny", member: "00000000000000c3" })]);
 });
 
-test("the lobby says whom a knock was invited as, flags forged and foreign invitations, and the host revokes one", async () => {
+test("the lobby says whom a knock was invited as, flags forged, copied and foreign invitations, and the host revokes one", async () => {
   const { page, errors } = await app.open();
   await startAsHost(page);
   await page.evaluate(() => {
@@ -79,6 +79,7 @@ test("the lobby says whom a knock was invited as, flags forged and foreign invit
     window.__fake.knock("00000000000000d2", "Ola", { status: "forged" });
     window.__fake.knock("00000000000000d3", "Eve", { status: "other_signer", signer: "3f2a 91c0" });
     window.__fake.knock("00000000000000d4", "Per");
+    window.__fake.knock("00000000000000d5", "Bo", { status: "copied", id: "AgICAgICAgI" });
   });
   await page.click("#toggle-people");
   const line = (m) => page.textContent(`.knock[data-member='${m}'] .invitation`);
@@ -86,11 +87,12 @@ test("the lobby says whom a knock was invited as, flags forged and foreign invit
   assert.equal(await line("00000000000000d2"), "Forged invitation");
   assert.equal(await line("00000000000000d3"), "Invitation not made by a host of this meeting");
   assert.equal(await page.$(".knock[data-member='00000000000000d4'] .invitation"), null, "a shared link carries no invitation");
+  assert.equal(await line("00000000000000d5"), "Copy of someone else's invitation: not theirs");
   assert.equal(await page.$$eval(".knock .revoke", (l) => l.length), 1, "only a valid invitation can be revoked");
   await page.click("button[aria-label='Revoke the invitation of kari@example.no']");
   await page.waitForSelector(".knock[data-member='00000000000000d1'] .invitation.revoked");
   assert.equal(await line("00000000000000d1"), "Invitation for kari@example.no: revoked by you");
-  assert.equal(await page.$$eval(".knock", (l) => l.length), 4, "the knock stays: the host still decides");
+  assert.equal(await page.$$eval(".knock", (l) => l.length), 5, "the knock stays: the host still decides");
   assert.deepEqual(await commands(page), [JSON.stringify({ type: "revoke_invitation", id: "AQEBAQEBAQE" })]);
   assert.deepEqual(errors, []);
 });
