@@ -1014,9 +1014,44 @@ fn a_cohost_cannot_let_in_a_knock_whose_invitation_the_host_revoked_the_host_can
             .any(|n| matches!(n, Notice::Error { message, .. } if message.contains("revoked"))),
         "the host is told why"
     );
-    // The host itself decides otherwise: its own approval lets Carol in.
+    // Carol does not sit keyless in the room, hearing who is there: the host removes her, and
+    // tells the group first.
+    let gone = net.person("carol").done.clone();
+    assert!(matches!(gone, Some(Notice::Removed | Notice::RemovedByServer)), "{gone:?}");
+    assert!(
+        !net.person("bob")
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::Error { code, .. } if code == "e2ee.removal_unconfirmed")),
+        "the co-host heard it from the host in the group"
+    );
+    // The host itself decides otherwise when she knocks again: its own approval lets her in.
+    net.add_with("carol", Entry::Join, Some(invitation(SECRET, &alice, "carol@example.no", 2)), Default::default());
+    let (carol, _) = net.knocks_seen_by("alice").into_iter().rfind(|(_, n)| n == "carol").unwrap();
     net.command("alice", Command::Admit(carol));
-    net.agreed_code(&["alice", "bob", "carol"]);
+    let code = net.agreed_code(&["alice", "bob"]);
+    let newest = net.people.iter().rev().find(|p| p.name == "carol").unwrap();
+    assert_eq!(newest.core.session().security_code(), Some(code));
+}
+
+#[test]
+fn under_invited_only_a_knock_whose_invitation_is_revoked_while_it_waits_is_turned_away() {
+    let mut net = Net::new();
+    let alice = identity_of(1);
+    net.add_with("alice", Entry::Host, None, InvitationPolicy { invited_only: true, ..Default::default() });
+    net.add_with("bob", Entry::Join, Some(invitation(SECRET, &alice, "bob@example.no", 1)), Default::default());
+    let (bob, _) = net.knocks_seen_by("alice").pop().expect("Bob waits in the lobby");
+    net.command("alice", Command::RevokeInvitation(InvitationId([1; 8])));
+    assert_eq!(net.person("bob").done, Some(Notice::Denied), "turned away at once");
+    assert!(
+        net.person("alice").notices.iter().any(
+            |n| matches!(n, Notice::Error { code, message } if code == "e2ee.not_invited" && message.contains("revoked"))
+        ),
+        "the host is told"
+    );
+    let before = net.agreed_code(&["alice"]);
+    net.command("alice", Command::Admit(bob));
+    assert_eq!(net.agreed_code(&["alice"]), before, "nothing to admit");
 }
 
 #[test]

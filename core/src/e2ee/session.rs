@@ -426,6 +426,12 @@ impl Session {
         v
     }
 
+    /// Whether a knock whose invitation is worth `check` may be admitted at all under the host's
+    /// rules (always, unless the meeting admits the invited only).
+    pub fn admits(&self, check: Option<&InvitationCheck>) -> bool {
+        self.invitations.admits(check)
+    }
+
     /// What the invitation of the knock waiting from `member` is worth now.
     pub fn knock_invitation(&self, member: &MemberId) -> Option<InvitationCheck> {
         self.invitation_of(self.knocks.get(member)?)
@@ -624,10 +630,10 @@ impl Session {
         }
         // A co-host's approval never takes the place of the host's own for the same KeyPackage:
         // only the host's counts against its list of revoked invitations.
-        let ours = Approval { key_package: hash, by_us: true };
-        let approval = self.approved.entry(MemberId::from_bytes(id)).or_insert(ours);
-        if !(approval.by_us && approval.key_package == hash) {
-            *approval = Approval { key_package: hash, by_us: false };
+        let member = MemberId::from_bytes(id);
+        let hosts_own = self.approved.get(&member).is_some_and(|a| a.by_us && a.key_package == hash);
+        if !hosts_own {
+            self.approved.insert(member, Approval { key_package: hash, by_us: false });
         }
         Ok(())
     }
@@ -1448,6 +1454,12 @@ mod tests {
         m.sessions.get_mut(&id(2)).unwrap().approve(id(4), &others).unwrap();
         assert!(m.deliver_from(2).iter().all(|(_, r)| r.is_ok()));
         assert!(m.sessions[&id(1)].approved[&id(4)].by_us, "still the host's own approval");
+        // A co-host's approval of a knock the host did not approve stays a co-host's.
+        m.knock(5, "Siv", &[1, 2]);
+        let others = m.others(id(2));
+        m.sessions.get_mut(&id(2)).unwrap().approve(id(5), &others).unwrap();
+        assert!(m.deliver_from(2).iter().all(|(_, r)| r.is_ok()));
+        assert!(!m.sessions[&id(1)].approved[&id(5)].by_us, "the co-host's");
     }
 
     #[test]

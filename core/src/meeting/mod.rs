@@ -370,17 +370,25 @@ impl MeetingCore {
         self.room.admit(member)
     }
 
-    /// Revokes an invitation and shows again every waiting knock that carried it.
+    /// Revokes an invitation and shows again every waiting knock that carried it — or, where the
+    /// meeting admits the invited only, turns it away.
     fn revoke_invitation(&mut self, id: crate::links::InvitationId) {
         self.session.revoke_invitation(id);
         for member in self.session.knocks_waiting() {
             let invitation = self.session.knock_invitation(&member);
-            if let Some(crate::links::InvitationCheck::Revoked { id: revoked, .. }) = &invitation
-                && *revoked == id
-            {
+            let Some(crate::links::InvitationCheck::Revoked { id: revoked, .. }) = &invitation else { continue };
+            if *revoked != id {
+                continue;
+            }
+            if self.session.admits(invitation.as_ref()) {
                 let name = self.name_of(&member);
                 self.emit(Notice::Knock { member, name, invitation });
+                continue;
             }
+            self.session.forget_knock(&member);
+            let _ = self.room.deny(member);
+            let refused = crate::e2ee::session::KnockRefused::NotInvited(invitation);
+            self.emit(Notice::Error { code: refused.code().into(), message: refused.message() });
         }
     }
 
@@ -393,8 +401,22 @@ impl MeetingCore {
         for member in ready {
             let others: Vec<_> = self.others().into_iter().filter(|m| *m != member).collect();
             let out = self.session.admit(member, &others, now);
-            if out.is_ok() {
-                self.unapproved.remove(&member);
+            match &out {
+                Ok(()) => {
+                    self.unapproved.remove(&member);
+                }
+                // The room let them in on a co-host's word, and the group will not have them
+                // (a revoked invitation; the invited only): they go, rather than sit keyless in
+                // the room hearing who else is there. Told to the group first, as any removal.
+                Err(E2eeError::Refused { .. }) => {
+                    let others: Vec<_> = self.others();
+                    let asked = self.session.request_removal(member, &others, now);
+                    self.after_session(asked);
+                    if let Err(e) = self.room.remove(member) {
+                        tracing::debug!("removing {member}: {e}");
+                    }
+                }
+                Err(_) => {}
             }
             self.after_session(out);
         }
