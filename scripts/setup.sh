@@ -29,8 +29,8 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
-if [ "${rust_minor:-0}" -lt 90 ]; then
-  echo "[setup] Trygg needs Rust 1.90 or newer; $(rustc --version) is installed. Run: rustup update stable" >&2
+if [ "${rust_minor:-0}" -lt 91 ]; then
+  echo "[setup] Trygg needs Rust 1.91 or newer; $(rustc --version) is installed. Run: rustup update stable" >&2
   exit 1
 fi
 

@@ -48,6 +48,7 @@ fn config(url: &str, entry: Entry, name: &str, record: Option<std::path::PathBuf
         record,
         known_peers: None,
         video_channels: false,
+        audio_processing: Default::default(),
         started_us: trygg::media::clock::wall_clock_us(),
         clock,
     }

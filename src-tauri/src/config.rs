@@ -129,6 +129,7 @@ pub fn meeting_config(
         speaker: speaker(&options.speaker)?,
         record: None,
         video_channels: true,
+        audio_processing: settings.audio,
         started_us,
         clock,
     })

@@ -49,6 +49,8 @@ pub struct Settings {
     pub ice: Vec<String>,
     /// The TURN user name (the password is in the keychain).
     pub turn_user: String,
+    /// Echo cancellation, noise suppression and gain control on the microphone.
+    pub audio: trygg::media::audio_processing::AudioProcessingConfig,
     /// The UI's language.
     pub language: Language,
     /// The main window's size.
@@ -65,6 +67,7 @@ impl Default for Settings {
             server: String::new(),
             ice: vec![],
             turn_user: String::new(),
+            audio: Default::default(),
             language: Language::En,
             window: WindowSize { width: 1200.0, height: 800.0 },
         }
@@ -194,6 +197,17 @@ mod tests {
         }
         assert_eq!(file.load(), Settings::default());
         assert!(!std::fs::read_to_string(dir.path().join("settings.json")).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_file_from_before_the_microphone_settings_keeps_its_choices_and_turns_processing_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("settings.json"), r#"{"name": "Kari", "server": "meet.example.org:7443"}"#)
+            .unwrap();
+        let s = SettingsFile::in_dir(dir.path()).load();
+        assert_eq!((s.name.as_str(), s.server.as_str()), ("Kari", "meet.example.org:7443"));
+        assert_eq!(s.audio, trygg::media::audio_processing::AudioProcessingConfig::default());
+        assert!(s.audio.echo_cancellation && s.audio.noise_suppression && s.audio.gain_control);
     }
 
     #[test]

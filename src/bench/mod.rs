@@ -4,6 +4,7 @@
 //! (the raw codec library), in the same run and interleaved frame by frame, so that a busy machine
 //! slows both alike and the comparison stays fair.
 
+pub mod audio;
 pub mod call;
 pub mod codecs;
 pub mod e2ee;

@@ -148,6 +148,7 @@ fn config(url: &str, entry: Entry, name: &str) -> Result<MeetingConfig, ShareBen
         record: None,
         known_peers: None,
         video_channels: entry == Entry::Join,
+        audio_processing: Default::default(),
         started_us: crate::media::clock::wall_clock_us(),
         clock,
     })

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use trygg::bench::audio::{self as audio_bench, AudioReport};
 use trygg::bench::codecs::{self, CodecReport, Comparison};
 use trygg::bench::e2ee::{self as e2ee_bench, E2eeReport};
 use trygg::bench::links::{self, LinksReport};
@@ -9,6 +10,27 @@ use trygg::bench::links::{self, LinksReport};
 /// What to measure.
 #[derive(Debug, clap::Subcommand)]
 pub enum Bench {
+    /// The microphone's processing (echo cancellation, noise suppression, gain control) on a
+    /// far-end talker heard through a simulated room, a near-end talker and steady noise: ERLE,
+    /// the near talker kept in double talk, SNR gain, gain control's level, CPU.
+    Audio {
+        /// The far-end talker (a WAV file; with --near). Without both: synthetic talkers.
+        #[arg(long, requires = "near")]
+        far: Option<std::path::PathBuf>,
+        /// The near-end talker (a WAV file; with --far).
+        #[arg(long, requires = "far")]
+        near: Option<std::path::PathBuf>,
+        /// Seconds of synthetic talkers.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(6..=600))]
+        seconds: u64,
+        /// Write the double-talk signals here (near.wav, mic.wav, out.wav, out_all_on.wav) to
+        /// score them with PESQ (scripts/bench-audio.sh does).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// H.264 encode/decode at 360p, 720p and 1080p and Opus encode/decode, each against the raw
     /// library in the same run.
     Codecs {
@@ -90,6 +112,28 @@ pub enum Bench {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn print_audio(r: &AudioReport) {
+    println!("machine: {} ({} CPUs), {}", r.machine.cpu, r.machine.cpus, r.machine.os);
+    println!(
+        "trygg {}{}",
+        r.machine.trygg,
+        if r.machine.release_build { "" } else { " — DEBUG BUILD, figures not meaningful" }
+    );
+    println!("{:.0} s of {} talkers:", r.seconds, r.signals);
+    println!(
+        "  echo, single talk   ERLE after 2 s {:>6.1} dB (every stage on {:.1} dB; 2-4 s {:.1} dB)",
+        r.erle_db, r.erle_all_on_db, r.erle_2_to_4_s_db
+    );
+    println!("  echo, double talk   near talker kept {:+.1} dB where the far end pauses", r.double_talk_near_kept_db);
+    println!("  noise at 5 dB SNR   SNR gain {:.1} dB", r.noise_snr_gain_db);
+    println!("  talker at -40 dBFS  leaves at {:.1} dBFS, settled after {:.0} s", r.agc_out_dbfs, r.agc_settled_s);
+    let p = &r.per_10ms_us;
+    println!("  cost, every stage   p50 {:.0} µs p95 {:.0} µs per 10 ms; {:.2} % of one core", p.p50, p.p95, r.cpu_pct);
+    if let Some(dir) = &r.written {
+        println!("  double-talk signals for PESQ in {}", dir.display());
+    }
 }
 
 fn print_links(r: &LinksReport) {
@@ -328,6 +372,19 @@ pub fn run(bench: Bench) -> ExitCode {
             }
             Err(e) => super::fail(json, "bench.server", &e.into()),
         },
+        Bench::Audio { far, near, seconds, out, json } => {
+            match audio_bench::run(far.as_deref(), near.as_deref(), seconds as usize, out.as_deref()) {
+                Ok(r) if json => {
+                    println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));
+                    ExitCode::SUCCESS
+                }
+                Ok(r) => {
+                    print_audio(&r);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => super::fail(json, e.code(), &e.into()),
+            }
+        }
         Bench::Links { runs, json } => match links::run(runs as usize) {
             Ok(r) if json => {
                 println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));

@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use trygg::media::audio_processing::AudioProcessingConfig;
 
 use anyhow::Context;
 use trygg::links::{JoinLink, LinkForm, LinkSecret};
@@ -73,6 +74,16 @@ pub struct MediaArgs {
     /// Use only TURN relays for media.
     #[arg(long)]
     relay_only: bool,
+    /// Send the microphone without echo cancellation (on by default: what the speaker plays is
+    /// taken out of what the microphone hears).
+    #[arg(long)]
+    no_echo_cancellation: bool,
+    /// Send the microphone without noise suppression (on by default).
+    #[arg(long)]
+    no_noise_suppression: bool,
+    /// Send the microphone without automatic gain control (on by default).
+    #[arg(long)]
+    no_gain_control: bool,
     /// Local address for media (default: every interface).
     #[arg(long, default_value = "0.0.0.0")]
     bind: IpAddr,
@@ -240,6 +251,11 @@ fn config(
             ),
         },
         video_channels: false,
+        audio_processing: AudioProcessingConfig {
+            echo_cancellation: !media.no_echo_cancellation,
+            noise_suppression: !media.no_noise_suppression,
+            gain_control: !media.no_gain_control,
+        },
         started_us: super::started_us(),
         clock,
     })

@@ -25,6 +25,7 @@ pub mod analysis;
 pub use trygg_core::media::annexb;
 #[cfg(feature = "audio-devices")]
 pub mod audio_device;
+pub mod audio_processing;
 #[cfg(feature = "camera")]
 pub mod camera;
 pub mod clock;

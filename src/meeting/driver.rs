@@ -17,6 +17,7 @@ use super::mixer::Mixer;
 use super::outgoing::Outgoing;
 use super::signalling::{Connection, WsEvent};
 use super::{E2eeStatus, MeetingCommand, MeetingConfig, MeetingError, MeetingEvent, MeetingTarget};
+use crate::media::audio_processing::AudioProcessor;
 use crate::media::clock::SharedClock;
 use crate::net::peer::{LocalMedia, PeerConfig, PeerEvent};
 use crate::room::ids::MemberId;
@@ -91,16 +92,18 @@ pub(super) fn spawn(
     };
     let core = MeetingCore::new(setup, epoch.1, Box::new(rand_core_06::OsRng))?;
     let send_rate = SendRate::new(config.h264.bitrate_bps, config.opus.bitrate_bps);
+    let processor = AudioProcessor::new(config.audio_processing, config.opus.channels);
     let outgoing = Outgoing::start(
         config.video.take(),
         config.audio.take(),
         config.h264,
         config.opus,
+        processor.clone(),
         core.session().keys.clone(),
         config.clock.clone(),
     )?;
     let trust = super::trust::Trust::load(config.known_peers.take(), core.session().own_fingerprint())?;
-    let mixer = config.speaker.take().map(|s| Mixer::start(s, config.clock.clone()));
+    let mixer = config.speaker.take().map(|s| Mixer::start(s, config.clock.clone(), processor));
     let (ws_tx, ws_rx) = mpsc::unbounded_channel();
     let (peer_tx, peer_rx) = mpsc::unbounded_channel();
     let (share_opened_tx, share_opened_rx) = mpsc::unbounded_channel();

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::media::audio_processing::AudioProcessor;
 use crate::media::clock::SharedClock;
 use crate::media::frame::{AudioFrame, FrameDuration};
 use crate::media::sink::AudioSink;
@@ -64,8 +65,9 @@ pub struct Mixer {
 }
 
 impl Mixer {
-    /// Starts mixing into `sink`, paced by `clock`.
-    pub fn start(mut sink: Box<dyn AudioSink>, clock: SharedClock) -> Self {
+    /// Starts mixing into `sink`, paced by `clock`; what is played is also handed to
+    /// `processor` as the echo canceller's reference (the last change before the device).
+    pub fn start(mut sink: Box<dyn AudioSink>, clock: SharedClock, processor: Option<AudioProcessor>) -> Self {
         let queues: Queues = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (q, s) = (queues.clone(), stop.clone());
@@ -78,9 +80,11 @@ impl Mixer {
                     clock.sleep_until_us(t);
                     let inputs: Vec<_> = q.lock().map(|v| v.clone()).unwrap_or_default();
                     let mix = mix_once(&inputs);
-                    if let Ok(frame) = AudioFrame::new(mix, 1, t)
-                        && let Err(e) = sink.play(&frame)
-                    {
+                    let Ok(frame) = AudioFrame::new(mix, 1, t) else { continue };
+                    if let Some(p) = &processor {
+                        p.render(&frame);
+                    }
+                    if let Err(e) = sink.play(&frame) {
                         tracing::warn!("speaker: {e}");
                     }
                 }
@@ -152,7 +156,7 @@ mod tests {
     #[test]
     fn the_mixer_thread_plays_what_its_inputs_hold() {
         let out = Arc::new(Mutex::new(Vec::new()));
-        let mixer = Mixer::start(Box::new(Capture(out.clone())), VirtualClock::new(0));
+        let mixer = Mixer::start(Box::new(Capture(out.clone())), VirtualClock::new(0), None);
         let a = mixer.input();
         a.push(&[0.25; FRAME]);
         // The virtual clock runs the mixer as fast as it can: frames before the push are silent,
@@ -169,7 +173,7 @@ mod tests {
     #[test]
     fn a_bursty_input_cannot_build_up_delay() {
         let out = Arc::new(Mutex::new(Vec::new()));
-        let mixer = Mixer::start(Box::new(Capture(out)), VirtualClock::new(0));
+        let mixer = Mixer::start(Box::new(Capture(out)), VirtualClock::new(0), None);
         let a = mixer.input();
         a.push(&vec![0.5; FRAME * 50]);
         assert!(a.queue.lock().unwrap().len() <= MAX_QUEUED);

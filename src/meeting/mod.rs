@@ -119,6 +119,9 @@ pub struct MeetingConfig {
     pub known_peers: Option<PathBuf>,
     /// Keep a video channel per participant for a UI (`MeetingEvent::VideoChannel`).
     pub video_channels: bool,
+    /// Echo cancellation, noise suppression and gain control on the microphone (all on by
+    /// default).
+    pub audio_processing: crate::media::audio_processing::AudioProcessingConfig,
     /// When the user started joining (µs since the epoch, by `clock`): `ms_since_start` in the
     /// first-media events counts from here. The CLI passes its own start, so join time includes
     /// everything a user waits for.

@@ -17,6 +17,7 @@ use tokio::sync::broadcast;
 
 use crate::e2ee::h264::H264Crypt;
 use crate::e2ee::media_keys::{MediaKeys, StreamKind};
+use crate::media::audio_processing::AudioProcessor;
 use crate::media::clock::SharedClock;
 use crate::media::h264::{H264Config, H264Encoder};
 use crate::media::opus::{OpusConfig, OpusEncoder};
@@ -100,6 +101,7 @@ impl Outgoing {
         audio: Option<AudioSource>,
         h264: H264Config,
         opus: OpusConfig,
+        processor: Option<AudioProcessor>,
         keys: Arc<std::sync::Mutex<MediaKeys>>,
         _clock: SharedClock,
     ) -> Result<Self, MediaError> {
@@ -186,6 +188,10 @@ impl Outgoing {
                                 continue;
                             }
                             let frame = to_channels(frame, opus.channels)?;
+                            let frame = match &processor {
+                                Some(p) => p.capture(frame),
+                                None => frame,
+                            };
                             let p = encoder.encode(&frame)?;
                             let mut sealed = Vec::with_capacity(p.data.len() + 16);
                             let encrypted = keys

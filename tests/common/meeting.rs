@@ -51,6 +51,7 @@ pub fn config(url: &str, secret: &[u8], entry: Entry, name: &str, record: Option
         record,
         known_peers: None,
         video_channels: false,
+        audio_processing: Default::default(),
         started_us: trygg::media::clock::wall_clock_us(),
         clock,
     }

@@ -211,5 +211,5 @@ export function App({ backend }: { backend: Backend }) {
 }
 
 function fallbackSettings(): Settings {
-  return { camera: "camera", microphone: "mic", speaker: "default", name: "", server: "", ice: [], turn_user: "", language: "en", window: { width: 1200, height: 800 } };
+  return { camera: "camera", microphone: "mic", speaker: "default", name: "", server: "", ice: [], turn_user: "", audio: { echo_cancellation: true, noise_suppression: true, gain_control: true }, language: "en", window: { width: 1200, height: 800 } };
 }

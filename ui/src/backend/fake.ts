@@ -164,6 +164,7 @@ function defaultSettings(): Settings {
     server: "",
     ice: [],
     turn_user: "",
+    audio: { echo_cancellation: true, noise_suppression: true, gain_control: true },
     language: "en",
     window: { width: 1200, height: 800 },
   };

@@ -238,8 +238,16 @@ export interface Settings {
   /** STUN/TURN URLs, one per entry. */
   ice: string[];
   turn_user: string;
+  /** What is done to the microphone before it is sent (all on by default). */
+  audio: AudioProcessing;
   language: Language;
   window: { width: number; height: number };
+}
+
+export interface AudioProcessing {
+  echo_cancellation: boolean;
+  noise_suppression: boolean;
+  gain_control: boolean;
 }
 
 export interface Identity {

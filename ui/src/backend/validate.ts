@@ -280,6 +280,7 @@ export const settings = obj<Settings>({
   server: str,
   ice: arrayOf(str),
   turn_user: str,
+  audio: obj<Settings["audio"]>({ echo_cancellation: bool, noise_suppression: bool, gain_control: bool }),
   language: oneOf("en", "nb", "sv"),
   window: obj<Settings["window"]>({ width: num, height: num }),
 });

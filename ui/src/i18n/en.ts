@@ -190,6 +190,11 @@ export const en = {
 
   "settings.heading": "Settings",
   "settings.devices": "Devices",
+  "settings.audio": "Microphone",
+  "settings.echo_cancellation": "Echo cancellation",
+  "settings.noise_suppression": "Noise suppression",
+  "settings.gain_control": "Automatic volume",
+  "settings.audio_hint": "Takes what your speakers play out of your microphone, lowers steady background noise and keeps your voice at a steady level. Applies from the next meeting.",
   "settings.network": "Server and network",
   "settings.server": "Meeting server",
   "settings.server_hint": "HOST:PORT. Leave empty to let Trygg run the server on this computer.",

@@ -192,6 +192,11 @@ export const nb: Record<Key, string> = {
 
   "settings.heading": "Innstillinger",
   "settings.devices": "Enheter",
+  "settings.audio": "Mikrofon",
+  "settings.echo_cancellation": "Ekkodemping",
+  "settings.noise_suppression": "Støydemping",
+  "settings.gain_control": "Automatisk volum",
+  "settings.audio_hint": "Fjerner det høyttalerne spiller fra mikrofonen, demper jevn bakgrunnsstøy og holder stemmen din på et jevnt nivå. Gjelder fra neste møte.",
   "settings.network": "Server og nettverk",
   "settings.server": "Møteserver",
   "settings.server_hint": "VERT:PORT. La feltet stå tomt for å la Trygg kjøre serveren på denne datamaskinen.",

@@ -192,6 +192,11 @@ export const sv: Record<Key, string> = {
 
   "settings.heading": "Inställningar",
   "settings.devices": "Enheter",
+  "settings.audio": "Mikrofon",
+  "settings.echo_cancellation": "Ekodämpning",
+  "settings.noise_suppression": "Brusdämpning",
+  "settings.gain_control": "Automatisk volym",
+  "settings.audio_hint": "Tar bort det högtalarna spelar från mikrofonen, dämpar jämnt bakgrundsbrus och håller din röst på en jämn nivå. Gäller från nästa möte.",
   "settings.network": "Server och nätverk",
   "settings.server": "Mötesserver",
   "settings.server_hint": "VÄRD:PORT. Lämna tomt för att låta Trygg köra servern på den här datorn.",

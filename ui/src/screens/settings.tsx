@@ -91,6 +91,21 @@ export function SettingsScreen({ settings, onSaved, onBack }: Props) {
           {devices?.problems.map((p) => <p class="hint">{p}</p>)}
         </fieldset>
         <fieldset>
+          <legend>{t("settings.audio")}</legend>
+          {(["echo_cancellation", "noise_suppression", "gain_control"] as const).map((stage) => (
+            <label class="check">
+              <input
+                id={`s-${stage.replace(/_/g, "-")}`}
+                type="checkbox"
+                checked={draft.audio[stage]}
+                onChange={(e) => set("audio", { ...draft.audio, [stage]: e.currentTarget.checked })}
+              />
+              {t(`settings.${stage}`)}
+            </label>
+          ))}
+          <p class="hint">{t("settings.audio_hint")}</p>
+        </fieldset>
+        <fieldset>
           <legend>{t("settings.network")}</legend>
           <label for="s-server">{t("settings.server")}</label>
           <input id="s-server" type="text" value={draft.server} aria-describedby="s-server-hint" onInput={(e) => set("server", e.currentTarget.value.trim())} />

@@ -6,7 +6,7 @@ let app;
 before(async () => (app = await launch()));
 after(() => app.close());
 
-test("settings show devices, server and TURN, the identity fingerprint and language, and save", async () => {
+test("settings show devices, the microphone's processing, server and TURN, the identity fingerprint and language, and save", async () => {
   const { page } = await app.open();
   await page.click("#open-settings");
   await page.waitForSelector("#s-camera option[value='camera:fake-usb']", { state: "attached" });
@@ -17,6 +17,10 @@ test("settings show devices, server and TURN, the identity fingerprint and langu
   await page.fill("#s-server", "meet.example.org:7443");
   await page.fill("#s-ice", "turn:turn.example.org:3478?transport=udp\nstun:stun.example.org");
   await page.fill("#s-turn-user", "alice");
+  for (const id of ["#s-echo-cancellation", "#s-noise-suppression", "#s-gain-control"]) {
+    assert.equal(await page.isChecked(id), true, `${id} is on by default`);
+  }
+  await page.uncheck("#s-noise-suppression");
   await page.click("#settings-save");
   await page.waitForSelector("#settings-saved");
   await page.click("#settings-back");
@@ -26,6 +30,8 @@ test("settings show devices, server and TURN, the identity fingerprint and langu
   assert.equal(await page.inputValue("#s-server"), "meet.example.org:7443");
   assert.equal(await page.inputValue("#s-ice"), "turn:turn.example.org:3478?transport=udp\nstun:stun.example.org");
   assert.equal(await page.inputValue("#s-camera"), "camera:fake-usb");
+  assert.equal(await page.isChecked("#s-noise-suppression"), false, "noise suppression stays off");
+  assert.equal(await page.isChecked("#s-echo-cancellation"), true);
 });
 
 test("settings that cannot be saved are explained", async () => {

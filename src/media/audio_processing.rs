@@ -1,0 +1,187 @@
+//! What happens to the microphone before Opus: echo cancellation, noise suppression and gain
+//! control, through `sonora` (a pure-Rust port of WebRTC's audio processing module: AEC3, its
+//! noise suppressor and AGC2). README's "Audio processing" says why this one and what it
+//! measures.
+//!
+//! One [`AudioProcessor`] serves a meeting. The mixer hands it what the speaker is about to play
+//! ([`AudioProcessor::render`], the far end's reference: taken after the mix and its limiter, the
+//! last change before the device), and the capture thread passes every microphone frame through
+//! it ([`AudioProcessor::capture`]). Both run in 10 ms steps at 48 kHz, as the module wants.
+//!
+//! Bad input loses nothing: samples that are not finite are taken as silence and everything is
+//! kept within ±1 before the module sees it; a speaker that stops (no more reference) leaves the
+//! echo canceller with nothing to cancel, never with garbage.
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use sonora::config::{
+    EchoCanceller, FixedDigital, GainController2, HighPassFilter, MaxProcessingRate, NoiseSuppression, Pipeline,
+};
+use sonora::{AudioProcessing, Config, StreamConfig};
+
+use super::frame::{AudioFrame, SAMPLE_RATE};
+
+/// Samples in one 10 ms step at 48 kHz.
+const STEP: usize = SAMPLE_RATE as usize / 100;
+/// What the echo canceller is told about the time from a reference frame to its echo in the
+/// microphone (the mixer's pacing, the device's buffers): a starting point only, AEC3 finds the
+/// real delay itself.
+const DELAY_HINT_MS: i32 = 60;
+/// Gain after AGC2's adaptive stage (see [`AudioProcessingConfig::module_config`]).
+const AGC_FIXED_GAIN_DB: f32 = 4.0;
+
+/// Which stages run. All are on unless the person (Settings) or a flag turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AudioProcessingConfig {
+    /// Acoustic echo cancellation against what the speaker plays.
+    pub echo_cancellation: bool,
+    /// Noise suppression.
+    pub noise_suppression: bool,
+    /// Automatic gain control (a quiet or a loud microphone leaves at a speaking level).
+    pub gain_control: bool,
+}
+
+impl Default for AudioProcessingConfig {
+    fn default() -> Self {
+        Self { echo_cancellation: true, noise_suppression: true, gain_control: true }
+    }
+}
+
+impl AudioProcessingConfig {
+    /// Every stage off: the microphone goes to Opus as it is.
+    pub const OFF: Self = Self { echo_cancellation: false, noise_suppression: false, gain_control: false };
+
+    fn any(&self) -> bool {
+        self.echo_cancellation || self.noise_suppression || self.gain_control
+    }
+
+    fn module_config(&self) -> Config {
+        Config {
+            // The whole band Opus carries: the module's default stops at 16 kHz.
+            pipeline: Pipeline { maximum_internal_processing_rate: MaxProcessingRate::Rate48kHz, ..Default::default() },
+            high_pass_filter: Some(HighPassFilter::default()),
+            echo_canceller: self.echo_cancellation.then(EchoCanceller::default),
+            noise_suppression: self.noise_suppression.then(NoiseSuppression::default),
+            // AGC2's adaptive gain with its defaults settles a talker near -22 dBFS; a fixed 4 dB
+            // after it (before its limiter) brings speech to about -18 dBFS, where a meeting's
+            // voices sit.
+            gain_controller2: self.gain_control.then(|| GainController2 {
+                adaptive_digital: Some(Default::default()),
+                fixed_digital: FixedDigital { gain_db: AGC_FIXED_GAIN_DB },
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+struct State {
+    module: AudioProcessing,
+    /// Reference samples waiting for a whole step.
+    render_in: Vec<f32>,
+    channels: u16,
+}
+
+/// The meeting's audio processing, shared by the capture thread and the mixer.
+#[derive(Clone)]
+pub struct AudioProcessor {
+    state: Arc<Mutex<State>>,
+    config: AudioProcessingConfig,
+}
+
+impl std::fmt::Debug for AudioProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioProcessor").field("config", &self.config).finish()
+    }
+}
+
+/// Keeps a sample the module can take: finite, within ±1.
+fn sane(s: f32) -> f32 {
+    if s.is_finite() { s.clamp(-1.0, 1.0) } else { 0.0 }
+}
+
+impl AudioProcessor {
+    /// A processor for a microphone of `channels` (1 or 2) channels; None when every stage is
+    /// off.
+    pub fn new(config: AudioProcessingConfig, channels: u16) -> Option<Self> {
+        if !config.any() {
+            return None;
+        }
+        let channels = channels.clamp(1, 2);
+        let mut module = AudioProcessing::builder()
+            .config(config.module_config())
+            .capture_config(StreamConfig::new(SAMPLE_RATE, channels))
+            .render_config(StreamConfig::new(SAMPLE_RATE, 1))
+            .build();
+        let _ = module.set_stream_delay_ms(DELAY_HINT_MS);
+        let state = State { module, render_in: Vec::new(), channels };
+        Some(Self { state: Arc::new(Mutex::new(state)), config })
+    }
+
+    /// The stages this processor runs.
+    pub fn config(&self) -> AudioProcessingConfig {
+        self.config
+    }
+
+    /// What the speaker is about to play (mono, 48 kHz): the echo canceller's reference.
+    pub fn render(&self, frame: &AudioFrame) {
+        if !self.config.echo_cancellation {
+            return;
+        }
+        let Ok(mut st) = self.state.lock() else { return };
+        let mono: Vec<f32> = if frame.channels() == 1 {
+            frame.samples().iter().map(|&s| sane(s)).collect()
+        } else {
+            frame.samples().chunks_exact(2).map(|p| sane(0.5 * (p[0] + p[1]))).collect()
+        };
+        st.render_in.extend(mono);
+        let mut out = [0.0f32; STEP];
+        while st.render_in.len() >= STEP {
+            let step: Vec<f32> = st.render_in.drain(..STEP).collect();
+            if let Err(e) = st.module.process_render_f32(&[&step], &mut [&mut out]) {
+                tracing::debug!("echo reference refused: {e:?}");
+            }
+        }
+    }
+
+    /// One microphone frame, cleaned. Its length and capture time are kept: a frame whose
+    /// samples do not fill whole 10 ms steps (never the case for 10 and 20 ms frames) comes back
+    /// as it was.
+    pub fn capture(&self, frame: AudioFrame) -> AudioFrame {
+        let Ok(mut st) = self.state.lock() else { return frame };
+        let channels = usize::from(st.channels);
+        if frame.channels() != st.channels || !frame.samples().len().is_multiple_of(STEP * channels) {
+            return frame;
+        }
+        let capture_us = frame.capture_us;
+        let mut out = Vec::with_capacity(frame.samples().len());
+        let mut planes_in = vec![vec![0.0f32; STEP]; channels];
+        let mut planes_out = vec![vec![0.0f32; STEP]; channels];
+        for step in frame.samples().chunks_exact(STEP * channels) {
+            for (i, s) in step.iter().enumerate() {
+                planes_in[i % channels][i / channels] = sane(*s);
+            }
+            let src: Vec<&[f32]> = planes_in.iter().map(Vec::as_slice).collect();
+            let mut dst: Vec<&mut [f32]> = planes_out.iter_mut().map(Vec::as_mut_slice).collect();
+            if st.module.process_capture_f32(&src, &mut dst).is_err() {
+                // The module refused the step: it goes on as it came, never as silence.
+                planes_out.iter_mut().zip(&planes_in).for_each(|(o, i)| o.copy_from_slice(i));
+            }
+            for i in 0..STEP {
+                out.extend(planes_out.iter().map(|p| sane(p[i])));
+            }
+        }
+        AudioFrame::new(out, st.channels, capture_us).unwrap_or(frame)
+    }
+
+    /// The echo canceller's view, when it has one: echo return loss enhancement in dB.
+    pub fn erle_db(&self) -> Option<f64> {
+        let st = self.state.lock().ok()?;
+        st.module.statistics().echo_return_loss_enhancement
+    }
+}
+
+#[cfg(test)]
+mod tests;
