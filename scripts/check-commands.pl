@@ -53,6 +53,7 @@ use_cmd($_, $indirect{$_}) for keys %indirect;
 # Words the reader takes for commands that are none: each with the reason.
 my %not_commands = (
     'cargo-fuzz' => 'make fuzz installs it; make test does not run it',
+    'espeak-ng'  => 'scripts/bench-audio.sh installs it (apt) before it speaks; make test does not run it',
 );
 
 # --- reading the sources ------------------------------------------------------------------------

@@ -4,3 +4,4 @@
 pub mod assembler;
 pub mod keyframe_gate;
 pub mod send_rate;
+pub mod video_ladder;
