@@ -118,6 +118,8 @@ pub struct H264Encoder {
     config: H264Config,
     keyframe_requested: bool,
     started_us: Option<u64>,
+    /// The size of the last picture encoded.
+    size: Option<(u32, u32)>,
 }
 
 impl H264Encoder {
@@ -165,7 +167,7 @@ impl H264Encoder {
             .intra_frame_period(IntraFramePeriod::from_num_frames(config.keyframe_interval.unwrap_or(0)))
             .num_threads(config.threads);
         let inner = Encoder::with_api_config(OpenH264API::from_source(), oc).map_err(codec_err)?;
-        Ok(Self { inner, config, keyframe_requested: false, started_us: None })
+        Ok(Self { inner, config, keyframe_requested: false, started_us: None, size: None })
     }
 
     /// The settings in force.
@@ -212,8 +214,15 @@ impl H264Encoder {
         Ok(())
     }
 
-    /// Encodes one picture. Returns None when rate control skipped it.
+    /// Encodes one picture. Returns None when rate control skipped it. A picture of another
+    /// size than the last starts a fresh encoder with the settings in force (its rate and frame
+    /// rate, not the first ones), and so a keyframe.
     pub fn encode(&mut self, frame: &VideoFrame) -> Result<Option<EncodedVideo>, MediaError> {
+        let size = (frame.width(), frame.height());
+        if self.size.is_some_and(|s| s != size) {
+            self.inner = Self::new(self.config)?.inner;
+        }
+        self.size = Some(size);
         if std::mem::take(&mut self.keyframe_requested) {
             self.inner.force_intra_frame();
         }
@@ -359,5 +368,35 @@ mod tests {
         }
         assert!(frames >= 25 && keyframes >= 2, "{frames} frames, {keyframes} keyframes");
         assert_eq!(rx.stats().dropped(), 0);
+    }
+
+    #[test]
+    fn a_new_picture_size_starts_with_a_keyframe_at_the_rate_in_force_and_decodes() {
+        let mut enc = H264Encoder::new(H264Config { bitrate_bps: 1_500_000, ..H264Config::default() }).unwrap();
+        let big = SyntheticVideo::new(1280, 720, 30, VirtualClock::new(0)).unwrap();
+        let small = SyntheticVideo::new(640, 360, 30, VirtualClock::new(0)).unwrap();
+        let mut dec = H264Decoder::new().unwrap();
+        let (mut big_bytes, mut small_bytes) = (0, 0);
+        for i in 0..30u64 {
+            if let Some(au) = enc.encode(&big.render(i, i * 33_333)).unwrap() {
+                big_bytes += au.data.len();
+                dec.decode(&au.data).unwrap();
+            }
+        }
+        enc.set_bitrate(300_000).unwrap();
+        enc.set_fps(15.0).unwrap();
+        let mut first = None;
+        for i in 30..90u64 {
+            let Some(au) = enc.encode(&small.render(i, i * 66_666)).unwrap() else { continue };
+            first.get_or_insert(au.keyframe);
+            small_bytes += au.data.len();
+            let picture = dec.decode(&au.data).unwrap().expect("every picture decodes");
+            assert_eq!(picture.dimensions(), (640, 360));
+        }
+        assert_eq!(first, Some(true), "the first picture of the new size is a keyframe");
+        // 60 pictures at 15 a second and 300 kbit/s: about 150 kB, far under the 1.5 Mbit/s a
+        // fresh encoder with the first settings would spend.
+        assert!(small_bytes < 250_000, "{small_bytes} bytes at the new size (before: {big_bytes} in 30)");
+        assert_eq!((enc.config().bitrate_bps, enc.config().fps), (300_000, 15.0));
     }
 }

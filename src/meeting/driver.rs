@@ -24,6 +24,7 @@ use crate::room::ids::MemberId;
 use trygg_core::meeting::{Action, Command, MeetingCore, Setup};
 use trygg_core::rtp::keyframe_gate::KeyframeGate;
 use trygg_core::rtp::send_rate::SendRate;
+use trygg_core::rtp::video_ladder::{Rung, VideoLadder};
 
 struct Driver {
     target: MeetingTarget,
@@ -52,6 +53,8 @@ struct Driver {
     outgoing: Outgoing,
     /// The camera encoder's rate, from every link's congestion estimate.
     send_rate: SendRate<MemberId>,
+    /// The camera's picture size and frame rate, from the send rate.
+    ladder: VideoLadder,
     /// Viewers' requests for a keyframe of our share, merged to one per 300 ms.
     share_asks: KeyframeGate,
     mixer: Option<Mixer>,
@@ -91,7 +94,8 @@ pub(super) fn spawn(
         client: Default::default(),
     };
     let core = MeetingCore::new(setup, epoch.1, Box::new(rand_core_06::OsRng))?;
-    let send_rate = SendRate::new(config.h264.bitrate_bps, config.opus.bitrate_bps);
+    let send_rate = SendRate::new(config.h264.bitrate_bps, config.opus.bitrate_bps)
+        .starting_at(crate::net::peer::ESTIMATE_START_BPS as u32);
     let processor = AudioProcessor::new(config.audio_processing, config.opus.channels);
     let outgoing = Outgoing::start(
         config.video.take(),
@@ -127,6 +131,7 @@ pub(super) fn spawn(
         peer_tx,
         outgoing,
         send_rate,
+        ladder: VideoLadder::new(720),
         share_asks: KeyframeGate::default(),
         mixer,
         trust,
@@ -136,6 +141,9 @@ pub(super) fn spawn(
         sharers: BTreeSet::new(),
         done: None,
     };
+    let mut driver = driver;
+    // The camera starts at the rate (and so the picture size) the start estimate allows.
+    driver.video_rate(driver.send_rate.current());
     tokio::spawn(driver.run(commands, ws_rx, peer_rx, share_opened_rx));
     Ok(())
 }
@@ -219,6 +227,10 @@ impl Driver {
                 }
                 Action::EnsureRoute { member, route } => self.ensure_route(member, route).await,
                 Action::DropRoute { member } => {
+                    // A narrow link that is gone holds the camera down no longer.
+                    if let Some(rate) = self.send_rate.remove(&member, self.now()) {
+                        self.video_rate(rate);
+                    }
                     self.bindings.remove(&member);
                     self.drop_route(&member).await;
                     self.share_left(&member);
@@ -340,8 +352,7 @@ impl Driver {
                 let now = self.now();
                 tracing::debug!("link to {member}: congestion estimate {bps} bit/s");
                 if let Some(rate) = self.send_rate.estimate(member, bps, now) {
-                    tracing::debug!("camera encoder at {rate} bit/s");
-                    self.outgoing.set_video_bitrate(rate);
+                    self.video_rate(rate);
                 }
             }
             PeerEvent::KeyframeRequested { share: false } => self.outgoing.keyframe_asked(),
@@ -390,9 +401,30 @@ impl Driver {
         }
     }
 
+    /// The camera's encoder runs at `rate` from now, and at the picture size and frame rate the
+    /// ladder gives that rate.
+    fn video_rate(&mut self, rate: u32) {
+        tracing::debug!("camera encoder at {rate} bit/s");
+        self.outgoing.set_video_bitrate(rate);
+        // The ladder steps down only for what the links hold back: a rate the user chose low
+        // (a small camera) is no reason to halve its frame rate.
+        let held_back = if rate >= self.send_rate.configured() { u32::MAX } else { rate };
+        if let Some(rung) = self.ladder.rate(held_back, self.now()) {
+            self.video_rung(rung);
+        }
+    }
+
+    fn video_rung(&mut self, rung: Rung) {
+        tracing::debug!("camera at {}p{}", rung.height, rung.fps);
+        self.outgoing.set_video_rung(rung.height, rung.fps);
+    }
+
     async fn stats(&mut self) {
         if let Some(rate) = self.send_rate.handle_timeout(self.now()) {
-            self.outgoing.set_video_bitrate(rate);
+            self.video_rate(rate);
+        }
+        if let Some(rung) = self.ladder.handle_timeout(self.now()) {
+            self.video_rung(rung);
         }
         self.check_share().await;
         self.check_devices();

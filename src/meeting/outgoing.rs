@@ -19,10 +19,11 @@ use crate::e2ee::h264::H264Crypt;
 use crate::e2ee::media_keys::{MediaKeys, StreamKind};
 use crate::media::audio_processing::AudioProcessor;
 use crate::media::clock::SharedClock;
+use crate::media::convert::scale_i420;
 use crate::media::h264::{H264Config, H264Encoder};
 use crate::media::opus::{OpusConfig, OpusEncoder};
 use crate::media::source::{AudioSource, VideoSource};
-use crate::media::{AudioFrame, MediaError};
+use crate::media::{AudioFrame, MediaError, VideoFrame};
 
 /// An encoded frame as peers send it.
 #[derive(Debug, Clone)]
@@ -65,6 +66,8 @@ pub struct Switches {
     pub asked: AtomicBool,
     /// The video encoder's new rate in bits per second (0: unchanged), from congestion control.
     pub bitrate: AtomicU32,
+    /// A new rung to send the camera at (height << 32 | fps); 0 for none.
+    pub rung: AtomicU64,
     /// Send no video.
     pub video_muted: AtomicBool,
     /// Send no audio.
@@ -118,6 +121,7 @@ impl Outgoing {
                 let mut crypt = H264Crypt::new();
                 threads.push(spawn("video out", move || {
                     let (mut gate, epoch) = (KeyframeGate::default(), std::time::Instant::now());
+                    let mut rung = RungFilter::default();
                     let result = (|| -> Result<(), MediaError> {
                         while !sw.stop.load(Ordering::Relaxed) {
                             let Some(frame) = source.next_frame()? else { return Ok(()) };
@@ -126,6 +130,14 @@ impl Outgoing {
                                 sw.keyframe.store(true, Ordering::Relaxed);
                                 continue;
                             }
+                            let next = sw.rung.swap(0, Ordering::Relaxed);
+                            if next != 0 {
+                                rung.set((next >> 32) as u32, next as u32);
+                                if let Err(e) = encoder.set_fps(rung.fps as f32) {
+                                    tracing::warn!("the camera's encoder kept its frame rate: {e}");
+                                }
+                            }
+                            let Some(frame) = rung.apply(frame)? else { continue };
                             let rate = sw.bitrate.swap(0, Ordering::Relaxed);
                             if rate != 0 {
                                 // A rate the encoder refuses keeps the old one: a hint must never
@@ -242,6 +254,12 @@ impl Outgoing {
         self.switches.bitrate.store(bps, Ordering::Relaxed);
     }
 
+    /// Sends the camera at most `height` pixels high (never larger than it captures) and at most
+    /// `fps` frames a second.
+    pub fn set_video_rung(&self, height: u32, fps: u32) {
+        self.switches.rung.store(u64::from(height) << 32 | u64::from(fps), Ordering::Relaxed);
+    }
+
     /// Stops the threads and waits for them.
     pub fn stop(&mut self) {
         self.switches.stop.store(true, Ordering::Relaxed);
@@ -268,4 +286,84 @@ fn to_channels(frame: AudioFrame, channels: u16) -> Result<AudioFrame, MediaErro
 
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
     std::thread::Builder::new().name(name.into()).spawn(f).expect("spawning a media thread")
+}
+
+/// The camera's rung applied to its pictures: larger ones scaled down (the aspect kept, even
+/// sizes), and pictures dropped to keep to the rung's frame rate.
+#[derive(Debug)]
+struct RungFilter {
+    height: u32,
+    fps: u32,
+    /// Capture time the next picture may have (µs).
+    next_us: u64,
+}
+
+impl Default for RungFilter {
+    fn default() -> Self {
+        Self { height: u32::MAX, fps: 0, next_us: 0 }
+    }
+}
+
+impl RungFilter {
+    fn set(&mut self, height: u32, fps: u32) {
+        (self.height, self.fps) = (height.max(2), fps);
+    }
+
+    fn apply(&mut self, frame: VideoFrame) -> Result<Option<VideoFrame>, MediaError> {
+        if self.fps > 0 {
+            // A little slack, so that 30 frames a second of jitter still give 15.
+            let period = 1_000_000 / u64::from(self.fps);
+            if frame.capture_us + period / 4 < self.next_us {
+                return Ok(None);
+            }
+            // After a gap (a pause, a slow camera) the pace starts again from this picture.
+            self.next_us = if frame.capture_us > self.next_us + period {
+                frame.capture_us + period
+            } else {
+                self.next_us + period
+            };
+        }
+        if frame.height() <= self.height {
+            return Ok(Some(frame));
+        }
+        let width = (u64::from(frame.width()) * u64::from(self.height) / u64::from(frame.height())) as u32;
+        Ok(Some(scale_i420(&frame, width & !1, self.height & !1)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picture(width: u32, height: u32, capture_us: u64) -> VideoFrame {
+        let mut f = VideoFrame::filled(width, height, 16).unwrap();
+        f.capture_us = capture_us;
+        f
+    }
+
+    #[test]
+    fn a_rung_scales_larger_pictures_down_and_keeps_to_its_frame_rate() {
+        let mut f = RungFilter::default();
+        let kept = f.apply(picture(1280, 720, 0)).unwrap().unwrap();
+        assert_eq!((kept.width(), kept.height()), (1280, 720), "no rung yet: as captured");
+        f.set(360, 15);
+        let mut sizes = vec![];
+        for n in 0..30u64 {
+            // 30 frames a second with a little jitter.
+            let t = n * 33_333 + (n % 3) * 2_000;
+            if let Some(p) = f.apply(picture(1280, 720, t)).unwrap() {
+                sizes.push((p.width(), p.height()));
+            }
+        }
+        assert_eq!(sizes.len(), 15, "15 of 30 pictures");
+        assert!(sizes.iter().all(|&s| s == (640, 360)));
+        // Never up: a small camera stays small.
+        f.set(540, 30);
+        let p = f.apply(picture(320, 180, 2_000_000)).unwrap().unwrap();
+        assert_eq!((p.width(), p.height()), (320, 180));
+        // An odd aspect keeps even sizes.
+        f.set(180, 30);
+        let p = f.apply(picture(1366, 768, 3_000_000)).unwrap().unwrap();
+        assert_eq!((p.width(), p.height()), (320, 180));
+    }
 }

@@ -65,7 +65,7 @@ const VIDEO_WAIT: Duration = Duration::from_millis(150);
 const AUDIO_WAIT: Duration = Duration::from_millis(60);
 /// Where each link's congestion estimate starts: a camera's configured rate fits, so a call on
 /// a good path needs no ramp; on a narrow one the first feedback cuts it within a second.
-const ESTIMATE_START_BPS: f64 = 2_000_000.0;
+pub const ESTIMATE_START_BPS: f64 = 1_000_000.0;
 /// The estimate's floor and ceiling.
 const ESTIMATE_MIN_BPS: f64 = 100_000.0;
 const ESTIMATE_MAX_BPS: f64 = 50_000_000.0;

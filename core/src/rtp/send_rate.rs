@@ -30,6 +30,8 @@ pub struct SendRate<K: Ord> {
     configured: u32,
     audio: u32,
     estimates: BTreeMap<K, u32>,
+    /// What is assumed of the links before any estimates (see [`Self::starting_at`]).
+    start: Option<u32>,
     current: u32,
     changed: Option<Duration>,
 }
@@ -38,7 +40,22 @@ impl<K: Ord> SendRate<K> {
     /// Starts at `configured` (the user's video bitrate), with `audio` bits per second of audio
     /// on the same links.
     pub fn new(configured: u32, audio: u32) -> Self {
-        Self { configured, audio, estimates: BTreeMap::new(), current: configured, changed: None }
+        Self { configured, audio, estimates: BTreeMap::new(), start: None, current: configured, changed: None }
+    }
+
+    /// Starts as a link estimating `bps` would allow, not at the configured rate: before the
+    /// first estimate nothing is known of the links, and a camera that starts at its full rate
+    /// into a narrow one fills it with pictures and keyframes no one can decode.
+    /// With no link left, it goes back to this start.
+    pub fn starting_at(mut self, bps: u32) -> Self {
+        self.start = Some(bps);
+        self.current = self.allowed();
+        self
+    }
+
+    /// The rate the user configured: the most the encoder is ever given.
+    pub fn configured(&self) -> u32 {
+        self.configured
     }
 
     /// The encoder's rate now.
@@ -48,8 +65,8 @@ impl<K: Ord> SendRate<K> {
 
     /// The rate the estimates allow, before hysteresis.
     pub fn allowed(&self) -> u32 {
-        let Some(narrowest) = self.estimates.values().min() else { return self.configured };
-        let usable = f64::from(*narrowest) * SHARE_OF_ESTIMATE - f64::from(self.audio);
+        let Some(narrowest) = self.estimates.values().min().copied().or(self.start) else { return self.configured };
+        let usable = f64::from(narrowest) * SHARE_OF_ESTIMATE - f64::from(self.audio);
         // Float to int saturates; the clamp keeps the floor below the configured rate.
         (usable.max(0.0) as u32).clamp(MIN_VIDEO_BPS.min(self.configured), self.configured)
     }
@@ -117,6 +134,17 @@ mod tests {
         assert_eq!(r.estimate(1, 600_000, 300 * MS), Some(510_000), "a real cut, at once");
         assert_eq!(r.estimate(1, 1_000_000, 400 * MS), None, "a raise right after a cut waits");
         assert_eq!(r.handle_timeout(1300 * MS), Some(850_000));
+    }
+
+    #[test]
+    fn it_starts_where_the_start_estimate_allows_and_rises_with_the_first_real_one() {
+        let mut r = SendRate::new(1_500_000, 32_000).starting_at(1_000_000);
+        assert_eq!(r.current(), 818_000);
+        assert_eq!(r.handle_timeout(5 * S), None, "no estimate yet: the start holds");
+        assert_eq!(r.estimate(1, 3_000_000, S), Some(1_500_000), "a wide link: up (the start is no change)");
+        assert_eq!(r.estimate(1, 500_000, 2 * S), Some(393_000));
+        assert_eq!(r.remove(&1, 4 * S), Some(818_000), "no link left: back to the start");
+        assert_eq!(SendRate::<u8>::new(500_000, 0).starting_at(5_000_000).current(), 500_000);
     }
 
     #[test]
