@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use common::meeting::{Participant, config};
@@ -20,25 +20,45 @@ use trygg::net::signal_server::{SignalServer, SignalServerConfig};
 
 const FRAME: usize = 960;
 
-/// The air in Bo's room: what his speaker plays reaches his microphone 40 ms later at half the
-/// level, with a weaker reflection 25 ms after that.
+/// The air in Bo's room: what his speaker plays at time t reaches his microphone at t + 40 ms
+/// at half the level, with a weaker reflection 25 ms after that. Time is the frames' own (the
+/// mixer stamps each frame with when it plays), as a sound card's clock would make it: two
+/// threads' wake-ups never shift the echo.
 #[derive(Clone, Default)]
 struct Room {
-    air: Arc<Mutex<VecDeque<f32>>>,
+    /// What the speaker played, by 20 ms slot of the clock.
+    slots: Arc<Mutex<BTreeMap<u64, Vec<f32>>>>,
     played: Arc<Mutex<Vec<f32>>>,
+}
+
+const SLOT_US: u64 = 20_000;
+
+impl Room {
+    fn slot(&self, slot: u64) -> Vec<f32> {
+        self.slots.lock().unwrap().get(&slot).cloned().unwrap_or_else(|| vec![0.0; FRAME])
+    }
+
+    /// What the microphone hears in the 20 ms slot `slot`.
+    fn heard(&self, slot: u64) -> Vec<f32> {
+        let direct = slot.saturating_sub(2);
+        let mut past = self.slot(direct.saturating_sub(2));
+        past.extend(self.slot(direct.saturating_sub(1)));
+        past.extend(self.slot(direct));
+        let at = 2 * FRAME;
+        (0..FRAME).map(|i| 0.5 * past[at + i] + 0.2 * past[at + i - 1_200]).collect()
+    }
 }
 
 struct Speaker(Room);
 
 impl AudioSink for Speaker {
     fn play(&mut self, frame: &AudioFrame) -> Result<(), MediaError> {
-        let mut played = self.0.played.lock().unwrap();
-        let mut air = self.0.air.lock().unwrap();
-        for &s in frame.samples() {
-            played.push(s);
-            let n = played.len();
-            let reflection = if n > 1_200 { played[n - 1_200] } else { 0.0 };
-            air.push_back(0.5 * s + 0.2 * reflection);
+        self.0.played.lock().unwrap().extend_from_slice(frame.samples());
+        let mut slots = self.0.slots.lock().unwrap();
+        slots.insert(frame.capture_us.div_ceil(SLOT_US), frame.samples().to_vec());
+        // A few seconds are plenty.
+        while slots.len() > 500 {
+            slots.pop_first();
         }
         Ok(())
     }
@@ -64,19 +84,16 @@ impl Source for Microphone {
     }
 
     fn next_frame(&mut self) -> Result<Option<AudioFrame>, MediaError> {
-        let due = *self.next_us.get_or_insert_with(|| self.clock.now_us() + 40_000);
+        let due = *self.next_us.get_or_insert_with(|| self.clock.now_us().div_ceil(SLOT_US) * SLOT_US + SLOT_US);
         self.clock.sleep_until_us(due);
-        self.next_us = Some(due + 20_000);
-        let mut air = self.room.air.lock().unwrap();
-        let n = FRAME.min(air.len());
-        let mut samples: Vec<f32> = air.drain(..n).collect();
-        samples.resize(FRAME, 0.0);
+        self.next_us = Some(due + SLOT_US);
+        let mut samples = self.room.heard(due / SLOT_US - 1);
         if let Some(k) = self.frames.checked_sub(BO_SPEAKS_AFTER) {
             let at = (k * FRAME) % (self.voice.len() - FRAME);
             samples.iter_mut().zip(&self.voice[at..at + FRAME]).for_each(|(s, v)| *s += v);
         }
         self.frames += 1;
-        Ok(Some(AudioFrame::new(samples, 1, due)?))
+        Ok(Some(AudioFrame::new(samples, 1, due - SLOT_US)?))
     }
 }
 

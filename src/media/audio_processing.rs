@@ -82,6 +82,8 @@ struct State {
     /// Reference samples waiting for a whole step.
     render_in: Vec<f32>,
     channels: u16,
+    /// Microphone frames processed (for a statistics line now and then).
+    frames: u64,
 }
 
 /// The meeting's audio processing, shared by the capture thread and the mixer.
@@ -116,7 +118,7 @@ impl AudioProcessor {
             .render_config(StreamConfig::new(SAMPLE_RATE, 1))
             .build();
         let _ = module.set_stream_delay_ms(DELAY_HINT_MS);
-        let state = State { module, render_in: Vec::new(), channels };
+        let state = State { module, render_in: Vec::new(), channels, frames: 0 };
         Some(Self { state: Arc::new(Mutex::new(state)), config })
     }
 
@@ -172,6 +174,16 @@ impl AudioProcessor {
             for i in 0..STEP {
                 out.extend(planes_out.iter().map(|p| sane(p[i])));
             }
+        }
+        st.frames += 1;
+        if st.frames % 250 == 0 {
+            let stats = st.module.statistics();
+            tracing::debug!(
+                "echo canceller: ERLE {:?} dB, delay {:?} ms, {} reference samples waiting",
+                stats.echo_return_loss_enhancement,
+                stats.delay_ms,
+                st.render_in.len()
+            );
         }
         AudioFrame::new(out, st.channels, capture_us).unwrap_or(frame)
     }

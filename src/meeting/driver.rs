@@ -55,6 +55,8 @@ struct Driver {
     send_rate: SendRate<MemberId>,
     /// The camera's picture size and frame rate, from the send rate.
     ladder: VideoLadder,
+    /// The camera's encoded bytes at the last look, and when.
+    produced: Option<(u64, Duration)>,
     /// Viewers' requests for a keyframe of our share, merged to one per 300 ms.
     share_asks: KeyframeGate,
     mixer: Option<Mixer>,
@@ -132,6 +134,7 @@ pub(super) fn spawn(
         outgoing,
         send_rate,
         ladder: VideoLadder::new(720),
+        produced: None,
         share_asks: KeyframeGate::default(),
         mixer,
         trust,
@@ -143,7 +146,8 @@ pub(super) fn spawn(
     };
     let mut driver = driver;
     // The camera starts at the rate (and so the picture size) the start estimate allows.
-    driver.video_rate(driver.send_rate.current());
+    let start = driver.send_rate.current();
+    driver.follow_links(Some(start));
     tokio::spawn(driver.run(commands, ws_rx, peer_rx, share_opened_rx));
     Ok(())
 }
@@ -228,9 +232,8 @@ impl Driver {
                 Action::EnsureRoute { member, route } => self.ensure_route(member, route).await,
                 Action::DropRoute { member } => {
                     // A narrow link that is gone holds the camera down no longer.
-                    if let Some(rate) = self.send_rate.remove(&member, self.now()) {
-                        self.video_rate(rate);
-                    }
+                    let changed = self.send_rate.remove(&member, self.now());
+                    self.follow_links(changed);
                     self.bindings.remove(&member);
                     self.drop_route(&member).await;
                     self.share_left(&member);
@@ -351,9 +354,8 @@ impl Driver {
             PeerEvent::TargetBitrate(bps) => {
                 let now = self.now();
                 tracing::debug!("link to {member}: congestion estimate {bps} bit/s");
-                if let Some(rate) = self.send_rate.estimate(member, bps, now) {
-                    self.video_rate(rate);
-                }
+                let changed = self.send_rate.estimate(member, bps, now);
+                self.follow_links(changed);
             }
             PeerEvent::KeyframeRequested { share: false } => self.outgoing.keyframe_asked(),
             PeerEvent::KeyframeRequested { share: true } => {
@@ -401,14 +403,21 @@ impl Driver {
         }
     }
 
-    /// The camera's encoder runs at `rate` from now, and at the picture size and frame rate the
-    /// ladder gives that rate.
-    fn video_rate(&mut self, rate: u32) {
-        tracing::debug!("camera encoder at {rate} bit/s");
-        self.outgoing.set_video_bitrate(rate);
+    /// The camera's encoder runs at `changed` from now, when the send rate changed; the ladder
+    /// follows what the links allow, up to one doubling ahead of the encoder's rate. The rate
+    /// climbs on what the encoder produced (`SendRate::produced`), and a small picture cannot
+    /// fill a wide link: a ladder that waited for the rate would never lift it. A larger
+    /// picture at the same rate is the probe that tells whether the link holds more.
+    fn follow_links(&mut self, changed: Option<u32>) {
+        if let Some(rate) = changed {
+            tracing::debug!("camera encoder at {rate} bit/s");
+            self.outgoing.set_video_bitrate(rate);
+        }
         // The ladder steps down only for what the links hold back: a rate the user chose low
         // (a small camera) is no reason to halve its frame rate.
-        let held_back = if rate >= self.send_rate.configured() { u32::MAX } else { rate };
+        // One doubling ahead of the encoder's rate at most: the rung the next raise would fill.
+        let allowed = self.send_rate.allowed().min(self.send_rate.current().saturating_mul(2));
+        let held_back = if allowed >= self.send_rate.configured() { u32::MAX } else { allowed };
         if let Some(rung) = self.ladder.rate(held_back, self.now()) {
             self.video_rung(rung);
         }
@@ -420,10 +429,18 @@ impl Driver {
     }
 
     async fn stats(&mut self) {
-        if let Some(rate) = self.send_rate.handle_timeout(self.now()) {
-            self.video_rate(rate);
+        // What the camera's encoder produced since the last look (stats come once a second).
+        let bytes = self.outgoing.stats.video_bytes.load(Ordering::Relaxed);
+        let now = self.now();
+        if let Some((before, at)) = self.produced.replace((bytes, now)) {
+            let secs = now.saturating_sub(at).as_secs_f64();
+            if secs > 0.2 {
+                self.send_rate.produced((bytes.saturating_sub(before) as f64 * 8.0 / secs) as u32);
+            }
         }
-        if let Some(rung) = self.ladder.handle_timeout(self.now()) {
+        let changed = self.send_rate.handle_timeout(now);
+        self.follow_links(changed);
+        if let Some(rung) = self.ladder.handle_timeout(now) {
             self.video_rung(rung);
         }
         self.check_share().await;

@@ -8,6 +8,12 @@
 //! worth sending. Decreases apply at once (the link is filling up); increases wait until the last
 //! change is [`RAISE_AFTER`] old and are worth making, so the encoder is not retuned on every
 //! feedback report.
+//!
+//! A raise is also held to [`RAISE_LIMIT`] times what the encoder actually produced last
+//! ([`SendRate::produced`]): an estimator that is not fed more than a small picture needs sees
+//! no congestion and keeps raising its estimate far past the link, and a camera that followed it
+//! in one step would flood the link. Stepping up at most twofold, each step tried on the link
+//! before the next, keeps an overshoot short and small. Cuts are never held.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,6 +29,8 @@ pub const RAISE_AFTER: Duration = Duration::from_secs(1);
 const RAISE_STEP: f64 = 0.10;
 /// A cut smaller than this fraction of the current rate is not worth retuning for.
 const CUT_STEP: f64 = 0.05;
+/// A raise goes to at most this many times what the encoder produced.
+pub const RAISE_LIMIT: f64 = 2.0;
 
 /// The camera encoder's rate, from the links' estimates, on the caller's clock.
 #[derive(Debug, Clone)]
@@ -32,6 +40,8 @@ pub struct SendRate<K: Ord> {
     estimates: BTreeMap<K, u32>,
     /// What is assumed of the links before any estimates (see [`Self::starting_at`]).
     start: Option<u32>,
+    /// What the encoder produced over the last second, when told.
+    produced: Option<u32>,
     current: u32,
     changed: Option<Duration>,
 }
@@ -40,7 +50,15 @@ impl<K: Ord> SendRate<K> {
     /// Starts at `configured` (the user's video bitrate), with `audio` bits per second of audio
     /// on the same links.
     pub fn new(configured: u32, audio: u32) -> Self {
-        Self { configured, audio, estimates: BTreeMap::new(), start: None, current: configured, changed: None }
+        Self {
+            configured,
+            audio,
+            estimates: BTreeMap::new(),
+            start: None,
+            produced: None,
+            current: configured,
+            changed: None,
+        }
     }
 
     /// Starts as a link estimating `bps` would allow, not at the configured rate: before the
@@ -83,13 +101,25 @@ impl<K: Ord> SendRate<K> {
         self.settle(now)
     }
 
+    /// The encoder produced `bps` over the last second (video bytes as sent): raises go to at
+    /// most [`RAISE_LIMIT`] times that.
+    pub fn produced(&mut self, bps: u32) {
+        self.produced = Some(bps);
+    }
+
     /// A raise held back by [`RAISE_AFTER`] that is due at `now` (call it on a timer).
     pub fn handle_timeout(&mut self, now: Duration) -> Option<u32> {
         self.settle(now)
     }
 
     fn settle(&mut self, now: Duration) -> Option<u32> {
-        let want = self.allowed();
+        let mut want = self.allowed();
+        if want > self.current
+            && let Some(produced) = self.produced
+        {
+            let limit = (f64::from(produced) * RAISE_LIMIT) as u32;
+            want = want.min(limit.max(self.current));
+        }
         let (cur, w) = (f64::from(self.current), f64::from(want));
         let cut = w < cur * (1.0 - CUT_STEP);
         let raise = w > cur * (1.0 + RAISE_STEP) || (want == self.configured && want > self.current);
@@ -145,6 +175,28 @@ mod tests {
         assert_eq!(r.estimate(1, 500_000, 2 * S), Some(393_000));
         assert_eq!(r.remove(&1, 4 * S), Some(818_000), "no link left: back to the start");
         assert_eq!(SendRate::<u8>::new(500_000, 0).starting_at(5_000_000).current(), 500_000);
+    }
+
+    #[test]
+    fn a_raise_goes_to_at_most_twice_what_the_encoder_produced_and_a_cut_is_never_held() {
+        let mut r = SendRate::new(2_000_000, 0).starting_at(300_000);
+        assert_eq!(r.current(), 255_000);
+        // The estimate races ahead while a small picture needs 150 kbit/s: no raise at all.
+        r.produced(120_000);
+        assert_eq!(r.estimate(1, 5_000_000, S), None, "twice 120k is under the current rate");
+        // The encoder fills what it was given: up twofold per step, each after RAISE_AFTER.
+        r.produced(250_000);
+        assert_eq!(r.handle_timeout(2 * S), Some(500_000));
+        r.produced(500_000);
+        assert_eq!(r.handle_timeout(3 * S), Some(1_000_000));
+        r.produced(1_000_000);
+        assert_eq!(r.handle_timeout(4 * S), Some(2_000_000));
+        // A cut is not held by what was produced.
+        assert_eq!(r.estimate(1, 400_000, 4 * S + 10 * MS), Some(340_000));
+        // A still picture (the encoder makes little) keeps its rate: no cut for producing less.
+        r.produced(10_000);
+        assert_eq!(r.handle_timeout(10 * S), None);
+        assert_eq!(r.current(), 340_000);
     }
 
     #[test]
