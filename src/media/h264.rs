@@ -108,6 +108,24 @@ pub struct EncodedVideo {
     pub height: u32,
 }
 
+/// Lets openh264's rate be raised up to `bps` (it starts with its first rate as the most).
+fn raise_ceiling(encoder: &mut Encoder, bps: u32) -> Result<(), MediaError> {
+    // The whole stream's most, then its one spatial layer's (which openh264 checks a new rate
+    // against).
+    for layer in [openh264_sys2::SPATIAL_LAYER_ALL, openh264_sys2::SPATIAL_LAYER_0] {
+        let mut info = openh264_sys2::SBitrateInfo { iLayer: layer, iBitrate: bps as i32 };
+        // SAFETY: the option id and the struct match openh264's ENCODER_OPTION_MAX_BITRATE
+        // contract.
+        let rc = unsafe {
+            encoder.raw_api().set_option(openh264_sys2::ENCODER_OPTION_MAX_BITRATE, (&raw mut info).cast::<c_void>())
+        };
+        if rc != 0 {
+            return Err(MediaError::Codec { codec: "H.264", detail: format!("set the most bitrate failed ({rc})") });
+        }
+    }
+    Ok(())
+}
+
 fn codec_err(e: openh264::Error) -> MediaError {
     MediaError::Codec { codec: "H.264", detail: e.to_string() }
 }
@@ -120,6 +138,10 @@ pub struct H264Encoder {
     started_us: Option<u64>,
     /// The size of the last picture encoded.
     size: Option<(u32, u32)>,
+    /// The most the rate may ever be raised to: the rate the encoder was first made with.
+    /// openh264 takes the rate it starts with as its ceiling, so an encoder restarted at a low
+    /// rate (a new picture size on a narrow link) is told this ceiling after its first picture.
+    ceiling: u32,
 }
 
 impl H264Encoder {
@@ -167,7 +189,7 @@ impl H264Encoder {
             .intra_frame_period(IntraFramePeriod::from_num_frames(config.keyframe_interval.unwrap_or(0)))
             .num_threads(config.threads);
         let inner = Encoder::with_api_config(OpenH264API::from_source(), oc).map_err(codec_err)?;
-        Ok(Self { inner, config, keyframe_requested: false, started_us: None, size: None })
+        Ok(Self { inner, config, keyframe_requested: false, started_us: None, size: None, ceiling: config.bitrate_bps })
     }
 
     /// The settings in force.
@@ -185,6 +207,10 @@ impl H264Encoder {
         let mut next = self.config;
         next.bitrate_bps = bps;
         next.validate()?;
+        if self.size.is_none() {
+            // openh264 takes no options before its first picture: start it with these.
+            return self.restart(next);
+        }
         let mut info = openh264_sys2::SBitrateInfo { iLayer: openh264_sys2::SPATIAL_LAYER_ALL, iBitrate: bps as i32 };
         // SAFETY: the option id and the struct match openh264's ENCODER_OPTION_BITRATE contract.
         let rc = unsafe {
@@ -202,6 +228,9 @@ impl H264Encoder {
         let mut next = self.config;
         next.fps = fps;
         next.validate()?;
+        if self.size.is_none() {
+            return self.restart(next);
+        }
         let mut value = fps;
         // SAFETY: ENCODER_OPTION_FRAME_RATE takes a pointer to a float.
         let rc = unsafe {
@@ -214,14 +243,22 @@ impl H264Encoder {
         Ok(())
     }
 
+    /// A fresh encoder with `config` in place of this one (a keyframe comes first).
+    fn restart(&mut self, config: H264Config) -> Result<(), MediaError> {
+        self.inner = Self::new(config)?.inner;
+        self.config = config;
+        Ok(())
+    }
+
     /// Encodes one picture. Returns None when rate control skipped it. A picture of another
     /// size than the last starts a fresh encoder with the settings in force (its rate and frame
     /// rate, not the first ones), and so a keyframe.
     pub fn encode(&mut self, frame: &VideoFrame) -> Result<Option<EncodedVideo>, MediaError> {
         let size = (frame.width(), frame.height());
         if self.size.is_some_and(|s| s != size) {
-            self.inner = Self::new(self.config)?.inner;
+            self.restart(self.config)?;
         }
+        let fresh = self.size.is_none();
         self.size = Some(size);
         if std::mem::take(&mut self.keyframe_requested) {
             self.inner.force_intra_frame();
@@ -230,11 +267,17 @@ impl H264Encoder {
         let ts = Timestamp::from_millis(frame.capture_us.saturating_sub(start) / 1000);
         let bs = self.inner.encode_at(frame, ts).map_err(codec_err)?;
         let kind = bs.frame_type();
-        if matches!(kind, FrameType::Skip | FrameType::Invalid) {
+        let skipped = matches!(kind, FrameType::Skip | FrameType::Invalid);
+        let mut data = Vec::with_capacity(4096);
+        if !skipped {
+            bs.write_vec(&mut data);
+        }
+        if fresh {
+            raise_ceiling(&mut self.inner, self.ceiling.max(self.config.bitrate_bps))?;
+        }
+        if skipped {
             return Ok(None);
         }
-        let mut data = Vec::with_capacity(4096);
-        bs.write_vec(&mut data);
         Ok(Some(EncodedVideo {
             data,
             keyframe: kind == FrameType::IDR,
@@ -398,5 +441,37 @@ mod tests {
         // fresh encoder with the first settings would spend.
         assert!(small_bytes < 250_000, "{small_bytes} bytes at the new size (before: {big_bytes} in 30)");
         assert_eq!((enc.config().bitrate_bps, enc.config().fps), (300_000, 15.0));
+    }
+
+    #[test]
+    fn a_rate_and_frame_rate_set_before_the_first_picture_are_the_ones_it_starts_with() {
+        let mut enc = H264Encoder::new(H264Config { bitrate_bps: 1_500_000, ..H264Config::default() }).unwrap();
+        enc.set_bitrate(200_000).expect("before the first picture, too");
+        enc.set_fps(15.0).unwrap();
+        assert_eq!((enc.config().bitrate_bps, enc.config().fps), (200_000, 15.0));
+        let source = SyntheticVideo::new(640, 360, 15, VirtualClock::new(0)).unwrap();
+        let bytes: usize =
+            (0..60u64).filter_map(|i| enc.encode(&source.render(i, i * 66_666)).unwrap()).map(|au| au.data.len()).sum();
+        // 4 s at 200 kbit/s is 100 kB; at 1.5 Mbit/s it would be 750 kB.
+        assert!(bytes < 200_000, "{bytes} bytes in 4 s");
+    }
+
+    #[test]
+    fn an_encoder_restarted_at_a_low_rate_can_still_be_raised_to_its_first_rate() {
+        let mut enc = H264Encoder::new(H264Config { bitrate_bps: 1_500_000, ..H264Config::default() }).unwrap();
+        enc.set_bitrate(200_000).unwrap();
+        let source = SyntheticVideo::new(640, 360, 30, VirtualClock::new(0)).unwrap();
+        let second = |enc: &mut H264Encoder, from: u64| -> usize {
+            (from..from + 30)
+                .filter_map(|i| enc.encode(&source.render(i, i * 33_333)).unwrap())
+                .map(|au| au.data.len())
+                .sum()
+        };
+        let low = second(&mut enc, 0);
+        enc.set_bitrate(1_500_000).unwrap();
+        second(&mut enc, 30);
+        let high = second(&mut enc, 60);
+        // openh264 would otherwise hold the rate at the 200 kbit/s it started with.
+        assert!(high > 3 * low, "raised: {low} bytes a second at 200 kbit/s, {high} at 1.5 Mbit/s");
     }
 }
