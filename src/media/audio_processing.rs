@@ -84,6 +84,9 @@ struct State {
     channels: u16,
     /// Microphone frames processed (for a statistics line now and then).
     frames: u64,
+    /// One 10 ms step of the microphone per channel, in and out, kept between frames.
+    planes_in: Vec<[f32; STEP]>,
+    planes_out: Vec<[f32; STEP]>,
 }
 
 /// The meeting's audio processing, shared by the capture thread and the mixer.
@@ -118,7 +121,14 @@ impl AudioProcessor {
             .render_config(StreamConfig::new(SAMPLE_RATE, 1))
             .build();
         let _ = module.set_stream_delay_ms(DELAY_HINT_MS);
-        let state = State { module, render_in: Vec::new(), channels, frames: 0 };
+        let state = State {
+            module,
+            render_in: Vec::new(),
+            channels,
+            frames: 0,
+            planes_in: vec![[0.0; STEP]; usize::from(channels)],
+            planes_out: vec![[0.0; STEP]; usize::from(channels)],
+        };
         Some(Self { state: Arc::new(Mutex::new(state)), config })
     }
 
@@ -133,19 +143,20 @@ impl AudioProcessor {
             return;
         }
         let Ok(mut st) = self.state.lock() else { return };
-        let mono: Vec<f32> = if frame.channels() == 1 {
-            frame.samples().iter().map(|&s| sane(s)).collect()
+        let st = &mut *st;
+        if frame.channels() == 1 {
+            st.render_in.extend(frame.samples().iter().map(|&s| sane(s)));
         } else {
-            frame.samples().chunks_exact(2).map(|p| sane(0.5 * (p[0] + p[1]))).collect()
-        };
-        st.render_in.extend(mono);
+            st.render_in.extend(frame.samples().chunks_exact(2).map(|p| sane(0.5 * (p[0] + p[1]))));
+        }
         let mut out = [0.0f32; STEP];
-        while st.render_in.len() >= STEP {
-            let step: Vec<f32> = st.render_in.drain(..STEP).collect();
-            if let Err(e) = st.module.process_render_f32(&[&step], &mut [&mut out]) {
+        let whole = st.render_in.len() / STEP * STEP;
+        for step in st.render_in[..whole].chunks_exact(STEP) {
+            if let Err(e) = st.module.process_render_f32(&[step], &mut [&mut out]) {
                 tracing::debug!("echo reference refused: {e:?}");
             }
         }
+        st.render_in.drain(..whole);
     }
 
     /// One microphone frame, cleaned. Its length and capture time are kept: a frame whose
@@ -153,23 +164,29 @@ impl AudioProcessor {
     /// as it was.
     pub fn capture(&self, frame: AudioFrame) -> AudioFrame {
         let Ok(mut st) = self.state.lock() else { return frame };
+        let st = &mut *st;
         let channels = usize::from(st.channels);
         if frame.channels() != st.channels || !frame.samples().len().is_multiple_of(STEP * channels) {
             return frame;
         }
         let capture_us = frame.capture_us;
         let mut out = Vec::with_capacity(frame.samples().len());
-        let mut planes_in = vec![vec![0.0f32; STEP]; channels];
-        let mut planes_out = vec![vec![0.0f32; STEP]; channels];
+        let (planes_in, planes_out) = (&mut st.planes_in, &mut st.planes_out);
         for step in frame.samples().chunks_exact(STEP * channels) {
             for (i, s) in step.iter().enumerate() {
                 planes_in[i % channels][i / channels] = sane(*s);
             }
-            let src: Vec<&[f32]> = planes_in.iter().map(Vec::as_slice).collect();
-            let mut dst: Vec<&mut [f32]> = planes_out.iter_mut().map(Vec::as_mut_slice).collect();
-            if st.module.process_capture_f32(&src, &mut dst).is_err() {
+            let refused = match channels {
+                1 => st.module.process_capture_f32(&[&planes_in[0]], &mut [&mut planes_out[0]]),
+                _ => {
+                    let [l, r] = &mut planes_out[..] else { unreachable!("one or two channels") };
+                    st.module.process_capture_f32(&[&planes_in[0], &planes_in[1]], &mut [l, r])
+                }
+            }
+            .is_err();
+            if refused {
                 // The module refused the step: it goes on as it came, never as silence.
-                planes_out.iter_mut().zip(&planes_in).for_each(|(o, i)| o.copy_from_slice(i));
+                planes_out.copy_from_slice(planes_in);
             }
             for i in 0..STEP {
                 out.extend(planes_out.iter().map(|p| sane(p[i])));

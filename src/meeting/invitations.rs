@@ -102,18 +102,13 @@ pub fn write(path: &Path, list: &InvitationList) -> Result<(), MeetingError> {
 /// throughout: `trygg invite --personal` and a revocation in a running meeting at the same
 /// moment both keep their change.
 pub fn update<T>(path: &Path, change: impl FnOnce(&mut InvitationList) -> T) -> Result<T, MeetingError> {
-    let mut result = None;
-    super::private_file::locked(path, || {
-        result = Some((|| {
-            let mut list = read(path)?;
-            let out = change(&mut list);
-            write(path, &list)?;
-            Ok(out)
-        })());
-        Ok(())
-    })
-    .map_err(|e| fail(path, format!("cannot lock it ({e})")))?;
-    result.expect("the change ran under the lock")
+    let apply = || -> Result<T, MeetingError> {
+        let mut list = read(path)?;
+        let out = change(&mut list);
+        write(path, &list)?;
+        Ok(out)
+    };
+    super::private_file::locked(path, || Ok(apply())).map_err(|e| fail(path, format!("cannot lock it ({e})")))?
 }
 
 /// The host's rules for a meeting: the invitations revoked in the list at `path` (none without

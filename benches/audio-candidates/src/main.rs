@@ -369,27 +369,13 @@ fn robust(case: &str, mode: Mode) {
                 *v = 0.0;
             }
             render = Some(r);
-            (0..len)
-                .map(|i| {
-                    let t = i as f32 / SR as f32;
-                    let echo = if i >= 1920 && i < 10 * SR as usize { 0.5 * far[i - 1920] } else { 0.0 };
-                    let near = if t > 12.0 && (t % 2.0) < 1.0 { 0.05 * rnd() } else { 0.0 };
-                    echo + near + 0.0003 * rnd()
-                })
-                .collect()
+            echo_until_10s(&far, len, &mut rnd)
         }
         "render_stop" => {
             // Echo present while far end plays; speaker gone at 10 s: render frames stop
             // being delivered, mic carries only near-end-like noise bursts afterwards.
             render_stop = Some(10 * SR as usize);
-            (0..len)
-                .map(|i| {
-                    let t = i as f32 / SR as f32;
-                    let echo = if i >= 1920 && i < 10 * SR as usize { 0.5 * far[i - 1920] } else { 0.0 };
-                    let near = if t > 12.0 && (t % 2.0) < 1.0 { 0.05 * rnd() } else { 0.0 };
-                    echo + near + 0.0003 * rnd()
-                })
-                .collect()
+            echo_until_10s(&far, len, &mut rnd)
         }
         _ => panic!("unknown case"),
     };
@@ -437,4 +423,18 @@ fn robust(case: &str, mode: Mode) {
         max_out_win_dbfs,
         rms_dbfs(tail)
     );
+}
+
+/// The microphone of the speaker-gone cases: the far end's echo (40 ms, half level) for the
+/// first 10 s, then only near-end-like noise bursts every other second from 12 s, over a faint
+/// floor.
+fn echo_until_10s(far: &[f32], len: usize, rnd: &mut impl FnMut() -> f32) -> Vec<f32> {
+    (0..len)
+        .map(|i| {
+            let t = i as f32 / SR as f32;
+            let echo = if i >= 1920 && i < 10 * SR as usize { 0.5 * far[i - 1920] } else { 0.0 };
+            let near = if t > 12.0 && (t % 2.0) < 1.0 { 0.05 * rnd() } else { 0.0 };
+            echo + near + 0.0003 * rnd()
+        })
+        .collect()
 }
