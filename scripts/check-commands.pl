@@ -58,6 +58,7 @@ my %not_commands = (
 
 # --- reading the sources ------------------------------------------------------------------------
 my %used;    # command => first place it is used
+my %defined; # shell functions any scanned file defines (a sourced file's serve its sourcer)
 sub use_cmd { my ($cmd, $where) = @_; $used{$cmd} //= $where; }
 
 my @shell = ('Makefile', '.ci/run');
@@ -102,6 +103,7 @@ for my $file (@shell) {
     $text =~ s/\b[\w]+\+?=\([^)]*\)/A/g;            # arrays
     $text =~ s/^\s*[\w|*.-]+\)/ /gm;                # case patterns
     my %functions = map { $_ => 1 } $text =~ /^\s*([\w-]+)\s*\(\)/gm;
+    $defined{$_} = 1 for keys %functions;
     # portal-stack.sh's `launch NAME COMMAND…` starts COMMAND.
     use_cmd($1, "$file") while $text =~ /^\s*launch\s+\S+\s+([a-z][\w.+-]*)/gm;
     my $n = 0;
@@ -122,6 +124,8 @@ for my $file (@shell) {
                 last unless $w =~ /^[a-z][\w.+-]*$/;
                 last if $functions{$w};
                 use_cmd($w, "$file:$n");
+                # `command -v X` asks whether X is there; it does not run it.
+                last if $w eq 'command' && @words && $words[0] =~ /^-[vV]$/;
                 if ($wrappers{$w}) { $after_wrapper = 1; next; }
                 last;
             }
@@ -150,6 +154,7 @@ for my $file (@js) {
 }
 
 # --- judging each -------------------------------------------------------------------------------
+delete @used{keys %defined};    # a function from a sourced file is no command to install
 my $shell_type = sub { my $c = shift; my $t = `bash -c 'type -t -- "\$1"' _ \Q$c\E 2>/dev/null`; chomp $t; $t };
 my (@ok, @bad);
 for my $cmd (sort keys %used) {

@@ -49,9 +49,10 @@ if [ -n "$list_only" ] || ! command -v node >/dev/null 2>&1 || ! command -v npm 
 fi
 if [ "$want" = test ]; then
   # To test: FFmpeg validates what our encoder makes and makes known pictures; PulseAudio (with
-  # ALSA's pulse plugin) is the sound server the audio device tests start; coturn is the TURN
+  # ALSA's pulse plugin, and parec to record what a speaker really plays) is the sound server the
+  # audio device tests start; coturn is the TURN
   # server the relay tests start (each test runs its own, on loopback).
-  packages+=(ffmpeg pulseaudio libasound2-plugins coturn)
+  packages+=(ffmpeg pulseaudio pulseaudio-utils libasound2-plugins coturn)
   # The keychain tests start a private D-Bus session with an unlocked gnome-keyring.
   packages+=(dbus gnome-keyring libsecret-tools)
   # Real third-party peers on loopback, and the desktop UI's tests: Chromium, driven by

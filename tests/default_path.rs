@@ -14,8 +14,12 @@ const ALLOWED: &[(&str, &str)] = &[
     ("tests/common/process.rs", "the harness's refusal of it"),
     ("src/bench/call.rs", "a benchmark of the media path; the keychain is not what it measures"),
     (
-        "scripts/bench-network.sh",
+        "src/bench/network/mod.rs",
         "a benchmark of rate and loss through network namespaces, where no session bus or keychain runs",
+    ),
+    (
+        "scripts/bench-audio-loss.sh",
+        "a benchmark of speech quality through loss in network namespaces, where no session bus or keychain runs",
     ),
     ("scripts/desktop-bench.sh", "a benchmark of the app's memory and CPU, next to an empty window"),
     ("ui/tests/desktop/memory.bench.mjs", "the same benchmark's peer"),

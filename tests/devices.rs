@@ -7,63 +7,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-use common::{tool, trygg};
+use common::pulse::PulseServer;
 use serde_json::Value;
-
-/// A private PulseAudio server with a null sink, stopped on drop.
-struct PulseServer {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl PulseServer {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let socket = dir.path().join("native");
-        let child = Command::new(tool("pulseaudio"))
-            .env("XDG_RUNTIME_DIR", dir.path())
-            .env("HOME", dir.path())
-            .args(["--daemonize=no", "-n", "--exit-idle-time=-1", "--disable-shm=yes", "--log-target=stderr"])
-            .arg(format!("--load=module-native-protocol-unix socket={}", socket.display()))
-            .arg("--load=module-null-sink sink_name=trygg_test_sink")
-            .arg("--load=module-always-sink")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting pulseaudio");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
-            assert!(Instant::now() < deadline, "pulseaudio did not open {}", socket.display());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, dir }
-    }
-
-    fn server(&self) -> String {
-        format!("unix:{}", self.socket().display())
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("native")
-    }
-
-    fn trygg(&self) -> Command {
-        let mut c = trygg();
-        c.env("PULSE_SERVER", self.server()).env("XDG_RUNTIME_DIR", self.dir.path());
-        c
-    }
-}
-
-impl Drop for PulseServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn a_tone_played_on_the_speaker_is_heard_by_the_microphone() {
@@ -96,6 +44,57 @@ fn a_tone_played_on_the_speaker_is_heard_by_the_microphone() {
     assert!(audio["captured"].as_u64().unwrap() >= 150, "{audio}");
     assert_eq!(audio["dominant_hz"].as_f64(), Some(440.0), "{audio}");
     assert!(audio["clicks_heard"].as_u64().unwrap() >= 2, "the once-a-second clicks came through: {audio}");
+}
+
+#[test]
+fn a_call_plays_on_the_speaker_without_a_dropout_or_a_jump() {
+    // Bo sends a steady tone (one second of 440 Hz, looped without a seam, with nothing on the
+    // way to take it away: no noise suppression or gain control); Anna plays the meeting on her
+    // speaker, and what the speaker really plays is recorded and checked sample by sample.
+    let pulse = PulseServer::start();
+    let tone = pulse.runtime_dir().join("tone.wav");
+    let mut w = trygg::media::wav::WavWriter::create(&tone, 1).unwrap();
+    let one_second: Vec<f32> =
+        (0..48_000).map(|i| 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 48_000.0).sin()).collect();
+    w.write(&one_second).unwrap();
+    w.finish().unwrap();
+    let env = [("PULSE_SERVER", pulse.server()), ("XDG_RUNTIME_DIR", pulse.runtime_dir().display().to_string())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut anna = common::process::Proc::host(
+        "anna",
+        &["--video", "none", "--audio", "none", "--speaker", "default", "--seconds", "30"],
+        &env,
+    );
+    let link = anna.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
+    let file = format!("file:{}", tone.display());
+    let quiet = ["--no-noise-suppression", "--no-gain-control", "--no-echo-cancellation"];
+    let _bo = common::process::Proc::join(
+        "bo",
+        &link,
+        &[&["--video", "none", "--audio", file.as_str(), "--seconds", "30"][..], &quiet[..]].concat(),
+    );
+    anna.wait(15.0, "Bo's audio", |v| v["type"] == "first_remote_audio");
+    std::thread::sleep(Duration::from_secs(1));
+    let played = pulse.record(6.0);
+    let stats = anna.latest("stats", 3.0);
+    let playout = &stats["peers"][0]["audio_playout"];
+    eprintln!("Anna's playout of Bo: {playout}");
+    assert!(played.len() > 4 * 48_000, "{} samples recorded", played.len());
+    // Half a second in (the recorder settles), to the end.
+    let steady = &played[24_000..];
+    let rms = |b: &[f32]| (b.iter().map(|s| s * s).sum::<f32>() / b.len() as f32).sqrt();
+    let dropouts: Vec<usize> = steady
+        .chunks(480)
+        .enumerate()
+        .filter(|(_, b)| rms(b) < 0.5 / 2.0_f32.sqrt() / 2.0)
+        .map(|(i, _)| i * 10)
+        .collect();
+    let slope = 0.5 * 2.0 * std::f32::consts::PI * 440.0 / 48_000.0;
+    let jumps: Vec<usize> =
+        steady.windows(2).enumerate().filter(|(_, w)| (w[1] - w[0]).abs() > 3.0 * slope).map(|(i, _)| i / 48).collect();
+    assert!(dropouts.is_empty(), "dropouts at {dropouts:?} ms; playout {playout}");
+    assert!(jumps.is_empty(), "{} jumps, first at {:?} ms; playout {playout}", jumps.len(), jumps.first());
+    assert_eq!(trygg::media::analysis::dominant_frequency(&steady[..48_000]), 440.0);
 }
 
 #[test]

@@ -9,19 +9,10 @@ use std::collections::HashMap;
 use common::meeting::{Participant, config};
 use trygg::meeting::{Entry, MeetingCommand, MeetingEvent};
 use trygg::net::signal_server::{SignalServer, SignalServerConfig};
-use trygg::room::ids::MemberId;
 use trygg::room::proto::LeaveReason;
 use trygg::room::roles::Role;
 
 const SECRET: &[u8] = b"the lifecycle meeting's secret";
-
-/// Admits the next knock the host sees and returns the knocker's id.
-async fn admit_next(host: &mut Participant) -> MemberId {
-    let knock = host.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
-    let MeetingEvent::Knock { member: m, .. } = knock else { unreachable!() };
-    host.meeting.command(MeetingCommand::Admit(m));
-    m
-}
 
 /// Waits until `p` has decoded pictures from `n` participants.
 async fn sees(p: &mut Participant, n: usize) {
@@ -43,10 +34,10 @@ async fn a_meeting_from_first_knock_to_end_for_all() {
     anna.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
     let mut bo = Participant::start("Bo", cfg(Entry::Join, "Bo", None));
     bo.wait(10, "in lobby", |e| matches!(e, MeetingEvent::InLobby)).await;
-    let bo_id = admit_next(&mut anna).await;
+    let bo_id = anna.admit_next().await;
     bo.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
     let mut cai = Participant::start("Cai", cfg(Entry::Join, "Cai", None));
-    let cai_id = admit_next(&mut anna).await;
+    let cai_id = anna.admit_next().await;
     cai.wait(10, "joined", |e| matches!(e, MeetingEvent::Joined { .. })).await;
 
     // Everyone sees and hears the two others, encrypted, with one security code.
@@ -91,7 +82,7 @@ async fn a_meeting_from_first_knock_to_end_for_all() {
 
     // The new host admits Eli, who gets the keys from Bo.
     let mut eli = Participant::start("Eli", cfg(Entry::Join, "Eli", None));
-    admit_next(&mut bo).await;
+    bo.admit_next().await;
     eli.wait(10, "keys", |e| matches!(e, MeetingEvent::SecurityCode { .. })).await;
     sees(&mut eli, 1).await;
     sees(&mut bo, 1).await;

@@ -132,13 +132,19 @@ async fn a_share_reaches_everyone_readable_and_a_late_joiner_within_two_seconds(
     }
     eprintln!("PSNR of the slide's text, picture by picture: {quality:?}");
     // A new picture arrives at about 36 dB and the next ones sharpen it (`share_h264`). Text
-    // with 1-pixel strokes (205 levels from the background) reads cleanly from about 38 dB (an RMS error of 3 levels); 40 dB two seconds in leaves a margin, and 33 dB is
-    // the floor for the very first pictures.
+    // with 1-pixel strokes (205 levels from the background) reads cleanly from about 38 dB (an
+    // RMS error of 3 levels): every picture two seconds in must. The sharpening is picture by
+    // picture (about 0.3 dB each), so how far it has got at a given second depends on how many
+    // pictures a busy machine encoded (4 a second on a loaded CI runner, 15 on a quiet one):
+    // what must hold is that it gets there, the last third of the pictures past 40 dB. 33 dB
+    // is the floor for the very first pictures.
     let first_us = got[0].capture_us;
     let settled: Vec<f64> =
         got.iter().zip(&quality).filter(|(f, _)| f.capture_us >= first_us + 2_000_000).map(|(_, q)| *q).collect();
     assert!(quality.iter().all(|&q| q >= 33.0), "the slide's text arrived at {quality:?} dB");
-    assert!(settled.len() >= 5 && settled.iter().all(|&q| q >= 40.0), "two seconds in: {settled:?} dB");
+    assert!(settled.len() >= 5 && settled.iter().all(|&q| q >= 38.0), "two seconds in: {settled:?} dB");
+    let last_third = &quality[quality.len() - quality.len() / 3..];
+    assert!(last_third.iter().all(|&q| q >= 40.0), "sharpened past 40 dB: {quality:?}");
     positions.dedup();
     assert!(positions.len() * 10 >= got.len() * 8, "the marker was found and moved: {positions:?}");
     assert!(positions.iter().all(|&(x, y)| y == band && x % 8 == 0), "on its path: {positions:?}");

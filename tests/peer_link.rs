@@ -14,7 +14,6 @@ use trygg::media::pixel_stamp;
 use trygg::media::synthetic_audio::SyntheticAudio;
 use trygg::media::synthetic_video::SyntheticVideo;
 use trygg::media::{AudioFrame, FrameDuration};
-use trygg::net::assembler::AudioOutput;
 use trygg::net::peer::{LinkState, LocalMedia, PeerConfig, PeerEvent, PeerLink};
 
 fn loopback() -> PeerConfig {
@@ -109,8 +108,8 @@ async fn two_links_connect_and_carry_video_and_audio_both_ways() {
                     stamps[i] += 1;
                 }
             }
-            PeerEvent::Audio(AudioOutput::Packet(p)) => {
-                assert_eq!(opus[i].decode(&p, 0).unwrap().samples().len(), 960);
+            PeerEvent::Audio(p) => {
+                assert_eq!(opus[i].decode(&p.payload, 0).unwrap().samples().len(), 960);
                 audio[i] += 1;
             }
             _ => {}

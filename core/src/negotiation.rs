@@ -112,6 +112,25 @@ impl Negotiation {
         }
     }
 
+    /// The connection did not come, or was lost and did not come back (`meeting::link_recovery`
+    /// decided): try again with fresh ICE credentials. Unlike [`Self::restart_ice`] this does
+    /// not wait for an offer still out: its answer may never come (the signalling was down when
+    /// it was sent), and waiting for it would leave the connection stuck for good. The offer is
+    /// rolled back and a new one, restarting ICE, is made. The side that waits for the first
+    /// offer still waits: the other side's own retry makes it.
+    pub fn retry(&mut self) -> Vec<Step> {
+        match self.phase {
+            Phase::Offering { .. } => {
+                self.restart_wanted = true;
+                self.phase = Phase::Stable;
+                let mut steps = vec![Step::Rollback];
+                steps.extend(self.offer());
+                steps
+            }
+            _ => self.restart_ice(),
+        }
+    }
+
     fn offer(&mut self) -> Vec<Step> {
         self.phase = Phase::Offering { ice_restart: self.restart_wanted };
         if self.restart_wanted { vec![Step::RestartIce, Step::Offer] } else { vec![Step::Offer] }

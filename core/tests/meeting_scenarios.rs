@@ -13,7 +13,7 @@ use rand_chacha_03::rand_core::SeedableRng;
 use trygg_core::e2ee::identity::DeviceIdentity;
 use trygg_core::e2ee::invitations::InvitationPolicy;
 use trygg_core::links::{Invitation, InvitationCheck, InvitationId};
-use trygg_core::meeting::{Action, Command, Entry, MeetingCore, Notice, RouteKind, Setup};
+use trygg_core::meeting::{Action, Command, Entry, LinkState, MeetingCore, Notice, RouteKind, Setup};
 use trygg_core::room::limits::{ClientConfig, ServerConfig};
 use trygg_core::room::proto::{LeaveReason, SdpType, Signal};
 use trygg_core::room::server::{RoomServer, ServerOutput};
@@ -34,6 +34,8 @@ struct Person {
     bindings: BTreeMap<MemberId, Option<u32>>,
     muted: bool,
     dials: Vec<Duration>,
+    /// Routes it was told to try again: when, to whom, which try.
+    restarted: Vec<(Duration, MemberId, u32)>,
     done: Option<Notice>,
 }
 
@@ -121,6 +123,7 @@ impl Net {
             bindings: BTreeMap::new(),
             muted: false,
             dials: Vec::new(),
+            restarted: Vec::new(),
             done: None,
         });
         self.advance(Duration::ZERO);
@@ -239,6 +242,7 @@ impl Net {
             Action::DropRoute { member } => {
                 p.routes.remove(&member);
             }
+            Action::RestartRoute { member, attempt } => p.restarted.push((now, member, attempt)),
             Action::RouteSignal { member, signal } => p.route_signals.push((member, signal)),
             Action::ReviewIdentity { member, name, .. } => {
                 p.reviewed.insert(member, name);
@@ -1112,4 +1116,42 @@ fn an_invitation_copied_out_of_an_admitted_knock_lets_nobody_else_in() {
             assert_eq!(net.agreed_code(&["alice", "bob", "carol"]), before, "no Add for the copy");
         }
     }
+}
+
+#[test]
+fn a_route_that_never_connects_or_fails_is_tried_again_backing_off_and_one_that_connects_is_left_alone() {
+    let (mut net, alice, bob) = two_in_a_meeting();
+    let start = net.now;
+    // Bob's route to Alice connects; Alice's to Bob never says so (its handshake was lost).
+    net.person("bob").core.handle_link_state(alice, LinkState::Connecting, start);
+    net.person("bob").core.handle_link_state(alice, LinkState::Connected, start);
+    net.advance(Duration::from_secs(30));
+    let tries = |net: &mut Net, name| -> Vec<(u64, MemberId, u32)> {
+        net.person(name).restarted.iter().map(|(t, m, n)| (t.saturating_sub(start).as_secs(), *m, *n)).collect()
+    };
+    // The side that is polite in the negotiation follows 4 s after the other would.
+    let later = match net.person("alice").routes[&bob] {
+        RouteKind::Mesh { polite: true, .. } => 4,
+        RouteKind::Mesh { polite: false, .. } => 0,
+    };
+    assert_eq!(tries(&mut net, "alice"), vec![(10 + later, bob, 1), (15 + later, bob, 2), (25 + later, bob, 3)]);
+    assert_eq!(tries(&mut net, "bob"), vec![]);
+    // Bob's link fails: tried again at once; lost, it gets three seconds to come back by itself.
+    let now = net.now;
+    net.person("bob").core.handle_link_state(alice, LinkState::Failed, now);
+    net.advance(Duration::from_millis(1));
+    assert_eq!(tries(&mut net, "bob"), vec![(30, alice, 1)]);
+    let now = net.now;
+    net.person("bob").core.handle_link_state(alice, LinkState::Connected, now);
+    net.person("bob").core.handle_link_state(alice, LinkState::Disconnected, now);
+    net.advance(Duration::from_secs(2));
+    let now = net.now;
+    net.person("bob").core.handle_link_state(alice, LinkState::Connected, now);
+    net.advance(Duration::from_secs(10));
+    assert_eq!(tries(&mut net, "bob").len(), 1, "it came back by itself");
+    // Alice's connects at last: no more tries.
+    let (now, before) = (net.now, tries(&mut net, "alice").len());
+    net.person("alice").core.handle_link_state(bob, LinkState::Connected, now);
+    net.advance(Duration::from_secs(120));
+    assert_eq!(tries(&mut net, "alice").len(), before);
 }

@@ -9,6 +9,7 @@ pub mod call;
 pub mod codecs;
 pub mod e2ee;
 pub mod links;
+pub mod network;
 pub mod server;
 pub mod share;
 

@@ -87,6 +87,10 @@ pub enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// Real calls through an impaired link between two network namespaces (a rate, random loss,
+    /// an outage), with two Chromium peers through the same link beside them: what was sent
+    /// against the link, pictures decoded, audio concealed, queueing delay, recovery. Needs root.
+    Network(super::bench_network::NetworkArgs),
     /// Parse and extract a generated 1 MB .ics with 1000 events (budget: 50 ms).
     Links {
         /// Measured runs (after 3 warm-up runs).
@@ -385,6 +389,7 @@ pub fn run(bench: Bench) -> ExitCode {
                 Err(e) => super::fail(json, e.code(), &e.into()),
             }
         }
+        Bench::Network(args) => super::bench_network::run(args),
         Bench::Links { runs, json } => match links::run(runs as usize) {
             Ok(r) if json => {
                 println!("{}", serde_json::to_string_pretty(&r).expect("reports serialize"));

@@ -300,11 +300,12 @@ impl Printer {
                 );
                 for p in peers {
                     println!(
-                        "  {} ({}): in {:.0} kbit/s, out {:.0} kbit/s, rtt {}, loss {:.1} %, {} frames{}",
+                        "  {} ({}): in {:.0} kbit/s, out {:.0} kbit/s{}, rtt {}, loss {:.1} %, {} frames{}",
                         p.name,
                         p.member,
                         p.bitrate_in_kbps,
                         p.bitrate_out_kbps,
+                        p.link.estimate_kbps.map_or(String::new(), |e| format!(" (the link carries {e:.0})")),
                         p.link.rtt_ms.map_or("?".into(), |r| format!("{r:.0} ms")),
                         p.packet_loss_pct,
                         p.frames_decoded,

@@ -2,6 +2,7 @@
 //! and prints the result, as text for people or as JSON (`--json`) for programs.
 
 mod bench;
+mod bench_network;
 mod demo;
 mod devices;
 mod identity;

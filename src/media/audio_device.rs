@@ -19,7 +19,7 @@ use super::devices::{AudioDevice, AudioFormats};
 use super::error::DeviceKind;
 use super::frame::{AudioFrame, FrameDuration, SAMPLE_RATE};
 use super::resample::{Resampler, downmix};
-use super::sink::AudioSink;
+use super::sink::{AudioSink, DeviceQueue, Played};
 use super::source::{Source, SourceInfo, SourceKind};
 
 fn map_err(e: cpal::Error, kind: DeviceKind, name: &str) -> MediaError {
@@ -195,7 +195,15 @@ where
                 cv.notify_one();
             }
         },
-        move |e| {
+        move |e: cpal::Error| {
+            // As for the speaker: cpal recovers from an overrun itself and some errors pass;
+            // a stream that ended is an error for the reader (one that stays silent is caught by
+            // the reader's own timeout).
+            use cpal::ErrorKind as K;
+            if !matches!(e.kind(), K::DeviceNotAvailable | K::HostUnavailable) {
+                tracing::debug!("microphone: {e} (the stream goes on)");
+                return;
+            }
             let (lock, cv) = &*err_shared;
             if let Ok(mut c) = lock.lock() {
                 c.error = Some(e.to_string());
@@ -250,16 +258,25 @@ impl Source for Microphone {
 
 struct Playback {
     queue: VecDeque<f32>,
+    /// A report that the stream ended (the device is gone): it must be rebuilt.
     error: Option<String>,
     underruns: u64,
+    /// The most the device took in one callback (48 kHz samples).
+    chunk: usize,
+    /// From a callback to when what it writes is heard, as the device last reported it.
+    latency: Duration,
 }
 
-/// An open speaker playing 48 kHz frames (mono or stereo) on whatever the device runs at.
+/// An open speaker playing 48 kHz frames (mono or stereo) on whatever the device runs at. It tells
+/// whoever feeds it how much is queued and how much the device takes at a time
+/// ([`AudioSink::device_queue`]), so that the feeder can keep to the device's clock.
 pub struct Speaker {
     _stream: cpal::Stream,
     id: Option<String>,
     name: String,
     shared: Arc<Mutex<Playback>>,
+    /// What the device really played (kept across a rebuilt stream).
+    played: Played,
     /// When the stream was last rebuilt after an error, and how often in a row.
     restarts: (Option<std::time::Instant>, u32),
 }
@@ -273,28 +290,38 @@ const MAX_BUFFERED_US: u64 = 200_000;
 impl Speaker {
     /// Opens the speaker `id` (None or "default": the system default).
     pub fn open(id: Option<&str>) -> Result<Self, MediaError> {
+        Self::open_playing_into(id, Played::default())
+    }
+
+    fn open_playing_into(id: Option<&str>, played: Played) -> Result<Self, MediaError> {
         let kind = DeviceKind::Speaker;
         let device = find(id, kind)?;
         let name = device.to_string();
         let config = device.default_output_config().map_err(|e| map_err(e, kind, &name))?;
-        let shared = Arc::new(Mutex::new(Playback { queue: VecDeque::new(), error: None, underruns: 0 }));
+        let shared = Arc::new(Mutex::new(Playback {
+            queue: VecDeque::new(),
+            error: None,
+            underruns: 0,
+            chunk: 0,
+            latency: Duration::ZERO,
+        }));
         let sc: StreamConfig = config.config();
         let stream = match config.sample_format() {
-            SampleFormat::F32 => build_output::<f32>(&device, sc, &shared),
-            SampleFormat::I16 => build_output::<i16>(&device, sc, &shared),
-            SampleFormat::I32 => build_output::<i32>(&device, sc, &shared),
-            SampleFormat::U8 => build_output::<u8>(&device, sc, &shared),
-            SampleFormat::U16 => build_output::<u16>(&device, sc, &shared),
+            SampleFormat::F32 => build_output::<f32>(&device, sc, &shared, &played),
+            SampleFormat::I16 => build_output::<i16>(&device, sc, &shared, &played),
+            SampleFormat::I32 => build_output::<i32>(&device, sc, &shared, &played),
+            SampleFormat::U8 => build_output::<u8>(&device, sc, &shared, &played),
+            SampleFormat::U16 => build_output::<u16>(&device, sc, &shared, &played),
             other => return Err(MediaError::Unsupported { format: "speaker", why: format!("sample format {other}") }),
         }
         .map_err(|e| map_err(e, kind, &name))?;
         stream.play().map_err(|e| map_err(e, kind, &name))?;
-        Ok(Self { _stream: stream, id: id.map(str::to_owned), name, shared, restarts: (None, 0) })
+        Ok(Self { _stream: stream, id: id.map(str::to_owned), name, shared, played, restarts: (None, 0) })
     }
 
-    /// The stream reported an error (an ALSA I/O error after an underrun, a sound server
-    /// restart): build a new stream on the same device, keeping what is queued. A device that
-    /// keeps failing is given up with the error.
+    /// The stream ended (its device went away, the sound server restarted): build a new stream
+    /// on the same device, keeping what is queued. A device that keeps failing is given up with
+    /// the error.
     fn restart(&mut self, error: String) -> Result<(), MediaError> {
         let now = std::time::Instant::now();
         let recent = self.restarts.0.is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(10));
@@ -304,7 +331,8 @@ impl Speaker {
             return Err(fail(error));
         }
         tracing::warn!("speaker {}: {error}; restarting its stream", self.name);
-        let fresh = Self::open(self.id.as_deref()).map_err(|e| fail(format!("{error}; reopening failed: {e}")))?;
+        let fresh = Self::open_playing_into(self.id.as_deref(), self.played.clone())
+            .map_err(|e| fail(format!("{error}; reopening failed: {e}")))?;
         let queued = self.shared.lock().map(|mut p| std::mem::take(&mut p.queue)).unwrap_or_default();
         if let Ok(mut p) = fresh.shared.lock() {
             p.queue = queued;
@@ -330,21 +358,28 @@ fn build_output<T>(
     device: &cpal::Device,
     config: StreamConfig,
     shared: &Arc<Mutex<Playback>>,
+    played: &Played,
 ) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + FromSample<f32>,
 {
     let channels = usize::from(config.channels);
+    let device_rate = config.sample_rate;
     let mut resampler = Resampler::new(SAMPLE_RATE, config.sample_rate);
     let mut ready: VecDeque<f32> = VecDeque::new();
     let mut input = Vec::with_capacity(480);
     let mut converted = Vec::with_capacity(1024);
     let (data_shared, err_shared) = (shared.clone(), shared.clone());
+    let played = played.clone();
     device.build_output_stream::<T, _, _>(
         config,
-        move |out: &mut [T], _| {
+        move |out: &mut [T], info: &cpal::OutputCallbackInfo| {
             let frames = out.len() / channels.max(1);
             if let Ok(mut p) = data_shared.lock() {
+                let wanted = (frames as u64 * u64::from(SAMPLE_RATE) / u64::from(device_rate.max(1))) as usize;
+                p.chunk = p.chunk.max(wanted);
+                let t = info.timestamp();
+                p.latency = t.playback.duration_since(t.callback).min(Duration::from_secs(1));
                 while ready.len() < frames {
                     let take = p.queue.len().min(480);
                     if take == 0 {
@@ -353,21 +388,44 @@ where
                     }
                     input.clear();
                     input.extend(p.queue.drain(..take));
+                    played.push(&input);
                     converted.clear();
                     resampler.process(&input, &mut converted);
                     ready.extend(converted.iter().copied());
                 }
             }
+            let mut dry = 0usize;
             for frame in out.chunks_exact_mut(channels.max(1)) {
-                let s = ready.pop_front().unwrap_or(0.0);
+                let s = ready.pop_front().unwrap_or_else(|| {
+                    dry += 1;
+                    0.0
+                });
                 for o in frame {
                     *o = T::from_sample(s);
                 }
             }
+            if dry > 0 {
+                // After everything taken before it: the room hears this silence next.
+                played.silence((dry as u64 * u64::from(SAMPLE_RATE) / u64::from(device_rate.max(1))) as usize);
+            }
         },
-        move |e| {
-            if let Ok(mut p) = err_shared.lock() {
-                p.error = Some(e.to_string());
+        move |e: cpal::Error| {
+            // cpal recovers from an underrun (xrun) itself, and some errors pass (the PulseAudio
+            // plugin's "I/O error" while its stream is still connecting): only a stream that
+            // ended needs rebuilding.
+            use cpal::ErrorKind as K;
+            match e.kind() {
+                K::DeviceNotAvailable | K::HostUnavailable => {
+                    if let Ok(mut p) = err_shared.lock() {
+                        p.error = Some(e.to_string());
+                    }
+                }
+                K::Xrun => {
+                    if let Ok(mut p) = err_shared.lock() {
+                        p.underruns += 1;
+                    }
+                }
+                _ => tracing::debug!("speaker: {e} (the stream goes on)"),
             }
         },
         None,
@@ -390,5 +448,15 @@ impl AudioSink for Speaker {
             p.queue.drain(..excess);
         }
         Ok(())
+    }
+
+    fn played(&self) -> Option<Played> {
+        Some(self.played.clone())
+    }
+
+    fn device_queue(&self) -> Option<DeviceQueue> {
+        let p = self.shared.lock().ok()?;
+        let us = |n: usize| Duration::from_micros(n as u64 * 1_000_000 / u64::from(SAMPLE_RATE));
+        Some(DeviceQueue { queued: us(p.queue.len()), chunk: us(p.chunk), latency: p.latency })
     }
 }

@@ -3,10 +3,12 @@
 //! noise suppressor and AGC2). README's "Audio processing" says why this one and what it
 //! measures.
 //!
-//! One [`AudioProcessor`] serves a meeting. The mixer hands it what the speaker is about to play
-//! ([`AudioProcessor::render`], the far end's reference: taken after the mix and its limiter, the
-//! last change before the device), and the capture thread passes every microphone frame through
-//! it ([`AudioProcessor::capture`]). Both run in 10 ms steps at 48 kHz, as the module wants.
+//! One [`AudioProcessor`] serves a meeting. The mixer hands it the far end's reference: what a
+//! sound card's callback really played ([`AudioProcessor::render_mono`], from
+//! [`crate::media::sink::Played`]: after the mix and its limiter, with the card's own dry spells
+//! and trims), or for a sink that cannot tell, what the speaker is about to play
+//! ([`AudioProcessor::render`]). The capture thread passes every microphone frame through it
+//! ([`AudioProcessor::capture`]). Both run in 10 ms steps at 48 kHz, as the module wants.
 //!
 //! Bad input loses nothing: samples that are not finite are taken as silence and everything is
 //! kept within ±1 before the module sees it; a speaker that stops (no more reference) leaves the
@@ -137,18 +139,25 @@ impl AudioProcessor {
         self.config
     }
 
-    /// What the speaker is about to play (mono, 48 kHz): the echo canceller's reference.
+    /// What the speaker is about to play (mono or stereo, 48 kHz): the echo canceller's
+    /// reference, for a speaker that cannot say what it really played.
     pub fn render(&self, frame: &AudioFrame) {
-        if !self.config.echo_cancellation {
+        if frame.channels() == 1 {
+            self.render_mono(frame.samples());
+        } else {
+            let mono: Vec<f32> = frame.samples().chunks_exact(2).map(|p| 0.5 * (p[0] + p[1])).collect();
+            self.render_mono(&mono);
+        }
+    }
+
+    /// What the speaker played (mono, 48 kHz, in order): the echo canceller's reference.
+    pub fn render_mono(&self, samples: &[f32]) {
+        if !self.config.echo_cancellation || samples.is_empty() {
             return;
         }
         let Ok(mut st) = self.state.lock() else { return };
         let st = &mut *st;
-        if frame.channels() == 1 {
-            st.render_in.extend(frame.samples().iter().map(|&s| sane(s)));
-        } else {
-            st.render_in.extend(frame.samples().chunks_exact(2).map(|p| sane(0.5 * (p[0] + p[1]))));
-        }
+        st.render_in.extend(samples.iter().map(|&s| sane(s)));
         let mut out = [0.0f32; STEP];
         let whole = st.render_in.len() / STEP * STEP;
         for step in st.render_in[..whole].chunks_exact(STEP) {

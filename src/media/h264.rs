@@ -255,10 +255,13 @@ impl H264Encoder {
     /// rate, not the first ones), and so a keyframe.
     pub fn encode(&mut self, frame: &VideoFrame) -> Result<Option<EncodedVideo>, MediaError> {
         let size = (frame.width(), frame.height());
-        if self.size.is_some_and(|s| s != size) {
+        let resized = self.size.is_some_and(|s| s != size);
+        if resized {
             self.restart(self.config)?;
         }
-        let fresh = self.size.is_none();
+        // A fresh encoder (the first picture, or a new size) holds its rate as its ceiling
+        // until raised after its first picture.
+        let fresh = resized || self.size.is_none();
         self.size = Some(size);
         if std::mem::take(&mut self.keyframe_requested) {
             self.inner.force_intra_frame();
@@ -473,5 +476,21 @@ mod tests {
         let high = second(&mut enc, 60);
         // openh264 would otherwise hold the rate at the 200 kbit/s it started with.
         assert!(high > 3 * low, "raised: {low} bytes a second at 200 kbit/s, {high} at 1.5 Mbit/s");
+    }
+
+    /// The camera's ladder changes the picture size at a low rate, which restarts the encoder:
+    /// the restarted one must take a higher rate later (it refused every raise once, and a call
+    /// that stepped down stayed at the rate it stepped down at).
+    #[test]
+    fn an_encoder_restarted_for_a_new_size_can_be_raised_again() {
+        let mut enc = H264Encoder::new(H264Config { bitrate_bps: 1_500_000, ..H264Config::default() }).unwrap();
+        let large = SyntheticVideo::new(640, 360, 30, VirtualClock::new(0)).unwrap();
+        let small = SyntheticVideo::new(320, 180, 30, VirtualClock::new(0)).unwrap();
+        enc.encode(&large.render(0, 0)).unwrap();
+        enc.set_bitrate(300_000).unwrap();
+        for i in 1..5 {
+            enc.encode(&small.render(i, i * 33_333)).unwrap();
+        }
+        enc.set_bitrate(1_200_000).expect("a restarted encoder takes a higher rate");
     }
 }

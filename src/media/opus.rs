@@ -163,6 +163,20 @@ impl OpusDecoder {
     /// Decodes one packet. A packet of another frame length is decoded whole and then refused,
     /// since every frame on Trygg's audio path has the configured length.
     pub fn decode(&mut self, packet: &[u8], capture_us: u64) -> Result<AudioFrame, MediaError> {
+        let n = self.decode_any(packet)?.len() / usize::from(self.channels);
+        self.frame_from(n, capture_us)
+    }
+
+    /// Conceals a lost packet. With `next` (the packet after the lost one) and FEC in it, the lost
+    /// audio is rebuilt from the redundancy; otherwise it is extrapolated.
+    pub fn conceal(&mut self, next: Option<&[u8]>, capture_us: u64) -> Result<AudioFrame, MediaError> {
+        let n = self.conceal_any(self.frame.samples_per_channel(), next)?.len() / usize::from(self.channels);
+        self.frame_from(n, capture_us)
+    }
+
+    /// Decodes a packet of any length Opus allows (the playout buffer's path): the decoded
+    /// samples, interleaved.
+    pub fn decode_any(&mut self, packet: &[u8]) -> Result<&[f32], MediaError> {
         if packet.is_empty() {
             return Err(MediaError::corrupt("Opus", "empty packet"));
         }
@@ -170,21 +184,22 @@ impl OpusDecoder {
             .inner
             .decode_float(packet, &mut self.buf, false)
             .map_err(|e| MediaError::corrupt("Opus", e.to_string()))?;
-        self.frame_from(n, capture_us)
+        Ok(&self.buf[..n * usize::from(self.channels)])
     }
 
-    /// Conceals a lost packet. With `next` (the packet after the lost one) and FEC in it, the lost
-    /// audio is rebuilt from the redundancy; otherwise it is extrapolated.
-    pub fn conceal(&mut self, next: Option<&[u8]>, capture_us: u64) -> Result<AudioFrame, MediaError> {
-        let want = self.frame.samples_per_channel() * usize::from(self.channels);
-        let n = match next {
+    /// Makes `samples` per channel (a multiple of 2.5 ms, at most 120 ms) for audio that is
+    /// missing: rebuilt from `fec`'s in-band FEC when given (the packet after the missing
+    /// audio), else extrapolated (or comfort noise, after a DTX packet).
+    pub fn conceal_any(&mut self, samples: usize, fec: Option<&[u8]>) -> Result<&[f32], MediaError> {
+        let want = samples.min(5_760) * usize::from(self.channels);
+        let n = match fec {
             Some(p) if !p.is_empty() => self
                 .inner
                 .decode_float(p, &mut self.buf[..want], true)
                 .map_err(|e| MediaError::corrupt("Opus", e.to_string()))?,
             _ => self.inner.decode_float(&[], &mut self.buf[..want], false).map_err(codec_err)?,
         };
-        self.frame_from(n, capture_us)
+        Ok(&self.buf[..n * usize::from(self.channels)])
     }
 
     fn frame_from(&self, per_channel: usize, capture_us: u64) -> Result<AudioFrame, MediaError> {

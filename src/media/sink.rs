@@ -11,6 +11,80 @@ use super::frame::{AudioFrame, VideoFrame};
 pub trait AudioSink: Send {
     /// Queues one frame for playback.
     fn play(&mut self, frame: &AudioFrame) -> Result<(), MediaError>;
+
+    /// For a sink with a clock of its own (a sound card): what it holds queued, so that whoever
+    /// feeds it can keep to its clock rather than to the system's. None: the sink takes frames
+    /// whenever they come (a file, nothing).
+    fn device_queue(&self) -> Option<DeviceQueue> {
+        None
+    }
+
+    /// For a sound card: what it really plays, as its callback takes it (the echo canceller's
+    /// reference). None: what is handed to [`AudioSink::play`] is what is played.
+    fn played(&self) -> Option<Played> {
+        None
+    }
+}
+
+/// What a sound card really played, in order, as its callback took it: 48 kHz mono samples,
+/// with silence where the card ran dry. The echo canceller's reference: the room hears this,
+/// not what was handed to the card (a queue that runs dry or is trimmed shifts the two apart,
+/// and the canceller would lose the room). The card's callback adds to it without allocating;
+/// whoever feeds the canceller takes what has been played so far.
+#[derive(Debug, Clone)]
+pub struct Played(Arc<Mutex<VecDeque<f32>>>);
+
+/// Played audio nobody took beyond this is dropped, oldest first (one second).
+const MAX_PLAYED: usize = 48_000;
+
+impl Default for Played {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(VecDeque::with_capacity(2 * MAX_PLAYED))))
+    }
+}
+
+impl Played {
+    /// The card took these samples to play.
+    pub fn push(&self, samples: &[f32]) {
+        if let Ok(mut q) = self.0.lock() {
+            q.extend(samples.iter().copied());
+            Self::trim(&mut q);
+        }
+    }
+
+    /// The card played `n` samples of silence (it ran dry).
+    pub fn silence(&self, n: usize) {
+        if let Ok(mut q) = self.0.lock() {
+            q.extend(std::iter::repeat_n(0.0, n.min(MAX_PLAYED)));
+            Self::trim(&mut q);
+        }
+    }
+
+    fn trim(q: &mut VecDeque<f32>) {
+        if q.len() > MAX_PLAYED {
+            let excess = q.len() - MAX_PLAYED;
+            q.drain(..excess);
+        }
+    }
+
+    /// Moves everything played since the last call into `out` (appended).
+    pub fn take_into(&self, out: &mut Vec<f32>) {
+        if let Ok(mut q) = self.0.lock() {
+            out.extend(q.drain(..));
+        }
+    }
+}
+
+/// What a sound card's queue holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceQueue {
+    /// Audio queued and not yet taken by the device.
+    pub queued: Duration,
+    /// The most the device has taken at a time (its callback's size).
+    pub chunk: Duration,
+    /// How long after the device takes audio from the queue it is heard (its own buffer and
+    /// converters, as the device reports it).
+    pub latency: Duration,
 }
 
 /// Discards audio (no speaker chosen).
@@ -107,6 +181,27 @@ impl Drop for VideoReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_card_played_comes_out_in_order_with_its_dry_spells_and_bounded() {
+        let played = Played::default();
+        played.push(&[0.5, 0.25]);
+        played.silence(3);
+        played.push(&[1.0]);
+        let mut out = vec![9.0];
+        played.take_into(&mut out);
+        assert_eq!(out, [9.0, 0.5, 0.25, 0.0, 0.0, 0.0, 1.0]);
+        out.clear();
+        played.take_into(&mut out);
+        assert!(out.is_empty(), "taken once");
+        // Nobody takes it: the newest second is kept.
+        for i in 0..3 * MAX_PLAYED / 480 {
+            played.push(&[i as f32; 480]);
+        }
+        played.take_into(&mut out);
+        assert_eq!(out.len(), MAX_PLAYED);
+        assert_eq!(out.last(), Some(&((3 * MAX_PLAYED / 480 - 1) as f32)));
+    }
 
     fn frame(seq: u64) -> VideoFrame {
         let mut f = VideoFrame::filled(16, 16, 0).unwrap();

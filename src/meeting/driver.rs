@@ -19,6 +19,7 @@ use super::signalling::{Connection, WsEvent};
 use super::{E2eeStatus, MeetingCommand, MeetingConfig, MeetingError, MeetingEvent, MeetingTarget};
 use crate::media::audio_processing::AudioProcessor;
 use crate::media::clock::SharedClock;
+use crate::media::sink::NullAudioSink;
 use crate::net::peer::{LocalMedia, PeerConfig, PeerEvent};
 use crate::room::ids::MemberId;
 use trygg_core::meeting::{Action, Command, MeetingCore, Setup};
@@ -109,7 +110,13 @@ pub(super) fn spawn(
         config.clock.clone(),
     )?;
     let trust = super::trust::Trust::load(config.known_peers.take(), core.session().own_fingerprint())?;
-    let mixer = config.speaker.take().map(|s| Mixer::start(s, config.clock.clone(), processor));
+    // Every remote participant's audio is played out through the mixer, also without a speaker
+    // (the playout is where audio is decoded, counted and recorded); the echo canceller hears
+    // what a real speaker plays.
+    let mixer = Some(match config.speaker.take() {
+        Some(speaker) => Mixer::start(speaker, config.clock.clone(), processor),
+        None => Mixer::start(Box::new(NullAudioSink), config.clock.clone(), None),
+    });
     let (ws_tx, ws_rx) = mpsc::unbounded_channel();
     let (peer_tx, peer_rx) = mpsc::unbounded_channel();
     let (share_opened_tx, share_opened_rx) = mpsc::unbounded_channel();
@@ -239,6 +246,12 @@ impl Driver {
                     self.share_left(&member);
                     self.trust.left(&member);
                 }
+                Action::RestartRoute { member, attempt } => {
+                    if let Some(p) = self.peers.get(&member) {
+                        tracing::info!("media connection to {member}: trying again (ICE restart {attempt})");
+                        p.route.restart();
+                    }
+                }
                 Action::RouteSignal { member, signal } => {
                     if let Some(p) = self.peers.get(&member) {
                         p.route.handle_signal(signal);
@@ -347,7 +360,7 @@ impl Driver {
                 if let Some(p) = self.peers.get_mut(&member) {
                     p.state = Some(state);
                 }
-                self.core.handle_link_state(member, state);
+                self.core.handle_link_state(member, state, self.now());
             }
             // A camera's request costs a camera keyframe, a share's a share keyframe (a
             // hundred times larger): each goes only to the stream asked.
@@ -363,7 +376,7 @@ impl Driver {
                     self.share_keyframe();
                 }
             }
-            PeerEvent::Video(_) | PeerEvent::Audio(_) | PeerEvent::ShareVideo(_) => {}
+            PeerEvent::Video(_) | PeerEvent::Audio(_) | PeerEvent::ShareVideo(_) | PeerEvent::SenderReport { .. } => {}
         }
     }
 

@@ -1,14 +1,18 @@
 //! Media from one remote participant: decode, measure, deliver, record.
 //!
 //! Each remote participant gets a decode thread fed by its peer link's receive tasks. Decoded
-//! pictures go to that participant's video channel (the UI draws from it) and decoded audio to the
-//! mixer; with recording on, both are also written to `DIR/<participant>.y4m` (`-2.y4m`… after
-//! a change of picture size) and `.wav`. A picture that fails to decode asks the sender for a
-//! keyframe.
+//! pictures go to that participant's video channel (the UI draws from it); decrypted audio
+//! packets go to the participant's playout, which the mixer pulls from; a picture is handed on
+//! when the sound that goes with it is heard (lip sync from the sender's reports, with when the
+//! playout says each sound is heard). With recording on,
+//! pictures are also written to `DIR/<participant>.y4m` (`-2.y4m`… after a change of picture
+//! size) and the audio as played to `.wav`. A picture that fails to decode asks the sender for
+//! a keyframe.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -16,25 +20,35 @@ use std::time::Duration;
 use super::mixer::MixerInput;
 use crate::e2ee::h264::H264Crypt;
 use crate::e2ee::media_keys::{MediaKeys, MediaKind};
+use crate::media::MediaError;
+use crate::media::VideoFrame;
 use crate::media::clock::SharedClock;
-use crate::media::frame::FrameDuration;
 use crate::media::h264::H264Decoder;
-use crate::media::opus::OpusDecoder;
 use crate::media::pixel_stamp;
 use crate::media::sink::VideoSender;
 use crate::media::wav::WavWriter;
 use crate::media::y4m::Y4mWriter;
-use crate::media::{AudioFrame, MediaError};
-use crate::net::assembler::{AssembledFrame, AudioOutput};
+use crate::net::assembler::AssembledFrame;
 use trygg_core::meeting::Origin;
+use trygg_core::rtp::jitter_buffer::AudioPacket;
+use trygg_core::rtp::lip_sync::LipSync;
 
 /// What a peer link hands to a participant's decoder.
 #[derive(Debug)]
 pub enum Received {
     /// A complete H.264 access unit.
     Video(AssembledFrame),
-    /// An Opus packet or a loss.
-    Audio(AudioOutput),
+    /// An Opus packet, as it came.
+    Audio(AudioPacket),
+    /// The sender's report tying one of its streams' timestamps to its wall clock.
+    SenderReport {
+        /// Audio (else the camera).
+        audio: bool,
+        /// NTP 32.32.
+        ntp: u64,
+        /// The stream's RTP timestamp at that time.
+        rtp: u32,
+    },
 }
 
 /// Which SFrame sender a route's media must come from: the leaf that announced itself, in the
@@ -67,12 +81,10 @@ pub struct IncomingStats {
     pub video_bytes: AtomicU64,
     /// Keyframes received.
     pub keyframes: AtomicU64,
-    /// Audio packets decoded.
+    /// Audio packets decoded (by the playout).
     pub audio_packets: AtomicU64,
     /// Frames (audio or video) that did not decrypt: not SFrame, not for us, replayed, tampered.
     pub undecryptable: AtomicU64,
-    /// Audio packets lost (concealed).
-    pub audio_lost: AtomicU64,
     /// Bytes of audio received.
     pub audio_bytes: AtomicU64,
     /// When the first picture was decoded (µs since the epoch), 0 before.
@@ -93,6 +105,9 @@ pub struct IncomingStats {
     pub unbound: AtomicU64,
     /// Glass-to-glass latencies (ms) read from pixel stamps since the last `take_latencies`.
     latencies: Mutex<Vec<f64>>,
+    /// How far each picture shown since the last `take_lip_sync` was ahead of its sound (ms;
+    /// negative: behind), where that could be told.
+    lip_sync: Mutex<Vec<f64>>,
     /// The loudest decoded audio frame's RMS since the last `take_audio_level`, as `f32` bits
     /// (for a UI's active speaker; non-negative floats order like their bits).
     audio_level: AtomicU32,
@@ -136,13 +151,18 @@ impl IncomingStats {
     pub fn take_latencies(&self) -> Vec<f64> {
         self.latencies.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
     }
+
+    /// Takes how far each picture shown since the last call was ahead of its sound (ms).
+    pub fn take_lip_sync(&self) -> Vec<f64> {
+        self.lip_sync.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
+    }
 }
 
 /// Where one participant's decoded media goes.
 pub struct IncomingSinks {
     /// Pictures, for the UI or a test.
     pub video: Option<VideoSender>,
-    /// Audio, for the mixer (and the speaker behind it).
+    /// Audio: the participant's playout in the mixer (and the speaker behind it).
     pub audio: Option<MixerInput>,
     /// Write `<dir>/<name>.y4m` and `.wav`.
     pub record: Option<(PathBuf, String)>,
@@ -178,13 +198,27 @@ impl Incoming {
         let (tx, rx) = sync_channel(QUEUE);
         let stats = Arc::new(IncomingStats::default());
         let video = H264Decoder::new()?;
-        let audio = OpusDecoder::new(1, FrameDuration::Ms20)?;
+        let sync = Arc::new(Mutex::new(LipSync::default()));
+        if let Some(input) = &sinks.audio {
+            let wav = sinks.record.as_ref().and_then(|(dir, name)| {
+                WavWriter::create(&dir.join(format!("{name}.wav")), 1)
+                    .map_err(|e| tracing::warn!("audio recording not started: {e}"))
+                    .ok()
+            });
+            input.with(|p| {
+                p.count_in(stats.clone());
+                p.sync_to(sync.clone());
+                if let Some(w) = wav {
+                    p.record_to(w);
+                }
+            });
+        }
         let st = stats.clone();
         let video_dropped = Arc::new(AtomicBool::new(false));
         let dropped = video_dropped.clone();
         let thread = std::thread::Builder::new()
             .name("media in".into())
-            .spawn(move || decode_loop(rx, video, audio, sinks, keys, clock, st, dropped, binding, need_keyframe))
+            .spawn(move || decode_loop(rx, video, sinks, keys, clock, st, dropped, binding, sync, need_keyframe))
             .map_err(|e| MediaError::io("decode thread", e))?;
         Ok(Self { origin, tx, stats, video_dropped, thread: Some(thread) })
     }
@@ -223,7 +257,6 @@ struct Recording {
     /// Picture size of the current video file, and how many files there are.
     video_size: Option<(u32, u32)>,
     video_files: u32,
-    audio: Option<WavWriter>,
 }
 
 impl Recording {
@@ -250,35 +283,76 @@ impl Recording {
     }
 }
 
+/// At most this many pictures wait for their sound.
+const MAX_HELD: usize = 30;
+
+/// Hands a picture (of RTP timestamp `ts`) to whoever draws it, noting how far it is ahead of
+/// its sound.
+fn show(sinks: &IncomingSinks, sync: &Mutex<LipSync>, stats: &IncomingStats, now: u64, ts: u32, frame: VideoFrame) {
+    if let Some(offset) = sync.lock().ok().and_then(|s| s.offset_ms(ts, Duration::from_micros(now)))
+        && let Ok(mut l) = stats.lip_sync.lock()
+        && l.len() < 1_000
+    {
+        l.push(offset);
+    }
+    if let Some(v) = &sinks.video {
+        let _ = v.send(frame);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn decode_loop(
     rx: Receiver<Received>,
     mut video: H264Decoder,
-    mut audio: OpusDecoder,
     sinks: IncomingSinks,
     keys: Arc<Mutex<MediaKeys>>,
     clock: SharedClock,
     stats: Arc<IncomingStats>,
     video_dropped: Arc<AtomicBool>,
     binding: SenderBinding,
+    sync: Arc<Mutex<LipSync>>,
     need_keyframe: impl Fn(),
 ) {
     let mut crypt = H264Crypt::new();
     let mut clear: Vec<u8> = Vec::new();
-    // The packet after a loss is decrypted early for its FEC; keep it so that it is not taken
-    // for a replay when it is then played itself.
-    let mut fec_early: Option<(bytes::Bytes, Vec<u8>)> = None;
     let mut rec = sinks.record.as_ref().map(|(dir, name)| Recording {
         dir: dir.clone(),
         name: name.clone(),
         video: None,
         video_size: None,
         video_files: 0,
-        audio: WavWriter::create(&dir.join(format!("{name}.wav")), 1).ok(),
     });
     let mut seq = 0u64;
-    for item in rx.iter() {
+    // Pictures waiting for their sound (lip sync), each with when to show it.
+    let mut held: VecDeque<(u64, u32, VideoFrame)> = VecDeque::new();
+    loop {
+        let next = match held.front() {
+            Some(&(due, _, _)) => match rx.recv_timeout(Duration::from_micros(due.saturating_sub(clock.now_us()))) {
+                Ok(item) => Some(item),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+            None => match rx.recv() {
+                Ok(item) => Some(item),
+                Err(_) => break,
+            },
+        };
+        let now = clock.now_us();
+        while held.front().is_some_and(|&(due, _, _)| due <= now) {
+            let (_, ts, frame) = held.pop_front().expect("a held picture");
+            show(&sinks, &sync, &stats, now, ts, frame);
+        }
+        let Some(item) = next else { continue };
         match item {
+            Received::SenderReport { audio, ntp, rtp } => {
+                if let Ok(mut s) = sync.lock() {
+                    if audio {
+                        s.audio_report(ntp, rtp);
+                    } else {
+                        s.video_report(ntp, rtp);
+                    }
+                }
+            }
             Received::Video(f) => {
                 if video_dropped.swap(false, Ordering::Relaxed) {
                     need_keyframe();
@@ -321,73 +395,53 @@ fn decode_loop(
                 if let Some(r) = rec.as_mut() {
                     r.video(&frame);
                 }
-                if let Some(v) = &sinks.video {
-                    let _ = v.send(frame);
+                if sinks.video.is_none() {
+                    continue;
+                }
+                // Shown when its sound is heard (lip sync); in order, so one that comes due
+                // while others wait goes after them; a queue that grows past a second's worth
+                // of pictures lets its oldest go at once.
+                let due = sync
+                    .lock()
+                    .map_or(Duration::from_micros(now), |s| s.show_at(f.rtp_timestamp, Duration::from_micros(now)));
+                let due = due.as_micros() as u64;
+                if due <= now && held.is_empty() {
+                    show(&sinks, &sync, &stats, now, f.rtp_timestamp, frame);
+                } else {
+                    if held.len() >= MAX_HELD
+                        && let Some((_, ts, oldest)) = held.pop_front()
+                    {
+                        show(&sinks, &sync, &stats, now, ts, oldest);
+                    }
+                    held.push_back((due.max(held.back().map_or(0, |b| b.0)), f.rtp_timestamp, frame));
                 }
             }
-            Received::Audio(out) => {
+            Received::Audio(packet) => {
                 let now = clock.now_us();
                 let at = Duration::from_micros(now);
-                let open = |sealed: &[u8], out: &mut Vec<u8>| {
-                    let opened = keys.lock().ok().map(|mut k| k.decrypt(at, MediaKind::Audio, b"", sealed, out));
-                    match opened {
-                        Some(Ok(origin)) => stats.accept_sender(origin.sender, &binding),
-                        _ => false,
-                    }
-                };
-                let decoded = match out {
-                    AudioOutput::Packet(p) => {
-                        stats.audio_bytes.fetch_add(p.len() as u64, Ordering::Relaxed);
-                        let early = fec_early.take().filter(|(sealed, _)| *sealed == p);
-                        match early {
-                            Some((_, c)) => clear = c,
-                            None if open(&p, &mut clear) => {}
-                            None => {
-                                stats.undecryptable.fetch_add(1, Ordering::Relaxed);
-                                continue;
-                            }
-                        }
-                        audio.decode(&clear, now)
-                    }
-                    AudioOutput::Lost { next } => {
-                        stats.audio_lost.fetch_add(1, Ordering::Relaxed);
-                        let mut next_clear = Vec::new();
-                        let fec = match next {
-                            Some(n) if open(&n, &mut next_clear) => {
-                                fec_early = Some((n, next_clear.clone()));
-                                Some(next_clear)
-                            }
-                            _ => None,
-                        };
-                        audio.conceal(fec.as_deref(), now)
-                    }
-                };
-                let frame: AudioFrame = match decoded {
-                    Ok(f) => f,
-                    Err(e) => {
-                        tracing::debug!("audio packet did not decode: {e}");
+                stats.audio_bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+                if packet.payload.is_empty() {
+                    continue; // padding
+                }
+                let opened =
+                    keys.lock().ok().map(|mut k| k.decrypt(at, MediaKind::Audio, b"", &packet.payload, &mut clear));
+                match opened {
+                    Some(Ok(origin)) if stats.accept_sender(origin.sender, &binding) => {}
+                    Some(Ok(_)) => continue,
+                    _ => {
+                        stats.undecryptable.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                };
-                stats.audio_packets.fetch_add(1, Ordering::Relaxed);
-                stats.note_audio_level(frame.rms());
-                let _ = stats.first_audio_us.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
-                if let Some(w) = rec.as_mut().and_then(|r| r.audio.as_mut()) {
-                    let _ = w.write(frame.samples());
                 }
                 if let Some(m) = &sinks.audio {
-                    m.push(frame.samples());
+                    let opus = bytes::Bytes::copy_from_slice(&clear);
+                    m.with(|p| p.insert(packet.seq, packet.timestamp, opus, at));
                 }
             }
         }
     }
-    if let Some(r) = rec {
-        if let Some(v) = r.video {
-            let _ = v.finish();
-        }
-        if let Some(a) = r.audio {
-            let _ = a.finish();
-        }
+    if let Some(v) = rec.and_then(|r| r.video) {
+        let _ = v.finish();
     }
 }
 
@@ -460,7 +514,6 @@ mod tests {
             video: None,
             video_size: None,
             video_files: 0,
-            audio: None,
         };
         for (w, h, n) in [(64, 48, 3), (32, 24, 2), (64, 48, 1)] {
             for _ in 0..n {

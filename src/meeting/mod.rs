@@ -23,6 +23,7 @@ pub mod invitations;
 pub mod mixer;
 mod notice;
 pub mod outgoing;
+pub mod playout;
 mod private_file;
 pub mod share_out;
 mod signalling;
@@ -205,6 +206,9 @@ pub struct PeerStats {
     pub media_unbound: u64,
     /// Audio packets decoded since the start.
     pub audio_packets: u64,
+    /// Their audio's playout: how long it is held to ride out the network's jitter, and what
+    /// was concealed, rebuilt or stretched since the start.
+    pub audio_playout: AudioPlayoutStats,
     /// How loud they were: the loudest 20 ms of their audio over the last second, RMS (0 to 1).
     /// The UI's active speaker is the loudest participant.
     pub audio_level: f32,
@@ -218,9 +222,38 @@ pub struct PeerStats {
     /// What they share, when they share.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub share: Option<ShareStats>,
+    /// Lip sync: how far the pictures shown in the last second were ahead of their sound (ms,
+    /// the median; negative: behind), from the sender's reports and when the playout plays
+    /// what; None without both reports or with no audio playing.
+    pub lip_sync_ms: Option<f64>,
     /// Every glass-to-glass measurement of the last second (one per stamped picture), for
     /// benchmarks that need exact percentiles.
     pub glass_to_glass_samples_ms: Vec<f64>,
+}
+
+/// One participant's audio playout since the start.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct AudioPlayoutStats {
+    /// How much audio is held on purpose (ms): 95 % of packets arrive within it, 20 ms at
+    /// least; more while packets are lost (for FEC).
+    pub target_ms: f64,
+    /// How long the audio now playing was held beyond its quickest possible arrival (ms): the
+    /// delay the playout adds.
+    pub delay_ms: f64,
+    /// 20 ms stretches of audio that were missing when due and concealed.
+    pub concealed: u64,
+    /// Lost packets rebuilt from the next packet's in-band FEC.
+    pub fec: u64,
+    /// Packets that came after their time had been concealed (dropped).
+    pub late: u64,
+    /// Packets played a pitch period shorter (to bring the delay down).
+    pub accelerated: u64,
+    /// Packets played a pitch period longer (to build the delay up).
+    pub decelerated: u64,
+    /// 20 ms of comfort noise while the sender was in DTX.
+    pub comfort_noise: u64,
+    /// Packets cut from a backlog far past the target (a burst after an outage).
+    pub flushed: u64,
 }
 
 /// A screen share's numbers over the last second (ours as sent, or another's as received).

@@ -121,6 +121,7 @@ impl Outgoing {
                 let mut crypt = H264Crypt::new();
                 threads.push(spawn("video out", move || {
                     let (mut gate, epoch) = (KeyframeGate::default(), std::time::Instant::now());
+                    let mut current_rate = h264.bitrate_bps;
                     let mut rung = RungFilter::default();
                     let result = (|| -> Result<(), MediaError> {
                         while !sw.stop.load(Ordering::Relaxed) {
@@ -143,7 +144,10 @@ impl Outgoing {
                                 // A rate the encoder refuses keeps the old one: a hint must never
                                 // stop the camera.
                                 match encoder.set_bitrate(rate) {
-                                    Ok(()) => st.video_bitrate.store(u64::from(rate), Ordering::Relaxed),
+                                    Ok(()) => {
+                                        current_rate = rate;
+                                        st.video_bitrate.store(u64::from(rate), Ordering::Relaxed);
+                                    }
                                     Err(e) => tracing::warn!("the camera's encoder kept its rate: {e}"),
                                 }
                             }
@@ -153,6 +157,9 @@ impl Outgoing {
                                 encoder.request_keyframe();
                             }
                             if let Some(e) = encoder.encode(&frame)? {
+                                if e.keyframe {
+                                    gate.spent(now, e.data.len() as u64 * 8, current_rate);
+                                }
                                 let mut sealed = Vec::with_capacity(e.data.len() + 64);
                                 let encrypted = keys.lock().ok().and_then(|mut k| {
                                     crypt.encrypt(&mut k, StreamKind::Camera, &e.data, &mut sealed).ok()

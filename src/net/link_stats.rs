@@ -20,6 +20,12 @@ pub struct LinkStats {
     pub local_candidate: Option<String>,
     /// Kind of the remote candidate in use.
     pub remote_candidate: Option<String>,
+    /// What this link's congestion control estimates it carries from us (everything sent on
+    /// it: media, retransmissions), kbit/s.
+    pub estimate_kbps: Option<f64>,
+    /// How long our packets wait in queues on the way (95th percentile over the last second,
+    /// from the congestion feedback), ms.
+    pub queue_delay_ms: Option<f64>,
 }
 
 fn kind(t: RTCIceCandidateType) -> String {

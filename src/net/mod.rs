@@ -1,13 +1,15 @@
 //! The network runtime: WebRTC peer connections and the frames they carry.
 
-pub use trygg_core::rtp::assembler;
+pub use trygg_core::rtp::{assembler, jitter_buffer};
 mod congestion;
 pub mod handshakes;
 mod keyframe_requests;
 pub mod link_stats;
 pub mod peer;
 mod read_tap;
+mod retransmissions;
 pub mod route;
+mod sender_reports;
 pub mod signal_server;
 pub mod tls;
 

@@ -27,7 +27,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rtc::interceptor::Gcc;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
@@ -49,10 +48,13 @@ use webrtc::peer_connection::{
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::NetError;
-use super::assembler::{AssembledFrame, AudioOutput, AudioReorder, VideoAssembler, VideoOutput};
-use super::congestion::{ESTIMATE_SLOT, PACE_FLOOR_BPS, PACING_FACTOR, estimate_tap};
+use super::assembler::{AssembledFrame, VideoAssembler, VideoOutput};
+use super::congestion::{ESTIMATE_SLOT, LinkEstimate, PACE_FLOOR_BPS, PACING_FACTOR, estimate_tap};
 use super::keyframe_requests::keyframe_request_watcher;
+use super::retransmissions::Retransmissions;
+use super::sender_reports::sender_report_watcher;
 use trygg_core::negotiation::{Negotiation, Step};
+use trygg_core::rtp::jitter_buffer::AudioPacket;
 
 /// H.264 as every browser and SIP video endpoint decodes it: constrained baseline, mode 1.
 pub const H264_FMTP: &str = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
@@ -60,15 +62,14 @@ pub const H264_FMTP: &str = "level-asymmetry-allowed=1;packetization-mode=1;prof
 pub const OPUS_FMTP: &str = "minptime=10;useinbandfec=1";
 const H264_PT: u8 = 102;
 const OPUS_PT: u8 = 111;
-/// How long the assemblers wait for a retransmitted packet.
+/// How long the video assembler waits for a retransmitted packet.
 const VIDEO_WAIT: Duration = Duration::from_millis(150);
-const AUDIO_WAIT: Duration = Duration::from_millis(60);
 /// Where each link's congestion estimate starts: a camera's configured rate fits, so a call on
 /// a good path needs no ramp; on a narrow one the first feedback cuts it within a second.
 pub const ESTIMATE_START_BPS: f64 = 1_000_000.0;
 /// The estimate's floor and ceiling.
-const ESTIMATE_MIN_BPS: f64 = 100_000.0;
-const ESTIMATE_MAX_BPS: f64 = 50_000_000.0;
+pub(crate) const ESTIMATE_MIN_BPS: f64 = 100_000.0;
+pub(crate) const ESTIMATE_MAX_BPS: f64 = 50_000_000.0;
 /// Packets are paced (at a rate [`estimate_tap`] sets): a 1080p keyframe of text (100–300 kB) sent at once
 /// overflows socket buffers, even on loopback; a lost keyframe is asked for again, and lost
 /// again. What may leave at once: 64 kB, forty-odd packets (a camera picture).
@@ -136,8 +137,18 @@ pub enum PeerEvent {
     Video(AssembledFrame),
     /// A complete H.264 access unit from the remote side's screen share.
     ShareVideo(AssembledFrame),
-    /// An Opus packet (or a loss) from the remote side, in order.
-    Audio(AudioOutput),
+    /// An Opus packet from the remote side, as it came (the playout buffer orders it).
+    Audio(AudioPacket),
+    /// The remote side's RTCP sender report for one of its streams: its RTP timestamp `rtp`
+    /// stands for its wall-clock time `ntp` (NTP 32.32), which lip sync needs.
+    SenderReport {
+        /// Which stream.
+        stream: RemoteStream,
+        /// The sender's wall clock.
+        ntp: u64,
+        /// The stream's RTP timestamp at that time.
+        rtp: u32,
+    },
     /// This link's congestion estimate changed: what it carries, in bits per second.
     TargetBitrate(u32),
     /// The remote side asked for a keyframe (PLI/FIR) of our camera, or of our screen share.
@@ -151,6 +162,7 @@ enum Command {
     Negotiate,
     Remote(PeerSignal),
     RestartIce,
+    Retry,
 }
 
 struct OutTrack {
@@ -175,12 +187,31 @@ pub struct PeerLink {
     pli: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
     connected: Arc<AtomicBool>,
     closed: Arc<AtomicBool>,
+    /// The link's congestion estimate, bits per second.
+    estimate: Arc<AtomicU32>,
+    /// The path's queueing delay, µs (`u32::MAX`: not known yet).
+    queue_delay: Arc<AtomicU32>,
+}
+
+/// The remote side's streams by SSRC, so that a sender report can be told apart.
+type RemoteStreams = Arc<Mutex<std::collections::HashMap<u32, RemoteStream>>>;
+
+/// Which of the remote side's streams a sender report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteStream {
+    /// The microphone.
+    Audio,
+    /// The camera.
+    Camera,
+    /// The screen share.
+    Share,
 }
 
 struct Handler {
     events: mpsc::UnboundedSender<PeerEvent>,
     commands: mpsc::UnboundedSender<Command>,
     remote_video: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
+    streams: RemoteStreams,
     connected: Arc<AtomicBool>,
     impolite: bool,
     epoch: Instant,
@@ -221,14 +252,25 @@ impl PeerConnectionEventHandler for Handler {
         let kind = track.kind().await;
         let events = self.events.clone();
         let epoch = self.epoch;
+        let share = kind == RtpCodecKind::Video && track.track_id().await == SHARE_TRACK_ID;
+        let stream = match kind {
+            RtpCodecKind::Video if share => RemoteStream::Share,
+            RtpCodecKind::Video => RemoteStream::Camera,
+            _ => RemoteStream::Audio,
+        };
+        let ssrcs = track.ssrcs().await;
+        if let Ok(mut s) = self.streams.lock() {
+            for ssrc in ssrcs {
+                s.insert(ssrc, stream);
+            }
+        }
         if kind == RtpCodecKind::Video {
-            let share = track.track_id().await == SHARE_TRACK_ID;
             if let Ok(mut v) = self.remote_video.lock() {
                 v.push(track.clone());
             }
             tokio::spawn(read_video(track, events, epoch, share));
         } else {
-            tokio::spawn(read_audio(track, events, epoch));
+            tokio::spawn(read_audio(track, events));
         }
     }
 }
@@ -284,27 +326,21 @@ async fn read_video(
     }
 }
 
-async fn read_audio(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<PeerEvent>, epoch: Instant) {
-    let mut reorder = AudioReorder::new(AUDIO_WAIT);
+async fn read_audio(track: Arc<dyn TrackRemote>, events: mpsc::UnboundedSender<PeerEvent>) {
     loop {
-        let wait = reorder.poll_timeout().map(|t| t.saturating_sub(since(epoch)));
-        let next = match wait {
-            Some(d) => tokio::time::timeout(d, track.poll()).await.ok(),
-            None => Some(track.poll().await),
-        };
-        let now = since(epoch);
-        match next {
-            Some(None) | Some(Some(TrackRemoteEvent::OnEnded)) => return,
-            Some(Some(TrackRemoteEvent::OnRtpPacket(p))) => {
-                reorder.push(p.header.sequence_number, p.payload.clone(), now)
+        match track.poll().await {
+            None | Some(TrackRemoteEvent::OnEnded) => return,
+            Some(TrackRemoteEvent::OnRtpPacket(p)) => {
+                let packet = AudioPacket {
+                    seq: p.header.sequence_number,
+                    timestamp: p.header.timestamp,
+                    payload: p.payload.clone(),
+                };
+                if events.send(PeerEvent::Audio(packet)).is_err() {
+                    return;
+                }
             }
-            Some(Some(_)) => {}
-            None => reorder.handle_timeout(now),
-        }
-        while let Some(out) = reorder.poll_output() {
-            if events.send(PeerEvent::Audio(out)).is_err() {
-                return;
-            }
+            Some(_) => {}
         }
     }
 }
@@ -358,16 +394,23 @@ impl PeerLink {
         engine.register_codec(codec(RtpCodecKind::Audio), RtpCodecKind::Audio).map_err(NetError::webrtc)?;
         engine.register_codec(codec(RtpCodecKind::Video), RtpCodecKind::Video).map_err(NetError::webrtc)?;
         let registry = register_default_interceptors(Registry::new(), &mut engine).map_err(NetError::webrtc)?;
-        let registry = configure_congestion_control(
-            registry,
-            Gcc::new(ESTIMATE_START_BPS, ESTIMATE_MIN_BPS, ESTIMATE_MAX_BPS),
-            CongestionFeedback::Twcc,
-            &mut engine,
-        )
-        .map_err(NetError::webrtc)?;
+        let link_estimate = LinkEstimate::new(ESTIMATE_START_BPS, ESTIMATE_MIN_BPS, ESTIMATE_MAX_BPS);
+        let queue_delay = link_estimate.queue_delay();
+        let registry = configure_congestion_control(registry, link_estimate, CongestionFeedback::Twcc, &mut engine)
+            .map_err(NetError::webrtc)?;
         let rate_events = events.clone();
+        let estimate = Arc::new(AtomicU32::new(ESTIMATE_START_BPS as u32));
+        let estimated = estimate.clone();
         let estimates = estimate_tap(move |bps| {
+            estimated.store(bps, Ordering::Relaxed);
             let _ = rate_events.send(PeerEvent::TargetBitrate(bps));
+        });
+        let streams = RemoteStreams::default();
+        let (report_events, reported) = (events.clone(), streams.clone());
+        let reports = sender_report_watcher(move |ssrc, ntp, rtp| {
+            if let Some(stream) = reported.lock().ok().and_then(|s| s.get(&ssrc).copied()) {
+                let _ = report_events.send(PeerEvent::SenderReport { stream, ntp, rtp });
+            }
         });
         let pli_events = events.clone();
         let share_ssrc = Arc::new(AtomicU32::new(0));
@@ -383,8 +426,11 @@ impl PeerLink {
             rtc::interceptor::Slot::NackGenerator,
             rtc::interceptor::NackGeneratorBuilder::new().with_max_nacks_per_packet(MAX_NACKS_PER_PACKET).build(),
         );
+        // Answered within a quarter of the link's estimate, and only while still of use.
+        let registry = registry.with(rtc::interceptor::Slot::NackResponder, Retransmissions::new(estimate.clone()));
         let registry = registry
             .with(rtc::interceptor::Slot::from(14_000), watcher)
+            .with(rtc::interceptor::Slot::from(14_001), reports)
             .with(rtc::interceptor::Slot::from(ESTIMATE_SLOT), estimates)
             .with(
                 rtc::interceptor::Slot::Pacer,
@@ -432,6 +478,7 @@ impl PeerLink {
             events: events.clone(),
             commands: commands.clone(),
             remote_video: remote_video.clone(),
+            streams,
             connected: connected.clone(),
             impolite: !polite,
             epoch: Instant::now(),
@@ -465,6 +512,8 @@ impl PeerLink {
             pli: remote_video,
             connected,
             closed,
+            estimate,
+            queue_delay,
         })
     }
 
@@ -562,6 +611,12 @@ impl PeerLink {
         let _ = self.commands.send(Command::RestartIce);
     }
 
+    /// The connection did not come or was lost: try again from scratch (an offer still out is
+    /// abandoned; ICE restarts).
+    pub fn retry(&self) {
+        let _ = self.commands.send(Command::Retry);
+    }
+
     /// True while media can flow.
     pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::SeqCst)
@@ -606,7 +661,11 @@ impl PeerLink {
     /// A stats snapshot.
     pub async fn stats(&self) -> super::link_stats::LinkStats {
         let report = self.pc.get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None).await;
-        super::link_stats::LinkStats::from_report(&report)
+        let mut stats = super::link_stats::LinkStats::from_report(&report);
+        stats.estimate_kbps = Some(f64::from(self.estimate.load(Ordering::Relaxed)) / 1000.0);
+        let queue = self.queue_delay.load(Ordering::Relaxed);
+        stats.queue_delay_ms = (queue != u32::MAX).then(|| f64::from(queue) / 1000.0);
+        stats
     }
 
     /// Closes the connection.
@@ -655,6 +714,7 @@ async fn run_link(
         let (steps, mut remote) = match cmd {
             Command::Negotiate => (negotiation.negotiation_needed(), None),
             Command::RestartIce => (negotiation.restart_ice(), None),
+            Command::Retry => (negotiation.retry(), None),
             Command::Remote(PeerSignal::Description(desc)) => {
                 (negotiation.remote_description(desc.sdp_type == RTCSdpType::Offer), Some(Remote::Description(desc)))
             }

@@ -83,6 +83,14 @@ impl Route {
         }
     }
 
+    /// Tries the connection again (an offer still out is abandoned; an ICE restart: fresh
+    /// credentials, a new offer).
+    pub fn restart(&self) {
+        match self {
+            Self::Mesh { link, .. } => link.retry(),
+        }
+    }
+
     /// Adds the screen-share track (renegotiates).
     pub async fn start_share(&self) -> Result<(), NetError> {
         match self {

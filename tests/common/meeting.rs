@@ -98,6 +98,14 @@ impl Participant {
         })
     }
 
+    /// As the host: waits for the next knock, admits it, and returns the knocker's id.
+    pub async fn admit_next(&mut self) -> trygg::room::MemberId {
+        let knock = self.wait(10, "knock", |e| matches!(e, MeetingEvent::Knock { .. })).await;
+        let MeetingEvent::Knock { member, .. } = knock else { unreachable!() };
+        self.meeting.command(trygg::meeting::MeetingCommand::Admit(member));
+        member
+    }
+
     /// This participant's member id, once joined.
     pub fn me(&self) -> Option<trygg::room::MemberId> {
         self.seen.iter().find_map(|e| match e {

@@ -5,6 +5,7 @@ pub mod coturn;
 pub mod meeting;
 pub mod mitm;
 pub mod process;
+pub mod pulse;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -40,6 +40,12 @@ impl Proc {
         Self::start(name, &[&base[..], extra].concat())
     }
 
+    /// [`Proc::join`] with these environment variables set.
+    pub fn join_with_env(name: &str, link: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let base = ["join", link, "--json", "--bind", "127.0.0.1"];
+        Self::start_with_env(name, &[&base[..], extra].concat(), env)
+    }
+
     /// Like [`Proc::start`], with these environment variables set.
     ///
     /// A participant (`host`, `join`, `open`) runs as a user's would: its device key in the OS

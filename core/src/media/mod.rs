@@ -2,3 +2,5 @@
 //! (`trygg::media`).
 
 pub mod annexb;
+pub mod opus_toc;
+pub mod time_stretch;

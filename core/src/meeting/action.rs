@@ -60,6 +60,14 @@ pub enum Action {
         /// Who.
         member: MemberId,
     },
+    /// The route to `member` did not connect, or lost its connection and did not recover:
+    /// try again (an ICE restart). `attempt` counts from 1 since it was last connected.
+    RestartRoute {
+        /// Whose route.
+        member: MemberId,
+        /// Which try this is.
+        attempt: u32,
+    },
     /// A signal (SDP or ICE) for the route to `member`, opened from its seal.
     RouteSignal {
         /// From whom.

@@ -32,6 +32,7 @@
 
 mod action;
 mod connection;
+mod link_recovery;
 pub mod route;
 mod signal_order;
 
@@ -99,6 +100,7 @@ pub struct Setup {
 #[derive(Debug, Clone, Copy)]
 struct Route {
     state: Option<LinkState>,
+    recovery: link_recovery::LinkRecovery,
 }
 
 /// One participant's meeting. See the [module docs](self).
@@ -174,7 +176,11 @@ impl MeetingCore {
         if self.done {
             return None;
         }
-        [self.room.poll_timeout(), self.connection.dial_at, Some(self.next_rekey_check)].into_iter().flatten().min()
+        let routes = self.routes.values().filter_map(|r| r.recovery.poll_timeout()).min();
+        [self.room.poll_timeout(), self.connection.dial_at, Some(self.next_rekey_check), routes]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// True once the meeting is over for us (after [`Action::Done`]).
@@ -266,6 +272,11 @@ impl MeetingCore {
             self.after_session(r);
             let r = self.session.refresh_if_due(&others, now);
             self.after_session(r);
+        }
+        for (member, route) in &mut self.routes {
+            if route.recovery.handle_timeout(now) {
+                self.actions.push_back(Action::RestartRoute { member: *member, attempt: route.recovery.restarts() });
+            }
         }
         self.room.handle_timeout(now);
         self.progress(now);
@@ -469,9 +480,10 @@ impl MeetingCore {
     }
 
     /// A route changed state.
-    pub fn handle_link_state(&mut self, member: MemberId, state: LinkState) {
+    pub fn handle_link_state(&mut self, member: MemberId, state: LinkState, now: Duration) {
         if let Some(r) = self.routes.get_mut(&member) {
             r.state = Some(state);
+            r.recovery.state(state, now);
         }
         self.update_sending();
         if state == LinkState::Connected {
@@ -517,7 +529,7 @@ impl MeetingCore {
         }
     }
 
-    fn ensure_route(&mut self, member: MemberId, offer: bool) {
+    fn ensure_route(&mut self, member: MemberId, offer: bool, now: Duration) {
         if self.routes.contains_key(&member) {
             return;
         }
@@ -533,7 +545,7 @@ impl MeetingCore {
             return;
         }
         let polite = self.room.is_polite_towards(member);
-        self.routes.insert(member, Route { state: None });
+        self.routes.insert(member, Route { state: None, recovery: link_recovery::LinkRecovery::new(now, polite) });
         self.actions.push_back(Action::EnsureRoute { member, route: RouteKind::Mesh { polite, offer } });
     }
 
@@ -676,17 +688,22 @@ impl MeetingCore {
                 self.emit(Notice::Joined { me, role });
                 for m in members.into_iter().filter(|m| m.id != me && m.present) {
                     self.emit(Notice::ParticipantJoined { member: m.id, name: self.name_of(&m.id) });
-                    self.ensure_route(m.id, true);
+                    self.ensure_route(m.id, true, now);
                 }
             }
             RoomEvent::Resumed { me, members, after_restart, .. } => {
                 self.emit(Notice::Resumed { after_restart });
+                // The network is back: a link being retried is tried again now, not after its
+                // back-off (its last offer may have been lost with the connection).
+                for route in self.routes.values_mut() {
+                    route.recovery.network_back(now);
+                }
                 // Say again in the group who we are: the room may have handed out member ids
                 // anew, and a member that missed our first announcement gets it now.
                 self.session.announce_again();
                 self.after_session(Ok(()));
                 for m in members.into_iter().filter(|m| m.id != me && m.present) {
-                    self.ensure_route(m.id, true);
+                    self.ensure_route(m.id, true, now);
                 }
             }
             RoomEvent::Denied => self.finish(Notice::Denied),
@@ -819,7 +836,7 @@ impl MeetingCore {
                     self.actions.push_back(Action::RemoteShare { member: from, on, gone })
                 }
                 Some(signal) => {
-                    self.ensure_route(from, false);
+                    self.ensure_route(from, false, now);
                     self.actions.push_back(Action::RouteSignal { member: from, signal });
                 }
                 None => {}

@@ -311,3 +311,22 @@ fn in_glare_the_polite_side_rolls_back_and_the_impolite_side_ignores() {
     assert_eq!(polite.phase(), Phase::Stable);
     assert!(polite.restart_wanted(), "still wanted");
 }
+
+#[test]
+fn a_retry_abandons_an_offer_whose_answer_never_came_and_offers_again_with_new_ice() {
+    let mut n = Negotiation::new(false, true);
+    assert_eq!(n.negotiation_needed(), vec![Step::Offer]);
+    // The offer went out while the signalling was down; its answer never comes. A restart
+    // would wait for it for ever…
+    assert_eq!(n.restart_ice(), vec![]);
+    // …a retry rolls it back and offers again, restarting ICE.
+    assert_eq!(n.retry(), vec![Step::Rollback, Step::RestartIce, Step::Offer]);
+    assert_eq!(n.phase(), Phase::Offering { ice_restart: true });
+    assert_eq!(n.remote_description(false), vec![Step::SetRemote]);
+    assert!(!n.restart_wanted());
+    // With nothing in flight a retry is a restart; the side waiting for the first offer waits.
+    assert_eq!(n.retry(), vec![Step::RestartIce, Step::Offer]);
+    let mut waiting = Negotiation::new(true, false);
+    assert_eq!(waiting.retry(), vec![]);
+    assert_eq!(waiting.remote_description(true), vec![Step::SetRemote, Step::Answer, Step::RestartIce, Step::Offer]);
+}

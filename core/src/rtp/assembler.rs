@@ -8,8 +8,9 @@
 //!   one RTP timestamp that starts right after the previous frame's marker and ends with a marker.
 //!   After an unrecoverable gap it asks for a keyframe and drops everything until one arrives,
 //!   since a decoder cannot use pictures that refer to a lost one.
-//! * [`AudioReorder`] delivers Opus packets in order and reports each lost one together with the
-//!   packet after it, whose in-band FEC can rebuild it.
+//!
+//! Audio needs no assembly: each Opus packet goes to the playout buffer
+//! ([`super::jitter_buffer`]) as it comes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -325,107 +326,6 @@ impl VideoAssembler {
     }
 }
 
-/// What the audio reorder buffer hands out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AudioOutput {
-    /// The next packet, in order.
-    Packet(Bytes),
-    /// A packet was lost; `next` is the one after it (for FEC), when it has arrived.
-    Lost {
-        /// The packet following the lost one.
-        next: Option<Bytes>,
-    },
-}
-
-/// Puts Opus packets back in order, waiting a little for stragglers.
-pub struct AudioReorder {
-    seq: SeqUnwrapper,
-    pending: BTreeMap<u64, Bytes>,
-    next: Option<u64>,
-    gap_since: Option<Duration>,
-    max_wait: Duration,
-    out: std::collections::VecDeque<AudioOutput>,
-    /// Packets lost for good.
-    pub lost: u64,
-    /// Packets that came after they were given up.
-    pub late: u64,
-}
-
-impl AudioReorder {
-    /// A buffer that waits up to `max_wait` for a missing packet.
-    pub fn new(max_wait: Duration) -> Self {
-        Self {
-            seq: SeqUnwrapper::default(),
-            pending: BTreeMap::new(),
-            next: None,
-            gap_since: None,
-            max_wait,
-            out: Default::default(),
-            lost: 0,
-            late: 0,
-        }
-    }
-
-    /// Takes one RTP packet.
-    pub fn push(&mut self, seq: u16, payload: Bytes, now: Duration) {
-        let ext = self.seq.unwrap(seq);
-        if self.next.is_some_and(|n| ext < n) {
-            self.late += 1;
-            return;
-        }
-        if self.pending.len() >= MAX_PENDING {
-            self.pending.clear();
-            self.next = None;
-        }
-        self.pending.insert(ext, payload);
-        self.next.get_or_insert(ext);
-        self.drain(now);
-    }
-
-    /// Gives up on overdue packets.
-    pub fn handle_timeout(&mut self, now: Duration) {
-        self.drain(now);
-    }
-
-    /// When the next missing packet will be given up on.
-    pub fn poll_timeout(&self) -> Option<Duration> {
-        self.gap_since.map(|t| t + self.max_wait)
-    }
-
-    /// The next output.
-    pub fn poll_output(&mut self) -> Option<AudioOutput> {
-        self.out.pop_front()
-    }
-
-    fn drain(&mut self, now: Duration) {
-        while let Some(n) = self.next {
-            if let Some(p) = self.pending.remove(&n) {
-                // An empty payload (a padding-only packet, as browsers send to probe bandwidth)
-                // holds a sequence number and no audio: not a loss, nothing to decode.
-                if !p.is_empty() {
-                    self.out.push_back(AudioOutput::Packet(p));
-                }
-                self.next = Some(n + 1);
-                self.gap_since = None;
-                continue;
-            }
-            if self.pending.is_empty() {
-                self.gap_since = None;
-                return;
-            }
-            let since = *self.gap_since.get_or_insert(now);
-            if now < since + self.max_wait {
-                return;
-            }
-            self.gap_since = None;
-            self.lost += 1;
-            let next = self.pending.get(&(n + 1)).filter(|p| !p.is_empty()).cloned();
-            self.out.push_back(AudioOutput::Lost { next });
-            self.next = Some(n + 1);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,49 +443,5 @@ mod tests {
         let out = frames(&mut a);
         assert!(out.iter().any(|o| matches!(o, VideoOutput::Frame(f) if f.keyframe)), "{out:?}");
         assert!(a.stats().frames_dropped >= 2);
-    }
-
-    #[test]
-    fn audio_comes_out_in_order_and_losses_carry_the_next_packet() {
-        let mut r = AudioReorder::new(std::time::Duration::from_micros(40_000));
-        let p = |b: u8| Bytes::from(vec![b]);
-        r.push(100, p(0), std::time::Duration::from_micros(0));
-        r.push(102, p(2), std::time::Duration::from_micros(20_000));
-        r.push(101, p(1), std::time::Duration::from_micros(25_000));
-        r.push(104, p(4), std::time::Duration::from_micros(60_000));
-        r.push(105, p(5), std::time::Duration::from_micros(80_000));
-        let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
-        assert_eq!(got, vec![AudioOutput::Packet(p(0)), AudioOutput::Packet(p(1)), AudioOutput::Packet(p(2))]);
-        r.handle_timeout(std::time::Duration::from_micros(100_001));
-        let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
-        assert_eq!(
-            got,
-            vec![AudioOutput::Lost { next: Some(p(4)) }, AudioOutput::Packet(p(4)), AudioOutput::Packet(p(5))]
-        );
-        r.push(103, p(3), std::time::Duration::from_micros(120_000));
-        assert_eq!((r.lost, r.late), (1, 1));
-    }
-
-    #[test]
-    fn empty_audio_payloads_are_neither_played_nor_losses() {
-        let mut r = AudioReorder::new(std::time::Duration::from_micros(40_000));
-        let p = |b: u8| Bytes::from(vec![b]);
-        r.push(1, p(1), std::time::Duration::from_micros(0));
-        r.push(2, Bytes::new(), std::time::Duration::from_micros(20_000));
-        r.push(3, p(3), std::time::Duration::from_micros(40_000));
-        r.push(5, p(5), std::time::Duration::from_micros(60_000));
-        r.push(6, Bytes::new(), std::time::Duration::from_micros(60_000));
-        r.handle_timeout(std::time::Duration::from_micros(200_000));
-        let got: Vec<_> = std::iter::from_fn(|| r.poll_output()).collect();
-        assert_eq!(
-            got,
-            vec![
-                AudioOutput::Packet(p(1)),
-                AudioOutput::Packet(p(3)),
-                AudioOutput::Lost { next: Some(p(5)) },
-                AudioOutput::Packet(p(5)),
-            ]
-        );
-        assert_eq!(r.lost, 1);
     }
 }

@@ -7,7 +7,9 @@
 //! then holds the next ones until `gap` has passed and lets them through as one. A caller that
 //! polls [`KeyframeGate::due`] (the sender, on every captured picture) loses no request, it only
 //! merges them; one that only calls [`KeyframeGate::request`] (the receiver) drops those inside
-//! the gap and relies on the next undecodable picture to ask again.
+//! the gap and relies on the next undecodable picture to ask again. A sender that tells the gate
+//! what each keyframe cost ([`KeyframeGate::spent`]) also keeps keyframes within a third of its
+//! rate.
 
 use std::time::Duration;
 
@@ -20,18 +22,25 @@ pub struct KeyframeGate {
     gap: Duration,
     last: Option<Duration>,
     held: bool,
+    /// After a costly keyframe: none before this.
+    paid_at: Option<Duration>,
 }
+
+/// A keyframe made on request may take at most this share of the stream's rate: one that costs
+/// a third of a second of the rate holds the next for a second.
+const KEYFRAME_SHARE: f64 = 1.0 / 3.0;
 
 impl KeyframeGate {
     /// A gate that lets a request through at most every `gap`.
     pub fn new(gap: Duration) -> Self {
-        Self { gap, last: None, held: false }
+        Self { gap, last: None, held: false, paid_at: None }
     }
 
     /// A request at `now`: true when it is to be acted on now; otherwise it is held until
     /// [`KeyframeGate::due`] says so.
     pub fn request(&mut self, now: Duration) -> bool {
-        if self.last.is_none_or(|t| now.saturating_sub(t) >= self.gap) {
+        let paid = self.paid_at.is_none_or(|t| now >= t);
+        if paid && self.last.is_none_or(|t| now.saturating_sub(t) >= self.gap) {
             self.last = Some(now);
             self.held = false;
             true
@@ -48,7 +57,17 @@ impl KeyframeGate {
 
     /// When a held request becomes due (for a caller that sleeps until then).
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.held.then(|| self.last.map_or(Duration::ZERO, |t| t + self.gap))
+        let after_gap = self.last.map_or(Duration::ZERO, |t| t + self.gap);
+        self.held.then(|| after_gap.max(self.paid_at.unwrap_or_default()))
+    }
+
+    /// A keyframe of `bits` was made at `now` for a stream encoded at `rate_bps`: the next one on
+    /// request waits until it has taken no more than a third of the rate (on a narrow link a
+    /// keyframe is a large part of a second's budget; answering every request at the gap would
+    /// spend the link on keyframes).
+    pub fn spent(&mut self, now: Duration, bits: u64, rate_bps: u32) {
+        let seconds = bits as f64 / f64::from(rate_bps.max(1)) / KEYFRAME_SHARE;
+        self.paid_at = Some(now + Duration::from_secs_f64(seconds.min(10.0)));
     }
 }
 
@@ -91,5 +110,24 @@ mod tests {
         assert!(!g.due(301 * MS), "once");
         assert_eq!(g.poll_timeout(), None);
         assert!(g.request(700 * MS), "a request after a quiet gap passes at once");
+    }
+
+    #[test]
+    fn a_costly_keyframe_holds_the_next_for_three_times_its_share_of_the_rate() {
+        let mut g = KeyframeGate::default();
+        assert!(g.request(Duration::ZERO));
+        // 40 kB at 400 kbit/s: 0.8 s of the rate, so none for 2.4 s.
+        g.spent(Duration::ZERO, 320_000, 400_000);
+        assert!(!g.request(300 * MS));
+        assert_eq!(g.poll_timeout(), Some(2_400 * MS));
+        assert!(!g.due(2_399 * MS));
+        assert!(g.due(2_400 * MS), "held, not lost");
+        // A small keyframe on a fast link: the gap rules. A rate of zero or an absurd size is
+        // no panic and holds at most ten seconds.
+        g.spent(2_400 * MS, 80_000, 2_000_000);
+        assert!(g.request(2_700 * MS));
+        g.spent(2_700 * MS, u64::MAX, 0);
+        assert!(!g.request(12_000 * MS));
+        assert!(g.request(12_700 * MS));
     }
 }

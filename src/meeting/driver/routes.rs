@@ -11,10 +11,10 @@ use tokio::task::JoinHandle;
 use super::{Driver, share};
 use crate::media::sink::video_channel;
 use crate::meeting::incoming::{Incoming, IncomingSinks, Received, SenderBinding};
-use crate::meeting::mixer::{Mixer, MixerInput};
+use crate::meeting::mixer::MixerInput;
 use crate::meeting::outgoing::EncodedFrame;
-use crate::meeting::{MeetingEvent, PeerStats};
-use crate::net::peer::{LinkState, PeerEvent};
+use crate::meeting::{AudioPlayoutStats, MeetingEvent, PeerStats};
+use crate::net::peer::{LinkState, PeerEvent, RemoteStream};
 use crate::net::route::{Lane, Route};
 use crate::room::ids::MemberId;
 use trygg_core::meeting::{Origin, RouteKind};
@@ -56,7 +56,8 @@ impl Driver {
                 return;
             }
         };
-        let mixer_input = self.mixer.as_ref().map(Mixer::input);
+        let mixer_input =
+            self.mixer.as_ref().and_then(|m| m.input().map_err(|e| tracing::warn!("no audio from {member}: {e}")).ok());
         let video = self.video_channels.then(|| video_channel(2));
         let sinks = IncomingSinks {
             video: video.as_ref().map(|(tx, _)| tx.clone()),
@@ -98,6 +99,11 @@ impl Driver {
                 match ev {
                     PeerEvent::Video(f) => to_decoder.push(Received::Video(f)),
                     PeerEvent::Audio(a) => to_decoder.push(Received::Audio(a)),
+                    PeerEvent::SenderReport { stream, ntp, rtp } => {
+                        if stream != RemoteStream::Share {
+                            to_decoder.push(Received::SenderReport { audio: stream == RemoteStream::Audio, ntp, rtp });
+                        }
+                    }
                     PeerEvent::ShareVideo(f) => {
                         // Before their `share` signal has arrived there is no decoder yet; the
                         // keyframe asked for when it starts makes up for what is dropped here.
@@ -195,6 +201,11 @@ impl Driver {
             };
             samples.iter_mut().for_each(|x| *x = (*x * 100.0).round() / 100.0);
             let s = &p.incoming.stats;
+            let lip_sync_ms = {
+                let mut l = s.take_lip_sync();
+                l.sort_by(f64::total_cmp);
+                l.get(l.len() / 2).map(|x| (x * 10.0).round() / 10.0)
+            };
             let size = s.picture_size.load(Ordering::Relaxed);
             let expected = link.packets_received as f64 + link.packets_lost.max(0) as f64;
             peers.push(PeerStats {
@@ -211,10 +222,12 @@ impl Driver {
                 media_wrong_sender: s.wrong_sender.load(Ordering::Relaxed),
                 media_unbound: s.unbound.load(Ordering::Relaxed),
                 audio_packets: s.audio_packets.load(Ordering::Relaxed),
+                audio_playout: p.mixer_input.as_ref().map(audio_playout).unwrap_or_default(),
                 audio_level: s.take_audio_level(),
                 width: (size >> 32) as u32,
                 height: size as u32,
                 glass_to_glass_ms: lat,
+                lip_sync_ms,
                 glass_to_glass_samples_ms: samples,
                 share: share::incoming_share_stats(&p.share_in, &mut p.share_last),
             });
@@ -241,5 +254,21 @@ pub(super) async fn forward(
             Err(broadcast::error::RecvError::Lagged(_)) => lagged(),
             Err(broadcast::error::RecvError::Closed) => return,
         }
+    }
+}
+
+fn audio_playout(input: &MixerInput) -> AudioPlayoutStats {
+    let f = input.figures();
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    AudioPlayoutStats {
+        target_ms: round(f.target_ms),
+        delay_ms: round(f.delay_ms),
+        concealed: f.counts.concealed,
+        fec: f.counts.fec,
+        late: f.counts.late,
+        accelerated: f.counts.accelerated,
+        decelerated: f.counts.decelerated,
+        comfort_noise: f.counts.comfort_noise,
+        flushed: f.counts.flushed,
     }
 }

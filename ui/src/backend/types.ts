@@ -17,6 +17,10 @@ export interface LinkStats {
   packets_lost: number;
   local_candidate: string | null;
   remote_candidate: string | null;
+  /** What the link's congestion control estimates it carries from us, kbit/s. */
+  estimate_kbps: number | null;
+  /** How long our packets wait in queues on the way, ms (95th percentile of the last second). */
+  queue_delay_ms: number | null;
 }
 
 export interface PeerStats {
@@ -36,14 +40,33 @@ export interface PeerStats {
   /** Dropped: arrived before this member said in the group who it is. */
   media_unbound: number;
   audio_packets: number;
+  /** Their audio's playout: how long it is held against jitter, what was concealed or stretched. */
+  audio_playout: AudioPlayoutStats;
   /** The loudest 20 ms of their audio over the last second, RMS 0..1 (the active speaker). */
   audio_level: number;
   width: number;
   height: number;
   glass_to_glass_ms: number | null;
+  /** How far the pictures shown in the last second were ahead of their sound (ms, median; negative: behind); null when it cannot be told. */
+  lip_sync_ms: number | null;
   /** What they share, while they share (as this device receives it). */
   share?: ShareStats;
   glass_to_glass_samples_ms: number[];
+}
+
+/** One participant's audio playout since the start. */
+export interface AudioPlayoutStats {
+  /** Audio held on purpose (ms): 95 % of packets arrive within it, 20 ms at least. */
+  target_ms: number;
+  /** How long the audio now playing was held beyond its quickest arrival (ms). */
+  delay_ms: number;
+  concealed: number;
+  fec: number;
+  late: number;
+  accelerated: number;
+  decelerated: number;
+  comfort_noise: number;
+  flushed: number;
 }
 
 /** A screen share's numbers over the last second (ours as sent, or another's as received). */

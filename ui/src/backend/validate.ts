@@ -2,6 +2,7 @@
 // schema to its TypeScript type (the phantom parameter is invariant), and the unit test
 // `event_fixture` holds the TypeScript types to the JSON Rust writes from every `MeetingEvent`.
 import type {
+  AudioPlayoutStats,
   E2eeStatus,
   KnockEnd,
   KnockInvitation,
@@ -105,9 +106,23 @@ const linkStats = obj<LinkStats>({
   packets_lost: num,
   local_candidate: nullable(str),
   remote_candidate: nullable(str),
+  estimate_kbps: nullable(num),
+  queue_delay_ms: nullable(num),
 });
 
 const shareStats = obj<ShareStats>({ width: num, height: num, fps: num, bitrate_kbps: num, frames: num, keyframes: num });
+
+const audioPlayoutStats = obj<AudioPlayoutStats>({
+  target_ms: num,
+  delay_ms: num,
+  concealed: num,
+  fec: num,
+  late: num,
+  accelerated: num,
+  decelerated: num,
+  comfort_noise: num,
+  flushed: num,
+});
 
 const peerStats = obj<PeerStats>({
   member: str,
@@ -123,10 +138,12 @@ const peerStats = obj<PeerStats>({
   media_wrong_sender: num,
   media_unbound: num,
   audio_packets: num,
+  audio_playout: audioPlayoutStats,
   audio_level: num,
   width: num,
   height: num,
   glass_to_glass_ms: nullable(num),
+  lip_sync_ms: nullable(num),
   share: optional(shareStats),
   glass_to_glass_samples_ms: arrayOf(num),
 });

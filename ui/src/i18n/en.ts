@@ -167,7 +167,7 @@ export const en = {
   "quality.poor": "poor",
   "quality.unknown": "no data yet",
   "quality.heading": "Connection",
-  "quality.bitrate": "Bitrate, kbit/s (in and out)",
+  "quality.bitrate": "Bitrate, kbit/s (in, out, and dashed what the network carries out)",
   "quality.rtt": "Round-trip time, ms",
   "quality.loss": "Packet loss, %",
   "quality.no_peers": "No one else is connected yet.",

@@ -169,7 +169,7 @@ export const nb: Record<Key, string> = {
   "quality.poor": "dårlig",
   "quality.unknown": "ingen data ennå",
   "quality.heading": "Forbindelse",
-  "quality.bitrate": "Bithastighet, kbit/s (inn og ut)",
+  "quality.bitrate": "Bithastighet, kbit/s (inn, ut, og stiplet det nettet bærer ut)",
   "quality.rtt": "Tur-retur-tid, ms",
   "quality.loss": "Pakketap, %",
   "quality.no_peers": "Ingen andre er tilkoblet ennå.",

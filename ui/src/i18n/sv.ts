@@ -169,7 +169,7 @@ export const sv: Record<Key, string> = {
   "quality.poor": "dålig",
   "quality.unknown": "inga data ännu",
   "quality.heading": "Anslutning",
-  "quality.bitrate": "Bithastighet, kbit/s (in och ut)",
+  "quality.bitrate": "Bithastighet, kbit/s (in, ut, och streckat det nätet bär ut)",
   "quality.rtt": "Tur och retur-tid, ms",
   "quality.loss": "Paketförlust, %",
   "quality.no_peers": "Ingen annan är ansluten ännu.",

@@ -41,6 +41,9 @@ export function QualityPanel({ history }: { history: StatsSample[] }) {
   const pick = (f: (s: StatsSample) => number) => history.map(f);
   const bitIn = pick((s) => sum(s.peers.map((p) => p.bitrate_in_kbps)));
   const bitOut = pick((s) => sum(s.peers.map((p) => p.bitrate_out_kbps)));
+  // What the narrowest link carries from us (the camera is encoded once for every link).
+  const estimate = pick((s) => Math.min(...s.peers.map((p) => p.link.estimate_kbps ?? Infinity)));
+  const hasEstimate = estimate.some(Number.isFinite);
   const rtt = pick((s) => max(s.peers.map((p) => p.link.rtt_ms ?? 0)));
   const loss = pick((s) => max(s.peers.map((p) => p.packet_loss_pct)));
   const shared = history.some((s) => s.shareOut || s.peers.some((p) => p.share));
@@ -49,7 +52,12 @@ export function QualityPanel({ history }: { history: StatsSample[] }) {
   return (
     <div class="panel-body" id="quality-panel">
       <h2>{t("quality.heading")}</h2>
-      <Chart id="chart-bitrate" title={t("quality.bitrate")} series={[{ values: bitIn, class: "in" }, { values: bitOut, class: "out" }]} />
+      <Chart id="chart-bitrate" title={t("quality.bitrate")} series={[
+          { values: bitIn, class: "in" },
+          { values: bitOut, class: "out" },
+          ...(hasEstimate ? [{ values: estimate.map((v) => (Number.isFinite(v) ? v : 0)), class: "estimate" }] : []),
+        ]}
+      />
       <Chart id="chart-rtt" title={t("quality.rtt")} series={[{ values: rtt, class: "rtt" }]} />
       <Chart id="chart-loss" title={t("quality.loss")} series={[{ values: loss, class: "loss" }]} floor={1} />
       {shared && (

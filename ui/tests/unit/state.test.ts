@@ -11,7 +11,7 @@ function peer(loss: number, rtt: number | null, state: PeerStats["state"] = "con
     member: "m",
     name: "M",
     state,
-    link: { rtt_ms: rtt, bytes_sent: 0, bytes_received: 0, packets_received: 0, packets_lost: 0, local_candidate: null, remote_candidate: null },
+    link: { rtt_ms: rtt, bytes_sent: 0, bytes_received: 0, packets_received: 0, packets_lost: 0, local_candidate: null, remote_candidate: null, estimate_kbps: null, queue_delay_ms: null },
     bitrate_in_kbps: 0,
     bitrate_out_kbps: 0,
     packet_loss_pct: loss,
@@ -21,10 +21,12 @@ function peer(loss: number, rtt: number | null, state: PeerStats["state"] = "con
     media_wrong_sender: 0,
     media_unbound: 0,
     audio_packets: 0,
+    audio_playout: { target_ms: 20, delay_ms: 20, concealed: 0, fec: 0, late: 0, accelerated: 0, decelerated: 0, comfort_noise: 0, flushed: 0 },
     audio_level: 0,
     width: 0,
     height: 0,
     glass_to_glass_ms: null,
+    lip_sync_ms: null,
     glass_to_glass_samples_ms: [],
   };
 }
