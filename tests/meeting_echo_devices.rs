@@ -44,6 +44,8 @@ struct Heard {
     /// Anna's voice and Bo's, as they were spoken.
     anna: Vec<f32>,
     bo: Vec<f32>,
+    /// What Bo's process told of his devices and his echo canceller (its debug lines).
+    bo_log: String,
 }
 
 /// A meeting through real sound devices: Anna talks from a file and listens on her own
@@ -57,7 +59,9 @@ fn echo_meeting(bo_flags: &[&str]) -> Heard {
     let (anna_pulse, bo_pulse) = (PulseServer::start(), PulseServer::start());
     let (anna_file, anna) = talker_file(anna_pulse.runtime_dir(), "anna.wav", 12, 1);
     let (bo_file, bo) = talker_file(bo_pulse.runtime_dir(), "bo.wav", 6, 5);
-    let (anna_env, bo_env) = (pulse_env(&anna_pulse), pulse_env(&bo_pulse));
+    let (anna_env, mut bo_env) = (pulse_env(&anna_pulse), pulse_env(&bo_pulse));
+    bo_env.push(("RUST_LOG", BO_LOG.into()));
+    let bo_log = bo_pulse.runtime_dir().join("bo.log");
     let file = format!("file:{anna_file}");
     let unprocessed = ["--no-noise-suppression", "--no-gain-control", "--no-echo-cancellation"];
     let mut anna_proc = common::process::Proc::host(
@@ -68,11 +72,12 @@ fn echo_meeting(bo_flags: &[&str]) -> Heard {
     );
     let link = anna_proc.wait(10.0, "link", |v| v["type"] == "link")["link"].as_str().unwrap().to_owned();
     let bo_args = ["--video", "none", "--audio", "mic", "--speaker", "default", "--seconds", "40"];
-    let mut bo_proc = common::process::Proc::join_with_env(
+    let mut bo_proc = common::process::Proc::join_logging(
         "bo",
         &link,
         &[&bo_args[..], &["--no-noise-suppression", "--no-gain-control"], bo_flags].concat(),
         &borrowed(&bo_env),
+        &bo_log,
     );
     bo_proc.wait(20.0, "Anna's audio", |v| v["type"] == "first_remote_audio");
     anna_proc.wait(20.0, "Bo's audio", |v| v["type"] == "first_remote_audio");
@@ -92,8 +97,14 @@ fn echo_meeting(bo_flags: &[&str]) -> Heard {
     let _ = speaks.kill();
     let _ = speaks.wait();
     drop((anna_proc, bo_proc));
-    Heard { echo, double_talk, anna, bo }
+    let bo_log = std::fs::read_to_string(&bo_log).unwrap_or_default();
+    Heard { echo, double_talk, anna, bo, bo_log }
 }
+
+/// Bo's diagnostics: his speaker's queue and latency, his microphone's drops, his echo
+/// canceller's view (delay found, ERLE) each second.
+const BO_LOG: &str =
+    "warn,trygg::meeting::mixer=debug,trygg::media::audio_device=debug,trygg::media::audio_processing=debug";
 
 #[test]
 fn a_real_speakers_echo_is_cancelled_and_the_near_talker_goes_through() {
@@ -119,6 +130,9 @@ fn a_real_speakers_echo_is_cancelled_and_the_near_talker_goes_through() {
     );
     assert!(per_second_with.len() >= 3 && per_second_without.len() >= 3, "Anna's speaker was recorded");
     assert!(back_without > anna - 12.0, "without a canceller Anna hears herself back ({back_without:.1} dB)");
+    if back_without - back_with < 30.0 {
+        eprintln!("Bo's process, with his canceller:\n{}", with.bo_log);
+    }
     assert!(
         back_without - back_with >= 30.0,
         "the canceller took only {:.1} dB off the echo ({back_without:.1} → {back_with:.1} dB)",

@@ -1,8 +1,10 @@
 //! What a participant hears of another, sample by sample, in a real meeting on loopback with
-//! 720p video both ways (as a call has it: pictures decoded on the same thread that receives the
-//! audio): a steady tone goes in at Bo's microphone, and Anna's playout (recorded as she hears it)
-//! must carry it without a single dropout, inserted gap or jump: the playout buffer absorbs the
-//! network's and the threads' timing, instead of padding with silence or cutting.
+//! 720p video both ways (keyframes among the audio packets on the way out and pictures decoded
+//! beside them on the way in, as a call has it): a steady tone goes in at Bo's microphone, and
+//! Anna's playout (recorded as she hears it) must carry it without a single dropout, inserted gap
+//! or jump: the playout buffer absorbs the network's and the threads' timing, instead of padding
+//! with silence or cutting. An audio packet queued behind a keyframe in the pacer, or behind a
+//! picture's decode, once cost one 20 ms concealment in about one call of five.
 
 mod common;
 

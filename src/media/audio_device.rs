@@ -117,6 +117,8 @@ pub struct Microphone {
     pending_start_us: u64,
     duration: FrameDuration,
     dropped: Arc<AtomicU64>,
+    /// `dropped` when it was last told.
+    dropped_seen: u64,
 }
 
 /// How much captured audio may wait for a slow reader before the oldest is dropped.
@@ -147,7 +149,17 @@ impl Microphone {
         }
         .map_err(|e| map_err(e, kind, &name))?;
         stream.play().map_err(|e| map_err(e, kind, &name))?;
-        Ok(Self { _stream: stream, name, native, shared, pending: Vec::new(), pending_start_us: 0, duration, dropped })
+        Ok(Self {
+            _stream: stream,
+            name,
+            native,
+            shared,
+            pending: Vec::new(),
+            pending_start_us: 0,
+            duration,
+            dropped,
+            dropped_seen: 0,
+        })
     }
 
     /// Audio dropped because the reader fell behind, in callback chunks.
@@ -248,6 +260,11 @@ impl Source for Microphone {
                 }
                 self.pending.extend_from_slice(&chunk);
             }
+        }
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        if dropped != self.dropped_seen {
+            tracing::debug!("microphone: {} chunks dropped, the reader was behind", dropped - self.dropped_seen);
+            self.dropped_seen = dropped;
         }
         let samples: Vec<f32> = self.pending.drain(..n).collect();
         let capture_us = self.pending_start_us;

@@ -3,12 +3,20 @@
 //! noise suppressor and AGC2). README's "Audio processing" says why this one and what it
 //! measures.
 //!
-//! One [`AudioProcessor`] serves a meeting. The mixer hands it the far end's reference: what a
-//! sound card's callback really played ([`AudioProcessor::render_mono`], from
-//! [`crate::media::sink::Played`]: after the mix and its limiter, with the card's own dry spells
-//! and trims), or for a sink that cannot tell, what the speaker is about to play
-//! ([`AudioProcessor::render`]). The capture thread passes every microphone frame through it
-//! ([`AudioProcessor::capture`]). Both run in 10 ms steps at 48 kHz, as the module wants.
+//! One [`AudioProcessor`] serves a meeting. Its far-end reference is what a sound card's
+//! callback really played ([`crate::media::sink::Played`], followed with
+//! [`AudioProcessor::follow`]: after the mix and its limiter, with the card's own dry spells and
+//! trims), or for a sink that cannot tell, what the speaker is about to play
+//! ([`AudioProcessor::render`], from the mixer). The capture thread passes every microphone frame
+//! through it ([`AudioProcessor::capture`]). Both run in 10 ms steps at 48 kHz, as the module
+//! wants.
+//!
+//! The reference must reach the canceller before the echo of it does: AEC3 models an echo that
+//! comes after its reference, never one before. The card's callback takes its samples before
+//! they are heard, so everything it took is handed over at the start of each capture step (and
+//! by the mixer between them); a reference left to the mixer's own pace alone came a few
+//! milliseconds before its echo on an idle machine and after it on a busy one, and then the
+//! canceller took almost nothing off.
 //!
 //! Bad input loses nothing: samples that are not finite are taken as silence and everything is
 //! kept within ±1 before the module sees it; a speaker that stops (no more reference) leaves the
@@ -23,6 +31,7 @@ use sonora::config::{
 use sonora::{AudioProcessing, Config, StreamConfig};
 
 use super::frame::{AudioFrame, SAMPLE_RATE};
+use super::sink::Played;
 
 /// Samples in one 10 ms step at 48 kHz.
 const STEP: usize = SAMPLE_RATE as usize / 100;
@@ -83,6 +92,8 @@ struct State {
     module: AudioProcessing,
     /// Reference samples waiting for a whole step.
     render_in: Vec<f32>,
+    /// What the sound card played, when it can tell (the reference, taken as it comes).
+    played: Option<Played>,
     channels: u16,
     /// Microphone frames processed (for a statistics line now and then).
     frames: u64,
@@ -126,6 +137,7 @@ impl AudioProcessor {
         let state = State {
             module,
             render_in: Vec::new(),
+            played: None,
             channels,
             frames: 0,
             planes_in: vec![[0.0; STEP]; usize::from(channels)],
@@ -151,13 +163,49 @@ impl AudioProcessor {
     }
 
     /// What the speaker played (mono, 48 kHz, in order): the echo canceller's reference.
-    pub fn render_mono(&self, samples: &[f32]) {
+    fn render_mono(&self, samples: &[f32]) {
         if !self.config.echo_cancellation || samples.is_empty() {
             return;
         }
         let Ok(mut st) = self.state.lock() else { return };
-        let st = &mut *st;
         st.render_in.extend(samples.iter().map(|&s| sane(s)));
+        Self::render_steps(&mut st);
+    }
+
+    /// Takes the reference from what the sound card reports it played, from now on: handed to
+    /// the canceller before every microphone step, and whenever [`AudioProcessor::render_played`]
+    /// is called.
+    pub fn follow(&self, played: Played) {
+        if !self.config.echo_cancellation {
+            return;
+        }
+        if let Ok(mut st) = self.state.lock() {
+            st.played = Some(played);
+        }
+    }
+
+    /// Hands the canceller what the card played since it was last asked (see
+    /// [`AudioProcessor::follow`]).
+    pub fn render_played(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            Self::take_played(&mut st);
+        }
+    }
+
+    /// Moves what the followed card played into the reference. Under the state's lock, so that
+    /// whoever takes it (the mixer, the capture thread) keeps the order it was played in.
+    fn take_played(st: &mut State) {
+        let Some(played) = st.played.clone() else { return };
+        let from = st.render_in.len();
+        played.take_into(&mut st.render_in);
+        for s in &mut st.render_in[from..] {
+            *s = sane(*s);
+        }
+        Self::render_steps(st);
+    }
+
+    /// Hands every whole step of the waiting reference to the module.
+    fn render_steps(st: &mut State) {
         let mut out = [0.0f32; STEP];
         let whole = st.render_in.len() / STEP * STEP;
         for step in st.render_in[..whole].chunks_exact(STEP) {
@@ -178,6 +226,8 @@ impl AudioProcessor {
         if frame.channels() != st.channels || !frame.samples().len().is_multiple_of(STEP * channels) {
             return frame;
         }
+        // Whatever the card took before this frame was captured, first: its echo may be in it.
+        Self::take_played(st);
         let capture_us = frame.capture_us;
         let mut out = Vec::with_capacity(frame.samples().len());
         let (planes_in, planes_out) = (&mut st.planes_in, &mut st.planes_out);
@@ -202,10 +252,11 @@ impl AudioProcessor {
             }
         }
         st.frames += 1;
-        if st.frames % 250 == 0 {
+        if st.frames.is_multiple_of(50) {
             let stats = st.module.statistics();
             tracing::debug!(
-                "echo canceller: ERLE {:?} dB, delay {:?} ms, {} reference samples waiting",
+                "echo canceller: ERL {:?} dB, ERLE {:?} dB, delay {:?} ms, {} reference samples waiting",
+                stats.echo_return_loss,
                 stats.echo_return_loss_enhancement,
                 stats.delay_ms,
                 st.render_in.len()

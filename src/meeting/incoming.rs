@@ -1,8 +1,9 @@
 //! Media from one remote participant: decode, measure, deliver, record.
 //!
 //! Each remote participant gets a decode thread fed by its peer link's receive tasks. Decoded
-//! pictures go to that participant's video channel (the UI draws from it); decrypted audio
-//! packets go to the participant's playout, which the mixer pulls from; a picture is handed on
+//! pictures go to that participant's video channel (the UI draws from it); audio packets are
+//! decrypted on the receive task itself (never queued behind a picture's decode) and go to the
+//! participant's playout, which the mixer pulls from; a picture is handed on
 //! when the sound that goes with it is heard (lip sync from the sender's reports, with when the
 //! playout says each sound is heard). With recording on,
 //! pictures are also written to `DIR/<participant>.y4m` (`-2.y4m`… after a change of picture
@@ -173,6 +174,8 @@ pub struct Incoming {
     /// Where this participant's media comes from: the route and the member it is for.
     pub origin: Origin,
     tx: SyncSender<Received>,
+    /// Audio's way in, on the thread that received it.
+    audio: Arc<AudioIn>,
     /// Counters.
     pub stats: Arc<IncomingStats>,
     /// A picture was dropped before the decoder saw it: the ones after it cannot decode cleanly
@@ -213,19 +216,34 @@ impl Incoming {
                 }
             });
         }
-        let st = stats.clone();
+        let audio = Arc::new(AudioIn {
+            keys: keys.clone(),
+            stats: stats.clone(),
+            binding: binding.clone(),
+            playout: sinks.audio.clone(),
+            clock: clock.clone(),
+        });
+        let (st, audio_in) = (stats.clone(), audio.clone());
         let video_dropped = Arc::new(AtomicBool::new(false));
         let dropped = video_dropped.clone();
         let thread = std::thread::Builder::new()
             .name("media in".into())
-            .spawn(move || decode_loop(rx, video, sinks, keys, clock, st, dropped, binding, sync, need_keyframe))
+            .spawn(move || {
+                decode_loop(rx, video, sinks, keys, clock, st, dropped, binding, sync, audio_in, need_keyframe)
+            })
             .map_err(|e| MediaError::io("decode thread", e))?;
-        Ok(Self { origin, tx, stats, video_dropped, thread: Some(thread) })
+        Ok(Self { origin, tx, audio, stats, video_dropped, thread: Some(thread) })
     }
 
-    /// Hands over received media. Never blocks: when the decoder is behind, the newest item is
-    /// dropped and counted; after a dropped picture the decoder asks for a keyframe.
+    /// Hands over received media. Audio goes to the playout at once (decrypting a packet takes
+    /// microseconds; behind a 720p keyframe's decode it waited longer than the playout does).
+    /// Never blocks: when the decoder is behind, the newest item is dropped and counted; after
+    /// a dropped picture the decoder asks for a keyframe.
     pub fn push(&self, item: Received) {
+        let item = match item {
+            Received::Audio(packet) => return self.audio.receive(packet),
+            other => other,
+        };
         match self.tx.try_send(item) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
             Err(TrySendError::Full(item)) => {
@@ -283,6 +301,40 @@ impl Recording {
     }
 }
 
+/// Audio's way in: decrypted and handed to the participant's playout on the thread that
+/// received it, never queued behind a picture being decoded.
+struct AudioIn {
+    keys: Arc<Mutex<MediaKeys>>,
+    stats: Arc<IncomingStats>,
+    binding: SenderBinding,
+    playout: Option<MixerInput>,
+    clock: SharedClock,
+}
+
+impl AudioIn {
+    fn receive(&self, packet: AudioPacket) {
+        let at = Duration::from_micros(self.clock.now_us());
+        self.stats.audio_bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+        if packet.payload.is_empty() {
+            return; // padding
+        }
+        let mut clear = Vec::with_capacity(packet.payload.len());
+        let opened =
+            self.keys.lock().ok().map(|mut k| k.decrypt(at, MediaKind::Audio, b"", &packet.payload, &mut clear));
+        match opened {
+            Some(Ok(origin)) if self.stats.accept_sender(origin.sender, &self.binding) => {}
+            Some(Ok(_)) => return,
+            _ => {
+                self.stats.undecryptable.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        if let Some(m) = &self.playout {
+            m.with(|p| p.insert(packet.seq, packet.timestamp, bytes::Bytes::from(clear), at));
+        }
+    }
+}
+
 /// At most this many pictures wait for their sound.
 const MAX_HELD: usize = 30;
 
@@ -311,6 +363,7 @@ fn decode_loop(
     video_dropped: Arc<AtomicBool>,
     binding: SenderBinding,
     sync: Arc<Mutex<LipSync>>,
+    audio: Arc<AudioIn>,
     need_keyframe: impl Fn(),
 ) {
     let mut crypt = H264Crypt::new();
@@ -416,28 +469,9 @@ fn decode_loop(
                     held.push_back((due.max(held.back().map_or(0, |b| b.0)), f.rtp_timestamp, frame));
                 }
             }
-            Received::Audio(packet) => {
-                let now = clock.now_us();
-                let at = Duration::from_micros(now);
-                stats.audio_bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
-                if packet.payload.is_empty() {
-                    continue; // padding
-                }
-                let opened =
-                    keys.lock().ok().map(|mut k| k.decrypt(at, MediaKind::Audio, b"", &packet.payload, &mut clear));
-                match opened {
-                    Some(Ok(origin)) if stats.accept_sender(origin.sender, &binding) => {}
-                    Some(Ok(_)) => continue,
-                    _ => {
-                        stats.undecryptable.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                }
-                if let Some(m) = &sinks.audio {
-                    let opus = bytes::Bytes::copy_from_slice(&clear);
-                    m.with(|p| p.insert(packet.seq, packet.timestamp, opus, at));
-                }
-            }
+            // Audio does not come this way ([`Incoming::push`]); were it handed here, it is
+            // taken the same way.
+            Received::Audio(packet) => audio.receive(packet),
         }
     }
     if let Some(v) = rec.and_then(|r| r.video) {

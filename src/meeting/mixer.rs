@@ -4,8 +4,9 @@
 //! playout (which decides from its own buffer what that frame holds: decoded audio, played a
 //! little faster or slower to follow the network, concealment, or silence), sums them with a soft
 //! limiter and plays it. The echo canceller's reference is what the sound card's callback really
-//! took to play (with silence where it ran dry), handed over at each step; a sink that cannot
-//! tell (a file, a test's) has the sum handed over as it is played. With a sound card,
+//! took to play (with silence where it ran dry), handed over at each step and before each
+//! microphone step (`AudioProcessor::follow`); a sink that cannot tell (a file, a test's) has the
+//! sum handed over as it is played. With a sound card,
 //! the steps follow the card's clock (each 20 ms step a little longer or shorter as its queue
 //! says), so a card that runs a little fast or slow against the system clock neither runs dry
 //! nor builds up delay: the playouts absorb the difference by stretching. Without a card (no
@@ -123,10 +124,10 @@ impl Mixer {
             .spawn(move || {
                 let mut t = clock.now_us();
                 let mut scratch = [0.0f32; FRAME];
-                // What the card really played, when it can tell (the echo reference).
-                let played = processor.as_ref().and_then(|_| sink.played());
-                let mut reference = Vec::with_capacity(4 * FRAME);
+                // What the card really played, when it can tell, is the echo reference.
+                let played = processor.as_ref().and_then(|p| sink.played().map(|played| p.follow(played))).is_some();
                 let mut pace = DevicePace::default();
+                let mut steps = 0u64;
                 while !s.load(Ordering::Relaxed) {
                     let queue = sink.device_queue();
                     match queue {
@@ -147,6 +148,15 @@ impl Mixer {
                             clock.sleep_until_us(t);
                         }
                     }
+                    steps += 1;
+                    if let Some(q) = queue.filter(|_| steps.is_multiple_of(100)) {
+                        tracing::debug!(
+                            "speaker: {} ms queued, takes {} ms at a time, heard {} ms after",
+                            q.queued.as_millis(),
+                            q.chunk.as_millis(),
+                            q.latency.as_millis()
+                        );
+                    }
                     let inputs: Vec<_> = q.lock().map(|v| v.clone()).unwrap_or_default();
                     // What is mixed now is heard after what the card holds queued and its own
                     // latency (lip sync needs when).
@@ -155,14 +165,7 @@ impl Mixer {
                     let mix = mix_once(&inputs, now, heard, &mut scratch);
                     let Ok(frame) = AudioFrame::new(mix, 1, t) else { continue };
                     if let Some(p) = &processor {
-                        match &played {
-                            Some(played) => {
-                                reference.clear();
-                                played.take_into(&mut reference);
-                                p.render_mono(&reference);
-                            }
-                            None => p.render(&frame),
-                        }
+                        if played { p.render_played() } else { p.render(&frame) }
                     }
                     if let Err(e) = sink.play(&frame) {
                         tracing::warn!("speaker: {e}");

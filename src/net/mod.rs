@@ -5,6 +5,7 @@ mod congestion;
 pub mod handshakes;
 mod keyframe_requests;
 pub mod link_stats;
+mod pacer;
 pub mod peer;
 mod read_tap;
 mod retransmissions;

@@ -51,6 +51,7 @@ use super::NetError;
 use super::assembler::{AssembledFrame, VideoAssembler, VideoOutput};
 use super::congestion::{ESTIMATE_SLOT, LinkEstimate, PACE_FLOOR_BPS, PACING_FACTOR, estimate_tap};
 use super::keyframe_requests::keyframe_request_watcher;
+use super::pacer::AudioFirstPacer;
 use super::retransmissions::Retransmissions;
 use super::sender_reports::sender_report_watcher;
 use trygg_core::negotiation::{Negotiation, Step};
@@ -434,11 +435,13 @@ impl PeerLink {
             .with(rtc::interceptor::Slot::from(ESTIMATE_SLOT), estimates)
             .with(
                 rtc::interceptor::Slot::Pacer,
-                rtc::interceptor::PacerBuilder::new()
-                    .with_target_bitrate((ESTIMATE_START_BPS * PACING_FACTOR).max(PACE_FLOOR_BPS))
-                    .with_burst_bits(PACE_BURST_BITS)
-                    .with_queue_limit(PACE_QUEUE)
-                    .build(),
+                AudioFirstPacer::new(
+                    rtc::interceptor::PacerBuilder::new()
+                        .with_target_bitrate((ESTIMATE_START_BPS * PACING_FACTOR).max(PACE_FLOOR_BPS))
+                        .with_burst_bits(PACE_BURST_BITS)
+                        .with_queue_limit(PACE_QUEUE)
+                        .build(),
+                ),
             );
         let settings = SettingEngineBuilder::new()
             .with_ice_connection_attempts(Some(config.ice_check_interval), None)

@@ -22,7 +22,7 @@ pub struct Proc {
 const MEETS: [&str; 3] = ["host", "join", "open"];
 
 impl Proc {
-    /// Starts `trygg ARGS` (stdout: JSON lines; stderr: inherited for failures).
+    /// Starts `trygg ARGS` (stdout: JSON lines; stderr: discarded).
     pub fn start(name: &str, args: &[&str]) -> Self {
         Self::start_with_env(name, args, &[])
     }
@@ -46,6 +46,14 @@ impl Proc {
         Self::start_with_env(name, &[&base[..], extra].concat(), env)
     }
 
+    /// [`Proc::join_with_env`], its diagnostics (standard error) written to `log`.
+    #[allow(dead_code)]
+    pub fn join_logging(name: &str, link: &str, extra: &[&str], env: &[(&str, &str)], log: &std::path::Path) -> Self {
+        let base = ["join", link, "--json", "--bind", "127.0.0.1"];
+        let file = std::fs::File::create(log).expect("the log file");
+        Self::spawn(name, &[&base[..], extra].concat(), env, Some(PrivateKeychain::start()), file.into())
+    }
+
     /// Like [`Proc::start`], with these environment variables set.
     ///
     /// A participant (`host`, `join`, `open`) runs as a user's would: its device key in the OS
@@ -58,12 +66,12 @@ impl Proc {
             .first()
             .is_some_and(|cmd| MEETS.contains(cmd))
             .then(|| bus.map_or_else(PrivateKeychain::start, PrivateKeychain::on_bus));
-        Self::spawn(name, args, env, keychain)
+        Self::spawn(name, args, env, keychain, Stdio::null())
     }
 
     /// Like [`Proc::start`], with this keychain (a device that meets more than once).
     pub fn start_in(name: &str, args: &[&str], keychain: PrivateKeychain) -> Self {
-        Self::spawn(name, args, &[], Some(keychain))
+        Self::spawn(name, args, &[], Some(keychain), Stdio::null())
     }
 
     /// Takes the participant's keychain back (the process is ended first).
@@ -72,7 +80,13 @@ impl Proc {
         self.keychain.take()
     }
 
-    fn spawn(name: &str, args: &[&str], env: &[(&str, &str)], keychain: Option<PrivateKeychain>) -> Self {
+    fn spawn(
+        name: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        keychain: Option<PrivateKeychain>,
+        stderr: Stdio,
+    ) -> Self {
         assert!(!args.contains(&"ephemeral"), "{name}: meeting tests run with the OS keychain, as users do");
         // A joiner is handed its link on standard input (`join -`), as a careful user does: a
         // link on the command line is in the process list for every user of the machine.
@@ -85,7 +99,7 @@ impl Proc {
             .envs(env.iter().copied())
             .stdin(if link.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("trygg starts");
         if let Some(link) = link {

@@ -130,3 +130,51 @@ fn stereo_microphones_and_odd_frames_pass_and_all_off_is_no_processor() {
     assert_eq!(p.capture(mono).samples(), &[0.2; FRAME][..]);
     p.render(&AudioFrame::new(vec![0.1; FRAME * 2], 2, 0).unwrap());
 }
+
+/// The card takes each 20 ms of the far end as it plays it, into `played`; `late` frames later
+/// (the mixer's own pace, on a busy machine) the mixer hands over what was taken; the
+/// microphone frame with the echo is captured in between. Returns the microphone as it left.
+fn run_with_card(p: &AudioProcessor, played: &Played, far: &[f32], mic: &[f32], late: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(mic.len());
+    for (i, chunk) in mic.chunks_exact(FRAME).enumerate() {
+        played.push(&far[i * FRAME..(i + 1) * FRAME]);
+        out.extend_from_slice(p.capture(AudioFrame::new(chunk.to_vec(), 1, 0).unwrap()).samples());
+        if i % late.max(1) == 0 {
+            p.render_played();
+        }
+    }
+    out
+}
+
+#[test]
+fn what_the_card_took_reaches_the_canceller_before_the_echo_of_it_however_late_the_mixer_is() {
+    let far = talker(8, 1, 1.0);
+    let mic = echo_of(&far);
+    let after = 3 * SECOND;
+    for late in [1, 3, 10] {
+        let (p, played) = (only(true, false, false), Played::default());
+        p.follow(played.clone());
+        let out = run_with_card(&p, &played, &far, &mic, late);
+        let erle = db(energy(&mic[after..]) / energy(&out[after..]));
+        assert!(erle > 20.0, "with the mixer {late} frames late the echo went down by {erle:.1} dB only");
+    }
+}
+
+#[test]
+fn a_reference_that_comes_after_its_echo_cannot_be_cancelled() {
+    // What the mixer alone did: the reference handed over 60 ms after the microphone frame that
+    // holds its echo (40 ms after the sound) came too late for the canceller.
+    let far = talker(8, 1, 1.0);
+    let mic = echo_of(&far);
+    let p = only(true, false, false);
+    let mut out = Vec::with_capacity(mic.len());
+    for (i, chunk) in mic.chunks_exact(FRAME).enumerate() {
+        out.extend_from_slice(p.capture(AudioFrame::new(chunk.to_vec(), 1, 0).unwrap()).samples());
+        if let Some(late) = i.checked_sub(3) {
+            p.render(&AudioFrame::new(far[late * FRAME..(late + 1) * FRAME].to_vec(), 1, 0).unwrap());
+        }
+    }
+    let after = 3 * SECOND;
+    let erle = db(energy(&mic[after..]) / energy(&out[after..]));
+    assert!(erle < 15.0, "a late reference still took {erle:.1} dB off");
+}
