@@ -36,6 +36,9 @@ struct Person {
     dials: Vec<Duration>,
     /// Routes it was told to try again: when, to whom, which try.
     restarted: Vec<(Duration, MemberId, u32)>,
+    /// Routes it was told to replace with a new connection: when, to whom, which try, and
+    /// whether it offers.
+    rebuilt: Vec<(Duration, MemberId, u32, bool)>,
     done: Option<Notice>,
 }
 
@@ -55,6 +58,9 @@ struct Net {
     /// participant.
     withhold_handshakes_to: Option<&'static str>,
     held: Vec<Vec<u8>>,
+    /// Everything the server sends this participant is held back (a slow link), in order.
+    delay_to: Option<&'static str>,
+    delayed: Vec<Vec<u8>>,
 }
 
 /// The server is down.
@@ -79,6 +85,8 @@ impl Net {
             to_server: Vec::new(),
             hold_handshakes_of: None,
             held: Vec::new(),
+            delay_to: None,
+            delayed: Vec::new(),
             day: 0,
             withhold_handshakes_to: None,
         }
@@ -124,6 +132,7 @@ impl Net {
             muted: false,
             dials: Vec::new(),
             restarted: Vec::new(),
+            rebuilt: Vec::new(),
             done: None,
         });
         self.advance(Duration::ZERO);
@@ -146,6 +155,16 @@ impl Net {
     /// The security code each of `names` holds (None when not keyed).
     fn codes(&mut self, names: &[&str]) -> Vec<Option<String>> {
         names.iter().map(|n| self.person(n).core.session().security_code()).collect()
+    }
+
+    /// Hands the participant everything held back for it ([`Net::delay_to`]), in order.
+    fn release_delayed(&mut self) {
+        let (now, bytes) = (self.now, std::mem::take(&mut self.delayed));
+        let name = self.delay_to.take().expect("someone's messages were delayed");
+        for b in bytes {
+            self.person(name).core.handle_message(&b, now).expect("the server speaks the protocol");
+        }
+        self.progress();
     }
 
     /// Asserts that `names` hold one and the same security code, and returns it.
@@ -183,6 +202,10 @@ impl Net {
                 ServerOutput::Close { conn, .. } => (conn, None),
             };
             let Some(p) = self.people.iter_mut().find(|p| p.conn == Some(conn)) else { continue };
+            if let (Some(b), true) = (&bytes, self.delay_to == Some(p.name)) {
+                self.delayed.push(b.clone());
+                continue;
+            }
             let withheld = self.withhold_handshakes_to == Some(p.name)
                 && bytes.as_ref().is_some_and(|b| String::from_utf8_lossy(b).contains("\"handshake\""));
             if withheld {
@@ -243,6 +266,16 @@ impl Net {
                 p.routes.remove(&member);
             }
             Action::RestartRoute { member, attempt } => p.restarted.push((now, member, attempt)),
+            Action::RebuildRoute { member, route, attempt } => {
+                let offer = matches!(route, RouteKind::Mesh { offer: true, .. });
+                p.rebuilt.push((now, member, attempt, offer));
+                p.routes.insert(member, route);
+                // The new peer connection makes its first offer, as a real one would.
+                if offer {
+                    let offer = Signal::Sdp { sdp_type: SdpType::Offer, sdp: "v=0\r\n".into() };
+                    p.core.handle_route_signal(member, &offer);
+                }
+            }
             Action::RouteSignal { member, signal } => p.route_signals.push((member, signal)),
             Action::ReviewIdentity { member, name, .. } => {
                 p.reviewed.insert(member, name);
@@ -1125,7 +1158,7 @@ fn a_route_that_never_connects_or_fails_is_tried_again_backing_off_and_one_that_
     // Bob's route to Alice connects; Alice's to Bob never says so (its handshake was lost).
     net.person("bob").core.handle_link_state(alice, LinkState::Connecting, start);
     net.person("bob").core.handle_link_state(alice, LinkState::Connected, start);
-    net.advance(Duration::from_secs(30));
+    net.advance(Duration::from_secs(14));
     let tries = |net: &mut Net, name| -> Vec<(u64, MemberId, u32)> {
         net.person(name).restarted.iter().map(|(t, m, n)| (t.saturating_sub(start).as_secs(), *m, *n)).collect()
     };
@@ -1134,13 +1167,15 @@ fn a_route_that_never_connects_or_fails_is_tried_again_backing_off_and_one_that_
         RouteKind::Mesh { polite: true, .. } => 4,
         RouteKind::Mesh { polite: false, .. } => 0,
     };
-    assert_eq!(tries(&mut net, "alice"), vec![(10 + later, bob, 1), (15 + later, bob, 2), (25 + later, bob, 3)]);
+    assert_eq!(tries(&mut net, "alice"), vec![(10 + later, bob, 1)]);
     assert_eq!(tries(&mut net, "bob"), vec![]);
-    // Bob's link fails: tried again at once; lost, it gets three seconds to come back by itself.
+    // Alice's connects after that restart: no more tries.
     let now = net.now;
+    net.person("alice").core.handle_link_state(bob, LinkState::Connected, now);
+    // Bob's link fails: tried again at once; lost, it gets three seconds to come back by itself.
     net.person("bob").core.handle_link_state(alice, LinkState::Failed, now);
     net.advance(Duration::from_millis(1));
-    assert_eq!(tries(&mut net, "bob"), vec![(30, alice, 1)]);
+    assert_eq!(tries(&mut net, "bob"), vec![(14, alice, 1)]);
     let now = net.now;
     net.person("bob").core.handle_link_state(alice, LinkState::Connected, now);
     net.person("bob").core.handle_link_state(alice, LinkState::Disconnected, now);
@@ -1149,9 +1184,96 @@ fn a_route_that_never_connects_or_fails_is_tried_again_backing_off_and_one_that_
     net.person("bob").core.handle_link_state(alice, LinkState::Connected, now);
     net.advance(Duration::from_secs(10));
     assert_eq!(tries(&mut net, "bob").len(), 1, "it came back by itself");
-    // Alice's connects at last: no more tries.
-    let (now, before) = (net.now, tries(&mut net, "alice").len());
-    net.person("alice").core.handle_link_state(bob, LinkState::Connected, now);
     net.advance(Duration::from_secs(120));
-    assert_eq!(tries(&mut net, "alice").len(), before);
+    assert_eq!(tries(&mut net, "alice").len(), 1);
+    assert!(net.person("alice").rebuilt.is_empty() && net.person("bob").rebuilt.is_empty());
+}
+
+#[test]
+fn a_route_that_an_ice_restart_does_not_mend_gets_a_new_connection_on_both_sides() {
+    let (mut net, alice, bob) = two_in_a_meeting();
+    let start = net.now;
+    let later = match net.person("alice").routes[&bob] {
+        RouteKind::Mesh { polite: true, .. } => 4,
+        RouteKind::Mesh { polite: false, .. } => 0,
+    };
+    // Alice's link to Bob never connects (its DTLS handshake gave up), nor does any new one.
+    net.person("bob").core.handle_link_state(alice, LinkState::Connected, start);
+    net.advance(Duration::from_secs(16 + later));
+    let secs = |t: Duration| t.saturating_sub(start).as_secs();
+    let restarted: Vec<_> = net.person("alice").restarted.iter().map(|&(t, m, n)| (secs(t), m, n)).collect();
+    let rebuilt: Vec<_> = net.person("alice").rebuilt.iter().map(|&(t, m, n, o)| (secs(t), m, n, o)).collect();
+    // An ICE restart first, then a new connection, which Alice offers.
+    assert_eq!(restarted, vec![(10 + later, bob, 1)]);
+    assert_eq!(rebuilt, vec![(15 + later, bob, 2, true)]);
+    // Bob takes the new connection up when its first signal comes, as the one who answers, and
+    // the signal goes to the new connection.
+    let taken: Vec<_> = net.person("bob").rebuilt.iter().map(|&(t, m, _, o)| (secs(t), m, o)).collect();
+    assert_eq!(taken, vec![(15 + later, alice, false)]);
+    let offers = |net: &mut Net, name, from| {
+        net.person(name).route_signals.iter().filter(|(m, s)| *m == from && is_offer(s)).count()
+    };
+    // (Bob, the newcomer, made the first offer; this one is the new connection's.)
+    assert_eq!(offers(&mut net, "bob", alice), 1, "Alice's offer on the new connection reached Bob's");
+    // Still nothing connects: both go on trying, and every new connection either side builds is
+    // taken up by the other; they alternate with ICE restarts and back off.
+    net.advance(Duration::from_secs(120));
+    for (me, other, them) in [("alice", bob, "bob"), ("bob", alice, "alice")] {
+        let built: Vec<Duration> = net.person(me).rebuilt.iter().filter(|r| r.3).map(|r| r.0).collect();
+        let taken: Vec<Duration> =
+            net.person(them).rebuilt.iter().filter(|r| !r.3 && r.1 != other).map(|r| r.0).collect();
+        assert_eq!(built, taken, "{me}'s new connections are each taken up by {them}");
+        assert!(net.person(me).rebuilt.iter().all(|r| r.1 == other));
+    }
+    let all: usize = ["alice", "bob"].iter().map(|n| net.person(n).rebuilt.len() + net.person(n).restarted.len()).sum();
+    assert!(all <= 20, "two and a half minutes cost {all} tries on both sides together");
+    // Connected at last: no more tries on either side.
+    let now = net.now;
+    net.person("alice").core.handle_link_state(bob, LinkState::Connected, now);
+    net.person("bob").core.handle_link_state(alice, LinkState::Connected, now);
+    let before = (net.person("alice").rebuilt.len(), net.person("bob").rebuilt.len());
+    net.advance(Duration::from_secs(120));
+    assert_eq!((net.person("alice").rebuilt.len(), net.person("bob").rebuilt.len()), before);
+}
+
+#[test]
+fn a_signal_of_a_connection_that_was_replaced_is_dropped() {
+    let (mut net, alice, bob) = two_in_a_meeting();
+    let start = net.now;
+    net.person("bob").core.handle_link_state(alice, LinkState::Connected, start);
+    // Bob's side is slow: Alice builds a new connection and offers on it before Bob hears of it,
+    // and meanwhile Bob's old connection still trickles a candidate to her.
+    let later = match net.person("alice").routes[&bob] {
+        RouteKind::Mesh { polite: true, .. } => 4,
+        RouteKind::Mesh { polite: false, .. } => 0,
+    };
+    net.advance(Duration::from_secs(14 + later));
+    net.delay_to = Some("bob");
+    net.advance(Duration::from_secs(2));
+    assert_eq!(net.person("alice").rebuilt.len(), 1, "Alice built a new connection");
+    let seen_before = net.person("alice").route_signals.len();
+    let now = net.now;
+    let old = Signal::Ice {
+        candidate: "candidate:1 1 udp 1 192.0.2.1 9 typ host".into(),
+        sdp_mid: None,
+        sdp_mline_index: None,
+    };
+    net.person("bob").core.handle_route_signal(alice, &old);
+    net.person("bob").core.handle_timeout(now);
+    net.progress();
+    assert_eq!(net.person("alice").route_signals.len(), seen_before, "the old connection's candidate is dropped");
+    assert!(net.person("alice").rebuilt.iter().all(|r| r.3), "and Alice's new connection is not replaced by it");
+    // Bob hears of the new connection, takes it up, and his signals reach Alice's new one.
+    net.release_delayed();
+    assert_eq!(net.person("bob").rebuilt.last().map(|r| (r.1, r.3)), Some((alice, false)));
+    let now = net.now;
+    let answer = Signal::Sdp { sdp_type: SdpType::Answer, sdp: "v=0\r\n".into() };
+    net.person("bob").core.handle_route_signal(alice, &answer);
+    net.person("bob").core.handle_timeout(now);
+    net.progress();
+    assert_eq!(net.person("alice").route_signals.last(), Some(&(bob, answer)));
+}
+
+fn is_offer(s: &Signal) -> bool {
+    matches!(s, Signal::Sdp { sdp_type: SdpType::Offer, .. })
 }

@@ -252,6 +252,10 @@ impl Driver {
                         p.route.restart();
                     }
                 }
+                Action::RebuildRoute { member, route, attempt } => {
+                    tracing::info!("media connection to {member}: a new connection (try {attempt})");
+                    self.rebuild_route(member, route).await;
+                }
                 Action::RouteSignal { member, signal } => {
                     if let Some(p) = self.peers.get(&member) {
                         p.route.handle_signal(signal);

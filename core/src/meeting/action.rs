@@ -68,6 +68,18 @@ pub enum Action {
         /// Which try this is.
         attempt: u32,
     },
+    /// Replace the route to `member` with a new connection: close the old one (its DTLS may be
+    /// dead for good, which an ICE restart cannot mend) and open `route`. We build it (`offer`)
+    /// after our own tries failed, or the member did (a signal of a newer generation follows,
+    /// for the new one). The member's decoders and playout start afresh with it.
+    RebuildRoute {
+        /// Whose route.
+        member: MemberId,
+        /// The new connection.
+        route: RouteKind,
+        /// Which try since the link was last connected this is.
+        attempt: u32,
+    },
     /// A signal (SDP or ICE) for the route to `member`, opened from its seal.
     RouteSignal {
         /// From whom.

@@ -8,6 +8,13 @@
 //! 30 s) until the link connects, so a member who is gone for good costs a few small offers, not
 //! a storm of them.
 //!
+//! Tries alternate between the two ways back ([`rebuilds`]): an ICE restart first (cheap, and the
+//! DTLS session and everything set up on it are kept), then a new connection altogether. A
+//! restart alone cannot mend a connection whose DTLS handshake gave up (on a lossy path the
+//! `webrtc` stack stops retransmitting after eight flights a second apart, and its connection
+//! is dead for good); a new connection has a new handshake. Each new connection raises the
+//! route's generation; the other side sees it on the first signal and builds its own anew.
+//!
 //! Both ends of a link see it fail at about the same moment; two retries crossing each other
 //! tangle the negotiation (an answer arrives for an offer just abandoned). So the side that is
 //! impolite in perfect negotiation leads, and the polite side's retries come [`FOLLOW_LATER`]
@@ -39,6 +46,12 @@ pub struct LinkRecovery {
     restarts: u32,
     /// Added to every first wait: [`FOLLOW_LATER`] on the polite side, nothing on the leader's.
     later: Duration,
+}
+
+/// Whether try `attempt` (from 1) builds a new connection rather than restarting ICE: every
+/// second one.
+pub fn rebuilds(attempt: u32) -> bool {
+    attempt.is_multiple_of(2)
 }
 
 impl LinkRecovery {
@@ -88,6 +101,14 @@ impl LinkRecovery {
             }
             LinkState::Closed => self.due = None,
         }
+    }
+
+    /// The other side built a new connection at `now`: it gets as long to connect as a first
+    /// one before it is tried again (the count of tries goes on).
+    pub fn rebuilt(&mut self, now: Duration) {
+        self.state = Some(LinkState::Connecting);
+        self.since = now;
+        self.due = Some(self.due.unwrap_or(now).max(now + FIRST_CONNECT + self.later));
     }
 
     /// The signalling server is reachable again at `now` (the network is back): a link being

@@ -101,6 +101,24 @@ pub struct Setup {
 struct Route {
     state: Option<LinkState>,
     recovery: link_recovery::LinkRecovery,
+    /// Which connection to the member this is: raised each time either side builds a new one
+    /// (see [`link_recovery`]); every signal carries it, and one of an older connection is
+    /// dropped.
+    generation: u32,
+}
+
+/// A route's signal as it is sealed between two members: the signal and the generation of the
+/// connection it belongs to (0, and left out, for the first).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RouteSignal {
+    #[serde(default, skip_serializing_if = "is_first")]
+    generation: u32,
+    #[serde(flatten)]
+    signal: Signal,
+}
+
+fn is_first(generation: &u32) -> bool {
+    *generation == 0
 }
 
 /// One participant's meeting. See the [module docs](self).
@@ -274,8 +292,21 @@ impl MeetingCore {
             self.after_session(r);
         }
         for (member, route) in &mut self.routes {
-            if route.recovery.handle_timeout(now) {
-                self.actions.push_back(Action::RestartRoute { member: *member, attempt: route.recovery.restarts() });
+            if !route.recovery.handle_timeout(now) {
+                continue;
+            }
+            let attempt = route.recovery.restarts();
+            if link_recovery::rebuilds(attempt) {
+                // A new connection, which the other side takes up when it sees its generation.
+                route.generation += 1;
+                let polite = self.room.is_polite_towards(*member);
+                self.actions.push_back(Action::RebuildRoute {
+                    member: *member,
+                    route: RouteKind::Mesh { polite, offer: true },
+                    attempt,
+                });
+            } else {
+                self.actions.push_back(Action::RestartRoute { member: *member, attempt });
             }
         }
         self.room.handle_timeout(now);
@@ -452,7 +483,8 @@ impl MeetingCore {
 
     // ---- inputs: routes ----
 
-    /// A route's signalling (an SDP or ICE candidate) for `member`: sealed and relayed.
+    /// A route's signalling (an SDP or ICE candidate) for `member`: sealed and relayed, with
+    /// the generation of the route's connection.
     pub fn handle_route_signal(&mut self, member: MemberId, signal: &Signal) {
         self.send_sealed(member, signal);
     }
@@ -464,7 +496,9 @@ impl MeetingCore {
         let mut nonce = [0u8; 12];
         self.rng.fill_bytes(&mut nonce);
         let header = self.numbering.next_header();
-        let sealed = serde_json::to_vec(signal).map_err(|e| e.to_string()).and_then(|json| {
+        let generation = self.routes.get(&to).map_or(0, |r| r.generation);
+        let sealed = serde_json::to_vec(&RouteSignal { generation, signal: signal.clone() });
+        let sealed = sealed.map_err(|e| e.to_string()).and_then(|json| {
             let plain = [header.as_slice(), &json].concat();
             self.signal_key.seal(me.to_bytes(), to.to_bytes(), &plain, nonce).map_err(|e| e.to_string())
         });
@@ -529,7 +563,7 @@ impl MeetingCore {
         }
     }
 
-    fn ensure_route(&mut self, member: MemberId, offer: bool, now: Duration) {
+    fn ensure_route(&mut self, member: MemberId, offer: bool, generation: u32, now: Duration) {
         if self.routes.contains_key(&member) {
             return;
         }
@@ -545,8 +579,34 @@ impl MeetingCore {
             return;
         }
         let polite = self.room.is_polite_towards(member);
-        self.routes.insert(member, Route { state: None, recovery: link_recovery::LinkRecovery::new(now, polite) });
+        let recovery = link_recovery::LinkRecovery::new(now, polite);
+        self.routes.insert(member, Route { state: None, recovery, generation });
         self.actions.push_back(Action::EnsureRoute { member, route: RouteKind::Mesh { polite, offer } });
+    }
+
+    /// A route signal of `generation` from `member`: for the route's connection, for a new one
+    /// the member built (ours is replaced and answers it), or stale (dropped).
+    fn route_signal(&mut self, member: MemberId, signal: Signal, generation: u32, now: Duration) {
+        self.ensure_route(member, false, generation, now);
+        let Some(route) = self.routes.get_mut(&member) else { return };
+        if generation < route.generation {
+            tracing::debug!(
+                "a signal of {member}'s connection {generation} came after connection {}",
+                route.generation
+            );
+            return;
+        }
+        if generation > route.generation {
+            route.generation = generation;
+            route.recovery.rebuilt(now);
+            let polite = self.room.is_polite_towards(member);
+            self.actions.push_back(Action::RebuildRoute {
+                member,
+                route: RouteKind::Mesh { polite, offer: false },
+                attempt: route.recovery.restarts(),
+            });
+        }
+        self.actions.push_back(Action::RouteSignal { member, signal });
     }
 
     fn drop_route(&mut self, member: MemberId) {
@@ -631,7 +691,7 @@ impl MeetingCore {
     }
 
     /// Opens a sealed signal from `from`: an sdp, ice or share signal, or None.
-    fn open(&mut self, from: MemberId, blob: &[u8]) -> Option<Signal> {
+    fn open(&mut self, from: MemberId, blob: &[u8]) -> Option<(Signal, u32)> {
         let me = self.me()?;
         let plain = match self.signal_key.open(from.to_bytes(), me.to_bytes(), blob) {
             Ok(p) => p,
@@ -644,8 +704,11 @@ impl MeetingCore {
             tracing::warn!("a sealed signal from {from} came again (or out of order) and was refused");
             return None;
         };
-        match serde_json::from_slice::<Signal>(json) {
-            Ok(s @ (Signal::Sdp { .. } | Signal::Ice { .. } | Signal::Share { .. })) => Some(s),
+        match serde_json::from_slice::<RouteSignal>(json) {
+            Ok(RouteSignal {
+                signal: s @ (Signal::Sdp { .. } | Signal::Ice { .. } | Signal::Share { .. }),
+                generation,
+            }) => Some((s, generation)),
             _ => {
                 tracing::warn!("a sealed signal from {from} held something else than sdp, ice or share");
                 None
@@ -688,7 +751,7 @@ impl MeetingCore {
                 self.emit(Notice::Joined { me, role });
                 for m in members.into_iter().filter(|m| m.id != me && m.present) {
                     self.emit(Notice::ParticipantJoined { member: m.id, name: self.name_of(&m.id) });
-                    self.ensure_route(m.id, true, now);
+                    self.ensure_route(m.id, true, 0, now);
                 }
             }
             RoomEvent::Resumed { me, members, after_restart, .. } => {
@@ -703,7 +766,7 @@ impl MeetingCore {
                 self.session.announce_again();
                 self.after_session(Ok(()));
                 for m in members.into_iter().filter(|m| m.id != me && m.present) {
-                    self.ensure_route(m.id, true, now);
+                    self.ensure_route(m.id, true, 0, now);
                 }
             }
             RoomEvent::Denied => self.finish(Notice::Denied),
@@ -832,13 +895,10 @@ impl MeetingCore {
                 self.admit_approved(now);
             }
             RoomEvent::Signal { from, payload: Signal::Sealed { data } } => match self.open(from, data.as_bytes()) {
-                Some(Signal::Share { on, gone }) => {
+                Some((Signal::Share { on, gone }, _)) => {
                     self.actions.push_back(Action::RemoteShare { member: from, on, gone })
                 }
-                Some(signal) => {
-                    self.ensure_route(from, false, now);
-                    self.actions.push_back(Action::RouteSignal { member: from, signal });
-                }
+                Some((signal, generation)) => self.route_signal(from, signal, generation, now),
                 None => {}
             },
             RoomEvent::Signal { from, payload } => {

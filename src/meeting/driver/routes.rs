@@ -149,6 +149,17 @@ impl Driver {
         self.watch_share(member);
     }
 
+    /// Replaces a member's route with a new connection (and decoders): the old one could not be
+    /// mended. The first picture and sound from the member are not announced again.
+    pub(super) async fn rebuild_route(&mut self, member: MemberId, kind: RouteKind) {
+        let reported = self.peers.get(&member).map(|p| (p.reported_video, p.reported_audio));
+        self.drop_route(&member).await;
+        self.ensure_route(member, kind).await;
+        if let (Some((video, audio)), Some(p)) = (reported, self.peers.get_mut(&member)) {
+            (p.reported_video, p.reported_audio) = (video, audio);
+        }
+    }
+
     /// Closes a member's route and everything fed by it.
     pub(super) async fn drop_route(&mut self, member: &MemberId) {
         if let Some(rate) = self.send_rate.remove(member, self.now()) {
