@@ -1218,10 +1218,10 @@ fn a_route_that_an_ice_restart_does_not_mend_gets_a_new_connection_on_both_sides
     // Still nothing connects: both go on trying, and every new connection either side builds is
     // taken up by the other; they alternate with ICE restarts and back off.
     net.advance(Duration::from_secs(120));
-    for (me, other, them) in [("alice", bob, "bob"), ("bob", alice, "alice")] {
+    for (me, my_id, other, them) in [("alice", alice, bob, "bob"), ("bob", bob, alice, "alice")] {
         let built: Vec<Duration> = net.person(me).rebuilt.iter().filter(|r| r.3).map(|r| r.0).collect();
         let taken: Vec<Duration> =
-            net.person(them).rebuilt.iter().filter(|r| !r.3 && r.1 != other).map(|r| r.0).collect();
+            net.person(them).rebuilt.iter().filter(|r| !r.3 && r.1 == my_id).map(|r| r.0).collect();
         assert_eq!(built, taken, "{me}'s new connections are each taken up by {them}");
         assert!(net.person(me).rebuilt.iter().all(|r| r.1 == other));
     }
@@ -1276,4 +1276,33 @@ fn a_signal_of_a_connection_that_was_replaced_is_dropped() {
 
 fn is_offer(s: &Signal) -> bool {
     matches!(s, Signal::Sdp { sdp_type: SdpType::Offer, .. })
+}
+
+#[test]
+fn a_route_opened_again_after_its_connection_was_lost_comes_after_the_old_one() {
+    let (mut net, alice, bob) = two_in_a_meeting();
+    let start = net.now;
+    let later = match net.person("alice").routes[&bob] {
+        RouteKind::Mesh { polite: true, .. } => 4,
+        RouteKind::Mesh { polite: false, .. } => 0,
+    };
+    net.person("bob").core.handle_link_state(alice, LinkState::Connected, start);
+    // Alice builds a new connection (generation 1), which Bob takes up; then her runtime loses
+    // it (it could not be set up) and she forgets the route.
+    net.advance(Duration::from_secs(16 + later));
+    assert_eq!(net.person("bob").rebuilt.len(), 1);
+    let now = net.now;
+    net.person("bob").core.handle_link_state(alice, LinkState::Connected, now);
+    net.person("alice").core.handle_route_closed(bob);
+    // Her connection to the server drops; back in, she opens a route to Bob again and offers.
+    let now = net.now;
+    let conn = net.person("alice").conn.take().expect("connected");
+    net.server.as_mut().expect("a server").handle_disconnect(conn, now);
+    net.person("alice").core.handle_disconnected(now);
+    net.advance(Duration::from_secs(3));
+    assert!(net.person("alice").notices.iter().any(|n| matches!(n, Notice::Resumed { .. })), "back in");
+    // Bob still holds generation 1: the new offer must come after it, or he would drop it.
+    let offers = net.person("bob").route_signals.iter().filter(|(m, s)| *m == alice && is_offer(s)).count();
+    assert_eq!(offers, 2, "the new connection's offer reached Bob's routes too");
+    assert_eq!(net.person("bob").rebuilt.len(), 2, "Bob took the new connection up");
 }

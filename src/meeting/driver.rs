@@ -50,7 +50,11 @@ struct Driver {
     peers: BTreeMap<MemberId, routes::Peer>,
     /// The leaf each member's media must come from, as the core last said.
     bindings: BTreeMap<MemberId, Option<u32>>,
-    peer_tx: mpsc::UnboundedSender<(MemberId, PeerEvent)>,
+    /// Events of every route, each with the token of the connection it came from.
+    peer_tx: mpsc::UnboundedSender<(MemberId, u64, PeerEvent)>,
+    /// The token of the next connection opened (a rebuilt route's old connection may still have
+    /// events queued: they must not be taken for the new one's).
+    next_route_token: u64,
     outgoing: Outgoing,
     /// The camera encoder's rate, from every link's congestion estimate.
     send_rate: SendRate<MemberId>,
@@ -138,6 +142,7 @@ pub(super) fn spawn(
         peers: BTreeMap::new(),
         bindings: BTreeMap::new(),
         peer_tx,
+        next_route_token: 0,
         outgoing,
         send_rate,
         ladder: VideoLadder::new(720),
@@ -179,7 +184,7 @@ impl Driver {
         mut self,
         mut commands: mpsc::UnboundedReceiver<MeetingCommand>,
         mut ws_rx: mpsc::UnboundedReceiver<WsEvent>,
-        mut peer_rx: mpsc::UnboundedReceiver<(MemberId, PeerEvent)>,
+        mut peer_rx: mpsc::UnboundedReceiver<(MemberId, u64, PeerEvent)>,
         mut share_opened: mpsc::UnboundedReceiver<share::Opened>,
     ) {
         let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
@@ -205,7 +210,7 @@ impl Driver {
                         self.core.handle_disconnected(self.now());
                     }
                 },
-                Some((member, ev)) = peer_rx.recv() => self.peer_event(member, ev),
+                Some((member, token, ev)) = peer_rx.recv() => self.peer_event(member, token, ev),
                 Some(opened) = share_opened.recv() => self.share_opened(opened).await,
                 _ = tokio::time::sleep_until(wake) => self.core.handle_timeout(self.now()),
                 _ = stats_tick.tick() => self.stats().await,
@@ -357,7 +362,11 @@ impl Driver {
         self.core.handle_command(core, now);
     }
 
-    fn peer_event(&mut self, member: MemberId, ev: PeerEvent) {
+    fn peer_event(&mut self, member: MemberId, token: u64, ev: PeerEvent) {
+        if self.peers.get(&member).map(|p| p.token) != Some(token) {
+            tracing::debug!("an event of a closed or replaced connection to {member}: dropped");
+            return;
+        }
         match ev {
             PeerEvent::Signal(s) => self.core.handle_route_signal(member, &crate::net::route::to_room(s)),
             PeerEvent::State(state) => {

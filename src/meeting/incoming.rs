@@ -204,7 +204,7 @@ impl Incoming {
         let sync = Arc::new(Mutex::new(LipSync::default()));
         if let Some(input) = &sinks.audio {
             let wav = sinks.record.as_ref().and_then(|(dir, name)| {
-                WavWriter::create(&dir.join(format!("{name}.wav")), 1)
+                WavWriter::create(&unused(dir, name, "wav"), 1)
                     .map_err(|e| tracing::warn!("audio recording not started: {e}"))
                     .ok()
             });
@@ -272,9 +272,8 @@ struct Recording {
     dir: PathBuf,
     name: String,
     video: Option<Y4mWriter<std::io::BufWriter<std::fs::File>>>,
-    /// Picture size of the current video file, and how many files there are.
+    /// Picture size of the current video file.
     video_size: Option<(u32, u32)>,
-    video_files: u32,
 }
 
 impl Recording {
@@ -283,13 +282,8 @@ impl Recording {
     fn video(&mut self, frame: &crate::media::VideoFrame) {
         let size = (frame.width(), frame.height());
         if self.video_size != Some(size) {
-            self.video_files += 1;
-            let file = match self.video_files {
-                1 => format!("{}.y4m", self.name),
-                n => format!("{}-{n}.y4m", self.name),
-            };
-            self.video =
-                Y4mWriter::create(&self.dir.join(file), 30).map_err(|e| tracing::warn!("recording stopped: {e}")).ok();
+            let file = unused(&self.dir, &self.name, "y4m");
+            self.video = Y4mWriter::create(&file, 30).map_err(|e| tracing::warn!("recording stopped: {e}")).ok();
             self.video_size = Some(size);
         }
         if let Some(w) = self.video.as_mut()
@@ -335,6 +329,18 @@ impl AudioIn {
     }
 }
 
+/// `<dir>/<name>.<ext>`, or `<name>-2.<ext>`, `-3`… when taken: a recording is never written
+/// over (a new connection to the same member, a new picture size, starts the next file).
+fn unused(dir: &std::path::Path, name: &str, ext: &str) -> PathBuf {
+    (1u32..)
+        .map(|n| match n {
+            1 => dir.join(format!("{name}.{ext}")),
+            n => dir.join(format!("{name}-{n}.{ext}")),
+        })
+        .find(|p| !p.exists())
+        .expect("a free name")
+}
+
 /// At most this many pictures wait for their sound.
 const MAX_HELD: usize = 30;
 
@@ -373,7 +379,6 @@ fn decode_loop(
         name: name.clone(),
         video: None,
         video_size: None,
-        video_files: 0,
     });
     let mut seq = 0u64;
     // Pictures waiting for their sound (lip sync), each with when to show it.
@@ -542,13 +547,7 @@ mod tests {
     #[test]
     fn a_change_of_picture_size_starts_a_new_recording_file() {
         let dir = tempfile::tempdir().unwrap();
-        let mut r = Recording {
-            dir: dir.path().to_owned(),
-            name: "kari".into(),
-            video: None,
-            video_size: None,
-            video_files: 0,
-        };
+        let mut r = Recording { dir: dir.path().to_owned(), name: "kari".into(), video: None, video_size: None };
         for (w, h, n) in [(64, 48, 3), (32, 24, 2), (64, 48, 1)] {
             for _ in 0..n {
                 r.video(&VideoFrame::filled(w, h, 100).unwrap());
@@ -565,6 +564,12 @@ mod tests {
         let (h3, n3) = header("kari-3.y4m");
         assert!(h1.contains("W64 H48") && h2.contains("W32 H24") && h3.contains("W64 H48"), "{h1} / {h2} / {h3}");
         assert_eq!((n1, n2, n3), (3, 2, 1));
+        // A new connection to the same member records on, never over what was recorded.
+        let mut again = Recording { dir: dir.path().to_owned(), name: "kari".into(), video: None, video_size: None };
+        again.video(&VideoFrame::filled(64, 48, 100).unwrap());
+        drop(again);
+        assert_eq!(header("kari.y4m").1, 3, "the first file is kept");
+        assert_eq!(header("kari-4.y4m").1, 1);
     }
 
     #[test]

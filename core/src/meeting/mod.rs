@@ -96,6 +96,9 @@ pub struct Setup {
     pub client: ClientConfig,
 }
 
+/// How many members' last route generations are kept.
+const MAX_KEPT_GENERATIONS: usize = 1024;
+
 /// What the core knows of one member's route.
 #[derive(Debug, Clone, Copy)]
 struct Route {
@@ -132,6 +135,8 @@ pub struct MeetingCore {
     auto_admit: bool,
     names: HashMap<MemberId, String>,
     routes: BTreeMap<MemberId, Route>,
+    /// The generation of each member's last route, kept after it is gone.
+    generations: BTreeMap<MemberId, u32>,
     /// Members the server says joined but whom no one who may admit approved (host only): they
     /// get keys if an approval arrives, never on the server's word.
     unapproved: BTreeSet<MemberId>,
@@ -172,6 +177,7 @@ impl MeetingCore {
             auto_admit: setup.auto_admit,
             names: HashMap::new(),
             routes: BTreeMap::new(),
+            generations: BTreeMap::new(),
             unapproved: BTreeSet::new(),
             told_too_many: false,
             sending: false,
@@ -530,7 +536,7 @@ impl MeetingCore {
     /// The runtime could not set up (or lost) the route to `member`: the next signal from them
     /// asks for a new one.
     pub fn handle_route_closed(&mut self, member: MemberId) {
-        self.routes.remove(&member);
+        self.forget_route(member);
         self.update_sending();
     }
 
@@ -567,6 +573,12 @@ impl MeetingCore {
         if self.routes.contains_key(&member) {
             return;
         }
+        // A route we open ourselves comes after any we had to the member before (the member may
+        // still hold one of that generation, and would drop the signals of an older one).
+        let generation = match self.generations.get(&member) {
+            Some(&before) if offer => generation.max(before + 1),
+            _ => generation,
+        };
         if self.routes.len() >= MAX_ROUTES {
             // A mesh of this size is no meeting anyone could hold; a server listing members by
             // the thousand must not make us start a connection and a decoder for each.
@@ -610,9 +622,21 @@ impl MeetingCore {
     }
 
     fn drop_route(&mut self, member: MemberId) {
-        self.routes.remove(&member);
+        self.forget_route(member);
         self.actions.push_back(Action::DropRoute { member });
         self.update_sending();
+    }
+
+    /// Removes a member's route, remembering its generation.
+    fn forget_route(&mut self, member: MemberId) {
+        if let Some(r) = self.routes.remove(&member) {
+            // Bounded: a server inventing members by the thousand costs a few kilobytes, and
+            // losing what was kept costs at most one retry's wait.
+            if self.generations.len() >= MAX_KEPT_GENERATIONS {
+                self.generations.clear();
+            }
+            self.generations.insert(member, r.generation);
+        }
     }
 
     fn update_sending(&mut self) {

@@ -22,6 +22,8 @@ use trygg_core::meeting::{Origin, RouteKind};
 /// One remote member as the driver holds it.
 pub(super) struct Peer {
     pub route: Route,
+    /// Which connection this is: events of another one (replaced, closed) are dropped.
+    pub token: u64,
     /// The leaf this member's media must come from (shared with its decoders).
     pub binding: SenderBinding,
     incoming: Arc<Incoming>,
@@ -94,6 +96,8 @@ impl Driver {
         let share_in: share::ShareSlot = Arc::default();
         // Media from the route goes straight to the decoders; everything else to the loop.
         let (to_driver, to_decoder, to_share) = (self.peer_tx.clone(), incoming.clone(), share_in.clone());
+        let token = self.next_route_token;
+        self.next_route_token += 1;
         tasks.push(tokio::spawn(async move {
             while let Some(ev) = rx.recv().await {
                 match ev {
@@ -112,7 +116,7 @@ impl Driver {
                         }
                     }
                     other => {
-                        if to_driver.send((member, other)).is_err() {
+                        if to_driver.send((member, token, other)).is_err() {
                             return;
                         }
                     }
@@ -132,6 +136,7 @@ impl Driver {
             member,
             Peer {
                 route,
+                token,
                 binding,
                 incoming,
                 mixer_input,
