@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 target=aarch64-apple-darwin
-rustup target list --installed | grep -qx "$target" || { echo "[check-macos] adding the Rust target $target"; rustup target add "$target"; }
+grep -qx "$target" <<<"$(rustup target list --installed)" || { echo "[check-macos] adding the Rust target $target"; rustup target add "$target"; }
 dir=${CARGO_TARGET_DIR:-$root/target}/check-macos
 mkdir -p "$dir/src/media/screen"
 version=$(sed -nE 's/^screencapturekit = \{ version = "([^"]+)".*/\1/p' Cargo.toml)

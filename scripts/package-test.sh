@@ -42,8 +42,10 @@ echo "[package] $(basename "$entry"): claims x-scheme-handler/trygg and text/cal
 echo "[package] the web extension is at /usr/lib/trygg-desktop, where the app looks for it"
 # Libraries the app links that Tauri's own dependencies do not bring: the package must name them.
 depends=$(dpkg-deb -f "$deb" Depends)
-ldd "$tmp/root/usr/bin/trygg-desktop" | grep -q 'libpipewire-0\.3' || fail "the app no longer links PipeWire: update this check"
-echo "$depends" | grep -q 'libpipewire-0\.3-0' || fail "the app links PipeWire (Wayland screen sharing) but the package does not depend on libpipewire-0.3-0: $depends"
+# (grep -q reads from a variable: fed by a pipe under pipefail, its early exit fails ldd with
+# SIGPIPE now and then.)
+grep -q 'libpipewire-0\.3' <<<"$(ldd "$tmp/root/usr/bin/trygg-desktop")" || fail "the app no longer links PipeWire: update this check"
+grep -q 'libpipewire-0\.3-0' <<<"$depends" || fail "the app links PipeWire (Wayland screen sharing) but the package does not depend on libpipewire-0.3-0: $depends"
 echo "[package] depends on libpipewire-0.3-0, which the Wayland screen share links"
 
 # What `apt install` then the desktop do: the prefix's applications are indexed, the app is on PATH.

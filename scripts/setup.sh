@@ -84,7 +84,7 @@ fi
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed'; then
+  if ! grep -q '^Status: install ok installed' <<<"$(dpkg -s "$p" 2>/dev/null)"; then
     missing+=("$p")
   fi
 done
@@ -106,7 +106,7 @@ fi
 # The Windows and macOS screen capture code is type-checked for its targets (make check-platforms).
 if [ "$want" = test ] && command -v rustup >/dev/null 2>&1; then
   for t in x86_64-pc-windows-gnu aarch64-apple-darwin; do
-    if ! rustup target list --installed | grep -qx "$t"; then
+    if ! grep -qx "$t" <<<"$(rustup target list --installed)"; then
       say "adding the Rust target $t (rustup)"
       rustup target add "$t"
     fi
@@ -117,7 +117,7 @@ fi
 # --- cargo tools (tests) -------------------------------------------------------------------------
 # tauri-driver 2.1.0: the WebDriver bridge for the desktop app (3.x is an alpha; not that).
 if [ "$want" = test ]; then
-  if ! cargo install --list 2>/dev/null | grep -q '^tauri-driver v2\.1\.0:'; then
+  if ! grep -q '^tauri-driver v2\.1\.0:' <<<"$(cargo install --list 2>/dev/null)"; then
     say "installing tauri-driver 2.1.0 (cargo install)"
     cargo install tauri-driver --version 2.1.0 --locked --quiet
   else

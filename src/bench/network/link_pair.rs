@@ -3,7 +3,7 @@
 //! (each has a default route into the pair only, which Chromium needs before it offers an
 //! address). The link is impaired with what this kernel has: `tc tbf` for a rate (both ways),
 //! `nft` random drop for loss on the way to B, and `nft` drop rules both ways for an outage.
-//! Needs root.
+//! A run interrupted with Ctrl-C cannot drop its pair; the next run deletes it. Needs root.
 
 use std::io;
 use std::process::{Command, Stdio};
@@ -31,9 +31,11 @@ pub struct LinkPair {
 
 /// Runs `program args`, failing with what it printed.
 fn run(program: &str, args: &[&str]) -> io::Result<()> {
-    let out = Command::new(program).args(args).stdin(Stdio::null()).output().map_err(|e| {
-        io::Error::new(e.kind(), format!("{program}: {e} (scripts/setup.sh test installs iproute2 and nftables)"))
-    })?;
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| io::Error::new(e.kind(), format!("{program}: {e} (Debian: apt install iproute2 nftables)")))?;
     if out.status.success() {
         return Ok(());
     }
@@ -50,6 +52,7 @@ fn run(program: &str, args: &[&str]) -> io::Result<()> {
 impl LinkPair {
     /// Makes the pair (names unique to this process).
     pub fn new() -> io::Result<Self> {
+        sweep_abandoned();
         let id = std::process::id();
         let pair = Self { a: format!("trygg-na-{id}"), b: format!("trygg-nb-{id}") };
         run("ip", &["netns", "add", &pair.a])?;
@@ -125,10 +128,48 @@ pub fn set_down(b: &str, down: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// Deletes the namespaces of earlier runs whose process is gone (a run interrupted with Ctrl-C
+/// does not get to drop its pair), saying so.
+fn sweep_abandoned() {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).stdin(Stdio::null()).output() else { return };
+    for ns in
+        abandoned(&String::from_utf8_lossy(&out.stdout), |pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+    {
+        eprintln!("[bench] removing network namespace {ns}, left by an interrupted run");
+        let _ = run("ip", &["netns", "del", &ns]);
+    }
+}
+
+/// The pairs' namespaces in `ip netns list` output whose process is not `alive`.
+fn abandoned(listing: &str, alive: impl Fn(u32) -> bool) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|ns| {
+            let pid = ns.strip_prefix("trygg-na-").or_else(|| ns.strip_prefix("trygg-nb-"));
+            pid.and_then(|p| p.parse::<u32>().ok()).is_some_and(|p| !alive(p))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 impl Drop for LinkPair {
     fn drop(&mut self) {
         for ns in [&self.a, &self.b] {
             let _ = run("ip", &["netns", "del", ns]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::abandoned;
+
+    #[test]
+    fn only_the_pairs_of_processes_that_are_gone_are_swept() {
+        let listing = "trygg-na-41 (id: 3)\ntrygg-nb-41 (id: 4)\ntrygg-na-7\nother-ns\ntrygg-na-x (id: 9)\n";
+        assert_eq!(abandoned(listing, |pid| pid == 7), vec!["trygg-na-41", "trygg-nb-41"]);
+        assert!(abandoned(listing, |_| true).is_empty());
+        assert!(abandoned("", |_| false).is_empty());
     }
 }

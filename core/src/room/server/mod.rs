@@ -96,6 +96,8 @@ struct Conn {
     seat: Seat,
     /// What this connection may still send as a member.
     bucket: super::limits::TokenBucket,
+    /// When TURN credentials were last handed to the member on this connection.
+    turn_issued: Option<Duration>,
 }
 
 /// All meetings of one signalling server. See the [module docs](self).
@@ -151,7 +153,15 @@ impl RoomServer {
             return Err(Refused::RateLimited);
         }
         let bucket = super::limits::TokenBucket::full(self.config.member_rate, now);
-        let c = Conn { ip: peer_ip, knock_paid: false, last_heard: now, last_ping: now, seat: Seat::Fresh, bucket };
+        let c = Conn {
+            ip: peer_ip,
+            knock_paid: false,
+            last_heard: now,
+            last_ping: now,
+            seat: Seat::Fresh,
+            bucket,
+            turn_issued: None,
+        };
         self.conns.insert(conn, c);
         Ok(())
     }
@@ -196,6 +206,7 @@ impl RoomServer {
         for id in ping {
             self.send(id, &ServerMsg::Ping);
         }
+        self.reissue_turn(now);
         for id in idle {
             self.close(id, CloseCode::IdleTimeout, now);
         }
@@ -451,6 +462,29 @@ impl RoomServer {
     }
 
     /// `joined` to a member that just took its seat, then the lobby if its role sees it.
+    /// Fresh TURN credentials for every member whose last ones are half through their lifetime:
+    /// a meeting may outlast them, and a relay allocation cannot be refreshed once its
+    /// credentials expired (the member uses the fresh ones for every connection it makes from
+    /// then on, a rebuilt one included).
+    fn reissue_turn(&mut self, now: Duration) {
+        let Some(turn) = self.config.turn.clone() else { return };
+        let due: Vec<(ConnId, MemberId)> = self
+            .conns
+            .iter()
+            .filter_map(|(&id, c)| match (&c.seat, c.turn_issued) {
+                (Seat::Member { me, .. }, Some(at)) if now >= at + turn.ttl / 2 => Some((id, *me)),
+                _ => None,
+            })
+            .collect();
+        for (id, me) in due {
+            let servers = vec![turn.credentials(me, now)];
+            self.send(id, &ServerMsg::IceServers { servers });
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.turn_issued = Some(now);
+            }
+        }
+    }
+
     fn send_joined(
         &mut self,
         conn: ConnId,
@@ -467,6 +501,9 @@ impl RoomServer {
         if let Some(turn) = &self.config.turn {
             let servers = vec![turn.credentials(me, self.now)];
             self.send(conn, &ServerMsg::IceServers { servers });
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.turn_issued = Some(self.now);
+            }
         }
         self.send(conn, &msg);
         if sees_lobby {

@@ -728,3 +728,44 @@ fn with_turn_configured_each_member_gets_credentials_of_its_own_just_before_join
     // Without TURN configured, nothing of the kind (`create` expects `joined` alone).
     Harness::new().create(1);
 }
+
+#[test]
+fn members_get_fresh_turn_credentials_before_theirs_expire() {
+    let turn = crate::room::turn::TurnConfig {
+        urls: vec!["turn:turn.example.no:3478?transport=udp".into()],
+        secret: crate::secrets::Sensitive::new(b"the organisation's turn secret".to_vec()),
+        ttl: Duration::from_secs(600),
+        unix_at_zero: 1_765_000_000,
+    };
+    let mut h = Harness::with(ServerConfig { turn: Some(turn.clone()), ..ServerConfig::default() });
+    h.connect(1, 1);
+    h.send(1, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
+    let host = match h.inbox(1).as_slice() {
+        [ServerMsg::IceServers { .. }, ServerMsg::Joined { me, .. }] => *me,
+        other => panic!("expected ice_servers then joined, got {other:?}"),
+    };
+    let issued = |h: &mut Harness, conn| -> Vec<String> {
+        h.inbox(conn)
+            .into_iter()
+            .filter_map(|m| match m {
+                ServerMsg::IceServers { servers } => Some(servers[0].username.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // Nothing new before half the lifetime; then credentials valid from then on, every half.
+    h.advance(Duration::from_secs(290));
+    assert!(issued(&mut h, 1).is_empty());
+    h.advance(Duration::from_secs(20));
+    let fresh = issued(&mut h, 1);
+    assert_eq!(fresh.len(), 1, "{fresh:?}");
+    let expiry: u64 = fresh[0].split(':').next().unwrap().parse().unwrap();
+    assert!(expiry > 1_765_000_000 + h.now.as_secs() + 500, "valid for the lifetime from when it was sent");
+    assert!(fresh[0].ends_with(&host.to_string()));
+    h.advance(Duration::from_secs(300));
+    assert_eq!(issued(&mut h, 1).len(), 1);
+    // Someone still in the lobby gets none.
+    let _knocker = h.knock(2);
+    h.advance(Duration::from_secs(600));
+    assert!(issued(&mut h, 2).is_empty());
+}
