@@ -1163,10 +1163,7 @@ fn a_route_that_never_connects_or_fails_is_tried_again_backing_off_and_one_that_
         net.person(name).restarted.iter().map(|(t, m, n)| (t.saturating_sub(start).as_secs(), *m, *n)).collect()
     };
     // The side that is polite in the negotiation follows 4 s after the other would.
-    let later = match net.person("alice").routes[&bob] {
-        RouteKind::Mesh { polite: true, .. } => 4,
-        RouteKind::Mesh { polite: false, .. } => 0,
-    };
+    let later = follows_later(&mut net, "alice", bob);
     assert_eq!(tries(&mut net, "alice"), vec![(10 + later, bob, 1)]);
     assert_eq!(tries(&mut net, "bob"), vec![]);
     // Alice's connects after that restart: no more tries.
@@ -1193,10 +1190,7 @@ fn a_route_that_never_connects_or_fails_is_tried_again_backing_off_and_one_that_
 fn a_route_that_an_ice_restart_does_not_mend_gets_a_new_connection_on_both_sides() {
     let (mut net, alice, bob) = two_in_a_meeting();
     let start = net.now;
-    let later = match net.person("alice").routes[&bob] {
-        RouteKind::Mesh { polite: true, .. } => 4,
-        RouteKind::Mesh { polite: false, .. } => 0,
-    };
+    let later = follows_later(&mut net, "alice", bob);
     // Alice's link to Bob never connects (its DTLS handshake gave up), nor does any new one.
     net.person("bob").core.handle_link_state(alice, LinkState::Connected, start);
     net.advance(Duration::from_secs(16 + later));
@@ -1243,10 +1237,7 @@ fn a_signal_of_a_connection_that_was_replaced_is_dropped() {
     net.person("bob").core.handle_link_state(alice, LinkState::Connected, start);
     // Bob's side is slow: Alice builds a new connection and offers on it before Bob hears of it,
     // and meanwhile Bob's old connection still trickles a candidate to her.
-    let later = match net.person("alice").routes[&bob] {
-        RouteKind::Mesh { polite: true, .. } => 4,
-        RouteKind::Mesh { polite: false, .. } => 0,
-    };
+    let later = follows_later(&mut net, "alice", bob);
     net.advance(Duration::from_secs(14 + later));
     net.delay_to = Some("bob");
     net.advance(Duration::from_secs(2));
@@ -1282,10 +1273,7 @@ fn is_offer(s: &Signal) -> bool {
 fn a_route_opened_again_after_its_connection_was_lost_comes_after_the_old_one() {
     let (mut net, alice, bob) = two_in_a_meeting();
     let start = net.now;
-    let later = match net.person("alice").routes[&bob] {
-        RouteKind::Mesh { polite: true, .. } => 4,
-        RouteKind::Mesh { polite: false, .. } => 0,
-    };
+    let later = follows_later(&mut net, "alice", bob);
     net.person("bob").core.handle_link_state(alice, LinkState::Connected, start);
     // Alice builds a new connection (generation 1), which Bob takes up; then her runtime loses
     // it (it could not be set up) and she forgets the route.
@@ -1305,4 +1293,13 @@ fn a_route_opened_again_after_its_connection_was_lost_comes_after_the_old_one() 
     let offers = net.person("bob").route_signals.iter().filter(|(m, s)| *m == alice && is_offer(s)).count();
     assert_eq!(offers, 2, "the new connection's offer reached Bob's routes too");
     assert_eq!(net.person("bob").rebuilt.len(), 2, "Bob took the new connection up");
+}
+
+/// How many seconds later `name`'s retries of its route to `to` come: 4 on the side that is
+/// polite in the negotiation, none on the other.
+fn follows_later(net: &mut Net, name: &str, to: MemberId) -> u64 {
+    match net.person(name).routes[&to] {
+        RouteKind::Mesh { polite: true, .. } => 4,
+        RouteKind::Mesh { polite: false, .. } => 0,
+    }
 }

@@ -39,6 +39,14 @@ impl Percentiles {
     }
 }
 
+/// The middle value of `values` (the upper of the two middle ones for an even count); None when
+/// there are none.
+pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.into_iter().collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +58,12 @@ mod tests {
         assert_eq!((p.count, p.p50, p.p95, p.min, p.max, p.mean), (100, 50.0, 95.0, 1.0, 100.0, 50.5));
         assert_eq!(Percentiles::of(&[7.0]).p95, 7.0);
         assert_eq!(Percentiles::of(&[]).count, 0);
+    }
+
+    #[test]
+    fn the_median_is_the_middle_value_and_the_upper_middle_for_an_even_count() {
+        assert_eq!(median([3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median([4.0, 1.0, 3.0, 2.0]), Some(3.0));
+        assert_eq!(median([]), None);
     }
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Scenario;
+use crate::media::stats::median;
 
 /// Seconds at the start of a call left out of the medians (the estimators start).
 const WARM_UP: usize = 2;
@@ -63,12 +64,6 @@ pub struct Figures {
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted.get(((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or(0.0)
-}
-
-fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut v: Vec<f64> = values.collect();
-    v.sort_by(f64::total_cmp);
-    (!v.is_empty()).then(|| quantile(&v, 0.5))
 }
 
 /// Figures from the seconds of a call; `ends_at[i]`: when second `i` ended, in seconds from

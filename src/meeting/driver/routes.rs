@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use super::{Driver, share};
 use crate::media::sink::video_channel;
+use crate::media::stats::median;
 use crate::meeting::incoming::{Incoming, IncomingSinks, Received, SenderBinding};
 use crate::meeting::mixer::MixerInput;
 use crate::meeting::outgoing::EncodedFrame;
@@ -210,18 +211,10 @@ impl Driver {
             let (rx, tx) = (link.bytes_received, link.bytes_sent);
             let (last_rx, last_tx) = std::mem::replace(&mut p.last_bytes, (rx, tx));
             let mut samples = p.incoming.stats.take_latencies();
-            let lat = {
-                let mut l = samples.clone();
-                l.sort_by(f64::total_cmp);
-                l.get(l.len() / 2).copied()
-            };
+            let lat = median(samples.iter().copied());
             samples.iter_mut().for_each(|x| *x = (*x * 100.0).round() / 100.0);
             let s = &p.incoming.stats;
-            let lip_sync_ms = {
-                let mut l = s.take_lip_sync();
-                l.sort_by(f64::total_cmp);
-                l.get(l.len() / 2).map(|x| (x * 10.0).round() / 10.0)
-            };
+            let lip_sync_ms = median(s.take_lip_sync()).map(|x| (x * 10.0).round() / 10.0);
             let size = s.picture_size.load(Ordering::Relaxed);
             let expected = link.packets_received as f64 + link.packets_lost.max(0) as f64;
             peers.push(PeerStats {

@@ -687,8 +687,9 @@ fn a_look_and_the_knock_after_it_cost_one_attempt() {
     assert_eq!(error_code(&h.inbox(66)), Some("room.rate_limited"), "the next knock pays, and the bucket is empty");
 }
 
-#[test]
-fn with_turn_configured_each_member_gets_credentials_of_its_own_just_before_joined() {
+/// A server handing out TURN credentials (valid 600 s) and a meeting created on connection 1,
+/// its messages not yet read.
+fn with_turn() -> (Harness, crate::room::turn::TurnConfig) {
     let turn = crate::room::turn::TurnConfig {
         urls: vec!["turn:turn.example.no:3478?transport=udp".into()],
         secret: crate::secrets::Sensitive::new(b"the organisation's turn secret".to_vec()),
@@ -698,6 +699,12 @@ fn with_turn_configured_each_member_gets_credentials_of_its_own_just_before_join
     let mut h = Harness::with(ServerConfig { turn: Some(turn.clone()), ..ServerConfig::default() });
     h.connect(1, 1);
     h.send(1, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
+    (h, turn)
+}
+
+#[test]
+fn with_turn_configured_each_member_gets_credentials_of_its_own_just_before_joined() {
+    let (mut h, turn) = with_turn();
     let created_at = h.now;
     let host = match h.inbox(1).as_slice() {
         [ServerMsg::IceServers { servers }, ServerMsg::Joined { me, .. }] => {
@@ -731,15 +738,7 @@ fn with_turn_configured_each_member_gets_credentials_of_its_own_just_before_join
 
 #[test]
 fn members_get_fresh_turn_credentials_before_theirs_expire() {
-    let turn = crate::room::turn::TurnConfig {
-        urls: vec!["turn:turn.example.no:3478?transport=udp".into()],
-        secret: crate::secrets::Sensitive::new(b"the organisation's turn secret".to_vec()),
-        ttl: Duration::from_secs(600),
-        unix_at_zero: 1_765_000_000,
-    };
-    let mut h = Harness::with(ServerConfig { turn: Some(turn.clone()), ..ServerConfig::default() });
-    h.connect(1, 1);
-    h.send(1, ClientMsg::Create { room: room(), room_proof: proof(), instance: RUN });
+    let (mut h, _) = with_turn();
     let host = match h.inbox(1).as_slice() {
         [ServerMsg::IceServers { .. }, ServerMsg::Joined { me, .. }] => *me,
         other => panic!("expected ice_servers then joined, got {other:?}"),
