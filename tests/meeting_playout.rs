@@ -4,7 +4,8 @@
 //! Anna's playout (recorded as she hears it) must carry it without a single dropout, inserted gap
 //! or jump: the playout buffer absorbs the network's and the threads' timing, instead of padding
 //! with silence or cutting. An audio packet queued behind a keyframe in the pacer, or behind a
-//! picture's decode, once cost one 20 ms concealment in about one call of five.
+//! picture's decode, cost one 20 ms concealment in about one call of five; it still fails now
+//! and then (1 of 6 CI runs after those fixes), the cause not yet removed (README).
 
 mod common;
 
